@@ -1,0 +1,116 @@
+import './rules/index.js';
+import { ShapeError } from '../errors.js';
+import { onesLike, zerosLike } from '../tensor/creation.js';
+import { mul } from '../tensor/ops/elementwise.js';
+import { sum } from '../tensor/ops/reduce.js';
+import { Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/tidy.js';
+import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpInfo, type Trace } from './trace.js';
+
+/** Functions differentiate with respect to one tensor or an array of tensors. */
+export type Args = Tensor | readonly Tensor[];
+type Like<A extends Args> = A extends Tensor ? Tensor : Tensor[];
+
+const asList = (x: Args): Tensor[] => (x instanceof Tensor ? [x] : [...x]);
+const shapeLike = <A extends Args>(x: A, list: Tensor[]): Like<A> => (x instanceof Tensor ? list[0]! : list) as Like<A>;
+const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+function unwrap(y: Tensor, trace: Trace): Tensor {
+  return traceOf(y, trace) ? y._trace!.primal : y;
+}
+
+function checkOutput(y: unknown, op: string): Tensor {
+  if (!(y instanceof Tensor)) throw new ShapeError(`${op}: the function must return a Tensor, got ${typeof y}`);
+  return y;
+}
+
+/**
+ * Reverse mode: evaluates f at x and returns its value with a pullback ct ↦ ctᵀ·∂f/∂x.
+ * The tape lives until the enclosing tidy() ends (grad and valueAndGrad open their own).
+ */
+export function vjp<A extends Args>(f: (x: Like<A>) => Tensor, x: A): { value: Tensor; pullback: (ct: Tensor) => Like<A> } {
+  const xs = asList(x);
+  const trace = pushTrace('vjp');
+  let y: Tensor;
+  let wrapped: Tensor[];
+  try {
+    wrapped = xs.map((xi) => vjpTracer(trace, xi, null));
+    y = checkOutput(f(shapeLike(x, wrapped)), 'vjp');
+  } finally {
+    popTrace(trace);
+  }
+  const value = unwrap(y, trace);
+  const pullback = (ct: Tensor): Like<A> => {
+    if (ct.shape.length !== value.shape.length || ct.shape.some((d, i) => d !== value.shape[i])) {
+      throw new ShapeError(`vjp: cotangent shape ${fmt(ct.shape)} must equal the output shape ${fmt(value.shape)}`);
+    }
+    const grads = traceOf(y, trace) ? backward(trace, y, ct, wrapped) : wrapped.map(() => null);
+    return shapeLike(x, grads.map((g, i) => g ?? zerosLike(xs[i]!)));
+  };
+  return { value, pullback };
+}
+
+/** Value and gradient of a scalar function. */
+export function valueAndGrad<A extends Args>(f: (x: Like<A>) => Tensor, x: A): { value: Tensor; grad: Like<A> } {
+  return tidy(() => {
+    const { value, pullback } = vjp(f, x);
+    if (value.size !== 1) throw new ShapeError(`grad: the function must return a scalar, got shape ${fmt(value.shape)}`);
+    return { value, grad: pullback(onesLike(value)) };
+  });
+}
+
+/** Gradient ∇f(x) of a scalar function (reverse mode). */
+export function grad<A extends Args>(f: (x: Like<A>) => Tensor, x: A): Like<A> {
+  return valueAndGrad(f, x).grad;
+}
+
+/** Forward mode: f(x) and the directional derivative J_f(x)·v. */
+export function jvp<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A): { value: Tensor; tangent: Tensor } {
+  const xs = asList(x), vs = asList(v);
+  if (xs.length !== vs.length) throw new ShapeError(`jvp: ${xs.length} inputs but ${vs.length} tangents`);
+  xs.forEach((xi, i) => {
+    const vi = vs[i]!;
+    if (vi.shape.length !== xi.shape.length || vi.shape.some((d, k) => d !== xi.shape[k]) || vi.dtype !== xi.dtype) {
+      throw new ShapeError(`jvp: tangent ${i} is ${vi.dtype} ${fmt(vi.shape)}, its input is ${xi.dtype} ${fmt(xi.shape)}`);
+    }
+  });
+  return tidy(() => {
+    const trace = pushTrace('jvp');
+    let y: Tensor;
+    try {
+      y = checkOutput(f(shapeLike(x, xs.map((xi, i) => jvpTracer(trace, xi, vs[i]!)))), 'jvp');
+    } finally {
+      popTrace(trace);
+    }
+    if (!traceOf(y, trace)) return { value: y, tangent: zerosLike(y) };
+    const info = y._trace as JvpInfo;
+    return { value: info.primal, tangent: info.tangent ?? zerosLike(y) };
+  });
+}
+
+export type HvpMode = 'forward-over-reverse' | 'reverse-over-reverse';
+
+/**
+ * Hessian-vector product ∇²f(x)·v of a scalar function. Forward-over-reverse (default) pushes a
+ * tangent through the gradient computation; reverse-over-reverse differentiates ⟨∇f(x), v⟩.
+ */
+export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, mode: HvpMode = 'forward-over-reverse'): Tensor {
+  if (mode === 'reverse-over-reverse') {
+    return grad((z: Tensor) => sum(mul(grad(f, z), v)), x);
+  }
+  return jvp((z: Tensor) => grad(f, z), x, v).tangent;
+}
+
+/**
+ * Gauss–Newton vector product Jᵀ·H_L·J·v for f = L ∘ m: J is the Jacobian of the model outputs
+ * m(θ), H_L the Hessian of the loss L in the outputs (positive semi-definite for cross-entropy,
+ * MSE and BCE, which makes the product PSD). One jvp, one output-space hvp and one vjp.
+ */
+export function gnvp(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
+  return tidy(() => {
+    const { value: z, pullback } = vjp(model, theta);
+    const jv = jvp(model, theta, v).tangent;
+    const hjv = hvp(loss, z, jv);
+    return pullback(hjv);
+  });
+}

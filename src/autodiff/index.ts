@@ -1,0 +1,1 @@
+export { vjp, valueAndGrad, grad, jvp, hvp, gnvp, type HvpMode, type Args } from './api.js';

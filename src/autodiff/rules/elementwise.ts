@@ -1,0 +1,127 @@
+import type { BinaryOp, UnaryOp } from '../../backend/types.js';
+import { zerosLike } from '../../tensor/creation.js';
+import {
+  add, binaryPrimitive, cast, castPrimitive, cos, div, exp, greaterEqual as ge, log, mul, neg, pow, sigmoid, sign, sin,
+  square, step, stopGradientPrimitive, sub, unaryPrimitive, where, wherePrimitive,
+} from '../../tensor/ops/elementwise.js';
+import { broadcastTo } from '../../tensor/ops/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { defineRule, defineZeroRule } from '../trace.js';
+import { unbroadcast } from './unbroadcast.js';
+
+/**
+ * Unary rules. Each derivative is written with differentiable ops on the primal x and the output
+ * y, so second derivatives keep every term (d²tanh = −2y(1−y²), d²σ = σ(1−σ)(1−2σ), d²exp = eˣ —
+ * the terms TensorFlow.js drops).
+ */
+const unaryDerivatives: Partial<Record<UnaryOp, (x: Tensor, y: Tensor) => Tensor>> = {
+  neg: (x) => neg(onesOf(x)),
+  exp: (_x, y) => y,
+  log: (x) => div(1, x),
+  tanh: (_x, y) => sub(1, square(y)),
+  sigmoid: (_x, y) => mul(y, sub(1, y)),
+  sqrt: (_x, y) => div(0.5, y),
+  abs: (x) => sign(x),
+  square: (x) => mul(x, 2),
+  reciprocal: (_x, y) => neg(square(y)),
+  log1p: (x) => div(1, add(x, 1)),
+  expm1: (_x, y) => add(y, 1),
+  softplus: (x) => sigmoid(x),
+  erf: (x) => mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI)),
+  sin: (x) => cos(x),
+  cos: (x) => neg(sin(x)),
+  relu: (x) => step(x),
+};
+
+function onesOf(x: Tensor): Tensor {
+  return add(zerosLike(x), 1);
+}
+
+for (const op of Object.keys(unaryDerivatives) as UnaryOp[]) {
+  const d = unaryDerivatives[op]!;
+  if (op === 'neg') {
+    defineRule(unaryPrimitive(op), { jvp: (_p, [t]) => neg(t!), vjp: (_p, _o, g) => [neg(g)] });
+    continue;
+  }
+  defineRule(unaryPrimitive(op), {
+    jvp: ([x], [t], y) => mul(t!, d(x!, y)),
+    vjp: ([x], y, g) => [mul(g, d(x!, y))],
+  });
+}
+for (const op of ['sign', 'step', 'isfinite'] as UnaryOp[]) defineZeroRule(unaryPrimitive(op));
+for (const op of ['gt', 'ge', 'lt', 'le', 'eq', 'ne'] as BinaryOp[]) defineZeroRule(binaryPrimitive(op));
+defineZeroRule(stopGradientPrimitive);
+
+/** A tangent broadcast to the output shape (a null tangent is zero). */
+function tan(t: Tensor | null, out: Tensor): Tensor | null {
+  return t ? broadcastTo(t, out.shape) : null;
+}
+
+function sumTangents(a: Tensor | null, b: Tensor | null, out: Tensor): Tensor {
+  if (a && b) return add(a, b);
+  return broadcastTo((a ?? b)!, out.shape);
+}
+
+defineRule(binaryPrimitive('add'), {
+  jvp: (_p, [ta, tb], out) => sumTangents(ta!, tb!, out),
+  vjp: ([a, b], _o, g, _p, needs) => [needs[0] ? unbroadcast(g, a!.shape) : null, needs[1] ? unbroadcast(g, b!.shape) : null],
+});
+defineRule(binaryPrimitive('sub'), {
+  jvp: (_p, [ta, tb], out) => (ta && tb ? sub(ta, tb) : ta ? broadcastTo(ta, out.shape) : broadcastTo(neg(tb!), out.shape)),
+  vjp: ([a, b], _o, g, _p, needs) => [needs[0] ? unbroadcast(g, a!.shape) : null, needs[1] ? unbroadcast(neg(g), b!.shape) : null],
+});
+defineRule(binaryPrimitive('mul'), {
+  jvp: ([a, b], [ta, tb], out) => sumTangents(ta && mul(ta, b!), tb && mul(a!, tb), out),
+  vjp: ([a, b], _o, g, _p, needs) => [
+    needs[0] ? unbroadcast(mul(g, b!), a!.shape) : null,
+    needs[1] ? unbroadcast(mul(g, a!), b!.shape) : null,
+  ],
+});
+defineRule(binaryPrimitive('div'), {
+  // d(a/b) = da/b − db·(a/b)/b
+  jvp: ([, b], [ta, tb], out) => sumTangents(ta && div(ta, b!), tb && neg(div(mul(tb, out), b!)), out),
+  vjp: ([a, b], out, g, _p, needs) => [
+    needs[0] ? unbroadcast(div(g, b!), a!.shape) : null,
+    needs[1] ? unbroadcast(neg(div(mul(g, out), b!)), b!.shape) : null,
+  ],
+});
+defineRule(binaryPrimitive('pow'), {
+  // d(aᵇ) = b·aᵇ⁻¹·da + log(a)·aᵇ·db; the log term is only formed when b varies.
+  jvp: ([a, b], [ta, tb], out) => sumTangents(
+    ta && mul(ta, mul(b!, pow(a!, sub(b!, 1)))), tb && mul(tb, mul(log(a!), out)), out),
+  vjp: ([a, b], out, g, _p, needs) => [
+    needs[0] ? unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape) : null,
+    needs[1] ? unbroadcast(mul(g, mul(log(a!), out)), b!.shape) : null,
+  ],
+});
+for (const op of ['max', 'min'] as const) {
+  // The derivative follows the selected operand; ties go to a.
+  const pick = (a: Tensor, b: Tensor): Tensor => (op === 'max' ? ge(a, b) : ge(b, a));
+  defineRule(binaryPrimitive(op), {
+    jvp: ([a, b], [ta, tb], out) => {
+      const m = pick(a!, b!);
+      return where(m, tan(ta, out) ?? zerosLike(out), tan(tb, out) ?? zerosLike(out));
+    },
+    vjp: ([a, b], _o, g, _p, needs) => {
+      const m = pick(a!, b!);
+      return [
+        needs[0] ? unbroadcast(mul(g, m), a!.shape) : null,
+        needs[1] ? unbroadcast(mul(g, sub(1, m)), b!.shape) : null,
+      ];
+    },
+  });
+}
+
+defineRule(wherePrimitive, {
+  jvp: ([c], [, ta, tb], out) => where(c!, tan(ta, out) ?? zerosLike(out), tan(tb, out) ?? zerosLike(out)),
+  vjp: ([c, a, b], _o, g, _p, needs) => [
+    null,
+    needs[1] ? unbroadcast(where(c!, g, 0), a!.shape) : null,
+    needs[2] ? unbroadcast(where(c!, 0, g), b!.shape) : null,
+  ],
+});
+
+defineRule(castPrimitive, {
+  jvp: (_p, [t], _o, { dtype }) => cast(t!, dtype),
+  vjp: ([x], _o, g) => [cast(g, x!.dtype)],
+});

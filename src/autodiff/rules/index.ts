@@ -1,0 +1,6 @@
+// Registers every primitive's derivative rules (import for side effects).
+import './elementwise.js';
+import './reduce.js';
+import './shape.js';
+import './matmul.js';
+import './indexing.js';

@@ -1,0 +1,19 @@
+import { add } from '../../tensor/ops/elementwise.js';
+import { matmulPrimitive, matmulRaw, type MatmulParams } from '../../tensor/ops/matmul.js';
+import { defineRule } from '../trace.js';
+
+/**
+ * C = op(A)·op(B). Reverse mode: dop(A) = Ḡ·op(B)ᵀ and dop(B) = op(A)ᵀ·Ḡ, each written back through
+ * the transposition flags so no operand is ever copied into transposed form.
+ */
+defineRule<MatmulParams>(matmulPrimitive, {
+  jvp: ([a, b], [ta, tb], _o, { transA, transB }) => {
+    const left = ta ? matmulRaw(ta, b!, transA, transB) : null;
+    const right = tb ? matmulRaw(a!, tb, transA, transB) : null;
+    return left && right ? add(left, right) : (left ?? right)!;
+  },
+  vjp: ([a, b], _o, g, { transA, transB }, needs) => [
+    needs[0] ? (transA ? matmulRaw(b!, g, transB, true) : matmulRaw(g, b!, false, !transB)) : null,
+    needs[1] ? (transB ? matmulRaw(g, a!, true, transA) : matmulRaw(a!, g, !transA, false)) : null,
+  ],
+});

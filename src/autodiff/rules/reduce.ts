@@ -1,0 +1,23 @@
+import { bind } from '../../tensor/primitive.js';
+import { mul } from '../../tensor/ops/elementwise.js';
+import { maxMask, reducedShape, reducePrimitive, sum, type ReduceParams } from '../../tensor/ops/reduce.js';
+import { broadcastTo, reshape } from '../../tensor/ops/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { defineRule } from '../trace.js';
+
+/** The adjoint of a reduction: put the reduced axes back as size 1, then broadcast. */
+function expandBack(g: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  return broadcastTo(reshape(g, reducedShape(x.shape, axes, true)), x.shape);
+}
+
+defineRule<ReduceParams>(reducePrimitive, {
+  jvp: ([x], [t], out, p) => {
+    if (p.op === 'sum') return bind(reducePrimitive, [t!], p);
+    // max/min: the tangent of the selected entries (averaged over ties).
+    return sum(mul(t!, maxMask(x!, out, p.axes)), p.axes, p.keepDims);
+  },
+  vjp: ([x], out, g, p) => {
+    const back = expandBack(g, x!, p.axes);
+    return [p.op === 'sum' ? back : mul(back, maxMask(x!, out, p.axes))];
+  },
+});

@@ -1,0 +1,117 @@
+/** Implicit QL iteration for a symmetric tridiagonal matrix (second half of syev). */
+import { CurvatureError } from '../../../errors.js';
+
+/** Unit roundoff of float64, 2⁻⁵³. */
+const U = 2 ** -53;
+/** Smallest normal float64: an absolute floor for the deflation test so that zero blocks deflate. */
+const SAFMIN = 2 ** -1022;
+
+/**
+ * Eigenvalues and optionally eigenvectors of the symmetric tridiagonal T (diagonal d[0..n), off-
+ * diagonal e[0..n−1)) by the implicit QL algorithm with Wilkinson shifts — the QL mirror image of
+ * the implicit symmetric QR step of Golub & Van Loan, Matrix Computations, 4th ed., §8.3.5
+ * (Alg. 8.3.2/8.3.3); the QL formulation is that of Bowdler, Martin, Reinsch & Wilkinson,
+ * "The QR and QL algorithms for symmetric matrices", Numer. Math. 11 (1968) (tql2).
+ *
+ * For l = 0, 1, …: find the unreduced block T[l..m] (e[m] negligible or m = n−1); while m > l,
+ * take μ = the eigenvalue of the leading 2×2 block [[d_l, e_l], [e_l, d_{l+1}]] closer to d_l
+ * (Wilkinson shift) and perform one implicit QL step T ← GᵀTG: the first Givens rotation, in plane
+ * (m−1, m), is the one whose last column is parallel to (T − μI)·e_m = (…, e_{m−1}, d_m − μ); it
+ * creates a bulge at (m−2, m) which rotations in planes (i, i+1), i = m−2..l, chase up and out of
+ * the matrix. e[l] then converges to 0 (cubically, generically) and d[l] is an eigenvalue.
+ * Negligible: |e_i| ≤ u·(|d_i| + |d_{i+1}|) (GVL §8.3.5), plus a tiny absolute floor; the
+ * entry is then set to exactly 0, so the iteration is an exact computation on a perturbation of
+ * T of relative size u.
+ *
+ * d is overwritten by the eigenvalues (unsorted) and e is destroyed. If `wt` (n×n row-major) is
+ * given, each rotation is applied to it as wt ← Gᵀ·wt — a combination of two contiguous rows. With
+ * wt = Qᵀ on entry, where A = Q·T·Qᵀ, row j of wt on exit is the unit eigenvector of A for d[j].
+ *
+ * Throws CurvatureError when more than `maxIter` QL steps are needed in total (LAPACK's limit is
+ * 30·n; in practice about 2 steps per eigenvalue suffice).
+ */
+export function tridiagonalQl(
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  wt: Float64Array | null,
+  maxIter: number = 30 * n,
+): void {
+  let iter = 0;
+  for (let l = 0; l < n; l++) {
+    for (;;) {
+      let m = l;
+      while (m < n - 1) {
+        if (Math.abs(e[m]) <= U * (Math.abs(d[m]) + Math.abs(d[m + 1])) + SAFMIN) {
+          e[m] = 0;
+          break;
+        }
+        m++;
+      }
+      if (m === l) break; // d[l] has converged
+      if (++iter > maxIter) {
+        throw new CurvatureError(
+          `syev: the tridiagonal QL iteration did not converge in ${maxIter} steps (eigenvalue ${l} of ${n})`,
+        );
+      }
+
+      // Wilkinson shift, written as d_l − e_l²/(δ + sign(δ)·√(δ² + e_l²)) to avoid cancellation.
+      const el = e[l];
+      const delta = (d[l + 1] - d[l]) / 2;
+      const h = Math.hypot(delta, el);
+      const mu = d[l] - el * (el / (delta + (delta >= 0 ? h : -h)));
+
+      let bulge = 0;
+      for (let i = m - 1; i >= l; i--) {
+        // Rotation in plane (i, i+1): rows i, i+1 are replaced by c·row_i − s·row_{i+1} and
+        // s·row_i + c·row_{i+1}, which zeroes x against y when c = y/r, s = x/r.
+        let x: number;
+        let y: number;
+        if (i === m - 1) {
+          x = e[i];
+          y = d[m] - mu; // implicit shift: no entry is annihilated by the first rotation
+        } else {
+          x = bulge; // T[i][i+2]
+          y = e[i + 1];
+        }
+        const r = Math.hypot(x, y);
+        let c = 1;
+        let s = 0;
+        if (r !== 0) {
+          c = y / r;
+          s = x / r;
+        }
+        if (i < m - 1) e[i + 1] = r; // the bulge is gone
+
+        // The 2×2 diagonal block [[a, b], [b, g]] ← R·block·Rᵀ with R = [[c, −s], [s, c]].
+        const a = d[i];
+        const b = e[i];
+        const g = d[i + 1];
+        const cc = c * c;
+        const ss = s * s;
+        const cs2 = 2 * c * s * b;
+        d[i] = cc * a - cs2 + ss * g;
+        d[i + 1] = ss * a + cs2 + cc * g;
+        e[i] = c * s * (a - g) + (cc - ss) * b;
+        // Row i−1 (still inside the block) couples to i by e[i−1]; the rotation splits it into
+        // c·e[i−1] at (i−1, i) and a new bulge s·e[i−1] at (i−1, i+1).
+        if (i > l) {
+          const f = e[i - 1];
+          e[i - 1] = c * f;
+          bulge = s * f;
+        }
+
+        if (wt !== null) {
+          const ri = i * n;
+          const rj = ri + n;
+          for (let k = 0; k < n; k++) {
+            const wi = wt[ri + k];
+            const wj = wt[rj + k];
+            wt[ri + k] = c * wi - s * wj;
+            wt[rj + k] = s * wi + c * wj;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { BackendUnavailableError, InputError } from '../errors.js';
+import { JsBackend } from './js/index.js';
+import type { Backend } from './types.js';
+
+/**
+ * Backend selection. Backends register a factory; the first `getBackend()` picks the preferred one
+ * that loads (wasm, when present, then js). A typed object per backend, not a string-keyed op table.
+ */
+interface Entry { priority: number; create: () => Backend; instance?: Backend; failure?: string }
+
+const entries = new Map<string, Entry>();
+let current: Backend | undefined;
+
+export function registerBackend(name: string, create: () => Backend, priority = 0): void {
+  entries.set(name, { priority, create });
+}
+
+registerBackend('js', () => new JsBackend(), 0);
+
+function instantiate(name: string): Backend {
+  const entry = entries.get(name);
+  if (!entry) {
+    throw new InputError(`unknown backend '${name}': expected one of ${[...entries.keys()].join(', ')}`);
+  }
+  if (entry.instance) return entry.instance;
+  if (entry.failure) throw new BackendUnavailableError(name, entry.failure);
+  try {
+    entry.instance = entry.create();
+    return entry.instance;
+  } catch (err) {
+    entry.failure = err instanceof BackendUnavailableError ? err.reason : String((err as Error)?.message ?? err);
+    throw new BackendUnavailableError(name, entry.failure);
+  }
+}
+
+/** Selects the backend used by all subsequent tensor operations. Tensors made on another backend keep theirs. */
+export function setBackend(name: string): Backend {
+  current = instantiate(name);
+  return current;
+}
+
+/** The active backend; on first use, the highest-priority backend that loads. */
+export function getBackend(): Backend {
+  if (current) return current;
+  const byPriority = [...entries.entries()].sort((a, b) => b[1].priority - a[1].priority);
+  for (const [name] of byPriority) {
+    try {
+      current = instantiate(name);
+      return current;
+    } catch {
+      // fall through to the next backend; the reason stays in entry.failure
+    }
+  }
+  throw new BackendUnavailableError('any', 'no backend could be loaded');
+}
+
+/** Names of registered backends and whether each has loaded or why it could not. */
+export function listBackends(): { name: string; loaded: boolean; failure?: string }[] {
+  return [...entries.entries()].map(([name, e]) => ({ name, loaded: !!e.instance, ...(e.failure ? { failure: e.failure } : {}) }));
+}

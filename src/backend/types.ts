@@ -1,0 +1,81 @@
+/**
+ * The Backend interface: allocation plus flat, BLAS/LAPACK-like kernels over buffer handles
+ * (DESIGN.md, "The interfaces that hold it together"). A kernel never knows about tensors:
+ * shapes arrive as plain numbers and strides, buffers as opaque handles owned by the backend.
+ */
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type FloatDType = 'float32' | 'float64';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+export type FloatArray = Float32Array | Float64Array;
+
+/** An opaque buffer handle. Only the backend that allocated it may read its storage. */
+export interface BackendBuffer {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+/** Elementwise unary kernels. `step` is x > 0 ? 1 : 0; `sign` is -1/0/1. */
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'sqrt' | 'abs' | 'sign' | 'square' | 'reciprocal'
+  | 'log1p' | 'expm1' | 'softplus' | 'erf' | 'sin' | 'cos' | 'relu' | 'step' | 'isfinite';
+
+/** Elementwise binary kernels; comparisons return 1/0 in the operands' dtype. */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min'
+  | 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/** Result of a Cholesky factorisation: `pivot` is the first failing pivot, `value` its value. */
+export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: number };
+
+/**
+ * Every buffer argument is followed by an element offset where the kernel may read a sub-block.
+ * Strides are in elements; a stride of 0 broadcasts. Outputs of elementwise kernels are contiguous.
+ */
+export interface Backend {
+  readonly name: string;
+
+  alloc(dtype: DType, size: number): BackendBuffer;
+  free(buf: BackendBuffer): void;
+  /** Copies `data` into the buffer starting at element `offset`. */
+  write(buf: BackendBuffer, data: ArrayLike<number>, offset?: number): void;
+  /** A fresh typed-array copy of the buffer (never a view of backend memory). */
+  read(buf: BackendBuffer): TypedArray;
+  fill(buf: BackendBuffer, value: number): void;
+  /** Elementwise dtype conversion of `n` elements. */
+  cast(src: BackendBuffer, dst: BackendBuffer, n: number): void;
+
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, n: number): void;
+  /** out[idx] = a[idx·aStrides] op b[idx·bStrides] over `shape` (out contiguous). */
+  binary(op: BinaryOp, shape: readonly number[], a: BackendBuffer, aStrides: readonly number[],
+    b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void;
+  /** out = cond ≠ 0 ? a : b, broadcast by strides over `shape` (out contiguous). */
+  where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
+    aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void;
+  /** Strided copy: dst[dstOff + idx·dstStrides] = src[srcOff + idx·srcStrides] over `shape`. */
+  copy(shape: readonly number[], src: BackendBuffer, srcOff: number, srcStrides: readonly number[],
+    dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void;
+  /** x viewed as [outer, r, inner]: out[o, i] = op over k of x[o, k, i]. */
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void;
+
+  /** C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans. */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number): void;
+
+  /** out[i, :] = src[idx[i], :] for rows of length `rowSize`; indices already validated. */
+  gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
+  /** out[idx[i], :] += src[i, :] (out must be pre-filled). */
+  scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
+
+  /** In-place lower Cholesky of the n×n matrix at aOff (lower triangle read, upper zeroed). */
+  potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult;
+  /** Solves op(A)·X = alpha·B in place, A m×m triangular, B m×n. */
+  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void;
+  /** Symmetric eigendecomposition: ascending eigenvalues into w, eigenvectors as columns of a. */
+  syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
+    computeVectors: boolean): void;
+}

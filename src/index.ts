@@ -1,0 +1,6 @@
+/** curvature — second-order quantities of ML models. Public API. */
+export * from './errors.js';
+export type { Backend, DType, FloatDType } from './backend/types.js';
+export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
+export * from './tensor/index.js';
+export * from './autodiff/index.js';

@@ -1,0 +1,129 @@
+/**
+ * IDX reader/writer: the format of the MNIST and Fashion-MNIST files (Y. LeCun, C. Cortes,
+ * C. Burges, "The MNIST database of handwritten digits", section "File formats"):
+ *
+ * ```
+ * bytes 0-1   0x00 0x00
+ * byte  2     element type: 0x08 ubyte, 0x09 signed byte, 0x0B short (2 bytes), 0x0C int (4),
+ *             0x0D float (4), 0x0E double (8)
+ * byte  3     number of dimensions d
+ * then        d dimension sizes, each a big-endian uint32
+ * then        product(sizes) elements, big-endian, C order (last index fastest)
+ * ```
+ *
+ * The file may be gzip-compressed (as distributed: `train-images-idx3-ubyte.gz`); compression is
+ * detected from the gzip magic bytes 1f 8b, not from the file name.
+ *
+ * Element types map to RawArray dtypes as: ubyte → uint8, int → int32, float → float32,
+ * double → float64; signed byte and short are widened to int32 (RawArray has no int8/int16).
+ * The reader insists that the data is exactly as long as the dimensions say.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { InputError } from '../errors.js';
+import { type RawArray, type RawDType, assertRawArray, decodeData, encodeData, numel } from './array.js';
+import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+
+interface IdxType { name: string; size: number; read: RawDType }
+const IDX_TYPES: Record<number, IdxType> = {
+  0x08: { name: 'unsigned byte', size: 1, read: 'uint8' },
+  0x09: { name: 'signed byte', size: 1, read: 'int32' },
+  0x0b: { name: 'short', size: 2, read: 'int32' },
+  0x0c: { name: 'int', size: 4, read: 'int32' },
+  0x0d: { name: 'float', size: 4, read: 'float32' },
+  0x0e: { name: 'double', size: 8, read: 'float64' },
+};
+const WRITE_CODE: Partial<Record<RawDType, number>> = { uint8: 0x08, int32: 0x0c, float32: 0x0d, float64: 0x0e };
+
+/** True when `bytes` starts with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Read an IDX file (plain or gzip-compressed) from a path or bytes. */
+export function readIdx(source: ByteSource): RawArray {
+  return decodeIdx(readBytes(source, 'IDX file'), sourceName(source));
+}
+
+/** Parse IDX bytes (plain or gzip-compressed). `name` only labels error messages. */
+export function decodeIdx(input: Uint8Array, name = sourceName(input)): RawArray {
+  const fail = (msg: string): never => {
+    throw new InputError(`IDX ${name}: ${msg}`);
+  };
+  let bytes = input;
+  if (isGzip(input)) {
+    try {
+      const out = gunzipSync(input);
+      bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    } catch (err) {
+      return fail(`gzip data is corrupt or truncated (${(err as Error).message})`);
+    }
+  }
+  if (bytes.length < 4) fail(`expected at least a 4-byte magic number, got ${bytes.length} bytes (truncated file?)`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    fail(`expected magic number starting with 00 00, got ${hex(bytes.subarray(0, 4))} (not an IDX file)`);
+  }
+  const type = IDX_TYPES[bytes[2]!];
+  if (type === undefined) {
+    fail(`unknown element type 0x${bytes[2]!.toString(16).padStart(2, '0')} in magic ${hex(bytes.subarray(0, 4))} (expected 08, 09, 0b, 0c, 0d or 0e)`);
+  }
+  const ndim = bytes[3]!;
+  const dataStart = 4 + 4 * ndim;
+  if (bytes.length < dataStart) fail(`expected ${ndim} dimension sizes (${dataStart} header bytes), got ${bytes.length} bytes (truncated file?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shape: number[] = [];
+  for (let k = 0; k < ndim; k++) shape.push(view.getUint32(4 + 4 * k, false));
+  const count = numel(shape);
+  const expected = count * type!.size;
+  const actual = bytes.length - dataStart;
+  if (actual !== expected) {
+    fail(`dimensions [${shape.join(', ')}] of ${type!.name} need ${expected} data bytes, file has ${actual}${actual < expected ? ' (truncated file?)' : ' (trailing bytes)'}`);
+  }
+  const body = bytes.subarray(dataStart);
+  let data: RawArray['data'];
+  if (bytes[2] === 0x09) {
+    data = Int32Array.from(new Int8Array(body.buffer, body.byteOffset, body.byteLength));
+  } else if (bytes[2] === 0x0b) {
+    const out = new Int32Array(count);
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let i = 0; i < count; i++) out[i] = dv.getInt16(2 * i, false);
+    data = out;
+  } else {
+    data = decodeData(body, type!.read, count, false);
+  }
+  return { data, shape, dtype: type!.read };
+}
+
+/**
+ * Serialize to IDX (uint8 → ubyte, int32 → int, float32 → float, float64 → double), gzip-compressed
+ * when `gzip` is set (level 9, no timestamp: the output is deterministic).
+ */
+export function encodeIdx(raw: RawArray, options: { gzip?: boolean } = {}): Uint8Array {
+  assertRawArray(raw, 'IDX array');
+  const code = WRITE_CODE[raw.dtype];
+  if (code === undefined) throw new InputError(`IDX cannot store dtype '${raw.dtype}' (expected uint8, int32, float32 or float64)`);
+  if (raw.shape.length > 255) throw new InputError(`IDX stores at most 255 dimensions, got ${raw.shape.length}`);
+  const head = new Uint8Array(4 + 4 * raw.shape.length);
+  head[2] = code;
+  head[3] = raw.shape.length;
+  const dv = new DataView(head.buffer);
+  raw.shape.forEach((d, k) => {
+    if (d > 0xffffffff) throw new InputError(`IDX dimension sizes must fit in uint32, got ${d}`);
+    dv.setUint32(4 + 4 * k, d, false);
+  });
+  const body = encodeData(raw.data, false);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
+  if (!options.gzip) return out;
+  const z = gzipSync(out, { level: 9 });
+  return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+}
+
+/** Write an IDX file; gzip-compressed when the path ends in `.gz`. */
+export function writeIdx(path: string, raw: RawArray): void {
+  writeBytes(path, encodeIdx(raw, { gzip: path.endsWith('.gz') }), 'IDX file');
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}

@@ -1,0 +1,245 @@
+/**
+ * NumPy `.npy` reader and writer (format of NEP 1, "A simple file format for NumPy arrays", as
+ * implemented by `numpy.lib.format`):
+ *
+ * ```
+ * bytes 0-5   magic "\x93NUMPY"
+ * byte  6-7   format version major, minor: 1.0, 2.0 or 3.0
+ * then        header length HLEN: uint16 LE (v1.0) or uint32 LE (v2.0, v3.0)
+ * then        HLEN bytes of header: a Python dict literal, e.g.
+ *             {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+ *             padded with spaces and ending in '\n' (latin-1 in v1/v2, UTF-8 in v3)
+ * then        the raw elements, product(shape) * itemsize bytes
+ * ```
+ *
+ * Supported `descr`: '<f4', '<f8', '<i4', '<i8', '|u1' (and their big-endian '>' forms, byte-
+ * swapped on read). Structured dtypes and other scalar types are rejected with an InputError.
+ *
+ * `fortran_order: True` files are supported: their elements are reordered into C order on read,
+ * so the returned RawArray is always C-ordered with the file's logical shape.
+ *
+ * The writer emits version 1.0 (2.0 only if the header exceeds 65535 bytes, as numpy does),
+ * little-endian, C order, with the header padded so that the data starts at a multiple of 64.
+ */
+import { InputError } from '../errors.js';
+import {
+  type RawArray, type RawDType, assertRawArray, decodeData, encodeData, fortranToC, itemSize, numel,
+} from './array.js';
+import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+const ALIGN = 64;
+
+/** descr without its byte-order character → dtype. */
+const KIND_TO_DTYPE: Record<string, RawDType> = { f4: 'float32', f8: 'float64', i4: 'int32', i8: 'int64', u1: 'uint8' };
+const DTYPE_TO_DESCR: Record<RawDType, string> = { float32: '<f4', float64: '<f8', int32: '<i4', int64: '<i8', uint8: '|u1' };
+
+/** Read a .npy file from a path. */
+export function readNpy(source: ByteSource): RawArray {
+  return decodeNpy(readBytes(source, 'npy file'), sourceName(source));
+}
+
+/** Write a RawArray as a version 1.0 .npy file. */
+export function writeNpy(path: string, raw: RawArray): void {
+  writeBytes(path, encodeNpy(raw), 'npy file');
+}
+
+/** Parse .npy bytes. `name` only labels error messages. */
+export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray {
+  const fail = (msg: string): never => {
+    throw new InputError(`npy ${name}: ${msg}`);
+  };
+  if (bytes.length < 10) fail(`expected at least 10 bytes (magic, version, header length), got ${bytes.length} (truncated file?)`);
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[i] !== MAGIC[i]) fail(`expected magic \\x93NUMPY, got ${hex(bytes.subarray(0, 6))} (not an npy file)`);
+  }
+  const major = bytes[6]!;
+  const minor = bytes[7]!;
+  if (minor !== 0 || major < 1 || major > 3) fail(`expected format version 1.0, 2.0 or 3.0, got ${major}.${minor}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let headerStart: number;
+  let headerLen: number;
+  if (major === 1) {
+    headerLen = view.getUint16(8, true);
+    headerStart = 10;
+  } else {
+    if (bytes.length < 12) fail(`expected at least 12 bytes for a version ${major}.0 preamble, got ${bytes.length} (truncated file?)`);
+    headerLen = view.getUint32(8, true);
+    headerStart = 12;
+  }
+  if (headerStart + headerLen > bytes.length) {
+    fail(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file (truncated file?)`);
+  }
+  const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
+  const headerText = major === 3
+    ? new TextDecoder('utf-8').decode(headerBytes)
+    : Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString('latin1');
+
+  let header: PyValue;
+  try {
+    header = parsePyLiteral(headerText);
+  } catch (err) {
+    return fail(`header is not a valid Python dict literal (${(err as Error).message}): ${JSON.stringify(headerText.trim())}`);
+  }
+  if (!(header instanceof Map)) return fail(`expected the header to be a dict, got ${JSON.stringify(headerText.trim())}`);
+  for (const key of ['descr', 'fortran_order', 'shape']) {
+    if (!header.has(key)) fail(`header is missing the '${key}' key: ${JSON.stringify(headerText.trim())}`);
+  }
+  const extra = [...header.keys()].filter((k) => !['descr', 'fortran_order', 'shape'].includes(String(k)));
+  if (extra.length > 0) fail(`header has unexpected keys ${extra.map((k) => `'${String(k)}'`).join(', ')}`);
+
+  const descr = header.get('descr');
+  if (typeof descr !== 'string') {
+    return fail(`unsupported dtype: descr ${pyRepr(descr)} (structured dtypes are not supported; expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
+  }
+  const dt = parseDescr(descr);
+  if (dt === null) fail(`unsupported dtype '${descr}' (expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
+  const { dtype, littleEndian } = dt!;
+
+  const fortran = header.get('fortran_order');
+  if (typeof fortran !== 'boolean') fail(`expected 'fortran_order' to be True or False, got ${pyRepr(fortran)}`);
+  const shapeVal = header.get('shape');
+  if (!Array.isArray(shapeVal) || !shapeVal.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    return fail(`expected 'shape' to be a tuple of non-negative integers, got ${pyRepr(shapeVal)}`);
+  }
+  const shape = shapeVal as number[];
+  const count = numel(shape);
+  const dataStart = headerStart + headerLen;
+  const expected = count * itemSize(dtype);
+  const actual = bytes.length - dataStart;
+  if (actual < expected) fail(`shape (${shape.join(', ')}) of '${descr}' needs ${expected} data bytes, file has ${actual} (truncated file?)`);
+  if (actual > expected) fail(`shape (${shape.join(', ')}) of '${descr}' needs ${expected} data bytes, file has ${actual} (trailing bytes)`);
+
+  let data = decodeData(bytes.subarray(dataStart), dtype, count, littleEndian);
+  if (fortran) data = fortranToC(data, shape);
+  return { data, shape: [...shape], dtype };
+}
+
+/** Serialize a RawArray to .npy bytes (version 1.0 unless the header needs 2.0). */
+export function encodeNpy(raw: RawArray): Uint8Array {
+  assertRawArray(raw, 'npy array');
+  const shapeRepr = raw.shape.length === 1 ? `(${raw.shape[0]},)` : `(${raw.shape.join(', ')})`;
+  const dict = `{'descr': '${DTYPE_TO_DESCR[raw.dtype]}', 'fortran_order': False, 'shape': ${shapeRepr}, }`;
+  let major = 1;
+  let preamble = 10;
+  let total = Math.ceil((preamble + dict.length + 1) / ALIGN) * ALIGN;
+  if (total - preamble > 0xffff) {
+    major = 2;
+    preamble = 12;
+    total = Math.ceil((preamble + dict.length + 1) / ALIGN) * ALIGN;
+  }
+  const headerLen = total - preamble;
+  const body = encodeData(raw.data, true);
+  const out = new Uint8Array(total + body.length);
+  out.set(MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (major === 1) view.setUint16(8, headerLen, true);
+  else view.setUint32(8, headerLen, true);
+  for (let i = 0; i < dict.length; i++) out[preamble + i] = dict.charCodeAt(i);
+  out.fill(0x20, preamble + dict.length, total - 1);
+  out[total - 1] = 0x0a; // '\n'
+  out.set(body, total);
+  return out;
+}
+
+function parseDescr(descr: string): { dtype: RawDType; littleEndian: boolean } | null {
+  const m = /^([<>|=]?)([a-z]\d+)$/.exec(descr);
+  if (m === null) return null;
+  const [, order, kind] = m as unknown as [string, string, string];
+  const dtype = KIND_TO_DTYPE[kind];
+  if (dtype === undefined) return null;
+  if (itemSize(dtype) === 1) return { dtype, littleEndian: true }; // byte order is irrelevant
+  if (order === '<') return { dtype, littleEndian: true };
+  if (order === '>') return { dtype, littleEndian: false };
+  return null; // '|' or '=' or none for a multi-byte type: byte order unknown
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tiny parser for the Python literals numpy writes in npy headers: dicts, tuples, lists,
+// strings, ints (with an optional Python 2 'L' suffix), True, False, None.
+
+/** Parsed Python literal: dict → Map, tuple/list → array. */
+export type PyValue = string | number | boolean | null | PyValue[] | Map<PyValue, PyValue>;
+
+function parsePyLiteral(text: string): PyValue {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const expect = (c: string): void => {
+    ws();
+    if (text[i] !== c) throw new Error(`expected '${c}' at offset ${i}, got ${text[i] === undefined ? 'end of header' : `'${text[i]}'`}`);
+    i++;
+  };
+  const value = (): PyValue => {
+    ws();
+    const c = text[i];
+    if (c === undefined) throw new Error('unexpected end of header');
+    if (c === '{') {
+      i++;
+      const map = new Map<PyValue, PyValue>();
+      for (;;) {
+        ws();
+        if (text[i] === '}') { i++; return map; }
+        const k = value();
+        expect(':');
+        map.set(k, value());
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        expect('}');
+        return map;
+      }
+    }
+    if (c === '(' || c === '[') {
+      const close = c === '(' ? ')' : ']';
+      i++;
+      const items: PyValue[] = [];
+      for (;;) {
+        ws();
+        if (text[i] === close) { i++; return items; }
+        items.push(value());
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        expect(close);
+        return items;
+      }
+    }
+    if (c === "'" || c === '"') {
+      i++;
+      let s = '';
+      while (text[i] !== c) {
+        if (i >= text.length) throw new Error('unterminated string');
+        if (text[i] === '\\') i++;
+        s += text[i];
+        i++;
+      }
+      i++;
+      return s;
+    }
+    const m = /^(-?\d+)L?|^(True|False|None)\b/.exec(text.slice(i));
+    if (m === null) throw new Error(`unexpected '${c}' at offset ${i}`);
+    i += m[0].length;
+    if (m[1] !== undefined) return Number(m[1]);
+    return m[2] === 'True' ? true : m[2] === 'False' ? false : null;
+  };
+  const v = value();
+  ws();
+  if (i !== text.length) throw new Error(`unexpected '${text[i]}' after the dict at offset ${i}`);
+  return v;
+}
+
+function pyRepr(v: PyValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (Array.isArray(v)) return `(${v.map(pyRepr).join(', ')})`;
+  if (typeof v === 'string') return `'${v}'`;
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return String(v);
+}

@@ -1,0 +1,222 @@
+/**
+ * safetensors reader and writer (format of https://github.com/huggingface/safetensors, README
+ * section "Format"):
+ *
+ * ```
+ * [ 8 bytes ]  N: header length, unsigned 64-bit little-endian
+ * [ N bytes ]  header: UTF-8 JSON object, starts with '{', may be right-padded with spaces (0x20)
+ * [ rest    ]  byte buffer holding every tensor's little-endian, C-ordered elements
+ * ```
+ *
+ * The header maps each tensor name to `{"dtype": "F32", "shape": [2, 3], "data_offsets": [b, e]}`
+ * where `[b, e)` is a byte range relative to the start of the byte buffer, and may hold the
+ * special key `"__metadata__"`: a string-to-string map. The spec requires the tensors to cover
+ * the byte buffer exactly (no holes, no overlaps) and forbids duplicate keys; this reader enforces
+ * both, and checks `e - b === product(shape) * itemsize` for every tensor.
+ *
+ * Supported dtypes: F32, F64, I64, I32, U8 (→ float32, float64, int64, int32, uint8). Others
+ * (F16, BF16, BOOL, I8, ...) are rejected with an InputError naming the tensor.
+ *
+ * Tensor data is always copied into freshly allocated typed arrays, so unaligned data offsets
+ * (legal in the format) are handled and results never alias the input bytes.
+ */
+import { InputError } from '../errors.js';
+import {
+  type RawArray, type RawDType, assertRawArray, decodeData, describe, encodeData, itemSize, numel,
+} from './array.js';
+import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+
+/** What `readSafetensors` returns. `tensors` iterates in header order. */
+export interface SafetensorsFile {
+  tensors: Map<string, RawArray>;
+  metadata: Record<string, string>;
+}
+
+const FILE_DTYPE_TO_RAW: Record<string, RawDType> = { F32: 'float32', F64: 'float64', I64: 'int64', I32: 'int32', U8: 'uint8' };
+const RAW_TO_FILE_DTYPE: Record<RawDType, string> = { float32: 'F32', float64: 'F64', int64: 'I64', int32: 'I32', uint8: 'U8' };
+/** All dtypes the safetensors spec defines, to tell "valid but unsupported" from "garbage". */
+const KNOWN_UNSUPPORTED = ['BOOL', 'I8', 'U16', 'I16', 'F16', 'BF16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3'];
+
+const METADATA_KEY = '__metadata__';
+
+/** Read a safetensors file (path) or buffer. Every malformed input throws InputError. */
+export function readSafetensors(source: ByteSource): SafetensorsFile {
+  const name = sourceName(source);
+  const bytes = readBytes(source, 'safetensors file');
+  const fail = (msg: string): never => {
+    throw new InputError(`safetensors ${name}: ${msg}`);
+  };
+
+  if (bytes.length < 8) fail(`expected at least 8 bytes (header length), got ${bytes.length} (truncated file?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen64 = view.getBigUint64(0, true);
+  if (headerLen64 > BigInt(bytes.length - 8)) {
+    fail(`header length ${headerLen64} runs past the end of the file (${bytes.length - 8} bytes after the length field; truncated file or not safetensors?)`);
+  }
+  const headerLen = Number(headerLen64);
+  if (headerLen < 2) fail(`expected a JSON object header, got a header of length ${headerLen}`);
+  let headerText: string;
+  try {
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    return fail('header is not valid UTF-8');
+  }
+  if (headerText[0] !== '{') fail(`expected the header to start with '{', got ${describe(headerText.slice(0, 20))}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(headerText);
+  } catch (err) {
+    return fail(`header is not valid JSON (${(err as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('expected the header to be a JSON object');
+  const entries = header as Record<string, unknown>;
+  const order = topLevelKeys(headerText, fail);
+
+  const bufferStart = 8 + headerLen;
+  const bufferLen = bytes.length - bufferStart;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, RawArray>();
+  const ranges: Array<{ key: string; begin: number; end: number }> = [];
+
+  for (const key of order) {
+    const entry = entries[key];
+    if (key === METADATA_KEY) {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`expected "${METADATA_KEY}" to be an object of strings, got ${describe(entry)}`);
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`expected "${METADATA_KEY}"."${k}" to be a string, got ${describe(v)}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    const where = `tensor "${key}"`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describe(entry)}`);
+    const info = entry as Record<string, unknown>;
+
+    const fileDType = info['dtype'];
+    if (typeof fileDType !== 'string') fail(`${where}: expected a string "dtype", got ${describe(fileDType)}`);
+    const dtype = FILE_DTYPE_TO_RAW[fileDType as string];
+    if (dtype === undefined) {
+      const kind = KNOWN_UNSUPPORTED.includes(fileDType as string) ? 'unsupported' : 'unknown';
+      fail(`${where}: ${kind} dtype "${fileDType}" (supported: ${Object.keys(FILE_DTYPE_TO_RAW).join(', ')})`);
+    }
+
+    const shape = info['shape'];
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`${where}: expected "shape" to be an array of non-negative integers, got ${describe(shape)}`);
+    }
+    const offsets = info['data_offsets'];
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`${where}: expected "data_offsets" to be [begin, end] non-negative integers, got ${describe(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] has begin > end`);
+    if (end > bufferLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${bufferLen}-byte data buffer (truncated file?)`);
+    const count = numel(shape as number[]);
+    const expectedBytes = count * itemSize(dtype!);
+    if (end - begin !== expectedBytes) {
+      fail(`${where}: shape [${(shape as number[]).join(', ')}] of ${fileDType} needs ${expectedBytes} bytes, data_offsets [${begin}, ${end}] span ${end - begin}`);
+    }
+    const data = decodeData(bytes.subarray(bufferStart + begin, bufferStart + end), dtype!, count, true);
+    tensors.set(key, { data, shape: [...(shape as number[])], dtype: dtype! });
+    ranges.push({ key, begin, end });
+  }
+
+  // The spec: the byte buffer must be entirely indexed, with no holes and no overlaps.
+  ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const r of ranges) {
+    if (r.begin < cursor) fail(`tensor "${r.key}": data_offsets [${r.begin}, ${r.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (r.begin > cursor) fail(`tensor "${r.key}": data_offsets start at ${r.begin} but the previous tensor ends at ${cursor} (holes are not allowed)`);
+    cursor = r.end;
+  }
+  if (cursor !== bufferLen) fail(`tensors cover ${cursor} bytes of data but the data buffer has ${bufferLen} (trailing bytes are not allowed)`);
+
+  return { tensors, metadata };
+}
+
+/** Serialize tensors (in iteration order) and optional string metadata to safetensors bytes. */
+export function encodeSafetensors(
+  tensors: Map<string, RawArray> | Record<string, RawArray>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object') throw new InputError(`expected metadata to be a string map, got ${describe(metadata)}`);
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new InputError(`expected metadata["${k}"] to be a string, got ${describe(v)}`);
+    }
+    if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
+  }
+  let offset = 0;
+  const chunks: Uint8Array[] = [];
+  for (const [key, raw] of list) {
+    if (key === METADATA_KEY) throw new InputError(`tensor name "${METADATA_KEY}" is reserved for metadata`);
+    if (key.length === 0) throw new InputError('expected non-empty tensor names, got ""');
+    assertRawArray(raw, `tensor "${key}"`);
+    const bytes = encodeData(raw.data, true);
+    header[key] = { dtype: RAW_TO_FILE_DTYPE[raw.dtype], shape: [...raw.shape], data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
+    chunks.push(bytes);
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLen = Math.ceil(json.length / 8) * 8; // pad with spaces so the data starts 8-aligned
+  const out = new Uint8Array(8 + headerLen + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLen);
+  let pos = 8 + headerLen;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
+}
+
+/**
+ * Write a safetensors file. Tensors are laid out contiguously in iteration order (for a plain
+ * object that is JS property order, which puts integer-like names first: use a Map to control it).
+ */
+export function writeSafetensors(
+  path: string,
+  tensors: Map<string, RawArray> | Record<string, RawArray>,
+  metadata?: Record<string, string>,
+): void {
+  writeBytes(path, encodeSafetensors(tensors, metadata), 'safetensors file');
+}
+
+/**
+ * The keys of the top-level JSON object in source order, rejecting duplicates. `JSON.parse` alone
+ * would silently keep the last duplicate and would move integer-like keys ("0", "1") first.
+ * `text` must already be known to be valid JSON whose top level is an object.
+ */
+function topLevelKeys(text: string, fail: (msg: string) => never): string[] {
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      const start = i;
+      i++;
+      while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i++;
+      if (depth === 1) {
+        let j = i;
+        while (j < text.length && /\s/.test(text[j]!)) j++;
+        if (text[j] === ':') {
+          const key = JSON.parse(text.slice(start, i)) as string;
+          if (seen.has(key)) fail(`duplicate key "${key}" in header`);
+          seen.add(key);
+          keys.push(key);
+        }
+      }
+      continue;
+    }
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    i++;
+  }
+  return keys;
+}

@@ -1,0 +1,49 @@
+/**
+ * Getting bytes or text from a file path or an in-memory buffer, with InputErrors that name the
+ * path. Shared by every reader in `src/io`.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InputError } from '../errors.js';
+
+/** A file path, or the file's bytes already in memory. */
+export type ByteSource = string | Uint8Array;
+
+/** Label used in error messages: the path, or `<bytes>` for an in-memory buffer. */
+export function sourceName(source: ByteSource): string {
+  return typeof source === 'string' ? source : `<${source.length} bytes in memory>`;
+}
+
+/** Read a whole file (or return the given bytes). Missing/unreadable files become InputError. */
+export function readBytes(source: ByteSource, what = 'file'): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (typeof source !== 'string') {
+    throw new InputError(`expected a ${what} path (string) or a Uint8Array, got ${source === null ? 'null' : typeof source}`);
+  }
+  try {
+    const buf = readFileSync(source);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (err) {
+    throw fileError(source, what, err);
+  }
+}
+
+/** Write bytes to `path`, creating parent directories. I/O failures become InputError. */
+export function writeBytes(path: string, bytes: Uint8Array, what = 'file'): void {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new InputError(`expected a non-empty ${what} path to write, got ${JSON.stringify(path)}`);
+  }
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, bytes);
+  } catch (err) {
+    throw new InputError(`cannot write ${what} '${path}': ${(err as Error).message}`);
+  }
+}
+
+function fileError(path: string, what: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new InputError(`${what} not found: '${path}' does not exist`);
+  if (code === 'EISDIR') return new InputError(`expected a ${what} at '${path}', got a directory`);
+  return new InputError(`cannot read ${what} '${path}': ${(err as Error).message}`);
+}

@@ -1,0 +1,10 @@
+export { Tensor, isTensor, empty, debug } from './tensor.js';
+export { tidy, keep, dispose } from './tidy.js';
+export * from './creation.js';
+export * from './random.js';
+export * from './ops/elementwise.js';
+export * from './ops/shape.js';
+export * from './ops/reduce.js';
+export * from './ops/matmul.js';
+export * from './ops/indexing.js';
+export { toBackend } from './transfer.js';

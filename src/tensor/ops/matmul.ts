@@ -1,0 +1,90 @@
+import { ShapeError } from '../../errors.js';
+import { bind, definePrimitive } from '../primitive.js';
+import { empty, type Tensor } from '../tensor.js';
+import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
+import { sum } from './reduce.js';
+import { broadcastTo, reshape } from './shape.js';
+
+export interface MatmulParams { transA: boolean; transB: boolean }
+
+/** op(A)·op(B) for rank-2 operands, or rank-3 operands with the same batch size. */
+export const matmulPrimitive = definePrimitive<MatmulParams>('matmul', ([a, b], { transA, transB }) => {
+  const batched = a!.rank === 3;
+  const [ar, ac] = a!.shape.slice(-2) as [number, number];
+  const [br, bc] = b!.shape.slice(-2) as [number, number];
+  const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
+  const batch = batched ? a!.shape[0]! : 1;
+  const out = empty(batched ? [batch, m, n] : [m, n], a!.dtype, a!.backend);
+  const backend = backendOf('matmul', [a!, b!]);
+  for (let i = 0; i < batch; i++) {
+    backend.gemm(transA, transB, m, n, k, 1, a!.buffer, i * ar * ac, ac, b!.buffer, i * br * bc, bc, 0, out.buffer, i * m * n, n);
+  }
+  return out;
+});
+
+/** The primitive after shape checks (used by the rules, which know their shapes are right). */
+export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  return bind(matmulPrimitive, [a, b], { transA, transB });
+}
+
+/**
+ * Matrix product op(a)·op(b) with NumPy semantics: 1-D operands are vectors, leading (batch) axes
+ * broadcast. `transA`/`transB` transpose the last two axes without a copy.
+ */
+export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const transA = options.transA ?? false, transB = options.transB ?? false;
+  requireFloat('matmul', a);
+  sameDType('matmul', a, b);
+  if (a.rank === 0 || b.rank === 0) throw new ShapeError(`matmul: operands must have rank ≥ 1, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  // Vectors: promote, multiply, drop the added axis.
+  if (a.rank === 1 || b.rank === 1) {
+    const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
+    const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
+    const r = matmul(a2, b2, { transA: a.rank === 1 ? false : transA, transB: b.rank === 1 ? false : transB });
+    const shape = [...r.shape];
+    if (b.rank === 1) shape.splice(shape.length - 1, 1);
+    if (a.rank === 1) shape.splice(shape.length - (b.rank === 1 ? 1 : 2), 1);
+    return reshape(r, shape);
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const k = transA ? ar : ac, kb = transB ? bc : br;
+  if (k !== kb) {
+    throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+  }
+  if (a.rank === 2 && b.rank === 2) return matmulRaw(a, b, transA, transB);
+  const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+  // A batch times one matrix on the right: fold the batch into the rows (one big GEMM).
+  if (b.rank === 2 && !transA) {
+    const r = matmulRaw(reshape(a, [-1, ac]), b, false, transB);
+    return reshape(r, [...batchA, ar, transB ? br : bc]);
+  }
+  const rank = Math.max(a.rank, b.rank);
+  const batch: number[] = [];
+  for (let i = 0; i < rank - 2; i++) {
+    const da = batchA[batchA.length - (rank - 2) + i] ?? 1, db = batchB[batchB.length - (rank - 2) + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new ShapeError(`matmul: batch shapes ${fmt(batchA)} and ${fmt(batchB)} cannot broadcast`);
+    batch.push(Math.max(da, db));
+  }
+  const nb = batch.reduce((x, y) => x * y, 1);
+  const a3 = reshape(broadcastTo(a, [...batch, ar, ac]), [nb, ar, ac]);
+  const b3 = reshape(broadcastTo(b, [...batch, br, bc]), [nb, br, bc]);
+  const r = matmulRaw(a3, b3, transA, transB);
+  return reshape(r, [...batch, r.shape[1]!, r.shape[2]!]);
+}
+
+/** Σ over the batch of op(a_i)·op(b_i) — the adjoint of a shared operand in a batched product. */
+export function batchedMatmulSum(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  return sum(matmulRaw(a, b, transA, transB), 0);
+}
+
+/** Outer product of two vectors. */
+export function outer(u: Tensor, v: Tensor): Tensor {
+  return matmul(reshape(u, [-1, 1]), reshape(v, [1, -1]));
+}
+
+/** Inner product of two tensors of the same size, as a scalar tensor. */
+export function dot(u: Tensor, v: Tensor): Tensor {
+  if (u.size !== v.size) throw new ShapeError(`dot: sizes differ: ${fmt(u.shape)} and ${fmt(v.shape)}`);
+  return reshape(matmul(reshape(u, [1, -1]), reshape(v, [-1, 1])), []);
+}
