@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listBackends, setBackend } from '../src/backend/registry.js';
+import { Random } from '../src/tensor/random.js';
+import { tensor } from '../src/tensor/creation.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+
+/** The repository root (tests run from dist/test/..., fixtures live under <root>/test/fixtures). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above the test directory');
+    dir = up;
+  }
+  return dir;
+}
+
+export const fixturePath = (name: string): string => join(repoRoot(), 'test', 'fixtures', name);
+
+/** Backends the conformance suite runs against: all that load, or those named in CURVATURE_BACKENDS. */
+export function testBackends(): string[] {
+  const wanted = process.env['CURVATURE_BACKENDS']?.split(',').filter(Boolean);
+  const names = wanted ?? listBackends().map((b) => b.name);
+  return names.filter((n) => {
+    try {
+      setBackend(n);
+      return true;
+    } catch (err) {
+      console.log(`(skipping backend ${n}: ${(err as Error).message})`);
+      return false;
+    }
+  });
+}
+
+export function randn(rng: Random, shape: readonly number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(Float64Array.from({ length: n }, () => rng.normal()), shape, dtype);
+}
+
+export function norm(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  return Math.sqrt(s);
+}
+
+/** ‖a − b‖ / ‖b‖ (with `floor` guarding a zero reference). */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-300): number {
+  if (a.length !== b.length) throw new Error(`relErr: lengths ${a.length} and ${b.length}`);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(d) / Math.max(norm(b), floor);
+}
+
+export function dotArr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
+  ma /= n; mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma, y = b[i]! - mb;
+    sab += x * y; saa += x * x; sbb += y * y;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
