@@ -4,3 +4,4 @@ export type { Backend, DType, FloatDType } from './backend/types.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
 export * from './tensor/index.js';
 export * from './autodiff/index.js';
+export * from './nn/index.js';

@@ -17,7 +17,7 @@ import { checkDim, checkMatrix, type FloatArray } from './types.js';
  * Algorithm: Householder tridiagonalisation A = Q·T·Qᵀ (Golub & Van Loan, Matrix Computations,
  * 4th ed., §8.3.1; see tridiagonalize.ts), then implicit QL with Wilkinson shifts on T
  * (GVL §8.3.5; Bowdler, Martin, Reinsch & Wilkinson 1968, tql2; see tridiagonalQl.ts) with the
- * rotations accumulated into Qᵀ — the classic tred2 + tql2 pair. All work is done in a float64
+ * rotations accumulated into Q — the classic tred2 + tql2 pair. All work is done in a float64
  * copy, so float32 input gets double-precision eigenpairs rounded once on output. The matrix is
  * scaled by a power of two (exact) so that its largest entry is near 1, which keeps the
  * iteration clear of overflow and underflow. Backward stable: the computed pairs are exact for
@@ -71,31 +71,41 @@ export function syev(
 
   const d = new Float64Array(n);
   const e = new Float64Array(n);
-  const qt = computeVectors ? new Float64Array(n * n) : null;
-  tridiagonalize(n, z, d, e, qt);
-  tridiagonalQl(n, d, e, qt, maxIterations);
+  const q = computeVectors ? new Float64Array(n * n) : null;
+  tridiagonalize(n, z, d, e, q);
+  tridiagonalQl(n, d, e, q, maxIterations);
 
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((x, y) => d[x] - d[y] || x - y);
   for (let j = 0; j < n; j++) w[wOff + j] = d[order[j]] * scale;
-  if (qt === null) return;
+  if (q === null) return;
 
+  // Column order[j] of q is eigenvector j: normalise, then copy in ascending order.
+  const inv = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j < n; j++) inv[j] += q[ri + j] * q[ri + j];
+  }
+  // Unit length up to O(n·u) by construction already; renormalising is O(n²) and makes it exact
+  // up to rounding, as promised.
+  for (let j = 0; j < n; j++) inv[j] = 1 / Math.sqrt(inv[j]);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    const ra = aOff + i * lda;
+    for (let j = 0; j < n; j++) a[ra + j] = q[ri + order[j]] * inv[order[j]];
+  }
+  // Sign convention, decided on the stored (possibly float32-rounded) values so that it holds
+  // exactly for what the caller sees: the first component of largest magnitude is positive.
   for (let j = 0; j < n; j++) {
-    const rv = order[j] * n; // row of qt holding eigenvector j
-    let big = 0;
-    let imax = 0;
-    let nrm2 = 0;
+    let big = -1;
+    let val = 0;
     for (let i = 0; i < n; i++) {
-      const v = qt[rv + i];
-      nrm2 += v * v;
-      if (Math.abs(v) > big) {
-        big = Math.abs(v);
-        imax = i;
+      const x = a[aOff + i * lda + j];
+      if (Math.abs(x) > big) {
+        big = Math.abs(x);
+        val = x;
       }
     }
-    // Already unit length up to O(n·u) by construction; renormalising costs O(n²) and makes each
-    // column exactly unit length up to rounding, as promised.
-    const f = (qt[rv + imax] < 0 ? -1 : 1) / Math.sqrt(nrm2);
-    for (let i = 0; i < n; i++) a[aOff + i * lda + j] = f * qt[rv + i];
+    if (val < 0) for (let i = 0; i < n; i++) a[aOff + i * lda + j] = -a[aOff + i * lda + j];
   }
 }

@@ -23,9 +23,12 @@ const SAFMIN = 2 ** -1022;
  * entry is then set to exactly 0, so the iteration is an exact computation on a perturbation of
  * T of relative size u.
  *
- * d is overwritten by the eigenvalues (unsorted) and e is destroyed. If `wt` (n×n row-major) is
- * given, each rotation is applied to it as wt ← Gᵀ·wt — a combination of two contiguous rows. With
- * wt = Qᵀ on entry, where A = Q·T·Qᵀ, row j of wt on exit is the unit eigenvector of A for d[j].
+ * d is overwritten by the eigenvalues (unsorted) and e is destroyed. If `v` (n×n row-major) is
+ * given, every rotation is also applied to it as v ← v·G. With v = Q on entry, where A = Q·T·Qᵀ,
+ * column j of v on exit is the unit eigenvector of A for d[j]. The rotations of one QL step are
+ * recorded and applied afterwards row by row of v (as LAPACK's xLASR does): each row's segment
+ * l..m is swept once, contiguously, carrying the entry shared by consecutive rotations in a
+ * register — one load and one store per rotation and row, instead of strided column pairs.
  *
  * Throws CurvatureError when more than `maxIter` QL steps are needed in total (LAPACK's limit is
  * 30·n; in practice about 2 steps per eigenvalue suffice).
@@ -34,10 +37,13 @@ export function tridiagonalQl(
   n: number,
   d: Float64Array,
   e: Float64Array,
-  wt: Float64Array | null,
+  v: Float64Array | null,
   maxIter: number = 30 * n,
 ): void {
   let iter = 0;
+  // Cosines and sines of the rotations of the current step, indexed by plane (i, i+1).
+  const cs = v === null ? null : new Float64Array(n);
+  const sn = v === null ? null : new Float64Array(n);
   for (let l = 0; l < n; l++) {
     for (;;) {
       let m = l;
@@ -101,15 +107,27 @@ export function tridiagonalQl(
           bulge = s * f;
         }
 
-        if (wt !== null) {
-          const ri = i * n;
-          const rj = ri + n;
-          for (let k = 0; k < n; k++) {
-            const wi = wt[ri + k];
-            const wj = wt[rj + k];
-            wt[ri + k] = c * wi - s * wj;
-            wt[rj + k] = s * wi + c * wj;
+        if (cs !== null && sn !== null) {
+          cs[i] = c;
+          sn[i] = s;
+        }
+      }
+
+      if (v !== null && cs !== null && sn !== null) {
+        // v ← v·G_{m−1}·G_{m−2}·…·G_l, where G_i maps columns (i, i+1) to
+        // (c·col_i − s·col_{i+1}, s·col_i + c·col_{i+1}); column i+1 is final after G_i, column i
+        // is carried into G_{i−1}.
+        for (let k = 0; k < n; k++) {
+          const rk = k * n;
+          let carry = v[rk + m];
+          for (let i = m - 1; i >= l; i--) {
+            const vi = v[rk + i];
+            const c = cs[i];
+            const s = sn[i];
+            v[rk + i + 1] = s * vi + c * carry;
+            carry = c * vi - s * carry;
           }
+          v[rk + l] = carry;
         }
       }
     }

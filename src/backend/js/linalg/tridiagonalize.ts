@@ -15,9 +15,8 @@
  *    of the diagonal, and the symmetric product B·v is formed from the upper triangle alone.
  *    Row k is reused to keep v_k once step k is done.
  *  - d (≥ n): diagonal of T; e (≥ n−1): sub-diagonal, T[k+1][k] = T[k][k+1] = e[k].
- *  - qt (n×n or null): receives Qᵀ = P_{n−3}·…·P₀, built by backward accumulation
- *    (GVL §5.1.6) as Qᵀ ← Qᵀ·P_k for k = n−3..0, a row-wise dot product and axpy. Keeping the
- *    transpose means the QL rotations later act on rows, not columns.
+ *  - q (n×n or null): receives Q, built by backward accumulation (GVL §5.1.6), Q ← P_k·Q for
+ *    k = n−3..0: r = vᵀ·Q as a sum of rows, then a rank-1 row update, both along rows.
  *
  * Each x is scaled by its largest magnitude before its norm is formed, so no intermediate overflows
  * or underflows; the reflector itself is invariant under that scaling.
@@ -27,7 +26,7 @@ export function tridiagonalize(
   z: Float64Array,
   d: Float64Array,
   e: Float64Array,
-  qt: Float64Array | null,
+  q: Float64Array | null,
 ): void {
   if (n === 0) return;
   const beta = new Float64Array(Math.max(n - 2, 0)); // β_k = 0: no reflection at step k
@@ -95,21 +94,25 @@ export function tridiagonalize(
   }
   d[n - 1] = z[n * n - 1];
 
-  if (qt === null) return;
-  qt.fill(0);
-  for (let i = 0; i < n; i++) qt[i * n + i] = 1;
-  // Backward accumulation: after step k, qt = P_{n−3}·…·P_k, whose first k+1 rows and columns are
+  if (q === null) return;
+  q.fill(0);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  // Backward accumulation: after step k, q = P_k·…·P_{n−3}, whose first k+1 rows and columns are
   // those of the identity, so P_k only touches rows and columns k+1..n−1.
   for (let k = n - 3; k >= 0; k--) {
     const b = beta[k];
     if (b === 0) continue;
     const rk = k * n;
+    p.fill(0, k + 1, n); // p = vᵀ·Q (restricted to the trailing block)
     for (let i = k + 1; i < n; i++) {
       const ri = i * n;
-      let s = 0;
-      for (let j = k + 1; j < n; j++) s += qt[ri + j] * z[rk + j];
-      s *= b;
-      for (let j = k + 1; j < n; j++) qt[ri + j] -= s * z[rk + j];
+      const vi = z[rk + i];
+      for (let j = k + 1; j < n; j++) p[j] += vi * q[ri + j];
+    }
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n;
+      const f = b * z[rk + i];
+      for (let j = k + 1; j < n; j++) q[ri + j] -= f * p[j];
     }
   }
 }

@@ -1,0 +1,13 @@
+export type { Layer, ParamSpec } from './module.js';
+export { Linear } from './linear.js';
+export { Tanh, Sigmoid, ReLU, GELU, Softplus, activation, gelu, type ActivationName } from './activations.js';
+export { Sequential, type FlatParam, type ForwardOptions } from './sequential.js';
+export {
+  crossEntropy, bceWithLogits, mse, crossEntropyLoss, bceWithLogitsLoss, mseLoss, lossByName,
+  type Loss, type LossName, type Reduction,
+} from './losses.js';
+export { Objective, batchOf, subset, type Dataset } from './objective.js';
+export { stateDict, loadStateDict, saveSafetensors, loadSafetensors } from './state-dict.js';
+export { lbfgs, type LbfgsOptions, type LbfgsResult } from './optim/lbfgs.js';
+export { SGD, Adam, type Optimizer } from './optim/first-order.js';
+export { fitLbfgs, fitMinibatch } from './train.js';

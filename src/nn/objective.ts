@@ -1,0 +1,135 @@
+import { grad, valueAndGrad } from '../autodiff/api.js';
+import { InputError, ShapeError, UnsupportedLayerError } from '../errors.js';
+import {
+  add, concat, gather, isFiniteMask, min, mean, mul, reshape, slice, sum, tensor, tidy, zeros,
+} from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Linear } from './linear.js';
+import type { Loss } from './losses.js';
+import type { Sequential } from './sequential.js';
+
+/** A supervised dataset held as tensors: inputs [N, features] and targets (int32 labels or floats). */
+export interface Dataset {
+  readonly x: Tensor;
+  readonly y: Tensor;
+}
+
+/** Rows [start, start + count) of a dataset. */
+export function batchOf(data: Dataset, start: number, count: number): Dataset {
+  const n = data.x.shape[0]!;
+  const c = Math.min(count, n - start);
+  if (start === 0 && c === n) return data;
+  return {
+    x: slice(data.x, [start, ...data.x.shape.slice(1).map(() => 0)], [c, ...data.x.shape.slice(1)]),
+    y: slice(data.y, [start, ...data.y.shape.slice(1).map(() => 0)], [c, ...data.y.shape.slice(1)]),
+  };
+}
+
+/** The rows of a dataset picked by index. */
+export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
+  const idx = tensor(Int32Array.from(indices), [indices.length], 'int32');
+  return { x: gather(data.x, idx), y: gather(data.y, idx) };
+}
+
+/**
+ * The training objective J(θ) = (1/N)·Σᵢ ℓ(f(xᵢ; θ), yᵢ) + (λ_wd/2)·‖θ‖² (λ_wd = weightDecay),
+ * the function whose Hessian the curvature operators and influence functions use.
+ */
+export class Objective {
+  constructor(readonly model: Sequential, readonly loss: Loss, readonly weightDecay = 0) {
+    if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new InputError(`weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
+  }
+
+  /** Checks a dataset against the model and loss: shapes, dtypes, finite inputs, label range. */
+  validate(data: Dataset, what = 'data'): void {
+    const { x, y } = data;
+    if (x.rank !== 2) throw new ShapeError(`${what}: inputs must be [N, features], got [${x.shape.join(', ')}]`);
+    if (x.shape[0] === 0) throw new InputError(`${what}: the dataset is empty`);
+    if (x.shape[1] !== this.model.inFeatures) {
+      throw new ShapeError(`${what}: inputs have ${x.shape[1]} features, ${this.model.describe()} expects ${this.model.inFeatures}`);
+    }
+    if (y.shape[0] !== x.shape[0]) throw new ShapeError(`${what}: ${x.shape[0]} inputs but ${y.shape[0]} targets`);
+    tidy(() => {
+      if (min(isFiniteMask(x)).item() === 0) throw new InputError(`${what}: inputs contain NaN or Inf`);
+    });
+    this.loss.validate({ shape: [x.shape[0]!, this.model.outFeatures] }, y);
+  }
+
+  /** One loss per example, ℓ(f(xᵢ; θ), yᵢ), shape [batch]. */
+  perSampleLosses(theta: Tensor, batch: Dataset): Tensor {
+    return this.loss.perSample(this.model.apply(theta, batch.x), batch.y);
+  }
+
+  /** Mean data loss on a batch (no weight decay). */
+  dataLoss(theta: Tensor, batch: Dataset): Tensor {
+    return mean(this.perSampleLosses(theta, batch));
+  }
+
+  /** The weight-decay term (λ/2)·‖θ‖². */
+  regularizer(theta: Tensor): Tensor {
+    return mul(sum(mul(theta, theta)), this.weightDecay / 2);
+  }
+
+  /** J restricted to one batch: mean loss + (λ/2)‖θ‖². */
+  value(theta: Tensor, batch: Dataset): Tensor {
+    return this.weightDecay === 0 ? this.dataLoss(theta, batch) : add(this.dataLoss(theta, batch), this.regularizer(theta));
+  }
+
+  /**
+   * J and ∇J over a whole dataset, accumulated over batches (batch b weighs |b|/N), as float64 host
+   * arrays — what full-batch L-BFGS consumes.
+   */
+  fullValueAndGrad(theta: Tensor, data: Dataset, batchSize = 4096): { value: number; grad: Float64Array } {
+    const n = data.x.shape[0]!;
+    let value = 0;
+    const g = new Float64Array(theta.size);
+    for (let start = 0; start < n; start += batchSize) {
+      tidy(() => {
+        const b = batchOf(data, start, batchSize);
+        const w = b.x.shape[0]! / n;
+        const r = valueAndGrad((t: Tensor) => this.dataLoss(t, b), theta);
+        value += w * r.value.item();
+        const gb = r.grad.dataSync();
+        for (let i = 0; i < g.length; i++) g[i]! += w * gb[i]!;
+      });
+    }
+    if (this.weightDecay > 0) {
+      const t = theta.dataSync();
+      let sq = 0;
+      for (let i = 0; i < g.length; i++) { g[i]! += this.weightDecay * t[i]!; sq += t[i]! * t[i]!; }
+      value += (this.weightDecay / 2) * sq;
+    }
+    return { value, grad: g };
+  }
+
+  /**
+   * Per-example gradients ∇θ ℓ(f(xᵢ; θ), yᵢ) as a [batch, P] matrix, vectorised: one backward pass
+   * gives δᵢ = ∂ℓᵢ/∂zᵢ at every Linear output (through zero "taps" added to z), and the weight
+   * gradient of example i is the outer product δᵢ·aᵢᵀ with the layer input aᵢ (Goodfellow 2015,
+   * "Efficient per-example gradient computations"). No weight decay.
+   */
+  perSampleGradients(theta: Tensor, batch: Dataset): Tensor {
+    const model = this.model;
+    for (const layer of model.layers) {
+      if (layer.params.length > 0 && !(layer instanceof Linear)) {
+        throw new UnsupportedLayerError(`per-sample gradients: layer ${layer.describe()} has parameters but is not Linear`);
+      }
+    }
+    return tidy(() => {
+      const b = batch.x.shape[0]!;
+      const inputs: Tensor[] = [];
+      model.apply(theta, batch.x, { record: inputs });
+      const linears = model.linearLayers();
+      const taps = linears.map((l) => zeros([b, l.layer.outFeatures], theta.dtype));
+      const deltas = grad((ts: Tensor[]) => sum(this.loss.perSample(model.apply(theta, batch.x, { taps: ts }), batch.y)), taps);
+      const pieces: Tensor[] = [];
+      linears.forEach((l, i) => {
+        const d = deltas[i]!, a = inputs[i]!;
+        const outer = mul(reshape(d, [b, l.layer.outFeatures, 1]), reshape(a, [b, 1, l.layer.inFeatures]));
+        pieces.push(reshape(outer, [b, -1]));
+        if (l.bias) pieces.push(d);
+      });
+      return concat(pieces, 1);
+    });
+  }
+}
