@@ -5,3 +5,7 @@ export { setBackend, getBackend, listBackends, registerBackend } from './backend
 export * from './tensor/index.js';
 export * from './autodiff/index.js';
 export * from './nn/index.js';
+export * from './linalg/index.js';
+export * from './operators/index.js';
+export * from './solvers/index.js';
+export * from './influence/index.js';

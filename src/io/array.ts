@@ -33,6 +33,12 @@ export interface RawArray {
   dtype: RawDType;
 }
 
+/** A RawArray whose dtype (and so typed array class) is known statically. */
+export interface RawArrayOf<D extends RawDType> extends RawArray {
+  data: RawDataByDType[D];
+  dtype: D;
+}
+
 export const RAW_DTYPES: readonly RawDType[] = ['float32', 'float64', 'int32', 'int64', 'uint8'];
 
 const ITEM_SIZE: Record<RawDType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1 };
@@ -110,7 +116,7 @@ export function assertRawArray(raw: RawArray, what = 'array'): void {
 }
 
 /** A copy of `raw` converted to float64 (int64 values beyond ±2^53 lose precision). */
-export function toFloat64(raw: RawArray): RawArray & { data: Float64Array; dtype: 'float64' } {
+export function toFloat64(raw: RawArray): RawArrayOf<'float64'> {
   const out = new Float64Array(raw.data.length);
   if (raw.data instanceof BigInt64Array) {
     for (let i = 0; i < out.length; i++) out[i] = Number(raw.data[i]);
@@ -121,7 +127,7 @@ export function toFloat64(raw: RawArray): RawArray & { data: Float64Array; dtype
 }
 
 /** A copy of `raw` converted to float32 (rounded to nearest). */
-export function toFloat32(raw: RawArray): RawArray & { data: Float32Array; dtype: 'float32' } {
+export function toFloat32(raw: RawArray): RawArrayOf<'float32'> {
   const out = new Float32Array(raw.data.length);
   if (raw.data instanceof BigInt64Array) {
     for (let i = 0; i < out.length; i++) out[i] = Number(raw.data[i]);
@@ -139,7 +145,7 @@ const INT32_MAX = 2147483647;
  * index and value) when a value is outside the int32 range or, for float inputs, not an integer.
  * Typical use: int64 labels from a PyTorch-written safetensors/npy file.
  */
-export function toInt32(raw: RawArray, what = 'array'): RawArray & { data: Int32Array; dtype: 'int32' } {
+export function toInt32(raw: RawArray, what = 'array'): RawArrayOf<'int32'> {
   const src = raw.data;
   const out = new Int32Array(src.length);
   if (src instanceof BigInt64Array) {
@@ -242,7 +248,7 @@ export function fortranToC<T extends RawArray['data']>(data: T, shape: readonly 
 }
 
 /** Describe a value for error messages (short, JSON-ish). */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
   if (typeof value === 'bigint') return `${value}n`;
   try {

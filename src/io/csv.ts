@@ -12,7 +12,7 @@
  * empty, NaN or infinite cell as an InputError naming its row, line and column.
  */
 import { InputError } from '../errors.js';
-import type { RawArray } from './array.js';
+import type { RawArrayOf } from './array.js';
 import { readBytes } from './source.js';
 
 export interface CsvOptions {
@@ -168,7 +168,7 @@ export interface MatrixOptions {
  * finite decimal number; otherwise InputError names the row (0-based data row and file line) and
  * the column (0-based index, plus its header name when there is one).
  */
-export function csvToMatrix(table: CsvTable, options: MatrixOptions = {}): RawArray & { data: Float64Array; dtype: 'float64' } {
+export function csvToMatrix(table: CsvTable, options: MatrixOptions = {}): RawArrayOf<'float64'> {
   const width = table.header?.length ?? table.rows[0]?.length ?? 0;
   const columns = options.columns ?? Array.from({ length: width }, (_, j) => j);
   for (const j of columns) {
@@ -196,6 +196,6 @@ export function csvToMatrix(table: CsvTable, options: MatrixOptions = {}): RawAr
 }
 
 /** `readCsv` then `csvToMatrix`: a numeric CSV file as a float64 [rows, columns] RawArray. */
-export function readCsvMatrix(path: string, options: CsvOptions & MatrixOptions = {}): RawArray & { data: Float64Array; dtype: 'float64' } {
+export function readCsvMatrix(path: string, options: CsvOptions & MatrixOptions = {}): RawArrayOf<'float64'> {
   return csvToMatrix(readCsv(path, options), options);
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
-import type { RawArray } from './array.js';
+import type { RawArrayOf } from './array.js';
 import { csvToMatrix, parseCsv, readTextFile } from './csv.js';
 import { readIdx } from './idx.js';
 
@@ -45,9 +45,9 @@ export const BREAST_CANCER_FEATURES: readonly string[] = Object.freeze([
 
 export interface BreastCancer {
   /** float64 [569, 30] features, unscaled. */
-  x: RawArray & { data: Float64Array; dtype: 'float64' };
+  x: RawArrayOf<'float64'>;
   /** int32 [569] targets, scikit-learn's convention: 0 = malignant (212 samples), 1 = benign (357). */
-  y: RawArray & { data: Int32Array; dtype: 'int32' };
+  y: RawArrayOf<'int32'>;
   /** The 30 column names of x. */
   featureNames: string[];
   /** ['malignant', 'benign']: targetNames[y[i]] names sample i's class. */
@@ -122,9 +122,9 @@ export interface FashionMnistOptions {
 
 export interface FashionMnist {
   /** uint8 [n, 784] images (28×28, row-major, 0 = background, 255 = ink). Scale as needed. */
-  x: RawArray & { data: Uint8Array; dtype: 'uint8' };
+  x: RawArrayOf<'uint8'>;
   /** int32 [n] labels in 0..9; see FASHION_MNIST_CLASSES. */
-  y: RawArray & { data: Int32Array; dtype: 'int32' };
+  y: RawArrayOf<'int32'>;
 }
 
 /**

@@ -4,7 +4,7 @@
  * dtype) so this module depends on nothing but Node built-ins.
  */
 export * from './array.js';
-export * from './source.js';
+export type { ByteSource } from './source.js';
 export * from './safetensors.js';
 export * from './npy.js';
 export * from './idx.js';

@@ -22,7 +22,7 @@
  */
 import { InputError } from '../errors.js';
 import {
-  type RawArray, type RawDType, assertRawArray, decodeData, describe, encodeData, itemSize, numel,
+  type RawArray, type RawDType, assertRawArray, decodeData, describeValue, encodeData, itemSize, numel,
 } from './array.js';
 import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
 
@@ -61,7 +61,7 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
   } catch {
     return fail('header is not valid UTF-8');
   }
-  if (headerText[0] !== '{') fail(`expected the header to start with '{', got ${describe(headerText.slice(0, 20))}`);
+  if (headerText[0] !== '{') fail(`expected the header to start with '{', got ${describeValue(headerText.slice(0, 20))}`);
   let header: unknown;
   try {
     header = JSON.parse(headerText);
@@ -81,19 +81,19 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
   for (const key of order) {
     const entry = entries[key];
     if (key === METADATA_KEY) {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`expected "${METADATA_KEY}" to be an object of strings, got ${describe(entry)}`);
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`expected "${METADATA_KEY}" to be an object of strings, got ${describeValue(entry)}`);
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`expected "${METADATA_KEY}"."${k}" to be a string, got ${describe(v)}`);
-        metadata[k] = v as string;
+        if (typeof v !== 'string') fail(`expected "${METADATA_KEY}"."${k}" to be a string, got ${describeValue(v)}`);
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
     const where = `tensor "${key}"`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describe(entry)}`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describeValue(entry)}`);
     const info = entry as Record<string, unknown>;
 
     const fileDType = info['dtype'];
-    if (typeof fileDType !== 'string') fail(`${where}: expected a string "dtype", got ${describe(fileDType)}`);
+    if (typeof fileDType !== 'string') fail(`${where}: expected a string "dtype", got ${describeValue(fileDType)}`);
     const dtype = FILE_DTYPE_TO_RAW[fileDType as string];
     if (dtype === undefined) {
       const kind = KNOWN_UNSUPPORTED.includes(fileDType as string) ? 'unsupported' : 'unknown';
@@ -102,11 +102,11 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
 
     const shape = info['shape'];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`${where}: expected "shape" to be an array of non-negative integers, got ${describe(shape)}`);
+      fail(`${where}: expected "shape" to be an array of non-negative integers, got ${describeValue(shape)}`);
     }
     const offsets = info['data_offsets'];
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`${where}: expected "data_offsets" to be [begin, end] non-negative integers, got ${describe(offsets)}`);
+      fail(`${where}: expected "data_offsets" to be [begin, end] non-negative integers, got ${describeValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] has begin > end`);
@@ -140,26 +140,29 @@ export function encodeSafetensors(
   metadata?: Record<string, string>,
 ): Uint8Array {
   const list = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
-  const header: Record<string, unknown> = {};
+  // The header is assembled entry by entry: JSON.stringify of one object would move integer-like
+  // tensor names ("0", "10") ahead of the others.
+  const entries: string[] = [];
   if (metadata !== undefined) {
-    if (metadata === null || typeof metadata !== 'object') throw new InputError(`expected metadata to be a string map, got ${describe(metadata)}`);
+    if (metadata === null || typeof metadata !== 'object') throw new InputError(`expected metadata to be a string map, got ${describeValue(metadata)}`);
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new InputError(`expected metadata["${k}"] to be a string, got ${describe(v)}`);
+      if (typeof v !== 'string') throw new InputError(`expected metadata["${k}"] to be a string, got ${describeValue(v)}`);
     }
-    if (Object.keys(metadata).length > 0) header[METADATA_KEY] = { ...metadata };
+    if (Object.keys(metadata).length > 0) entries.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   }
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const [key, raw] of list) {
     if (key === METADATA_KEY) throw new InputError(`tensor name "${METADATA_KEY}" is reserved for metadata`);
-    if (key.length === 0) throw new InputError('expected non-empty tensor names, got ""');
+    if (typeof key !== 'string' || key.length === 0) throw new InputError(`expected non-empty tensor names, got ${describeValue(key)}`);
     assertRawArray(raw, `tensor "${key}"`);
     const bytes = encodeData(raw.data, true);
-    header[key] = { dtype: RAW_TO_FILE_DTYPE[raw.dtype], shape: [...raw.shape], data_offsets: [offset, offset + bytes.length] };
+    const info = { dtype: RAW_TO_FILE_DTYPE[raw.dtype], shape: [...raw.shape], data_offsets: [offset, offset + bytes.length] };
+    entries.push(`${JSON.stringify(key)}:${JSON.stringify(info)}`);
     offset += bytes.length;
     chunks.push(bytes);
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(`{${entries.join(',')}}`);
   const headerLen = Math.ceil(json.length / 8) * 8; // pad with spaces so the data starts 8-aligned
   const out = new Uint8Array(8 + headerLen + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);

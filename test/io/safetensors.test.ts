@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import type { RawArray } from '../../src/io/array.js';
+import { type RawArray, toInt32 } from '../../src/io/array.js';
 import { encodeSafetensors, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { concat, tempDir, throwsInput, utf8 } from './helpers.js';
 
@@ -96,6 +96,13 @@ test('known bytes: I64 and I32 little-endian', () => {
   assert.equal(Array.from(t.get('l')!.data as BigInt64Array), [-5n]);
   assert.equal(t.get('m')!.shape, []);
   assert.equal(Array.from(t.get('m')!.data as Int32Array), [300]);
+});
+
+test('int64 labels: converted with toInt32, overflow reported', () => {
+  const ok = readSafetensors(encodeSafetensors({ y: { data: new BigInt64Array([3n, 0n, 9n]), shape: [3], dtype: 'int64' } }));
+  assert.equal(Array.from(toInt32(ok.tensors.get('y')!, 'y').data), [3, 0, 9]);
+  const big = readSafetensors(encodeSafetensors({ y: { data: new BigInt64Array([1n, 1n << 40n]), shape: [2], dtype: 'int64' } }));
+  throwsInput(() => toInt32(big.tensors.get('y')!, 'labels "y"'), 'labels "y"', String(1n << 40n), 'overflows int32');
 });
 
 test('empty header object is a valid file with no tensors', () => {

@@ -3,6 +3,7 @@ import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from
 import { gemmKernel } from './gemm.js';
 import * as dense from './linalg.js';
 import { allocTyped, arr, type JsBuffer } from './storage.js';
+import type { FloatArray } from '../types.js';
 
 /**
  * The reference backend: every kernel in plain TypeScript, exact in float64 (the oracle the
@@ -70,14 +71,14 @@ export class JsBackend implements Backend {
     }
   }
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
-    return dense.potrf(n, arr(a) as Float64Array, aOff, lda);
+    return dense.potrf(n, arr(a) as FloatArray, aOff, lda);
   }
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
-    dense.trsm('left', uplo, trans, unitDiag, m, n, alpha, arr(a) as Float64Array, aOff, lda, arr(b) as Float64Array, bOff, ldb);
+    dense.trsm('left', uplo, trans, unitDiag, m, n, alpha, arr(a) as FloatArray, aOff, lda, arr(b) as FloatArray, bOff, ldb);
   }
   syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void {
-    dense.syev(n, arr(a) as Float64Array, aOff, lda, arr(w) as Float64Array, wOff, computeVectors);
+    dense.syev(n, arr(a) as FloatArray, aOff, lda, arr(w) as FloatArray, wOff, computeVectors);
   }
 }

@@ -80,32 +80,34 @@ export function syev(
   for (let j = 0; j < n; j++) w[wOff + j] = d[order[j]] * scale;
   if (q === null) return;
 
-  // Column order[j] of q is eigenvector j: normalise, then copy in ascending order.
-  const inv = new Float64Array(n);
+  // Column order[j] of q is eigenvector j: normalise, then copy in ascending order. All passes
+  // run along rows.
+  const invNorm = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    for (let j = 0; j < n; j++) inv[j] += q[ri + j] * q[ri + j];
+    for (let j = 0; j < n; j++) invNorm[j] += q[ri + j] * q[ri + j];
   }
   // Unit length up to O(n·u) by construction already; renormalising is O(n²) and makes it exact
   // up to rounding, as promised.
-  for (let j = 0; j < n; j++) inv[j] = 1 / Math.sqrt(inv[j]);
+  for (let j = 0; j < n; j++) invNorm[j] = 1 / Math.sqrt(invNorm[j]);
+  // Sign convention, decided on the stored (possibly float32-rounded) values so that it holds
+  // exactly for what the caller sees: the first component of largest magnitude is positive.
+  const big = new Float64Array(n).fill(-1);
+  const flip = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
     const ra = aOff + i * lda;
-    for (let j = 0; j < n; j++) a[ra + j] = q[ri + order[j]] * inv[order[j]];
-  }
-  // Sign convention, decided on the stored (possibly float32-rounded) values so that it holds
-  // exactly for what the caller sees: the first component of largest magnitude is positive.
-  for (let j = 0; j < n; j++) {
-    let big = -1;
-    let val = 0;
-    for (let i = 0; i < n; i++) {
-      const x = a[aOff + i * lda + j];
-      if (Math.abs(x) > big) {
-        big = Math.abs(x);
-        val = x;
+    for (let j = 0; j < n; j++) {
+      a[ra + j] = q[ri + order[j]] * invNorm[order[j]];
+      const x = a[ra + j];
+      if (Math.abs(x) > big[j]) {
+        big[j] = Math.abs(x);
+        flip[j] = x < 0 ? 1 : 0;
       }
     }
-    if (val < 0) for (let i = 0; i < n; i++) a[aOff + i * lda + j] = -a[aOff + i * lda + j];
+  }
+  for (let i = 0; i < n; i++) {
+    const ra = aOff + i * lda;
+    for (let j = 0; j < n; j++) if (flip[j] === 1) a[ra + j] = -a[ra + j];
   }
 }

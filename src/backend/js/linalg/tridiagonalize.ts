@@ -16,7 +16,7 @@
  *    Row k is reused to keep v_k once step k is done.
  *  - d (≥ n): diagonal of T; e (≥ n−1): sub-diagonal, T[k+1][k] = T[k][k+1] = e[k].
  *  - q (n×n or null): receives Q, built by backward accumulation (GVL §5.1.6), Q ← P_k·Q for
- *    k = n−3..0: r = vᵀ·Q as a sum of rows, then a rank-1 row update, both along rows.
+ *    k = n−3..0: p = vᵀ·Q as a sum of rows, then Q ← Q − β·v·pᵀ, both along rows.
  *
  * Each x is scaled by its largest magnitude before its norm is formed, so no intermediate overflows
  * or underflows; the reflector itself is invariant under that scaling.

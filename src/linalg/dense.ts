@@ -1,0 +1,77 @@
+import { DTypeError, InputError, NotPositiveDefiniteError, ShapeError } from '../errors.js';
+import { empty, isFiniteMask, min, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Dense linear algebra on concrete tensors, through the backend's potrf/trsm/syev kernels.
+ * These are not differentiable (they run on values, never on tracers).
+ */
+
+function squareMatrix(op: string, a: Tensor): number {
+  if (a._level !== 0) throw new DTypeError(`${op}: not differentiable; call it on concrete tensors, not inside grad/jvp`);
+  if (a.dtype === 'int32') throw new DTypeError(`${op}: expected float32 or float64, got int32`);
+  if (a.rank !== 2 || a.shape[0] !== a.shape[1]) throw new ShapeError(`${op}: expected a square matrix, got [${a.shape.join(', ')}]`);
+  if (tidy(() => min(isFiniteMask(a)).item()) === 0 && a.size > 0) throw new InputError(`${op}: the matrix contains NaN or Inf`);
+  return a.shape[0]!;
+}
+
+function copyOf(a: Tensor): Tensor {
+  const out = empty(a.shape, a.dtype, a.backend);
+  a.backend.copy([a.size], a.buffer, 0, [1], out.buffer, 0, [1]);
+  return out;
+}
+
+/**
+ * Lower Cholesky factor L with A = L·Lᵀ (Golub & Van Loan, Alg. 4.2.1). Throws
+ * NotPositiveDefiniteError naming the first failing pivot and its value.
+ */
+export function cholesky(a: Tensor): Tensor {
+  const n = squareMatrix('cholesky', a);
+  const l = copyOf(a);
+  const r = l.backend.potrf(n, l.buffer, 0, n);
+  if (!r.ok) {
+    l.dispose();
+    throw new NotPositiveDefiniteError(
+      `cholesky: matrix is not positive definite: pivot ${r.pivot} of ${n} is ${r.value} (expected > 0)`, r.pivot, r.value);
+  }
+  return l;
+}
+
+/** Solves op(T)·X = B for triangular T (lower or upper); B is [n] or [n, k]. */
+export function solveTriangular(t: Tensor, b: Tensor, options: { lower?: boolean; transpose?: boolean; unitDiagonal?: boolean } = {}): Tensor {
+  const n = squareMatrix('solveTriangular', t);
+  if (b.dtype !== t.dtype) throw new DTypeError(`solveTriangular: matrix is ${t.dtype}, right-hand side ${b.dtype}`);
+  if (b.shape[0] !== n || b.rank > 2) throw new ShapeError(`solveTriangular: right-hand side [${b.shape.join(', ')}] does not match a ${n}×${n} matrix`);
+  const x = copyOf(b);
+  const k = b.rank === 2 ? b.shape[1]! : 1;
+  x.backend.trsm(options.lower ?? true ? 'lower' : 'upper', options.transpose ?? false, options.unitDiagonal ?? false, n, k, 1,
+    t.buffer, 0, n, x.buffer, 0, k);
+  return x;
+}
+
+/** Solves A·X = B given A's Cholesky factor L: L·Y = B, then Lᵀ·X = Y. */
+export function choleskySolve(l: Tensor, b: Tensor): Tensor {
+  return tidy(() => solveTriangular(l, solveTriangular(l, b, { lower: true }), { lower: true, transpose: true }));
+}
+
+/**
+ * Symmetric eigendecomposition A = V·diag(w)·Vᵀ, eigenvalues ascending, eigenvectors as columns
+ * (Householder tridiagonalisation + implicit QL; Golub & Van Loan §8.3).
+ */
+export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
+  const n = squareMatrix('eigh', a);
+  const vectors = copyOf(a);
+  const values = empty([n], a.dtype, a.backend);
+  vectors.backend.syev(n, vectors.buffer, 0, n, values.buffer, 0, true);
+  return { values, vectors };
+}
+
+/** Eigenvalues only, ascending. */
+export function eigvalsh(a: Tensor): Tensor {
+  const n = squareMatrix('eigvalsh', a);
+  const work = copyOf(a);
+  const values = empty([n], a.dtype, a.backend);
+  work.backend.syev(n, work.buffer, 0, n, values.buffer, 0, false);
+  work.dispose();
+  return values;
+}

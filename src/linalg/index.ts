@@ -1,0 +1,1 @@
+export { cholesky, solveTriangular, choleskySolve, eigh, eigvalsh } from './dense.js';

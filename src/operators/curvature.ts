@@ -1,0 +1,70 @@
+import { gnvp, hvp, type HvpMode } from '../autodiff/api.js';
+import { InputError } from '../errors.js';
+import { add, mean, mul, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { checkVector, type LinearOperator } from './linear-operator.js';
+
+export interface CurvatureOptions {
+  /** Examples per HVP batch (memory vs. overhead). Default 4096. */
+  batchSize?: number;
+  /** λ of the damped operator H + λI. Default 0. */
+  damping?: number;
+  /** How the exact Hessian's products are formed. */
+  mode?: HvpMode;
+}
+
+function checkDamping(damping: number): void {
+  if (!Number.isFinite(damping) || damping < 0) throw new InputError(`damping must be a finite number ≥ 0, got ${damping}`);
+}
+
+/**
+ * The operator v ↦ Σ_b (|b|/N)·P_b(v) + (λ_wd + λ)·v over a dataset split into batches, where
+ * P_b is a per-batch curvature product of the mean data loss.
+ */
+function batchedOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions,
+  product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
+  objective.model.checkTheta(theta);
+  objective.validate(data);
+  const damping = options.damping ?? 0;
+  checkDamping(damping);
+  const n = data.x.shape[0]!, batchSize = options.batchSize ?? 4096;
+  const shift = objective.weightDecay + damping;
+  const op: LinearOperator = {
+    size: theta.size,
+    dtype: theta.dtype as 'float32' | 'float64',
+    symmetric: true,
+    matvec(v) {
+      checkVector(op, v);
+      if (v.rank !== 1) throw new InputError('matvec: expected a vector');
+      return tidy(() => {
+        let acc: Tensor | null = null;
+        for (let start = 0; start < n; start += batchSize) {
+          const b = batchOf(data, start, batchSize);
+          const hv = mul(product(b, v), b.x.shape[0]! / n);
+          acc = acc ? add(acc, hv) : hv;
+        }
+        return shift === 0 ? acc! : add(acc!, mul(v, shift));
+      });
+    },
+  };
+  return op;
+}
+
+/**
+ * The Hessian of J(θ) = mean loss + (λ_wd/2)‖θ‖² over `data`, plus damping λ·I, as an operator
+ * (forward-over-reverse HVPs by default, evaluated batch by batch).
+ */
+export function hessianOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions = {}): LinearOperator {
+  const mode = options.mode ?? 'forward-over-reverse';
+  return batchedOperator(objective, theta, data, options, (b, v) => hvp((t) => objective.dataLoss(t, b), theta, v, mode));
+}
+
+/**
+ * The Gauss–Newton Hessian G = (1/N)·Σᵢ Jᵢᵀ·H_ℓ,ᵢ·Jᵢ + (λ_wd + λ)·I (Jᵢ: Jacobian of the model
+ * outputs, H_ℓ,ᵢ: Hessian of the loss in the outputs) — positive semi-definite for convex losses.
+ */
+export function gaussNewtonOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions = {}): LinearOperator {
+  return batchedOperator(objective, theta, data, options, (b, v) =>
+    gnvp((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v));
+}

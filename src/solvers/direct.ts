@@ -1,0 +1,86 @@
+import { InputError, NotPositiveDefiniteError } from '../errors.js';
+import { cholesky, choleskySolve, eigh } from '../linalg/dense.js';
+import { keep, matmul, mul, reshape, tensor, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkVector, toDense, type LinearOperator } from '../operators/linear-operator.js';
+import { residualNorm } from './residual.js';
+import type { FittedSolver, SolveResult } from './types.js';
+
+export interface DirectOptions {
+  /** Added to the diagonal before factoring (λ of H + λI). */
+  damping?: number;
+}
+
+/**
+ * Factors the dense matrix of `op` once: Cholesky when it is positive definite, otherwise the
+ * symmetric eigendecomposition A = V·diag(w)·Vᵀ with x = V·diag(1/w)·Vᵀ·b (indefinite but
+ * non-singular). `info.factorization` says which; a singular matrix is an error.
+ */
+export function fitDirect(op: LinearOperator, options: DirectOptions = {}): FittedSolver {
+  const damping = options.damping ?? 0;
+  if (!Number.isFinite(damping)) throw new InputError(`direct: damping must be finite, got ${damping}`);
+  if (!op.symmetric) throw new InputError('direct: the operator must be symmetric');
+  const a = tidy(() => {
+    let m = toDense(op);
+    if (damping !== 0) {
+      const d = m.dataSync().slice();
+      for (let i = 0; i < op.size; i++) d[i * op.size + i]! += damping;
+      m = tensor(d, m.shape, m.dtype);
+    }
+    return m;
+  });
+  let factor: { kind: 'cholesky'; l: Tensor } | { kind: 'eigh'; values: Tensor; inv: Tensor; vectors: Tensor; minAbs: number };
+  try {
+    factor = { kind: 'cholesky', l: keep(cholesky(a)) };
+  } catch (err) {
+    if (!(err instanceof NotPositiveDefiniteError)) throw err;
+    const { values, vectors } = eigh(a);
+    const w = values.dataSync();
+    let maxAbs = 0, minAbs = Infinity;
+    for (const v of w) { maxAbs = Math.max(maxAbs, Math.abs(v)); minAbs = Math.min(minAbs, Math.abs(v)); }
+    const eps = a.dtype === 'float64' ? 2.2e-16 : 1.2e-7;
+    if (minAbs <= op.size * eps * maxAbs) {
+      throw new NotPositiveDefiniteError(
+        `direct: matrix is singular to working precision (smallest |eigenvalue| ${minAbs}, largest ${maxAbs}); add damping`, err.index, minAbs);
+    }
+    const inv = tensor(Float64Array.from(w, (v) => 1 / v), [op.size], a.dtype);
+    factor = { kind: 'eigh', values: keep(values), vectors: keep(vectors), inv: keep(inv), minAbs };
+  }
+  const kind = factor.kind;
+  const w = factor.kind === 'eigh' ? factor.values.dataSync() : null;
+  const matrix = keep(a);
+  return {
+    method: 'direct',
+    solve(b: Tensor): SolveResult {
+      checkVector(op, b, 'direct');
+      const x = tidy(() => {
+        if (factor.kind === 'cholesky') return choleskySolve(factor.l, b);
+        const { vectors, inv } = factor;
+        const coeff = matmul(vectors, b, { transA: true });
+        const scaled = b.rank === 1 ? mul(coeff, inv) : mul(coeff, reshape(inv, [-1, 1]));
+        return matmul(vectors, scaled);
+      });
+      return {
+        x, method: 'direct', iterations: 0, converged: true,
+        residualNorm: residualNorm((v) => matmul(matrix, v), b, x),
+        info: { factorization: kind, ...(w ? { minEigenvalue: w[0], maxEigenvalue: w[w.length - 1] } : {}) },
+      };
+    },
+    dispose() {
+      matrix.dispose();
+      if (factor.kind === 'cholesky') factor.l.dispose();
+      else { factor.values.dispose(); factor.vectors.dispose(); factor.inv.dispose(); }
+    },
+  };
+}
+
+/** One-shot direct solve of (A + damping·I)·x = b. */
+export function direct(op: LinearOperator, b: Tensor, options: DirectOptions = {}): SolveResult {
+  const s = fitDirect(op, options);
+  try {
+    return s.solve(b);
+  } finally {
+    s.dispose();
+  }
+}
+
