@@ -1,32 +1,164 @@
 import type { TypedArray } from '../types.js';
 
-/**
- * Reference GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, accumulating in double precision
- * (a Float64Array row buffer), so float32 results are the exactly-rounded-per-output reference.
+/*
+ * Blocked GEMM in plain JavaScript, after Goto & van de Geijn, "Anatomy of high-performance
+ * matrix multiplication", ACM TOMS 34(3), 2008.
+ *
+ * C (m×n) = alpha·op(A) (m×k) · op(B) (k×n) + beta·C is computed as
+ *
+ *   for i0 in 0..m step MB                 row band of C, accumulated in ACC (MB×NC, float64)
+ *     for jc in 0..n step NC               column panel of C
+ *       for pc in 0..k step KC             rank-KC update
+ *         pack op(B)[pc:pc+KC, jc:jc+NC] → BP   (NR-column micro-panels, zero padded)
+ *         for ic in i0..i0+MB step MC
+ *           pack op(A)[ic:ic+MC, pc:pc+KC] → AP (MR-row micro-panels, zero padded)
+ *           for jr in 0..NC step NR, ir in 0..MC step MR
+ *             MR×NR micro-kernel: ACC tile += AP micro-panel · BP micro-panel
+ *       C[i0.., jc..] = alpha·ACC + beta·C  (the only place C is read or written)
+ *
+ * Packing turns every operand access of the inner loop into a unit-stride read of a Float64Array
+ * (whatever the transposes, leading dimensions and element type of the inputs), and keeps the
+ * micro-panels in cache: a KC×NR sliver of B stays in L1 while it sweeps the MC×KC block of A.
+ * The micro-kernel keeps its MR×NR accumulators in local variables (registers) and reads MR + NR
+ * values per 2·MR·NR flops. Sums are carried in double precision across the whole k range (in
+ * registers, then ACC) and rounded once when stored to C, so float32 results are within a few
+ * ulps of the correctly rounded product. Zero padding only feeds rows/columns that are never
+ * written back, and no multiply is ever skipped, so NaN/Inf in A or B propagate as in the naive
+ * loop; beta = 0 overwrites C without reading it.
+ *
+ * V8-specific choices (measured, see bench/js-gemm.ts): the packed buffers are fixed-size
+ * module-level constants, so optimized code embeds their address and length instead of
+ * re-checking an array argument on every load — this alone is worth ~40% in the micro-kernel.
+ * x64 V8 has 16 XMM registers and no FMA/SIMD from JS, so a small 3×2 tile (6 accumulators)
+ * beats 4×4 (16 accumulators spill). The buffers are shared by all calls; that is safe because
+ * JS is single-threaded and gemmKernel never re-enters itself.
  */
+
+/** Micro-tile: MR rows × NR columns of C per micro-kernel call. */
+const MR = 3;
+const NR = 2;
+/** Depth of a rank-k update (one packed block of A is MC×KC, of B KC×NC). */
+const KC = 256;
+/** Rows of A packed at once (multiple of MR; MC×KC doubles ≈ 192 KiB, sized for L2). */
+const MC = 96;
+/** Columns of B packed at once (multiple of NR); also the row stride of ACC. */
+const NC = 256;
+/** Rows of C accumulated in ACC before being written back (multiple of MC). */
+const MB = 10 * MC;
+
+const AP = new Float64Array(MC * KC);
+const BP = new Float64Array(KC * NC);
+const ACC = new Float64Array(MB * NC);
+
 export function gemmKernel(
   transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
   a: TypedArray, aOff: number, lda: number, b: TypedArray, bOff: number, ldb: number,
   beta: number, c: TypedArray, cOff: number, ldc: number,
 ): void {
-  const acc = new Float64Array(n);
-  // B accessed by rows when not transposed; otherwise take a transposed copy once so the
-  // inner loop always runs over contiguous memory.
-  let bRows = b, bRowOff = bOff, bLd = ldb;
-  if (transB) {
-    const bt = new Float64Array(k * n);
-    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) bt[p * n + j] = b[bOff + j * ldb + p]!;
-    bRows = bt; bRowOff = 0; bLd = n;
-  }
-  for (let i = 0; i < m; i++) {
-    acc.fill(0);
-    for (let p = 0; p < k; p++) {
-      const aip = transA ? a[aOff + p * lda + i]! : a[aOff + i * lda + p]!;
-      const row = bRowOff + p * bLd;
-      for (let j = 0; j < n; j++) acc[j]! += aip * bRows[row + j]!;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    // Empty sum: C = alpha·0 + beta·C.
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * ldc;
+      if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = alpha * 0;
+      else for (let j = 0; j < n; j++) c[ci + j] = alpha * 0 + beta * c[ci + j];
     }
-    const crow = cOff + i * ldc;
-    if (beta === 0) for (let j = 0; j < n; j++) c[crow + j] = alpha * acc[j]!;
-    else for (let j = 0; j < n; j++) c[crow + j] = alpha * acc[j]! + beta * c[crow + j]!;
+    return;
+  }
+  for (let i0 = 0; i0 < m; i0 += MB) {
+    const mb = Math.min(MB, m - i0);
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc);
+      for (let pc = 0; pc < k; pc += KC) {
+        const kc = Math.min(KC, k - pc);
+        packB(transB, b, bOff, ldb, pc, kc, jc, nc);
+        for (let ic = 0; ic < mb; ic += MC) {
+          const mc = Math.min(MC, mb - ic);
+          packA(transA, a, aOff, lda, i0 + ic, mc, pc, kc);
+          macroKernel(mc, nc, kc, ic * NC, pc === 0);
+        }
+      }
+      writeBack(mb, nc, alpha, beta, c, cOff + i0 * ldc + jc, ldc);
+    }
+  }
+}
+
+/** AP ← op(A)[i0:i0+mc, p0:p0+kc] as ⌈mc/MR⌉ micro-panels, each kc columns of MR contiguous values. */
+function packA(trans: boolean, a: TypedArray, aOff: number, lda: number,
+  i0: number, mc: number, p0: number, kc: number): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const base = ir * kc;
+    for (let r = 0; r < MR; r++) {
+      let d = base + r;
+      if (ir + r >= mc) {
+        for (let p = 0; p < kc; p++, d += MR) AP[d] = 0;
+      } else if (!trans) { // op(A)(i, p) = a[i·lda + p]: row i is contiguous
+        const s = aOff + (i0 + ir + r) * lda + p0;
+        for (let p = 0; p < kc; p++, d += MR) AP[d] = a[s + p];
+      } else { // op(A)(i, p) = a[p·lda + i]
+        let s = aOff + p0 * lda + i0 + ir + r;
+        for (let p = 0; p < kc; p++, d += MR, s += lda) AP[d] = a[s];
+      }
+    }
+  }
+}
+
+/** BP ← op(B)[p0:p0+kc, j0:j0+nc] as ⌈nc/NR⌉ micro-panels, each kc rows of NR contiguous values. */
+function packB(trans: boolean, b: TypedArray, bOff: number, ldb: number,
+  p0: number, kc: number, j0: number, nc: number): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const base = jr * kc;
+    for (let q = 0; q < NR; q++) {
+      let d = base + q;
+      if (jr + q >= nc) {
+        for (let p = 0; p < kc; p++, d += NR) BP[d] = 0;
+      } else if (!trans) { // op(B)(p, j) = b[p·ldb + j]
+        let s = bOff + p0 * ldb + j0 + jr + q;
+        for (let p = 0; p < kc; p++, d += NR, s += ldb) BP[d] = b[s];
+      } else { // op(B)(p, j) = b[j·ldb + p]: column j of op(B) is contiguous
+        const s = bOff + (j0 + jr + q) * ldb + p0;
+        for (let p = 0; p < kc; p++, d += NR) BP[d] = b[s + p];
+      }
+    }
+  }
+}
+
+/** ACC[acc0 + (0:mc)·NC + (0:nc)] (+)= AP · BP, one MR×NR tile at a time (padded edges included). */
+function macroKernel(mc: number, nc: number, kc: number, acc0: number, first: boolean): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const pb = jr * kc;
+    for (let ir = 0; ir < mc; ir += MR) microKernel(kc, ir * kc, pb, acc0 + ir * NC + jr, first);
+  }
+}
+
+/** 3×2 register tile: ACC[ac..] (+)= Σ_p AP[pa + 3p + r] · BP[pb + 2p + q]. */
+function microKernel(kc: number, pa: number, pb: number, ac: number, first: boolean): void {
+  let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = AP[pa], a1 = AP[pa + 1], a2 = AP[pa + 2];
+    const b0 = BP[pb], b1 = BP[pb + 1];
+    c00 += a0 * b0; c01 += a0 * b1;
+    c10 += a1 * b0; c11 += a1 * b1;
+    c20 += a2 * b0; c21 += a2 * b1;
+    pa += 3; pb += 2;
+  }
+  if (first) {
+    ACC[ac] = c00; ACC[ac + 1] = c01; ac += NC;
+    ACC[ac] = c10; ACC[ac + 1] = c11; ac += NC;
+    ACC[ac] = c20; ACC[ac + 1] = c21;
+  } else {
+    ACC[ac] += c00; ACC[ac + 1] += c01; ac += NC;
+    ACC[ac] += c10; ACC[ac + 1] += c11; ac += NC;
+    ACC[ac] += c20; ACC[ac + 1] += c21;
+  }
+}
+
+/** C[c0 + i·ldc + j] = alpha·ACC[i·NC + j] + beta·C (C not read when beta = 0). */
+function writeBack(mb: number, nc: number, alpha: number, beta: number,
+  c: TypedArray, c0: number, ldc: number): void {
+  for (let i = 0; i < mb; i++) {
+    const ci = c0 + i * ldc, ai = i * NC;
+    if (beta === 0) for (let j = 0; j < nc; j++) c[ci + j] = alpha * ACC[ai + j];
+    else for (let j = 0; j < nc; j++) c[ci + j] = alpha * ACC[ai + j] + beta * c[ci + j];
   }
 }
