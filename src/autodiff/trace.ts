@@ -86,7 +86,7 @@ export function traceOf(x: Tensor, trace: Trace): boolean {
 function interpret<P>(prim: Primitive<P>, inputs: Tensor[], params: P, level: number): Tensor {
   const top = inputs.find((x) => x._level === level)!;
   const trace = (top._trace as JvpInfo | VjpInfo).trace;
-  if (!trace.active || stack[level - 1] !== trace) {
+  if (!trace.active || stack[level - 1] !== trace || inputs.some((x) => x._level === level && (x._trace as JvpInfo | VjpInfo).trace !== trace)) {
     throw new Error(`a tracer escaped its transformation (level ${level}): do not keep values from inside grad/jvp/hvp callbacks`);
   }
   const mine = inputs.map((x) => x._level === level);

@@ -49,6 +49,7 @@ export function cg(op: LinearOperator, b: Tensor, options: CgOptions = {}): Solv
   const precond = options.preconditioner;
   return tidy(() => {
     const bnorm = Math.sqrt(dotValue(b, b));
+    if (!Number.isFinite(bnorm)) throw new InputError('cg: the right-hand side contains NaN or Inf');
     const tol = Math.max(rtol * bnorm, atol);
     let x = options.x0 ? add(options.x0, 0) : zerosLike(b);
     let r = options.x0 ? sub(b, apply(x)) : add(b, 0);
