@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as c from '../src/index.js';
+import { runWhvp, type WhvpRow } from './whvp.js';
+
+/**
+ * `npm run bench`: the W-HVP suite on every available backend; writes bench/RESULTS.md and
+ * bench/results.json. Options: --quick (B = 256 only, short runs).
+ */
+const quick = process.argv.includes('--quick');
+const batches = quick ? [256] : [256, 1024, 4096];
+const maxTime = quick ? 1 : 4;
+const backends = c.listBackends().map((b) => b.name).filter((n) => { try { c.setBackend(n); return true; } catch { return false; } });
+
+const rows: WhvpRow[] = [];
+for (const b of backends) rows.push(...runWhvp(b, batches, maxTime));
+
+// Published peer figures (../shared/WORKLOADS.md, same machine kind, Nov 2026). They were not
+// re-measured in this run: the peer harness (jax-js, TensorFlow.js) arrives with the wasm backend.
+const peers = [
+  { peer: 'PyTorch 1.13 CPU (OpenBLAS), 1 thread', gradient: 7.1, hvp: 15.4, gn: 12.9 },
+  { peer: 'jax-js 0.1.25 (wasm)', gradient: 71, hvp: 115, gn: NaN },
+];
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const date = new Date().toISOString();
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const get = (b: string, batch: number, q: string) => rows.find((r) => r.backend === b && r.batch === batch && r.quantity.startsWith(q))?.medianMs ?? NaN;
+const lines: string[] = [
+  '# Benchmark results',
+  '',
+  `- date: ${date}`,
+  `- machine: ${machine}`,
+  `- command: \`npm run bench${quick ? ' -- --quick' : ''}\``,
+  '',
+  '## W-HVP (784-128-128-10 tanh MLP, mean cross-entropy, float32, 118,282 parameters)',
+  '',
+  'Median wall time per call (benchmark.js), including the copy of the result to a JS array.',
+  '',
+  '| backend | B | gradient ms | HVP fwd-over-rev ms | HVP rev-over-rev ms | GN product ms | HVP/grad | GN/grad |',
+  '|---|---|---|---|---|---|---|---|',
+];
+for (const b of backends) {
+  for (const batch of batches) {
+    const g = get(b, batch, 'gradient'), h = get(b, batch, 'HVP (forward'), hr = get(b, batch, 'HVP (reverse'), gn = get(b, batch, 'Gauss');
+    lines.push(`| ${b} | ${batch} | ${g.toFixed(1)} | ${h.toFixed(1)} | ${hr.toFixed(1)} | ${gn.toFixed(1)} | ${(h / g).toFixed(2)} | ${(gn / g).toFixed(2)} |`);
+  }
+}
+lines.push('', 'Peers at B = 1024 (published in WORKLOADS.md for this machine kind; not re-measured in this run):', '',
+  '| peer | gradient ms | HVP ms | GN ms | our js gradient / peer | our js HVP / peer |', '|---|---|---|---|---|---|');
+for (const p of peers) {
+  const g = get('js', 1024, 'gradient'), h = get('js', 1024, 'HVP (forward');
+  lines.push(`| ${p.peer} | ${p.gradient} | ${p.hvp} | ${Number.isNaN(p.gn) ? '—' : p.gn} | ${(g / p.gradient).toFixed(1)}× | ${(h / p.hvp).toFixed(1)}× |`);
+}
+lines.push('', 'Floor: one gradient at B = 1024 is ≈ 0.52 GFLOP (WORKLOADS.md). The reference backend is plain',
+  'scalar TypeScript (no SIMD); it is the correctness oracle, and speed is the job of the wasm backend.', '');
+writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));
+writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify({ date, machine, rows }, null, 2) + '\n');
+console.log(`wrote bench/RESULTS.md and bench/results.json`);
