@@ -24,7 +24,7 @@ export class SGD implements Optimizer {
   step(theta: Tensor, grad: Tensor): Tensor {
     return tidy(() => {
       if (this.momentum === 0) return sub(theta, mul(grad, this.lr));
-      const v = this.velocity ? add(mul(this.velocity, this.momentum), grad) : grad;
+      const v = this.velocity ? add(mul(this.velocity, this.momentum), grad) : add(grad, 0); // a copy: never own the caller's grad
       this.velocity = replace(this.velocity, v);
       return sub(theta, mul(v, this.lr));
     });
