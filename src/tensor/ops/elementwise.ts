@@ -110,7 +110,10 @@ export const wherePrimitive = definePrimitive<null>('where', ([c, a, b]) => {
 
 /** cond ≠ 0 ? a : b, with broadcasting; differentiable in a and b. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  const [ta, tb] = operands('where', a, b);
+  // Two JS numbers take the condition's dtype.
+  const [ta, tb] = typeof a === 'number' && typeof b === 'number'
+    ? [full([], a, cond.dtype, cond.backend), full([], b, cond.dtype, cond.backend)]
+    : operands('where', a, b);
   sameDType('where', cond, ta);
   broadcastShapes(broadcastShapes(cond.shape, ta.shape, 'where'), tb.shape, 'where');
   return bind(wherePrimitive, [cond, ta, tb], null);

@@ -2,7 +2,6 @@ import { ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
-import { sum } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 
 export interface MatmulParams { transA: boolean; transB: boolean }
@@ -71,11 +70,6 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
   const b3 = reshape(broadcastTo(b, [...batch, br, bc]), [nb, br, bc]);
   const r = matmulRaw(a3, b3, transA, transB);
   return reshape(r, [...batch, r.shape[1]!, r.shape[2]!]);
-}
-
-/** Σ over the batch of op(a_i)·op(b_i) — the adjoint of a shared operand in a batched product. */
-export function batchedMatmulSum(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  return sum(matmulRaw(a, b, transA, transB), 0);
 }
 
 /** Outer product of two vectors. */

@@ -71,9 +71,13 @@ export function logSumExp(x: Tensor, axis: number | readonly number[] = -1, keep
   return keepDims ? lse : reshape(lse, reducedShape(x.shape, normAxes(x, axis, 'logSumExp'), false));
 }
 
-/** log softmax along `axis`: x − logSumExp(x). */
+/**
+ * log softmax along `axis`: (x − m) − log Σ exp(x − m) with m = max(x) as a constant (exact, as in
+ * logSumExp). Subtracting m first keeps float32 accurate for large logits (no |x|·ε rounding).
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return sub(x, logSumExp(x, axis, true));
+  const z = sub(x, stopGradient(max(x, axis, true)));
+  return sub(z, log(sum(exp(z), axis, true)));
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
