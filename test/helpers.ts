@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listBackends, setBackend } from '../src/backend/registry.js';
@@ -59,15 +60,13 @@ export function dotArr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma, y = b[i]! - mb;
-    sab += x * y; saa += x * x; sbb += y * y;
-  }
-  return sab / Math.sqrt(saa * sbb);
+export { pearson } from '../src/influence/correlation.js';
+
+/** Asserts that fn throws an error of `type` (and, optionally, a message matching `re`). */
+export function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
+  let caught: unknown;
+  try { fn(); } catch (err) { caught = err; }
+  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
+  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
+  if (re) assert.match((caught as Error).message, re);
 }

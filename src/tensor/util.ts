@@ -1,21 +1,14 @@
 import type { Backend, DType } from '../backend/types.js';
 import { DTypeError, ShapeError } from '../errors.js';
+import { contiguousStrides } from '../backend/strides.js';
 import type { Tensor } from './tensor.js';
+
+export { contiguousStrides };
 
 export const fmt = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d]!;
-  }
-  return strides;
 }
 
 /** NumPy broadcasting of two shapes; ShapeError names both. */

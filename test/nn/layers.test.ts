@@ -7,7 +7,7 @@ import * as c from '../../src/index.js';
 import type { RawArray } from '../../src/io/array.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends } from '../helpers.js';
+import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 
 /**
  * nn layers: Linear, activations, Sequential (flat θ in torch state_dict layout), init, state
@@ -18,13 +18,6 @@ import { randn, relErr, testBackends } from '../helpers.js';
 const TOL64 = 1e-12;
 const TOL32 = 1e-6;
 
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 const t64 = (v: ArrayLike<number>, shape: number[]): c.Tensor => c.tensor(Float64Array.from(v), shape, 'float64');
 

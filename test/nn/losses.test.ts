@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends } from '../helpers.js';
+import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 
 /**
  * Losses against their textbook formulas computed by hand in float64. Tolerance: relative 1e-12
@@ -12,13 +12,6 @@ import { randn, relErr, testBackends } from '../helpers.js';
 const TOL64 = 1e-12;
 const TOL32 = 1e-6;
 
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 const t64 = (v: ArrayLike<number>, shape: number[]): c.Tensor => c.tensor(Float64Array.from(v), shape, 'float64');
 const labelsT = (v: number[]): c.Tensor => c.tensor(v, [v.length], 'int32');

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends } from '../helpers.js';
+import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 
 /**
  * Objective: vectorised per-sample gradients against a loop of single-example gradients, batched
@@ -14,13 +14,6 @@ const TOL = 1e-12;
 const ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'gelu', 'softplus'] as const;
 const LOSSES = ['cross-entropy', 'bce-with-logits', 'mse'] as const;
 
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 /** A random dataset for a model with `inF` inputs and `outF` outputs under the named loss. */
 function dataset(rng: Random, n: number, inF: number, outF: number, loss: string): c.Dataset {

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { norm, randn, relErr, testBackends } from '../helpers.js';
+import { norm, randn, relErr, testBackends, throwsType } from '../helpers.js';
 
 /**
  * Optimisers. L-BFGS must reach ‖∇J‖ ≤ 1e-8 in float64 on convex problems (the tolerance the
@@ -12,13 +12,6 @@ import { norm, randn, relErr, testBackends } from '../helpers.js';
  */
 const GRAD_TOL = 1e-8;
 
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 /** Labels from a random linear rule, 10% flipped: separable-ish, so weight decay keeps the optimum finite. */
 function logisticData(rng: Random, n: number, d: number): c.Dataset {

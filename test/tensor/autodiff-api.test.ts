@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends } from '../helpers.js';
+import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 
 /**
  * The autodiff API against CLOSED-FORM derivatives (finite differences are in
@@ -19,13 +19,6 @@ const t64 = (v: ArrayLike<number>, shape?: number[]): c.Tensor => c.tensor(Float
 const unit = (n: number, i: number): c.Tensor => t64(Array.from({ length: n }, (_, k) => (k === i ? 1 : 0)));
 const sigma = (x: number): number => 1 / (1 + Math.exp(-x));
 
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 /** The full Hessian of f at x, column by column: hvp with unit vectors. */
 function hessianByColumns(f: (x: c.Tensor) => c.Tensor, x: c.Tensor, mode: c.HvpMode): Float64Array[] {

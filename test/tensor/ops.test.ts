@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { testBackends } from '../helpers.js';
+import { testBackends, throwsType } from '../helpers.js';
 
 /**
  * Forward VALUES of the tensor ops against hand-computed numbers (derivatives are covered by
@@ -37,13 +37,6 @@ function close(t: c.Tensor, want: ArrayLike<number>, dt: F, what = ''): void {
 const shapeIs = (t: c.Tensor, shape: number[], what = ''): void => assert.equal([...t.shape], shape, `${what}: shape`);
 
 /** Asserts `fn` throws an instance of `type` (and, if given, a message matching `re`). */
-function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, re?: RegExp): void {
-  let caught: unknown;
-  try { fn(); } catch (err) { caught = err; }
-  if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
 /** Row-major values 0..n-1 scaled: handy exact inputs. */
 const iota = (n: number, scale = 1, shift = 0): number[] => Array.from({ length: n }, (_, i) => i * scale + shift);

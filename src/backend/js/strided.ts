@@ -1,3 +1,7 @@
+import { contiguousStrides } from '../strides.js';
+
+export { contiguousStrides };
+
 /**
  * N-dimensional strided iteration, the one loop behind broadcasting binary ops, `where` and copies.
  * The last axis is the inner loop; the outer axes advance an index counter like an odometer.
@@ -34,17 +38,6 @@ export function forEachRow(
       counter[d] = 0;
     }
   }
-}
-
-/** Row-major contiguous strides of a shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d]!;
-  }
-  return strides;
 }
 
 /** Collapses adjacent axes that are contiguous in every operand, so loops run long inner rows. */
