@@ -1,4 +1,4 @@
-import { suite } from 'uvu';
+import { suite, test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
@@ -146,3 +146,15 @@ for (const backend of testBackends()) {
 
   s.run();
 }
+
+test('per-sample gradients refuse a parameterised layer they cannot vectorise (UnsupportedLayerError)', () => {
+  const scale: c.Layer = {
+    kind: 'scale', params: [{ name: 'gain', shape: [1] }],
+    apply: (p, x) => c.mul(x, p[0]!), init: () => [Float64Array.of(1)], describe: () => 'Scale()',
+  };
+  const model = new c.Sequential([new c.Linear(2, 2), scale]);
+  const obj = new c.Objective(model, c.mseLoss, 0);
+  const data = { x: c.tensor([1, 2, 3, 4], [2, 2], 'float64'), y: c.tensor([0, 1, 1, 0], [2, 2], 'float64') };
+  throwsType(() => obj.perSampleGradients(model.init({ dtype: 'float64' }), data), c.UnsupportedLayerError, /Scale\(\)/);
+});
+test.run();
