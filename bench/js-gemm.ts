@@ -1,11 +1,11 @@
 /**
- * Timing script (not a test) for the pure-JS GEMM kernel: the blocked/packed kernel in
+ * Timing script (not a test) for the pure-JS GEMM kernel: the new (blocked/packed) kernel in
  * src/backend/js/gemm.ts against a copy of the naive i-p-j loop it replaced.
  *
  *   npx tsc -p . && node dist/bench/js-gemm.js [--quick] [filter]
  *
  * Prints GFLOP/s = 2·m·n·k / t (median of several samples, each sample long enough to time)
- * and the max |new − naive| / Σ|a||b| over the output as a sanity check.
+ * and, as a sanity check, the max |new − naive| / Σ|a||b| over a sample of output rows.
  */
 import { gemmKernel } from '../src/backend/js/gemm.js';
 import type { TypedArray } from '../src/backend/types.js';
@@ -64,6 +64,13 @@ const mlp: [string, boolean, boolean, number, number, number][] = [
   ['H[5000,16]ᵀ·δ[5000,10]    TN', true, false, 16, 10, 5000],
   ['δ[5000,10]·W2[10,16]      NN', false, false, 5000, 16, 10],
 ];
+// Matrix-vector products (the gemv path), e.g. CG on an explicit Hessian, Jacobian-vector products.
+mlp.push(
+  ['H[784,784]·v               NN', false, false, 784, 1, 784],
+  ['X[5000,784]·v              NN', false, false, 5000, 1, 784],
+  ['uᵀ·X[5000,784]             NN', false, false, 1, 784, 5000],
+  ['X[5000,784]ᵀ·u             TN', true, false, 784, 1, 5000],
+);
 for (const [name, tA, tB, m, n, k] of mlp) {
   cases.push({ name, dtype: 'f64', tA, tB, m, n, k });
   if (tB || tA) cases.push({ name, dtype: 'f32', tA, tB, m, n, k });
@@ -127,7 +134,7 @@ function run(cs: Case): void {
   }
   const gf = (t: number): string => (2 * m * n * k / t / 1e9).toFixed(2).padStart(6);
   console.log(`${cs.name.padEnd(30)} ${dtype}  ${`${m}×${n}×${k}`.padEnd(15)} naive ${gf(tOld)}  ` +
-    `blocked ${gf(tNew)} GFLOP/s  ×${(tOld / tNew).toFixed(2).padStart(5)}   err ${err.toExponential(1)}`);
+    `new ${gf(tNew)} GFLOP/s  ×${(tOld / tNew).toFixed(2).padStart(5)}   err ${err.toExponential(1)}`);
 }
 
 console.log(`node ${process.version}; GFLOP/s = 2mnk/t, median of samples`);

@@ -157,7 +157,11 @@ test('gemm: alpha/beta variants, beta = 0 ignores NaN in C', () => {
   ];
   for (const dtype of DTYPES) {
     for (const [tA, tB] of TRANS) {
-      for (const v of variants) check(makeProblem(rng, dtype, tA, tB, 13, 9, 11, { pad: 2, off: 1, ...v }));
+      for (const v of variants) {
+        check(makeProblem(rng, dtype, tA, tB, 13, 9, 11, { pad: 2, off: 1, ...v }));
+        check(makeProblem(rng, dtype, tA, tB, 13, 1, 11, { pad: 2, off: 1, ...v }), 'gemv');
+        check(makeProblem(rng, dtype, tA, tB, 1, 9, 11, { pad: 2, off: 1, ...v }), 'gemv');
+      }
     }
   }
   // beta = 0 with NaN in C also on a problem large enough to be blocked in every dimension.
@@ -167,28 +171,35 @@ test('gemm: alpha/beta variants, beta = 0 ignores NaN in C', () => {
 test('gemm: NaN and Inf in A or B propagate (zero products are never skipped)', () => {
   for (const dtype of DTYPES) {
     for (const [tA, tB] of TRANS) {
-      const rng = new Rng(5);
-      const m = 9, n = 7, k = 300;
-      // NaN at op(A)(4, 260) with row 260 of op(B) all zero: row 4 of C must be NaN, the rest finite.
-      let P = makeProblem(rng, dtype, tA, tB, m, n, k, { pad: 1, off: 2 });
-      P.a[tA ? P.aOff + 260 * P.lda + 4 : P.aOff + 4 * P.lda + 260] = NaN;
-      for (let j = 0; j < n; j++) P.b[tB ? P.bOff + j * P.ldb + 260 : P.bOff + 260 * P.ldb + j] = 0;
-      run(P);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          const v = P.c[P.cOff + i * P.ldc + j]!;
-          assert.is(Number.isNaN(v), i === 4, `${dtype} ${tname(tA, tB)} C(${i},${j}) = ${v}`);
+      // Blocked path (both ways round), and the gemv path (n = 1, and m = 1 which is turned into it).
+      for (const [m, n] of [[9, 7], [7, 9], [9, 1], [1, 7], [1, 1]] as const) {
+        const rng = new Rng(5), k = 300;
+        // Every position in a micro-tile, and the last row/column.
+        for (const r of new Set([0, 1, 2, m - 1].filter((x) => x < m))) {
+          // NaN at op(A)(r, 260) with row 260 of op(B) all zero: row r of C is NaN, the rest finite.
+          const P = makeProblem(rng, dtype, tA, tB, m, n, k, { pad: 1, off: 2 });
+          P.a[tA ? P.aOff + 260 * P.lda + r : P.aOff + r * P.lda + 260] = NaN;
+          for (let j = 0; j < n; j++) P.b[tB ? P.bOff + j * P.ldb + 260 : P.bOff + 260 * P.ldb + j] = 0;
+          run(P);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              const v = P.c[P.cOff + i * P.ldc + j]!;
+              assert.is(Number.isNaN(v), i === r, `${dtype} ${tname(tA, tB)} m=${m} n=${n}: C(${i},${j}) = ${v}`);
+            }
+          }
         }
-      }
-      // Inf at op(B)(3, 5) times a zero column 3 of op(A): column 5 of C is NaN (0·Inf).
-      P = makeProblem(rng, dtype, tA, tB, m, n, k);
-      P.b[tB ? P.bOff + 5 * P.ldb + 3 : P.bOff + 3 * P.ldb + 5] = Infinity;
-      for (let i = 0; i < m; i++) P.a[tA ? P.aOff + 3 * P.lda + i : P.aOff + i * P.lda + 3] = 0;
-      run(P);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          const v = P.c[P.cOff + i * P.ldc + j]!;
-          assert.is(Number.isNaN(v), j === 5, `${dtype} ${tname(tA, tB)} C(${i},${j}) = ${v}`);
+        for (const q of new Set([0, 1, 2, n - 1].filter((x) => x < n))) {
+          // Inf at op(B)(3, q) times a zero column 3 of op(A): column q of C is NaN (0·Inf).
+          const P = makeProblem(rng, dtype, tA, tB, m, n, k);
+          P.b[tB ? P.bOff + q * P.ldb + 3 : P.bOff + 3 * P.ldb + q] = Infinity;
+          for (let i = 0; i < m; i++) P.a[tA ? P.aOff + 3 * P.lda + i : P.aOff + i * P.lda + 3] = 0;
+          run(P);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              const v = P.c[P.cOff + i * P.ldc + j]!;
+              assert.is(Number.isNaN(v), j === q, `${dtype} ${tname(tA, tB)} m=${m} n=${n}: C(${i},${j}) = ${v}`);
+            }
+          }
         }
       }
     }
@@ -203,6 +214,8 @@ test('gemm: k = 0 gives C = beta·C; m = 0 or n = 0 touches nothing', () => {
       check(makeProblem(rng, dtype, tA, tB, 5, 4, 0, { pad: 2, off: 1, alpha: 2, beta: -3 }), 'k=0');
       check(makeProblem(rng, dtype, tA, tB, 0, 4, 3, { pad: 2, off: 1 }), 'm=0');
       check(makeProblem(rng, dtype, tA, tB, 6, 0, 3, { pad: 2, off: 1 }), 'n=0');
+      check(makeProblem(rng, dtype, tA, tB, 1, 4, 0, { pad: 2, off: 1, beta: 0, cFill: NaN }), 'k=0');
+      check(makeProblem(rng, dtype, tA, tB, 4, 1, 0, { pad: 2, off: 1, beta: 0.5 }), 'k=0');
     }
   }
   const P = makeProblem(rng, 'f64', false, false, 3, 3, 0, { beta: 0, cFill: NaN });
@@ -233,8 +246,8 @@ test('gemm: float32 accumulates in double precision (rounded once, on store)', (
 
 test('gemm: Int32Array operands (exact integer products)', () => {
   const rng = new Rng(11);
-  for (const [tA, tB] of TRANS) {
-    const m = 6, n = 5, k = 7, lda = tA ? m : k, ldb = tB ? k : n;
+  for (const [tA, tB] of TRANS) for (const [m, n] of [[6, 5], [6, 1], [1, 5]] as const) {
+    const k = 7, lda = tA ? m : k, ldb = tB ? k : n;
     const a = Int32Array.from({ length: m * k }, () => rng.int(-9, 9));
     const b = Int32Array.from({ length: k * n }, () => rng.int(-9, 9));
     const c = Int32Array.from({ length: m * n }, () => rng.int(-9, 9));
@@ -247,7 +260,7 @@ test('gemm: Int32Array operands (exact integer products)', () => {
       }
     }
     gemmKernel(tA, tB, m, n, k, 2, a, 0, lda, b, 0, ldb, -3, c, 0, n);
-    assert.equal(Array.from(c), Array.from(want), tname(tA, tB));
+    assert.equal(Array.from(c), Array.from(want), `${tname(tA, tB)} m=${m} n=${n}`);
   }
 });
 
