@@ -111,15 +111,18 @@ function strongWolfe(
   evalAt: (x: Float64Array) => { value: number; grad: Float64Array }, x: Float64Array, f0: number, g0: Float64Array,
   d: Float64Array, slope0: number, alpha0: number, c1: number, c2: number, maxLs: number,
 ): Point | null {
-  // Round-off allowance on f: a few ulps of f0, so a tiny final step is not rejected by noise.
-  const fTol = 4 * Number.EPSILON * Math.abs(f0);
+  // Near the optimum, f changes by less than its round-off and the Armijo test becomes noise.
+  // Hager & Zhang's approximate Wolfe condition (SIAM J. Optim. 16, 2005, eq. 4.1) then decides
+  // by the slope instead: φ'(α) ≤ (2c₁ − 1)·φ'(0) with φ(α) ≤ φ(0) + ε|φ(0)|, ε = 1e-10.
+  const fTol = 1e-10 * Math.abs(f0);
   const at = (alpha: number): Point => {
     const xa = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) xa[i] = x[i]! + alpha * d[i]!;
     const r = evalAt(xa);
     return { alpha, value: r.value, slope: dot(r.grad, d), x: xa, grad: r.grad };
   };
-  const armijo = (p: Point): boolean => p.value <= f0 + c1 * p.alpha * slope0 + fTol;
+  const armijo = (p: Point): boolean =>
+    p.value <= f0 + c1 * p.alpha * slope0 || (p.value <= f0 + fTol && p.slope <= (2 * c1 - 1) * slope0);
   const curvature = (p: Point): boolean => Math.abs(p.slope) <= -c2 * slope0;
   let prev: Point = { alpha: 0, value: f0, slope: slope0, x, grad: g0 };
   let alpha = alpha0;
