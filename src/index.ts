@@ -9,3 +9,5 @@ export * from './linalg/index.js';
 export * from './operators/index.js';
 export * from './solvers/index.js';
 export * from './influence/index.js';
+export * from './estimators/index.js';
+export { lanczos, arnoldi, type LanczosOptions, type LanczosResult, type LanczosWhich } from './linalg/lanczos.js';
