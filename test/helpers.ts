@@ -20,19 +20,23 @@ export function repoRoot(): string {
 
 export const fixturePath = (name: string): string => join(repoRoot(), 'test', 'fixtures', name);
 
-/** Backends the conformance suite runs against: all that load, or those named in CURVATURE_BACKENDS. */
-export function testBackends(): string[] {
+/**
+ * Backends the conformance suite runs against: all that load, or those named in CURVATURE_BACKENDS.
+ * Iterating makes each backend active before the loop body runs, so tensors a suite creates while
+ * it is being defined live on that suite's backend.
+ */
+export function* testBackends(): Generator<string> {
   const wanted = process.env['CURVATURE_BACKENDS']?.split(',').filter(Boolean);
   const names = wanted ?? listBackends().map((b) => b.name);
-  return names.filter((n) => {
+  for (const n of names) {
     try {
       setBackend(n);
-      return true;
     } catch (err) {
       console.log(`(skipping backend ${n}: ${(err as Error).message})`);
-      return false;
+      continue;
     }
-  });
+    yield n;
+  }
 }
 
 export function randn(rng: Random, shape: readonly number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {

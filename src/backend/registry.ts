@@ -1,6 +1,7 @@
 import { BackendUnavailableError, InputError } from '../errors.js';
 import { JsBackend } from './js/index.js';
 import type { Backend } from './types.js';
+import { WasmBackend } from './wasm/index.js';
 
 /**
  * Backend selection. Backends register a factory; the first `getBackend()` picks the preferred one
@@ -16,6 +17,7 @@ export function registerBackend(name: string, create: () => Backend, priority = 
 }
 
 registerBackend('js', () => new JsBackend(), 0);
+registerBackend('wasm', () => new WasmBackend(), 10);
 
 function instantiate(name: string): Backend {
   const entry = entries.get(name);

@@ -6,7 +6,7 @@ import { readNpy } from '../io/npy.js';
 import { toFloat64 } from '../io/array.js';
 import { InfluenceModel, type HessianKind } from '../influence/exact.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
-import { SOLVERS, type SolverName } from '../solvers/registry.js';
+import { SOLVERS, type SolverName, type SolverOptions } from '../solvers/registry.js';
 import { tensor } from '../tensor/index.js';
 import { dataset, loadProblem, numberFlag, parse, required, type Flags } from './model-args.js';
 
@@ -29,12 +29,32 @@ function writeJson(flags: Flags, summary: unknown): void {
   else process.stdout.write(text);
 }
 
+/** The solver flags (issue 4's menu) as SolverOptions; absent flags keep each solver's default. */
+function solverOptionsFrom(flags: Flags): SolverOptions {
+  const opt = (name: string, key: keyof SolverOptions, o: { integer?: boolean; min?: number } = {}): Partial<SolverOptions> =>
+    flags[name] !== undefined ? { [key]: numberFlag(flags, name, o) } : {};
+  const pre = flags['preconditioner'];
+  if (pre !== undefined && pre !== 'jacobi' && pre !== 'nystrom') throw new InputError(`--preconditioner: expected jacobi or nystrom, got '${String(pre)}'`);
+  return {
+    rtol: numberFlag(flags, 'rtol', { min: 0 }), atol: numberFlag(flags, 'atol', { min: 0 }),
+    ...opt('max-iter', 'maxIter', { integer: true, min: 0 }), ...opt('rank', 'rank', { integer: true, min: 1 }),
+    ...opt('scale', 'scale', { min: 0 }), ...opt('depth', 'depth', { integer: true, min: 1 }),
+    ...opt('repeats', 'repeats', { integer: true, min: 1 }), ...opt('lissa-batch-size', 'batchSize', { integer: true, min: 1 }),
+    ...opt('seed', 'seed', { integer: true, min: 0 }),
+    ...(pre ? { preconditioner: pre } : {}), ...(flags['auto'] ? { auto: true } : {}),
+    ...(flags['block-diagonal'] ? { blockDiagonal: true } : {}),
+  };
+}
+
 /** `curvature influence`: the test×train matrix of I_up,loss as float64 .npy plus a JSON summary. */
 export function influenceCommand(argv: string[]): void {
   const flags = parse(argv, {
     'test-x': { type: 'string' }, 'test-y': { type: 'string' },
     solver: { type: 'string', default: 'direct' }, out: { type: 'string' },
     rtol: { type: 'string', default: '1e-8' }, atol: { type: 'string', default: '0' }, 'max-iter': { type: 'string' },
+    preconditioner: { type: 'string' }, rank: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
+    repeats: { type: 'string' }, 'lissa-batch-size': { type: 'string' }, auto: { type: 'boolean' }, seed: { type: 'string' },
+    'block-diagonal': { type: 'boolean' },
   });
   const backend = selectBackend(flags);
   const solver = String(flags['solver']);
@@ -49,10 +69,7 @@ export function influenceCommand(argv: string[]): void {
     solver: solver as SolverName,
     damping: numberFlag(flags, 'damping', { min: 0 }),
     batchSize: numberFlag(flags, 'batch-size', { integer: true, min: 1 }),
-    solverOptions: {
-      rtol: numberFlag(flags, 'rtol', { min: 0 }), atol: numberFlag(flags, 'atol', { min: 0 }),
-      ...(flags['max-iter'] !== undefined ? { maxIter: numberFlag(flags, 'max-iter', { integer: true, min: 0 }) } : {}),
-    },
+    solverOptions: solverOptionsFrom(flags),
   });
   const tFit = performance.now();
   const { scores, stats } = infl.influence(test);

@@ -10,8 +10,11 @@ commands:
   influence   test×train influence matrix: --model W.safetensors --arch 784,16,10 [--activation tanh]
               [--loss cross-entropy|bce-with-logits|mse] --train-x X.npy --train-y y.npy --test-x Xt.npy
               --test-y yt.npy [--weight-decay 1e-3] [--damping 0] [--hessian exact|gauss-newton]
-              [--solver direct|cg] [--rtol 1e-8] [--atol 0] [--max-iter N] [--dtype float64|float32]
-              [--batch-size 4096] [--backend js] [--out scores.npy] [--json summary.json]
+              [--solver direct|cg|block-cg|lissa|neumann|arnoldi|nystrom|datainf|diagonal]
+              [--rtol 1e-8] [--atol 0] [--max-iter N] [--preconditioner jacobi|nystrom] [--rank R]
+              [--scale S] [--depth T] [--repeats R] [--lissa-batch-size B] [--auto] [--seed N]
+              [--block-diagonal] [--dtype float64|float32]
+              [--batch-size 4096] [--backend wasm|js] [--out scores.npy] [--json summary.json]
   hvp         Hessian-vector product of the training objective: same model/data flags, --vector v.npy --out hv.npy
   help        this text
 `;

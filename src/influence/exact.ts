@@ -50,7 +50,11 @@ export class InfluenceModel {
     this.operator = kind === 'exact'
       ? hessianOperator(objective, theta, train, curvature)
       : gaussNewtonOperator(objective, theta, train, curvature);
-    this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {});
+    // The context lets solvers that need more than products (LiSSA: minibatch HVPs; DataInf:
+    // per-example gradients) and those that keep the damping outside a sketch see the problem.
+    this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {}, {
+      objective, theta, data: train, hessian: kind, damping: curvature.damping, batchSize: curvature.batchSize,
+    });
   }
 
   /** Fits the curvature and its solver (a Cholesky factorisation for `direct`). */

@@ -1,22 +1,282 @@
 import { InputError } from '../errors.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
-import { fitCg, type CgOptions } from './cg.js';
-import { fitDirect, type DirectOptions } from './direct.js';
+import type { Dataset, Objective } from '../nn/objective.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fitBlockCg } from './block-cg.js';
+import { blocksFromModel, fitBlockDiagonalWith, type Block } from './blocks.js';
+import { fitCg } from './cg.js';
+import { fitDirect } from './direct.js';
+import { fitLissa, isStochasticOperator, minibatchHessianOperator, type StochasticOperator } from './lissa.js';
+import { fitArnoldi } from './low-rank.js';
+import { fitNeumann } from './neumann.js';
+import { fitNystrom } from './nystrom.js';
+import { jacobiPreconditionerFor, nystromPreconditioner, type Preconditioner } from './preconditioners.js';
+import { fitDataInf, fitDiagonal, isEmpiricalFisherOperator, perSampleGradientMatrix } from './structured.js';
+import { isShiftedOperator, type ShiftedOperator } from './common.js';
+import { shifted } from '../operators/family.js';
 import type { FittedSolver } from './types.js';
 
-/** Options any registered solver accepts (each reads the ones it knows). */
-export type SolverOptions = CgOptions & DirectOptions;
+/**
+ * Options any registered solver accepts; each reads the ones it knows (listed per solver in
+ * SOLVER_INFO). One flat object so the CLI and the influence API can pass flags through.
+ */
+export interface SolverOptions {
+  /** λ added by the solver: it solves (A + λI)·x = b (on top of any damping inside A). */
+  damping?: number;
+  /** Seeds every random choice (probes, sketches, minibatches). Default 0. */
+  seed?: number;
+  /** cg, block-cg, neumann: stop when ‖r‖ ≤ max(rtol·‖b‖, atol). (Not LiSSA: see lissaRtol.) */
+  rtol?: number;
+  atol?: number;
+  /** cg/block-cg: iterations; neumann: terms; arnoldi: Krylov basis; lissa: depth when `depth` is not given. */
+  maxIter?: number;
+  /** cg, block-cg: a preconditioner by name (built from the operator) or a function r ↦ M⁻¹r. */
+  preconditioner?: 'jacobi' | 'nystrom' | ((r: Tensor) => Tensor);
+  /** cg, block-cg: initial guess. */
+  x0?: Tensor;
+  /** arnoldi, nystrom: the rank; cg/block-cg: the Nyström preconditioner's rank. Default min(10, n) (preconditioner: min(20, n)). */
+  rank?: number;
+  /** arnoldi: Lanczos tolerance. */
+  tol?: number;
+  /** lissa, neumann: σ. */
+  scale?: number;
+  /** lissa: T. */
+  depth?: number;
+  /** lissa: R. */
+  repeats?: number;
+  /** lissa: minibatch size. */
+  batchSize?: number;
+  /** lissa: hyperparameters from recommendLissa (default when no scale is given). */
+  auto?: boolean;
+  /** lissa: pyDVL's dampen. */
+  dampen?: number;
+  /** lissa: early stop on the relative update (default 0: run T steps). */
+  lissaRtol?: number;
+  /** lissa (auto): bound on the relative sampling error the batch must meet; default 0.1, null = Theorem 1 only. */
+  targetError?: number | null;
+  /** diagonal, cg/block-cg with preconditioner 'jacobi': Hutchinson probes when the operator has no diagonal. */
+  probes?: number;
+  /** datainf: Kwon et al.'s per-block λ_l = 0.1·mean‖g_l‖²/d_l. */
+  dampingHeuristic?: boolean;
+  /** Solve per block of θ: true = one block per layer (needs a SolverContext), or explicit blocks. */
+  blockDiagonal?: boolean | readonly Block[];
+  /** λ_l per block (block-diagonal mode and datainf), replacing `damping`. */
+  perBlockDamping?: readonly number[];
+  /** arnoldi, nystrom, diagonal, lissa, datainf: compute the true residual (one product per column). */
+  computeResidual?: boolean;
+  /** Keep residual histories (iterative methods). Default true. */
+  history?: boolean;
+}
 
-/** Every solver by name: the CLI's --solver and the influence API take any of these. */
+/**
+ * What a solver may need beyond the operator: the model, its parameters and the training data the
+ * operator was built from. LiSSA uses it to build minibatch products (minibatchHessianOperator),
+ * DataInf to compute per-sample gradients, block-diagonal mode to find the layers. Operators that
+ * carry this ability themselves (a StochasticOperator for lissa, an EmpiricalFisherOperator for
+ * datainf) need no context.
+ */
+export interface SolverContext {
+  objective: Objective;
+  theta: Tensor;
+  data: Dataset;
+  /** Which curvature `op` is. Default 'exact'. */
+  hessian?: 'exact' | 'gauss-newton';
+  /** The damping already inside `op` (on top of the objective's weight decay). Default 0. */
+  damping?: number;
+  /** Examples per batch of full-data products and per-sample gradients. */
+  batchSize?: number;
+}
+
+type SolverFactory = (op: LinearOperator, options: SolverOptions, context?: SolverContext) => FittedSolver;
+
+function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver): FittedSolver {
+  let built: Preconditioner | undefined;
+  let fn: ((r: Tensor) => Tensor) | undefined;
+  const damping = o.damping ?? 0;
+  if (o.preconditioner === 'jacobi') {
+    fn = built = jacobiPreconditionerFor(op, { damping, seed: o.seed ?? 0, ...(o.probes ? { probes: o.probes } : {}) });
+  } else if (o.preconditioner === 'nystrom') {
+    fn = built = nystromPreconditioner(op, o.rank ?? Math.min(20, op.size), { seed: o.seed ?? 0, damping });
+  } else if (typeof o.preconditioner === 'function') {
+    fn = o.preconditioner;
+  } else if (o.preconditioner !== undefined) {
+    throw new InputError(`preconditioner must be 'jacobi', 'nystrom' or a function, got '${String(o.preconditioner)}'`);
+  }
+  const solver = fit(fn);
+  if (!built) return solver;
+  const p = built;
+  return {
+    method: solver.method,
+    solve: (b) => {
+      const r = solver.solve(b);
+      return { ...r, info: { ...(r.info ?? {}), preconditioner: { kind: p.kind, ...p.info } } };
+    },
+    dispose: () => { solver.dispose(); p.dispose(); },
+  };
+}
+
+function cgOptions(o: SolverOptions, preconditioner: ((r: Tensor) => Tensor) | undefined) {
+  return {
+    ...(o.rtol !== undefined ? { rtol: o.rtol } : {}), ...(o.atol !== undefined ? { atol: o.atol } : {}),
+    ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}), ...(o.x0 ? { x0: o.x0 } : {}),
+    ...(preconditioner ? { preconditioner } : {}), damping: o.damping ?? 0, history: o.history ?? true,
+  };
+}
+
+/**
+ * `op` as base + shift·I when the context says what its shift is (λ_wd + the damping inside op),
+ * so the low-rank methods sketch the data part and keep the shift exact in the complement; `op`
+ * itself when it already declares a shift or there is no context.
+ */
+export function declaredShiftOperator(op: LinearOperator, context?: SolverContext): LinearOperator {
+  if (isShiftedOperator(op) || !context) return op;
+  const shift = context.objective.weightDecay + (context.damping ?? 0);
+  if (!(shift > 0)) return op;
+  const declared: ShiftedOperator = { ...op, shift, base: shifted(op, -shift) };
+  return declared;
+}
+
+/** The StochasticOperator LiSSA runs on: `op` itself, or minibatch products built from the context. */
+export function stochasticOperatorFor(op: LinearOperator, context?: SolverContext): StochasticOperator {
+  if (isStochasticOperator(op)) return op;
+  if (!context) {
+    throw new InputError(
+      "solver 'lissa' needs minibatch products: pass a StochasticOperator (minibatchHessianOperator, finiteSumOperator) or a SolverContext { objective, theta, data } (the influence API passes one); for a deterministic operator use 'neumann'");
+  }
+  return minibatchHessianOperator(context.objective, context.theta, context.data, {
+    damping: context.damping ?? 0, hessian: context.hessian ?? 'exact', ...(context.batchSize ? { batchSize: context.batchSize } : {}),
+  });
+}
+
+function blocksOf(o: SolverOptions, context: SolverContext | undefined, name: string): readonly Block[] | null {
+  if (!o.blockDiagonal) return null;
+  if (o.blockDiagonal === true) {
+    if (!context) throw new InputError(`solver '${name}' with blockDiagonal: true needs a SolverContext (the model's layers), or pass explicit blocks`);
+    return blocksFromModel(context.objective.model);
+  }
+  return o.blockDiagonal;
+}
+
+function fitDataInfFor(op: LinearOperator, o: SolverOptions, context?: SolverContext): FittedSolver {
+  let gradients: Tensor;
+  let shift: number;
+  let owned = false;
+  if (isEmpiricalFisherOperator(op)) {
+    gradients = op.gradients();
+    shift = op.shift;
+  } else if (context) {
+    gradients = perSampleGradientMatrix(context.objective, context.theta, context.data, context.batchSize ?? 1024);
+    shift = context.objective.weightDecay + (context.damping ?? 0);
+    owned = true;
+  } else {
+    throw new InputError(
+      "solver 'datainf' needs per-sample gradients: pass an empiricalFisherOperator(objective, theta, data) or a SolverContext { objective, theta, data } (the influence API passes one)");
+  }
+  try {
+    const blocks = blocksOf(o, context, 'datainf');
+    const lambda = shift + (o.damping ?? 0);
+    return fitDataInf(gradients, {
+      ...(lambda > 0 ? { damping: lambda } : {}),
+      ...(blocks ? { blocks } : {}),
+      ...(o.perBlockDamping ? { perBlockDamping: o.perBlockDamping } : {}),
+      ...(o.dampingHeuristic ? { dampingHeuristic: true } : {}),
+      ...(o.computeResidual ? { residualOperator: op, residualDamping: o.damping ?? 0 } : {}),
+    });
+  } finally {
+    if (owned) gradients.dispose();
+  }
+}
+
+/**
+ * Every solver by name: the CLI's --solver and the influence API take any of these. Each factory
+ * gets the operator A, the shared options and, optionally, a SolverContext; it fits once (factors,
+ * sketches, eigenpairs, recommended hyperparameters) and returns a FittedSolver for (A + λI)·x = b.
+ */
 export const SOLVERS = {
-  direct: (op: LinearOperator, o: SolverOptions) => fitDirect(op, o),
-  cg: (op: LinearOperator, o: SolverOptions) => fitCg(op, o),
-} as const;
+  direct: (op, o) => fitDirect(op, { damping: o.damping ?? 0 }),
+  cg: (op, o) => withPreconditioner(op, o, (p) => fitCg(op, cgOptions(o, p))),
+  'block-cg': (op, o) => withPreconditioner(op, o, (p) => fitBlockCg(op, cgOptions(o, p))),
+  lissa: (op, o, context) => fitLissa(stochasticOperatorFor(op, context), {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true, computeResidual: o.computeResidual ?? false,
+    ...(o.scale !== undefined ? { scale: o.scale } : {}),
+    ...(o.depth !== undefined || o.maxIter !== undefined ? { depth: o.depth ?? o.maxIter! } : {}),
+    ...(o.repeats !== undefined ? { repeats: o.repeats } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.auto !== undefined ? { auto: o.auto } : {}),
+    ...(o.dampen !== undefined ? { dampen: o.dampen } : {}),
+    ...(o.lissaRtol !== undefined ? { rtol: o.lissaRtol } : {}),
+    ...(o.targetError !== undefined ? { targetError: o.targetError } : {}),
+  }),
+  neumann: (op, o) => fitNeumann(op, {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true,
+    ...(o.scale !== undefined ? { scale: o.scale } : {}), ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
+    ...(o.rtol !== undefined ? { rtol: o.rtol } : {}), ...(o.atol !== undefined ? { atol: o.atol } : {}),
+  }),
+  arnoldi: (op, o, context) => fitArnoldi(declaredShiftOperator(op, context), {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false,
+    ...(o.rank !== undefined ? { rank: o.rank } : {}), ...(o.tol !== undefined ? { tol: o.tol } : {}),
+    ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
+  }),
+  nystrom: (op, o, context) => fitNystrom(declaredShiftOperator(op, context), {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.rank !== undefined ? { rank: o.rank } : {}),
+  }),
+  datainf: fitDataInfFor,
+  diagonal: (op, o) => fitDiagonal(op, {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.probes ? { probes: o.probes } : {}),
+  }),
+} satisfies Record<string, SolverFactory>;
 
 export type SolverName = keyof typeof SOLVERS;
 
-export function fitSolver(name: string, op: LinearOperator, options: SolverOptions = {}): FittedSolver {
-  const make = (SOLVERS as Record<string, (op: LinearOperator, o: SolverOptions) => FittedSolver>)[name];
+/** What each solver needs and reads, for help texts and reports. */
+export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch products' | 'per-sample gradients'; options: string[]; description: string }> = {
+  direct: { needs: 'operator', options: ['damping'], description: 'dense Cholesky (eigh when indefinite); n operator products' },
+  cg: { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'conjugate gradients, one right-hand side at a time' },
+  'block-cg': { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
+  lissa: { needs: 'minibatch products', options: ['scale', 'depth', 'repeats', 'batchSize', 'auto', 'targetError', 'dampen', 'lissaRtol', 'damping', 'seed'], description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
+  neumann: { needs: 'operator', options: ['scale', 'maxIter', 'rtol', 'atol', 'damping'], description: 'scaled truncated Neumann series with full products' },
+  arnoldi: { needs: 'operator', options: ['rank', 'tol', 'maxIter', 'damping', 'seed'], description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
+  nystrom: { needs: 'operator', options: ['rank', 'damping', 'seed'], description: 'randomized Nyström sketch-and-solve (Woodbury)' },
+  datainf: { needs: 'per-sample gradients', options: ['damping', 'dampingHeuristic', 'blockDiagonal', 'perBlockDamping'], description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
+  diagonal: { needs: 'operator', options: ['damping', 'probes', 'seed'], description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
+};
+
+/**
+ * A solver `name` fitted for `op` (+ damping). With `options.blockDiagonal` it is fitted per block
+ * (one per layer, or the blocks given; λ per block from `perBlockDamping`). Unknown names and
+ * missing requirements (lissa without minibatch products, datainf without gradients) are InputErrors.
+ */
+export function fitSolver(name: string, op: LinearOperator, options: SolverOptions = {}, context?: SolverContext): FittedSolver {
+  const make = (SOLVERS as Record<string, SolverFactory>)[name];
   if (!make) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
-  return make(op, options);
+  if (name === 'datainf') return make(op, options, context);
+  const blocks = blocksOf(options, context, name);
+  if (!blocks) return make(op, options, context);
+  return fitBlockDiagonal(name === 'lissa' ? stochasticOperatorFor(op, context) : op, blocks, name as SolverName, options, options.perBlockDamping);
 }
+
+/**
+ * A block-diagonal solver: `solverName` fitted independently on each block of `op`
+ * (restrictToBlock), or on the operator a factory builds per block (e.g. a per-layer curvature
+ * operator that differentiates only that layer's parameters — cheaper than restricting the full
+ * product), block l with damping perBlockDamping[l] (default options.damping). Blocks must
+ * partition [0, n) in order; blocksFromModel(model) gives one per layer.
+ */
+export function fitBlockDiagonal(
+  op: LinearOperator | ((block: Block, index: number) => LinearOperator), blocks: readonly Block[], solverName: SolverName,
+  options: SolverOptions = {}, perBlockDamping?: readonly number[],
+): FittedSolver {
+  const make = (SOLVERS as Record<string, SolverFactory>)[solverName];
+  if (!make) throw new InputError(`unknown solver '${solverName}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
+  if (perBlockDamping && perBlockDamping.length !== blocks.length) {
+    throw new InputError(`block-diagonal: perBlockDamping has ${perBlockDamping.length} entries for ${blocks.length} blocks`);
+  }
+  const inner: SolverOptions = { ...options, blockDiagonal: false };
+  delete inner.perBlockDamping;
+  if (inner.x0) throw new InputError('block-diagonal: x0 is not supported per block');
+  // A rank larger than a block is capped at the block's size (the low-rank methods are then exact on it).
+  return fitBlockDiagonalWith(op, blocks, (bop, i) => make(bop, {
+    ...inner, damping: perBlockDamping?.[i] ?? options.damping ?? 0, ...(inner.rank !== undefined ? { rank: Math.min(inner.rank, bop.size) } : {}),
+  }));
+}
+

@@ -32,7 +32,7 @@ function run(args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 }
 
-for (const solver of ['direct', 'cg']) {
+for (const solver of ['direct', 'cg', 'block-cg']) {
   test(`influence --solver ${solver}: scores .npy and JSON summary match PyTorch (rel ≤ 1e-6)`, () => {
     const out = join(dir, `scores-${solver}.npy`), json = join(dir, `summary-${solver}.json`);
     const r = run(['influence', ...common, '--test-x', join(dir, 'test_x.npy'), '--test-y', join(dir, 'test_y.npy'),

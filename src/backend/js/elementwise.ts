@@ -4,6 +4,7 @@ import { coalesce, contiguousStrides, forEachRow } from './strided.js';
 /** Abramowitz–Stegun-free erf: series for small |x|, continued fraction (Lentz) for the tail; ≈1e-15. */
 export function erf(x: number): number {
   const ax = Math.abs(x);
+  if (ax === Infinity) return Math.sign(x);
   if (ax < 2.5) {
     // Maclaurin series erf(x) = 2/√π Σ (−1)ⁿ x^(2n+1) / (n!(2n+1)); converges fast for |x| < 2.5.
     let term = x;

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * Builds wasm/curvature.wasm from wasm/src/*.c with emscripten (Debian's 3.1.6 is the reference
+ * toolchain): one standalone module, no JS glue, instantiable with plain WebAssembly.instantiate.
+ *
+ *   node scripts/build-wasm.mjs            build (installs emscripten with apt-get if emcc is missing
+ *                                          and we are root), print size, sha256 and the imports
+ *   node scripts/build-wasm.mjs --check    build twice into a temporary folder and fail unless both
+ *                                          builds (and the committed file) are byte-identical
+ *
+ * Exported functions are read from wasm/src/curvature.h (every CV_EXPORT declaration), so the
+ * header stays the single list of the ABI. No dependencies beyond Node itself.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const srcDir = join(root, 'wasm', 'src');
+const outFile = join(root, 'wasm', 'curvature.wasm');
+
+function findEmcc() {
+  const r = spawnSync('emcc', ['--version'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+function ensureEmcc() {
+  if (findEmcc()) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    throw new Error('emcc not found: install emscripten (Debian/Ubuntu: sudo apt-get install -y emscripten)');
+  }
+  console.log('emcc not found: apt-get install -y emscripten');
+  execFileSync('apt-get', ['install', '-y', 'emscripten'], { stdio: 'inherit' });
+  if (!findEmcc()) throw new Error('emscripten was installed but emcc still does not run');
+}
+
+/** Every `CV_EXPORT <type> cv_name(` in the ABI header. */
+function exportedFunctions() {
+  const header = readFileSync(join(srcDir, 'curvature.h'), 'utf8');
+  const names = [...header.matchAll(/^CV_EXPORT\b[^(]*?\b(cv_\w+)\s*\(/gm)].map((m) => m[1]);
+  if (names.length === 0) throw new Error('no CV_EXPORT declarations found in curvature.h');
+  return names;
+}
+
+function build(output) {
+  // Sorted relative paths: the link order (and so the output) does not depend on readdir order.
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.c')).sort().map((f) => `wasm/src/${f}`);
+  const exported = exportedFunctions().map((n) => `_${n}`).join(',');
+  const args = [
+    '-O3', '-msimd128',
+    '-std=gnu11', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-comment',
+    // No absolute path of this checkout may reach the binary.
+    `-ffile-prefix-map=${root}=.`, `-fdebug-prefix-map=${root}=.`,
+    '-sSTANDALONE_WASM', '--no-entry',
+    '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16MB', '-sMAXIMUM_MEMORY=4GB',
+    '-sABORTING_MALLOC=0',
+    '-sTOTAL_STACK=1MB',
+    `-sEXPORTED_FUNCTIONS=${exported}`,
+    '-sERROR_ON_UNDEFINED_SYMBOLS=1',
+    ...sources,
+    '-o', output,
+  ];
+  execFileSync('emcc', args, { cwd: root, stdio: 'inherit', env: { ...process.env, SOURCE_DATE_EPOCH: '0' } });
+}
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function describe(file) {
+  const bytes = readFileSync(file);
+  const mod = new WebAssembly.Module(bytes);
+  const imports = WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name} (${i.kind})`);
+  const exports = WebAssembly.Module.exports(mod).filter((e) => e.kind === 'function').map((e) => e.name);
+  console.log(`${file.slice(root.length + 1)}: ${bytes.length} bytes, sha256 ${sha256(file)}`);
+  console.log(`imports: ${imports.join(', ') || '(none)'}`);
+  console.log(`exported functions (${exports.length}): ${exports.join(' ')}`);
+}
+
+ensureEmcc();
+if (process.argv.includes('--check')) {
+  const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
+  try {
+    const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');
+    build(a);
+    build(b);
+    const [ha, hb] = [sha256(a), sha256(b)];
+    console.log(`build 1: ${ha}\nbuild 2: ${hb}`);
+    if (ha !== hb) throw new Error('two builds differ: the build is not deterministic');
+    if (existsSync(outFile) && sha256(outFile) !== ha) {
+      throw new Error('wasm/curvature.wasm differs from a fresh build: run node scripts/build-wasm.mjs');
+    }
+    console.log('deterministic; wasm/curvature.wasm is up to date');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  build(outFile);
+  describe(outFile);
+}

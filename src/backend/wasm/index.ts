@@ -1,0 +1,482 @@
+/**
+ * The WebAssembly SIMD backend: every Backend kernel maps onto one export of wasm/curvature.wasm
+ * (ABI: wasm/src/curvature.h; loading: ./loader.ts).
+ *
+ * Buffers live in the module's linear memory: a handle is { dtype, size, ptr } with ptr from
+ * cv_malloc (a zero-size buffer still gets one element, so every live handle has a distinct,
+ * valid pointer). Element offsets are folded into pointers here; strides and shapes are written
+ * as int32 into a scratch area allocated once. Typed-array views of memory.buffer are made per
+ * call (memory growth detaches the old ArrayBuffer), and never held across a kernel call, which
+ * may grow memory.
+ *
+ * Memory safety: a kernel that writes out of bounds corrupts the wasm heap silently (the
+ * reference backend would only drop the write), so every call checks the extent each operand
+ * touches against its buffer first (ShapeError), validates gather/scatter indices (InputError),
+ * and requires the element types the C signature expects.
+ *
+ * Coverage: all kernels run in wasm for float32/float64. The ABI has no int32 variants of unary,
+ * where, reduce or scatter-add, and int32 binary kernels only for eq/ne (the only int32 ops the
+ * tensor layer issues); those cases, and mixed-dtype calls, run the reference kernels over views of
+ * the wasm memory (noted once per kernel with CURVATURE_DEBUG=1).
+ */
+import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
+import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from '../js/elementwise.js';
+import { gemmKernel } from '../js/gemm.js';
+import { contiguousStrides } from '../strides.js';
+import type {
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp, TypedArray, UnaryOp,
+} from '../types.js';
+import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
+import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
+import { coalesce, extent, forEachBlock } from './strided.js';
+
+export { loadWasm, loadWasmFromUrl, defaultWasmPath, wasmSimdSupported, WasmKernels, WasmTrapError } from './loader.js';
+
+/** A buffer in wasm linear memory. `ptr` is a byte address; the handle is dead after free(). */
+export class WasmBuffer implements BackendBuffer {
+  /** @internal */ freed = false;
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    readonly ptr: number,
+    /** @internal */ readonly owner: WasmBackend,
+  ) {}
+}
+
+const OK: CholeskyResult = Object.freeze({ ok: true as const });
+const SCRATCH_INTS = (1 + 4) * MAX_KERNEL_RANK; // shape + up to four stride lists (where)
+const debugEnabled = typeof process !== 'undefined' && process.env?.['CURVATURE_DEBUG'] === '1';
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly kernels: WasmKernels;
+  private readonly x: CurvatureExports;
+  /** int32 scratch for shapes and strides, and one double for potrf's pivot value. */
+  private readonly scratch: number;
+  private readonly valueSlot: number;
+  private heapBuffer: ArrayBuffer | null = null;
+  private heapI32: Int32Array = new Int32Array(0);
+  private heapF64: Float64Array = new Float64Array(0);
+  private readonly fallbacksNoted = new Set<string>();
+
+  /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
+  constructor(kernels: WasmKernels = loadWasm()) {
+    this.kernels = kernels;
+    this.x = kernels.exports;
+    this.scratch = this.malloc(SCRATCH_INTS * 4);
+    this.valueSlot = this.malloc(8);
+  }
+
+  /** Bytes currently held by cv_malloc (buffers plus this backend's 168 bytes of scratch). */
+  allocatedBytes(): number {
+    return this.x.cv_allocated_bytes() >>> 0;
+  }
+
+  /** Current size of the linear memory in bytes. */
+  memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+
+  // --- memory ----------------------------------------------------------------------------------
+
+  alloc(dtype: DType, size: number): BackendBuffer {
+    if (!(dtype in ITEM_SIZE)) throw new DTypeError(`alloc: unknown dtype '${String(dtype)}'`);
+    if (!Number.isInteger(size) || size < 0) throw new ShapeError(`alloc: size must be a non-negative integer, got ${size}`);
+    return new WasmBuffer(dtype, size, this.malloc(Math.max(1, size) * ITEM_SIZE[dtype]), this);
+  }
+
+  free(buf: BackendBuffer): void {
+    const b = buf as WasmBuffer;
+    if (!(b instanceof WasmBuffer) || b.owner !== this || b.freed) return;
+    b.freed = true;
+    this.x.cv_free(b.ptr);
+  }
+
+  write(buf: BackendBuffer, data: ArrayLike<number>, offset = 0): void {
+    this.view(this.own(buf)).set(data, offset);
+  }
+
+  read(buf: BackendBuffer): TypedArray {
+    return this.view(this.own(buf)).slice();
+  }
+
+  fill(buf: BackendBuffer, value: number): void {
+    const b = this.own(buf);
+    if (b.dtype === 'float32') this.x.cv_fill_f32(b.ptr, b.size, value);
+    else if (b.dtype === 'float64') this.x.cv_fill_f64(b.ptr, b.size, value);
+    else this.x.cv_fill_b32(b.ptr, b.size, value);
+  }
+
+  cast(src: BackendBuffer, dst: BackendBuffer, n: number): void {
+    const s = this.own(src), d = this.own(dst);
+    this.checkCount('cast', n, [s, d]);
+    if (n === 0) return;
+    if (s.dtype === d.dtype) {
+      const bytes = n * ITEM_SIZE[s.dtype];
+      new Uint8Array(this.x.memory.buffer).copyWithin(d.ptr, s.ptr, s.ptr + bytes);
+      return;
+    }
+    this.x.cv_cast(DTYPE_CODES[s.dtype], DTYPE_CODES[d.dtype], s.ptr, d.ptr, n);
+  }
+
+  // --- elementwise -----------------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, n: number): void {
+    const xb = this.own(x), ob = this.own(out);
+    const code = UNARY_CODES[op];
+    if (code === undefined) throw new InputError(`unary: unknown op '${op}'`);
+    this.checkCount(`unary ${op}`, n, [xb, ob]);
+    if (n === 0) return;
+    if (xb.dtype !== ob.dtype || xb.dtype === 'int32') {
+      this.noteFallback(`unary ${xb.dtype}→${ob.dtype}`);
+      unaryKernel(op, this.view(xb), this.view(ob), n);
+      return;
+    }
+    if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
+    else this.x.cv_unary_f64(code, xb.ptr, ob.ptr, n);
+  }
+
+  binary(op: BinaryOp, shape: readonly number[], a: BackendBuffer, aStrides: readonly number[],
+    b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    const ab = this.own(a), bb = this.own(b), ob = this.own(out);
+    const code = BINARY_CODES[op];
+    if (code === undefined) throw new InputError(`binary: unknown op '${op}'`);
+    const what = `binary ${op}`;
+    this.checkStrided(what, shape, [[ab, 0, aStrides], [bb, 0, bStrides]], ob);
+    const dt = ab.dtype;
+    const native = dt === bb.dtype && dt === ob.dtype && (dt !== 'int32' || op === 'eq' || op === 'ne');
+    if (!native) {
+      this.noteFallback(`${what} ${ab.dtype},${bb.dtype}→${ob.dtype}`);
+      binaryKernel(op, shape, this.view(ab), aStrides, this.view(bb), bStrides, this.view(ob));
+      return;
+    }
+    const s = coalesce(shape, [aStrides, bStrides, contiguousStrides(shape)]);
+    if (!s) return;
+    const fn = dt === 'float32' ? this.x.cv_binary_f32 : dt === 'float64' ? this.x.cv_binary_f64 : this.x.cv_binary_i32;
+    const item = ITEM_SIZE[dt];
+    forEachBlock(s, (sh, st, off) => {
+      const [pShape, pa, pb] = this.writeInts(sh, st[0]!, st[1]!);
+      fn(code, sh.length, pShape!, ab.ptr + off[0]! * item, pa!, bb.ptr + off[1]! * item, pb!, ob.ptr + off[2]! * item);
+    });
+  }
+
+  where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
+    aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    const cb = this.own(cond), ab = this.own(a), bb = this.own(b), ob = this.own(out);
+    this.checkStrided('where', shape, [[cb, 0, cStrides], [ab, 0, aStrides], [bb, 0, bStrides]], ob);
+    const dt = ab.dtype;
+    if (dt === 'int32' || cb.dtype !== dt || bb.dtype !== dt || ob.dtype !== dt) {
+      this.noteFallback(`where ${cb.dtype},${ab.dtype},${bb.dtype}→${ob.dtype}`);
+      whereKernel(shape, this.view(cb), cStrides, this.view(ab), aStrides, this.view(bb), bStrides, this.view(ob));
+      return;
+    }
+    const s = coalesce(shape, [cStrides, aStrides, bStrides, contiguousStrides(shape)]);
+    if (!s) return;
+    const fn = dt === 'float32' ? this.x.cv_where_f32 : this.x.cv_where_f64;
+    const item = ITEM_SIZE[dt];
+    forEachBlock(s, (sh, st, off) => {
+      const [pShape, pc, pa, pb] = this.writeInts(sh, st[0]!, st[1]!, st[2]!);
+      fn(sh.length, pShape!, cb.ptr + off[0]! * item, pc!, ab.ptr + off[1]! * item, pa!, bb.ptr + off[2]! * item, pb!,
+        ob.ptr + off[3]! * item);
+    });
+  }
+
+  copy(shape: readonly number[], src: BackendBuffer, srcOff: number, srcStrides: readonly number[],
+    dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void {
+    const sb = this.own(src), db = this.own(dst);
+    this.checkStrided('copy', shape, [[sb, srcOff, srcStrides], [db, dstOff, dstStrides]], null);
+    if (sb.dtype !== db.dtype) {
+      this.noteFallback(`copy ${sb.dtype}→${db.dtype}`);
+      copyKernel(shape, this.view(sb), srcOff, srcStrides, this.view(db), dstOff, dstStrides);
+      return;
+    }
+    const s = coalesce(shape, [srcStrides, dstStrides]);
+    if (!s) return;
+    const item = ITEM_SIZE[sb.dtype];
+    const fn = item === 8 ? this.x.cv_copy_b64 : this.x.cv_copy_b32;
+    forEachBlock(s, (sh, st, off) => {
+      const [pShape, ps, pd] = this.writeInts(sh, st[0]!, st[1]!);
+      fn(sh.length, pShape!, sb.ptr + (srcOff + off[0]!) * item, ps!, db.ptr + (dstOff + off[1]!) * item, pd!);
+    });
+  }
+
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
+    const xb = this.own(x), ob = this.own(out);
+    const code = REDUCE_CODES[op];
+    if (code === undefined) throw new InputError(`reduce: unknown op '${op}'`);
+    for (const [name, v] of [['outer', outer], ['r', r], ['inner', inner]] as const) checkDim('reduce', name, v);
+    if (outer * r * inner > xb.size) {
+      throw new ShapeError(`reduce: x viewed as [${outer}, ${r}, ${inner}] needs ${outer * r * inner} elements, buffer has ${xb.size}`);
+    }
+    if (outer * inner > ob.size) throw new ShapeError(`reduce: out needs ${outer * inner} elements, buffer has ${ob.size}`);
+    if (outer * inner === 0) return;
+    if (xb.dtype !== ob.dtype || xb.dtype === 'int32') {
+      this.noteFallback(`reduce ${xb.dtype}→${ob.dtype}`);
+      reduceKernel(op, this.view(xb), outer, r, inner, this.view(ob));
+      return;
+    }
+    if (xb.dtype === 'float32') this.x.cv_reduce_f32(code, xb.ptr, outer, r, inner, ob.ptr);
+    else this.x.cv_reduce_f64(code, xb.ptr, outer, r, inner, ob.ptr);
+  }
+
+  // --- GEMM and indexing -----------------------------------------------------------------------
+
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number): void {
+    const ab = this.own(a), bb = this.own(b), cb = this.own(c);
+    for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) checkDim('gemm', name, v);
+    if (m === 0 || n === 0) return;
+    checkSpan('gemm', 'A', ab, aOff, transA ? k : m, transA ? m : k, lda);
+    checkSpan('gemm', 'B', bb, bOff, transB ? n : k, transB ? k : n, ldb);
+    checkSpan('gemm', 'C', cb, cOff, m, n, ldc);
+    const dt = cb.dtype;
+    if (dt === 'int32' || ab.dtype !== dt || bb.dtype !== dt) {
+      this.noteFallback(`gemm ${ab.dtype},${bb.dtype}→${cb.dtype}`);
+      gemmKernel(transA, transB, m, n, k, alpha, this.view(ab), aOff, lda, this.view(bb), bOff, ldb, beta, this.view(cb), cOff, ldc);
+      return;
+    }
+    const item = ITEM_SIZE[dt];
+    const fn = dt === 'float32' ? this.x.cv_gemm_f32 : this.x.cv_gemm_f64;
+    fn(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ab.ptr + aOff * item, lda, bb.ptr + bOff * item, ldb,
+      beta, cb.ptr + cOff * item, ldc);
+  }
+
+  gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    const sb = this.own(src), ib = this.own(idx), ob = this.own(out);
+    this.checkIndexed('gather', ib, nIdx, rowSize, ob, sb);
+    if (nIdx === 0 || rowSize === 0) return;
+    if (sb.dtype !== ob.dtype) throw new DTypeError(`gather: source is ${sb.dtype} but output is ${ob.dtype}`);
+    const fn = ITEM_SIZE[sb.dtype] === 8 ? this.x.cv_gather_b64 : this.x.cv_gather_b32;
+    fn(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
+  }
+
+  scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    const sb = this.own(src), ib = this.own(idx), ob = this.own(out);
+    this.checkIndexed('scatterAdd', ib, nIdx, rowSize, sb, ob);
+    if (nIdx === 0 || rowSize === 0) return;
+    if (sb.dtype !== ob.dtype) throw new DTypeError(`scatterAdd: source is ${sb.dtype} but output is ${ob.dtype}`);
+    if (sb.dtype === 'float32') this.x.cv_scatter_add_f32(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
+    else if (sb.dtype === 'float64') this.x.cv_scatter_add_f64(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
+    else {
+      this.noteFallback('scatterAdd int32');
+      const s = this.view(sb), ix = this.view(ib), o = this.view(ob);
+      for (let i = 0; i < nIdx; i++) {
+        const r = ix[i]! * rowSize, q = i * rowSize;
+        for (let j = 0; j < rowSize; j++) o[r + j]! += s[q + j]!;
+      }
+    }
+  }
+
+  // --- dense linear algebra --------------------------------------------------------------------
+
+  potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
+    const ab = this.own(a);
+    requireFloat('potrf', ab);
+    checkDim('potrf', 'n', n);
+    checkMatrix('potrf', 'A', ab, aOff, n, n, lda);
+    if (n === 0) return OK;
+    const p = ab.ptr + aOff * ITEM_SIZE[ab.dtype];
+    const rc = ab.dtype === 'float32'
+      ? this.x.cv_potrf_f32(n, p, lda, this.valueSlot)
+      : this.x.cv_potrf_f64(n, p, lda, this.valueSlot);
+    if (rc < 0) return OK;
+    return { ok: false, pivot: rc, value: this.heap().f64[this.valueSlot >>> 3]! };
+  }
+
+  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
+    const ab = this.own(a), bb = this.own(b);
+    requireFloat('trsm', ab);
+    if (bb.dtype !== ab.dtype) throw new DTypeError(`trsm: A is ${ab.dtype} but B is ${bb.dtype}`);
+    checkDim('trsm', 'm', m);
+    checkDim('trsm', 'n', n);
+    checkMatrix('trsm', 'A', ab, aOff, m, m, lda);
+    checkMatrix('trsm', 'B', bb, bOff, m, n, ldb);
+    if (m === 0 || n === 0) return;
+    const item = ITEM_SIZE[ab.dtype];
+    const fn = ab.dtype === 'float32' ? this.x.cv_trsm_f32 : this.x.cv_trsm_f64;
+    fn(uplo === 'upper' ? 1 : 0, trans ? 1 : 0, unitDiag ? 1 : 0, m, n, alpha, ab.ptr + aOff * item, lda, bb.ptr + bOff * item, ldb);
+  }
+
+  syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
+    computeVectors: boolean): void {
+    const ab = this.own(a), wb = this.own(w);
+    requireFloat('syev', ab);
+    if (wb.dtype !== ab.dtype) throw new DTypeError(`syev: A is ${ab.dtype} but w is ${wb.dtype}`);
+    checkDim('syev', 'n', n);
+    checkMatrix('syev', 'A', ab, aOff, n, n, lda);
+    checkMatrix('syev', 'w', wb, wOff, 1, n, Math.max(1, n));
+    if (n === 0) return;
+    const item = ITEM_SIZE[ab.dtype];
+    const fn = ab.dtype === 'float32' ? this.x.cv_syev_f32 : this.x.cv_syev_f64;
+    const rc = fn(n, ab.ptr + aOff * item, lda, wb.ptr + wOff * item, computeVectors ? 1 : 0);
+    if (rc === 0) return;
+    if (rc === -1) {
+      // Name the first offending entry, as the reference backend does.
+      const v = this.view(ab);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j <= i; j++) {
+          const x = v[aOff + i * lda + j]!;
+          if (!Number.isFinite(x)) throw new InputError(`syev: entry (${i}, ${j}) of the matrix is ${x}; expected a finite number`);
+        }
+      }
+      throw new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
+    }
+    if (rc === -2) throw new CurvatureError(`syev: the QL iteration did not converge for the ${n}×${n} matrix`);
+    if (rc === -3) {
+      // Beyond the header (wasm/README.md): the kernel's per-call scratch could not be allocated.
+      throw new CurvatureError(`syev: out of wasm memory for the ${n}×${n} eigensolver's scratch (≈ ${2 * n * n * 8} bytes; linear memory is ${this.memoryBytes()} bytes, at most 4 GiB)`);
+    }
+    throw new CurvatureError(`syev: the wasm kernel returned the unknown status ${rc}`);
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private malloc(bytes: number): number {
+    if (bytes > 0xffff_0000) {
+      throw new CurvatureError(`wasm backend: cannot allocate ${bytes} bytes (a 32-bit linear memory holds at most 4 GiB)`);
+    }
+    let ptr: number;
+    try {
+      ptr = this.x.cv_malloc(bytes) >>> 0;
+    } catch (err) {
+      throw new CurvatureError(`wasm backend: allocating ${bytes} bytes failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (ptr === 0) {
+      throw new CurvatureError(`wasm backend: out of memory allocating ${bytes} bytes (linear memory is ${this.memoryBytes()} bytes, ${this.allocatedBytes()} in use)`);
+    }
+    if (ptr % 8 !== 0) {
+      this.x.cv_free(ptr);
+      throw new CurvatureError(`wasm backend: cv_malloc returned ${ptr}, which is not 8-byte aligned (kernel bug)`);
+    }
+    return ptr;
+  }
+
+  /** Whole-memory views, rebuilt whenever memory.buffer changed (growth detaches the old one). */
+  private heap(): { i32: Int32Array; f64: Float64Array } {
+    const buf = this.x.memory.buffer;
+    if (this.heapBuffer !== buf) {
+      this.heapBuffer = buf;
+      this.heapI32 = new Int32Array(buf);
+      this.heapF64 = new Float64Array(buf);
+    }
+    return { i32: this.heapI32, f64: this.heapF64 };
+  }
+
+  /** A fresh view of a buffer's elements; valid only until the next kernel call. */
+  private view(b: WasmBuffer): TypedArray {
+    const mem = this.x.memory.buffer;
+    switch (b.dtype) {
+      case 'float32': return new Float32Array(mem, b.ptr, b.size);
+      case 'float64': return new Float64Array(mem, b.ptr, b.size);
+      case 'int32': return new Int32Array(mem, b.ptr, b.size);
+    }
+  }
+
+  /** Writes int32 lists (each ≤ MAX_KERNEL_RANK long) into the scratch area; returns their addresses. */
+  private writeInts(...lists: readonly number[][]): number[] {
+    const i32 = this.heap().i32;
+    const ptrs: number[] = [];
+    let at = this.scratch >>> 2;
+    for (const l of lists) {
+      ptrs.push(at * 4);
+      for (let i = 0; i < l.length; i++) i32[at + i] = l[i]!;
+      at += MAX_KERNEL_RANK;
+    }
+    return ptrs;
+  }
+
+  private own(buf: BackendBuffer): WasmBuffer {
+    if (!(buf instanceof WasmBuffer) || buf.owner !== this) {
+      throw new DTypeError('wasm backend: the buffer was not allocated by this backend (move tensors with toBackend())');
+    }
+    if (buf.freed) throw new CurvatureError(`wasm backend: a ${buf.dtype} buffer of ${buf.size} elements was used after free()`);
+    return buf;
+  }
+
+  private checkCount(what: string, n: number, bufs: WasmBuffer[]): void {
+    checkDim(what, 'n', n);
+    for (const b of bufs) if (n > b.size) throw new ShapeError(`${what}: n = ${n} exceeds a buffer of ${b.size} elements`);
+  }
+
+  /** Each operand's strided extent must lie in its buffer; out (contiguous) must hold the shape. */
+  private checkStrided(what: string, shape: readonly number[], operands: [WasmBuffer, number, readonly number[]][],
+    out: WasmBuffer | null): void {
+    let size = 1;
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what}: bad shape [${shape.join(', ')}]`);
+      size *= d;
+    }
+    if (out && size > out.size) throw new ShapeError(`${what}: shape [${shape.join(', ')}] needs ${size} output elements, buffer has ${out.size}`);
+    for (const [b, off, strides] of operands) {
+      if (strides.length !== shape.length) {
+        throw new ShapeError(`${what}: ${strides.length} strides for a rank-${shape.length} shape`);
+      }
+      if (size === 0) continue;
+      const { lo, hi } = extent(shape, strides);
+      if (!Number.isInteger(off) || off + lo < 0 || off + hi >= b.size || !strides.every(Number.isInteger)) {
+        throw new ShapeError(`${what}: shape [${shape.join(', ')}] with strides [${strides.join(', ')}] at offset ${off} reaches elements ${off + lo}..${off + hi} of a buffer of ${b.size}`);
+      }
+    }
+  }
+
+  /** Shared checks of gather/scatterAdd; `table` is the buffer the indices select rows of. */
+  private checkIndexed(what: string, idx: WasmBuffer, nIdx: number, rowSize: number,
+    packed: WasmBuffer, table: WasmBuffer): void {
+    if (idx.dtype !== 'int32') throw new DTypeError(`${what}: indices must be int32, got ${idx.dtype}`);
+    checkDim(what, 'nIdx', nIdx);
+    checkDim(what, 'rowSize', rowSize);
+    if (nIdx > idx.size) throw new ShapeError(`${what}: nIdx = ${nIdx} exceeds the ${idx.size} indices`);
+    if (nIdx * rowSize > packed.size) {
+      throw new ShapeError(`${what}: ${nIdx} rows of ${rowSize} need ${nIdx * rowSize} elements, buffer has ${packed.size}`);
+    }
+    if (nIdx === 0 || rowSize === 0) return;
+    const rows = Math.floor(table.size / rowSize);
+    const ix = this.view(idx);
+    for (let i = 0; i < nIdx; i++) {
+      const v = ix[i]!;
+      if (v < 0 || v >= rows) throw new InputError(`${what}: index ${v} at position ${i} is outside [0, ${rows})`);
+    }
+  }
+
+  private noteFallback(what: string): void {
+    if (!debugEnabled || this.fallbacksNoted.has(what)) return;
+    this.fallbacksNoted.add(what);
+    console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);
+  }
+}
+
+function requireFloat(fn: string, b: WasmBuffer): void {
+  if (b.dtype === 'int32') throw new DTypeError(`${fn}: needs float32 or float64, got int32`);
+}
+
+/** Same checks and messages as the reference backend (src/backend/js/linalg/types.ts). */
+function checkDim(fn: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new ShapeError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+}
+
+function checkMatrix(fn: string, name: string, buf: WasmBuffer, off: number, rows: number, cols: number, ld: number): void {
+  checkDim(fn, `offset of ${name}`, off);
+  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
+    throw new ShapeError(`${fn}: leading dimension of ${name} must be an integer ≥ max(1, ${cols}), got ${ld}`);
+  }
+  if (rows > 0 && cols > 0) {
+    const end = off + (rows - 1) * ld + cols;
+    if (end > buf.size) {
+      throw new ShapeError(`${fn}: ${name} (${rows}×${cols}, ld ${ld}, offset ${off}) needs ${end} elements, buffer has ${buf.size}`);
+    }
+  }
+}
+
+/** GEMM operands: only the memory extent is checked (the reference GEMM accepts any ld). */
+function checkSpan(fn: string, name: string, buf: WasmBuffer, off: number, rows: number, cols: number, ld: number): void {
+  checkDim(fn, `offset of ${name}`, off);
+  checkDim(fn, `leading dimension of ${name}`, ld);
+  if (rows > 0 && cols > 0) {
+    const end = off + (rows - 1) * ld + cols;
+    if (end > buf.size) {
+      throw new ShapeError(`${fn}: ${name} (${rows}×${cols}, ld ${ld}, offset ${off}) needs ${end} elements, buffer has ${buf.size}`);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import type { FloatDType } from '../backend/types.js';
+import { InputError, ShapeError } from '../errors.js';
+import { add, concat, keep, matmul, mul, reshape, slice, sum, tensor, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkVector, type LinearOperator } from '../operators/linear-operator.js';
+import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { checkNonNegative, restoreShape, rhsBlock, trueResidual, type ShiftedOperator } from './common.js';
+import { checkBlocks, type Block } from './blocks.js';
+import { jacobiPreconditionerFor } from './preconditioners.js';
+import type { FittedSolver, SolveResult } from './types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Diagonal approximation
+
+export interface DiagonalSolverOptions {
+  /** λ: x = b / (diag(A) + λ). Default 0. */
+  damping?: number;
+  /** Hutchinson probes when the operator has no closed-form diagonal. Default 100. */
+  probes?: number;
+  seed?: number;
+  /** Report ‖b − (A + λI)·x‖ with the full operator (one product per column). Default false (NaN). */
+  computeResidual?: boolean;
+}
+
+/**
+ * The diagonal approximation (A + λI)⁻¹ ≈ diag(A + λI)⁻¹ (002_7d5b2182e0d2bf0b.txt's diagonal
+ * estimator): x = b / (diag(A) + λ), with diag(A) exact from `op.diagonal()` when the operator has
+ * one, else Hutchinson's estimate (Bekas, Kokiopoulou & Saad 2007) from `probes` Rademacher
+ * products. An entry of diag(A) + λ ≤ 0 is a NotPositiveDefiniteError naming it.
+ */
+export function fitDiagonal(op: LinearOperator, options: DiagonalSolverOptions = {}): FittedSolver {
+  const damping = options.damping ?? 0;
+  checkNonNegative('diagonal', 'damping', damping);
+  const m = jacobiPreconditionerFor(op, { damping, ...(options.probes ? { probes: options.probes } : {}), seed: options.seed ?? 0 });
+  return {
+    method: 'diagonal',
+    solve(b: Tensor): SolveResult {
+      const bb = rhsBlock(op, b, 'diagonal');
+      const x = m(bb);
+      return {
+        x: restoreShape(x, b), method: 'diagonal', iterations: 0, converged: true,
+        residualNorm: options.computeResidual ? trueResidual(op, damping, bb, x) : NaN,
+        info: { ...m.info, ...(options.computeResidual ? {} : { residual: 'not computed' }) },
+      };
+    },
+    dispose: () => m.dispose(),
+  };
+}
+
+/** One-shot diagonal solve. */
+export function diagonalSolve(op: LinearOperator, b: Tensor, options: DiagonalSolverOptions = {}): SolveResult {
+  const s = fitDiagonal(op, options);
+  try { return s.solve(b); } finally { s.dispose(); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-sample gradients and the empirical Fisher
+
+/** Per-example loss gradients ∇θℓ(zᵢ) as an [N, P] matrix (no weight decay), batch by batch. */
+export function perSampleGradientMatrix(objective: Objective, theta: Tensor, data: Dataset, batchSize = 1024): Tensor {
+  objective.model.checkTheta(theta);
+  objective.validate(data);
+  const n = data.x.shape[0]!;
+  return tidy(() => {
+    const parts: Tensor[] = [];
+    for (let start = 0; start < n; start += batchSize) parts.push(objective.perSampleGradients(theta, batchOf(data, start, batchSize)));
+    return concat(parts, 0);
+  });
+}
+
+/** The empirical Fisher: a ShiftedOperator that can also hand out its per-sample gradients. */
+export interface EmpiricalFisherOperator extends ShiftedOperator {
+  readonly numSamples: number;
+  /** The [N, P] per-sample gradients (cached, or recomputed when over the cache limit; caller disposes a recomputed one). */
+  gradients(): Tensor;
+  /** Frees the cached gradients. */
+  dispose(): void;
+}
+
+export interface EmpiricalFisherOptions {
+  /** λ added to the weight decay: (1/N)·Σ gᵢgᵢᵀ + (λ_wd + λ)·I. Default 0. */
+  damping?: number;
+  /** Examples per batch of per-sample gradients. Default 1024. */
+  batchSize?: number;
+  /** Keep G [N, P] in memory when N·P ≤ this (default 2²⁴ entries); above, recompute per product. */
+  cacheLimit?: number;
+}
+
+/**
+ * The empirical Fisher / outer-product operator F = (1/N)·Σᵢ ∇ℓᵢ·∇ℓᵢᵀ + (λ_wd + λ)·I (the
+ * outer-product estimator of 002_7d5b2182e0d2bf0b.txt; 003_…txt on empirical vs. true Fisher) as
+ * a LinearOperator: per batch two matrix products, F·V = Σ_b G_bᵀ·(G_b·V)/N + s·V, with G_b the
+ * per-sample gradients from Objective.perSampleGradients. Closed-form diagonal and trace. It is a
+ * ShiftedOperator (base = the outer-product part, shift = λ_wd + λ).
+ */
+export function empiricalFisherOperator(objective: Objective, theta: Tensor, data: Dataset, options: EmpiricalFisherOptions = {}): EmpiricalFisherOperator {
+  objective.model.checkTheta(theta);
+  objective.validate(data);
+  const damping = options.damping ?? 0;
+  checkNonNegative('empiricalFisherOperator', 'damping', damping);
+  const n = data.x.shape[0]!, p = theta.size;
+  const batchSize = options.batchSize ?? 1024;
+  const shift = objective.weightDecay + damping;
+  const dtype = theta.dtype as FloatDType;
+  const cacheable = n * p <= (options.cacheLimit ?? 2 ** 24);
+  let cached: Tensor | null = null;
+  const cache = (): Tensor => {
+    if (!cached) cached = keep(perSampleGradientMatrix(objective, theta, data, batchSize));
+    return cached;
+  };
+  const forEachBatch = (f: (g: Tensor) => Tensor): Tensor => tidy(() => {
+    if (cacheable) return f(cache());
+    let acc: Tensor | null = null;
+    for (let start = 0; start < n; start += batchSize) {
+      const part = tidy(() => f(objective.perSampleGradients(theta, batchOf(data, start, batchSize))));
+      acc = acc ? add(acc, part) : part;
+    }
+    return acc!;
+  });
+  const outer = (v: Tensor): Tensor => {
+    const vm = v.rank === 1 ? reshape(v, [p, 1]) : v;
+    const out = mul(forEachBatch((g) => matmul(g, matmul(g, vm), { transA: true })), 1 / n);
+    return v.rank === 1 ? reshape(out, [p]) : out;
+  };
+  const squares = (): Tensor => forEachBatch((g) => sum(mul(g, g), 0));
+  const base: LinearOperator = {
+    size: p, dtype, symmetric: true,
+    matvec: (v) => { checkVector(base, v); return tidy(() => outer(v)); },
+    matmat: (v) => { checkVector(base, v, 'matmat'); return tidy(() => outer(v)); },
+    diagonal: () => tidy(() => mul(squares(), 1 / n)),
+    trace: () => tidy(() => sum(squares()).item() / n),
+  };
+  const op: EmpiricalFisherOperator = {
+    size: p, dtype, symmetric: true, shift, base, numSamples: n,
+    matvec: (v) => { checkVector(op, v); return tidy(() => add(outer(v), mul(v, shift))); },
+    matmat: (v) => { checkVector(op, v, 'matmat'); return tidy(() => add(outer(v), mul(v, shift))); },
+    diagonal: () => tidy(() => add(mul(squares(), 1 / n), shift)),
+    trace: () => tidy(() => sum(squares()).item() / n + p * shift),
+    gradients: () => (cacheable ? cache() : perSampleGradientMatrix(objective, theta, data, batchSize)),
+    dispose: () => { cached?.dispose(); cached = null; },
+  };
+  return op;
+}
+
+export function isEmpiricalFisherOperator(op: LinearOperator): op is EmpiricalFisherOperator {
+  return typeof (op as Partial<EmpiricalFisherOperator>).gradients === 'function' && typeof (op as Partial<EmpiricalFisherOperator>).shift === 'number';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inverse harmonic mean (DataInf)
+
+export interface DataInfOptions {
+  /** λ (> 0) for every block, unless `perBlockDamping` or `dampingHeuristic` say otherwise. */
+  damping?: number;
+  /** Parameter blocks (default: one block, all of θ). DataInf is layer-wise in Kwon et al. */
+  blocks?: readonly Block[];
+  /** λ_l per block (overrides `damping`). */
+  perBlockDamping?: readonly number[];
+  /** Kwon et al.'s choice λ_l = 0.1·(1/(N·d_l))·Σᵢ ‖∇θ_l ℓᵢ‖² (used where no λ is given). */
+  dampingHeuristic?: boolean;
+  /** An operator to report the true residual against (e.g. the empirical Fisher). */
+  residualOperator?: LinearOperator;
+  /** λ of the residual operator's solve. Default 0. */
+  residualDamping?: number;
+}
+
+/**
+ * The inverse harmonic mean (DataInf: Kwon, Wu, Wu & Zou 2023, "DataInf: Efficiently estimating
+ * data influence in LoRA-tuned LLMs and diffusion models", ICLR 2024; 000_c68d44e0a80b1161.txt):
+ * per block l, the inverse of G_l = (1/N)·Σᵢ gᵢgᵢᵀ + λ_l·I is replaced by the mean of the rank-one
+ * inverses, each in closed form by Sherman–Morrison:
+ *
+ *   R_l = (1/N)·Σᵢ (gᵢgᵢᵀ + λ_l·I)⁻¹ = (1/(N·λ_l))·Σᵢ (I − gᵢgᵢᵀ/(λ_l + ‖gᵢ‖²)),
+ *
+ * (checked against 000_…: n⁻¹Σ λ_l⁻¹(I − ggᵀ/(λ_l + ‖g‖²))), applied as two matrix products:
+ * R_l·v = (v − G_lᵀ·w/N)/λ_l with wᵢ = (G_l·v)ᵢ/(λ_l + ‖gᵢ‖²). It is exact for N = 1 and in
+ * general an approximation whose error grows with ‖gᵢ‖²/λ_l (Kwon et al., Theorem 1).
+ * `gradients` is the [N, P] per-sample gradient matrix (perSampleGradientMatrix); every λ_l must
+ * be > 0.
+ */
+export function fitDataInf(gradients: Tensor, options: DataInfOptions = {}): FittedSolver {
+  if (gradients.rank !== 2) throw new ShapeError(`datainf: gradients must be [N, P], got [${gradients.shape.join(', ')}]`);
+  if (gradients.dtype === 'int32') throw new InputError('datainf: gradients must be float32 or float64');
+  const [n, p] = gradients.shape as [number, number];
+  if (n === 0) throw new InputError('datainf: no per-sample gradients');
+  const blocks = options.blocks ?? [{ offset: 0, size: p }];
+  checkBlocks(blocks, p, 'datainf');
+  const dtype = gradients.dtype as FloatDType;
+  const state = tidy(() => blocks.map((blk, l) => {
+    const g = slice(gradients, [0, blk.offset], [n, blk.size]);
+    const sq = Float64Array.from(sum(mul(g, g), 1).dataSync());
+    let lambda = options.perBlockDamping?.[l] ?? options.damping;
+    if (lambda === undefined && options.dampingHeuristic) lambda = 0.1 * sq.reduce((a, b) => a + b, 0) / (n * blk.size);
+    if (lambda === undefined || !(lambda > 0) || !Number.isFinite(lambda)) {
+      throw new InputError(`datainf: block ${l} needs damping λ > 0 (Sherman–Morrison divides by λ), got ${lambda}; pass damping, perBlockDamping or dampingHeuristic`);
+    }
+    const lam = lambda;
+    const inv = tensor(Float64Array.from(sq, (s) => 1 / (lam + s)), [n, 1], dtype);
+    return { g: keep(g === gradients ? add(g, 0) : g), inv: keep(inv), lambda: lam, offset: blk.offset, size: blk.size };
+  }));
+  if (options.perBlockDamping && options.perBlockDamping.length !== blocks.length) {
+    state.forEach((s) => { s.g.dispose(); s.inv.dispose(); });
+    throw new InputError(`datainf: perBlockDamping has ${options.perBlockDamping.length} entries for ${blocks.length} blocks`);
+  }
+  const sizeOp = { size: p, dtype, symmetric: true, matvec: (v: Tensor) => v } as LinearOperator;
+  return {
+    method: 'datainf',
+    solve(b: Tensor): SolveResult {
+      const bb = rhsBlock(sizeOp, b, 'datainf');
+      const x = tidy(() => concat(state.map((s) => {
+        const bl = slice(bb, [s.offset, 0], [s.size, bb.shape[1]!]);
+        const w = mul(matmul(s.g, bl), s.inv);
+        return mul(add(bl, mul(matmul(s.g, w, { transA: true }), -1 / n)), 1 / s.lambda);
+      }), 0));
+      const r = options.residualOperator;
+      return {
+        x: restoreShape(x, b), method: 'datainf', iterations: 0, converged: true,
+        residualNorm: r ? trueResidual(r, options.residualDamping ?? 0, bb, x) : NaN,
+        info: { blocks: state.length, damping: state.map((s) => s.lambda), samples: n },
+      };
+    },
+    dispose() { state.forEach((s) => { s.g.dispose(); s.inv.dispose(); }); },
+  };
+}
+
+/** One-shot DataInf solve. */
+export function dataInf(gradients: Tensor, b: Tensor, options: DataInfOptions = {}): SolveResult {
+  const s = fitDataInf(gradients, options);
+  try { return s.solve(b); } finally { s.dispose(); }
+}
+
