@@ -56,10 +56,11 @@ for (const b of backends) {
 }
 lines.push('', 'Peers at B = 1024 as published in WORKLOADS.md (measured on an AMD EPYC Zen 4 machine of this project\'s kind;',
   'not re-measured here, and this run\'s CPU may differ — compare with care):', '',
-  '| peer | gradient ms | HVP ms | GN ms | our js gradient / peer | our js HVP / peer |', '|---|---|---|---|---|---|');
+  `| peer | gradient ms | HVP ms | GN ms | ${backends.map((b) => `${b} gradient / peer | ${b} HVP / peer`).join(' | ')} |`,
+  `|---|---|---|---|${backends.map(() => '---|---|').join('')}`);
 for (const p of peers) {
-  const g = get('js', 1024, 'gradient'), h = get('js', 1024, 'HVP (forward');
-  lines.push(`| ${p.peer} | ${p.gradient} | ${p.hvp} | ${Number.isNaN(p.gn) ? '—' : p.gn} | ${(g / p.gradient).toFixed(1)}× | ${(h / p.hvp).toFixed(1)}× |`);
+  const ratios = backends.map((b) => `${(get(b, 1024, 'gradient') / p.gradient).toFixed(2)}× | ${(get(b, 1024, 'HVP (forward') / p.hvp).toFixed(2)}×`);
+  lines.push(`| ${p.peer} | ${p.gradient} | ${p.hvp} | ${Number.isNaN(p.gn) ? '—' : p.gn} | ${ratios.join(' | ')} |`);
 }
 lines.push('', 'Floor: one gradient at B = 1024 is ≈ 0.52 GFLOP of matmuls (WORKLOADS.md). The reference backend is plain',
   'scalar TypeScript: its GEMM peaks at ≈ 8 GFLOP/s (bench/js-gemm.ts), so "gradient GFLOP/s" near 6 means the',

@@ -1,3 +1,4 @@
+import type { CgOptions } from './cg.js';
 import type { FloatDType } from '../backend/types.js';
 import { InputError, NotPositiveDefiniteError } from '../errors.js';
 import { add, keep, matmul, mul, reshape, sub, tensor, tidy, zerosLike } from '../tensor/index.js';
@@ -10,21 +11,12 @@ import {
 import { matmulHost, symmetricEigen, symmetrize } from './small-dense.js';
 import type { FittedSolver, SolveResult } from './types.js';
 
-export interface BlockCgOptions {
-  /** Column j stops when ‖r_j‖ ≤ max(rtol·‖b_j‖, atol). Defaults: rtol 1e-6, atol 0. */
-  rtol?: number;
-  atol?: number;
-  /** Block iterations. Default 10·n. */
-  maxIter?: number;
-  /** z = M⁻¹·r (symmetric positive definite). Called with [n, a] blocks when it is marked
-   *  `acceptsBlocks` (the preconditioners of preconditioners.ts are), else column by column. */
-  preconditioner?: (r: Tensor) => Tensor;
-  /** Initial guess, same shape as b (default 0). */
-  x0?: Tensor;
-  /** Solves (A + λI)·X = B. */
-  damping?: number;
-  /** Keep the largest column residual per iteration. Default true. */
-  history?: boolean;
+/**
+ * CG's options, read per column: rtol/atol per column, maxIter counts block iterations, x0 has the
+ * shape of b, and a preconditioner marked `acceptsBlocks` (those of preconditioners.ts) is called
+ * on [n, a] blocks, any other column by column. History keeps the largest column residual.
+ */
+export interface BlockCgOptions extends CgOptions {
   /** Directions of the search block whose relative singular value (after scaling the columns to
    *  unit norm) falls below this are dropped as linearly dependent. Default √(1e3·ε): 4.7e-7 in
    *  float64, 1.1e-2 in float32 (the Gram matrix squares the condition number). */
