@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { arnoldi, lanczos } from '../../src/linalg/lanczos.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, testBackends, throwsType } from '../helpers.js';
+import { testBackends, throwsType } from '../helpers.js';
+import { withSpectrum } from '../spectra.js';
 
 /**
  * Thick-restart Lanczos against dense float64 matrices with known spectra, A = Q·diag(λ)·Qᵀ with a
@@ -11,14 +12,6 @@ import { randn, testBackends, throwsType } from '../helpers.js';
  * ≈ r²/gap ≈ 1e-24 (far below the 1e-10 asserted; what remains is round-off in forming A, ≈ 1e-14),
  * eigenvector error ≈ r/gap ≤ 1e-12·|λ|/gap ≤ 1e-10 for the gaps used here (≥ 1% of |λ|).
  */
-function withSpectrum(rng: Random, lambdas: number[]): { a: c.Tensor; op: c.LinearOperator; q: c.Tensor } {
-  const n = lambdas.length;
-  const m = randn(rng, [n, n]);
-  const { vectors: q } = c.eigh(c.add(m, c.transpose(m)));
-  const a = c.matmul(c.mul(q, c.tensor(lambdas, [1, n], 'float64')), q, { transB: true });
-  const sym = c.mul(c.add(a, c.transpose(a)), 0.5);
-  return { a: sym, op: c.denseOperator(sym), q };
-}
 
 /** Max over columns of min(‖x − y‖, ‖x + y‖): eigenvectors agree up to sign. */
 function vectorError(x: c.Tensor, qCols: number[], q: c.Tensor): number {

@@ -3,23 +3,13 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../helpers.js';
+import { logSpaced, withSpectrum } from '../spectra.js';
 
 /**
  * direct and cg against dense float64 algebra on operators with known spectra: A = Q·diag(λ)·Qᵀ
  * with a random orthogonal Q (from eigh of a random symmetric matrix). Direct solves: rel ≤ 1e-10
  * (κ ≤ 1e4, κ·u ≈ 1e-12); CG: error ≤ κ·rtol bound.
  */
-function withSpectrum(rng: Random, lambdas: number[]): { a: c.Tensor; op: c.LinearOperator } {
-  const n = lambdas.length;
-  const m = randn(rng, [n, n]);
-  const { vectors: q } = c.eigh(c.add(m, c.transpose(m)));
-  const a = c.matmul(c.mul(q, c.tensor(lambdas, [1, n], 'float64')), q, { transB: true });
-  const sym = c.mul(c.add(a, c.transpose(a)), 0.5);
-  return { a: sym, op: c.denseOperator(sym) };
-}
-
-const logSpaced = (n: number, lo: number, hi: number): number[] =>
-  Array.from({ length: n }, (_, i) => lo * (hi / lo) ** (i / (n - 1)));
 
 for (const backend of testBackends()) {
   const s = suite(`solvers [${backend}]`);
