@@ -4,7 +4,7 @@ import { add, div, keep, matmul, mul, reshape, tensor, tidy } from '../tensor/in
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { applyToColumns, type LinearOperator } from '../operators/linear-operator.js';
-import { blockPreconditioner, checkNonNegative, epsilonOf, requireSymmetric } from './common.js';
+import { blockPreconditioner, checkNonNegative, epsilonOf, requireSymmetric, splitShift } from './common.js';
 import { choleskyUpper, householderQr, matmulHost, solveUpperRight, symmetricEigen, symmetrize } from './small-dense.js';
 import { diagonalEstimate } from './spectral.js';
 
@@ -49,15 +49,29 @@ export function jacobiPreconditioner(diagonal: Tensor, damping = 0): Preconditio
   });
 }
 
-/** The Jacobi preconditioner of an operator: its exact diagonal when it has one, else Hutchinson's estimate. */
+/**
+ * The Jacobi preconditioner of an operator: its exact diagonal when it has one, else Hutchinson's
+ * estimate (Bekas et al. 2007). An estimate is noisy: entries whose true value is tiny (a pixel that
+ * is always 0 has only the weight decay there) can come out negative. So for an estimate the
+ * declared shift s of a base + s·I operator is added exactly, only the base's diagonal is estimated,
+ * and estimated base entries are floored at 0 — any positive M is a valid preconditioner; how many
+ * entries were raised is reported in `info.clamped`. An exact diagonal is never altered.
+ */
 export function jacobiPreconditionerFor(op: LinearOperator, options: { damping?: number; probes?: number; seed?: number } = {}): Preconditioner {
-  const est = diagonalEstimate(op, options);
+  const { base, shift } = op.diagonal ? { base: op, shift: 0 } : splitShift(op);
+  const est = diagonalEstimate(base, options);
+  let clamped = 0;
+  const diagonal = est.exact ? est.diagonal : tidy(() => {
+    const d = est.diagonal.dataSync();
+    const floored = Float64Array.from(d, (v) => (v > 0 ? v : (clamped++, 0)));
+    return add(tensor(floored, [floored.length], est.diagonal.dtype), shift);
+  });
   try {
-    const p = jacobiPreconditioner(est.diagonal, options.damping ?? 0);
-    Object.assign(p.info, { diagonal: est.exact ? 'exact' : `hutchinson (${est.probes} probes)` });
+    const p = jacobiPreconditioner(diagonal, options.damping ?? 0);
+    Object.assign(p.info, est.exact ? { diagonal: 'exact' } : { diagonal: `hutchinson (${est.probes} probes)`, shift, clamped });
     return p;
   } finally {
-    if (!est.exact) est.diagonal.dispose();
+    if (!est.exact) { est.diagonal.dispose(); diagonal.dispose(); }
   }
 }
 

@@ -194,8 +194,9 @@ function fitDataInfFor(op: LinearOperator, o: SolverOptions, context?: SolverCon
  */
 export const SOLVERS = {
   direct: (op, o) => fitDirect(op, { damping: o.damping ?? 0 }),
-  cg: (op, o) => withPreconditioner(op, o, (p) => fitCg(op, cgOptions(o, p))),
-  'block-cg': (op, o) => withPreconditioner(op, o, (p) => fitBlockCg(op, cgOptions(o, p))),
+  // The preconditioner sees the declared weight-decay shift (an estimated Jacobi diagonal adds it exactly).
+  cg: (op, o, context) => withPreconditioner(declaredShiftOperator(op, context), o, (p) => fitCg(op, cgOptions(o, p))),
+  'block-cg': (op, o, context) => withPreconditioner(declaredShiftOperator(op, context), o, (p) => fitBlockCg(op, cgOptions(o, p))),
   lissa: (op, o, context) => fitLissa(stochasticOperatorFor(op, context), {
     damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true, computeResidual: o.computeResidual ?? false,
     ...(o.scale !== undefined ? { scale: o.scale } : {}),
@@ -221,7 +222,7 @@ export const SOLVERS = {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.rank !== undefined ? { rank: o.rank } : {}),
   }),
   datainf: fitDataInfFor,
-  diagonal: (op, o) => fitDiagonal(op, {
+  diagonal: (op, o, context) => fitDiagonal(declaredShiftOperator(op, context), {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.probes ? { probes: o.probes } : {}),
   }),
 } satisfies Record<string, SolverFactory>;

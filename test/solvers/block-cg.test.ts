@@ -135,6 +135,27 @@ for (const backend of testBackends()) {
     throwsType(() => c.jacobiPreconditioner(c.tensor([[1, 2]], [1, 2], 'float64')), c.ShapeError);
   });
 
+  test('jacobi preconditioner from an estimate: the declared shift is added exactly, negative estimates floored', () => {
+    // Base = a dense PSD matrix whose first 10 diagonal entries are 0 (rows/columns of zeros, like
+    // pixels that are always 0); with 8 probes their Hutchinson estimates are noise of both signs.
+    const n = 40;
+    const m = randn(rng, [n, n]);
+    const mask = c.tensor(Array.from({ length: n }, (_, i) => (i < 10 ? 0 : 1)), [n, 1], 'float64');
+    const base = c.denseOperator(c.tidy(() => { const mm = c.mul(m, mask); return c.matmul(mm, mm, { transB: true }); }));
+    const shift = 1e-3;
+    const op = { ...c.shifted(base, shift), shift, base };
+    const p = c.jacobiPreconditionerFor(op, { probes: 8, seed: 1 });
+    assert.ok((p.info['clamped'] as number) > 0, `clamped ${String(p.info['clamped'])}`);
+    assert.is(p.info['shift'], shift);
+    // Exactly-zero base entries: M = shift there, so M⁻¹·e₀ = e₀/shift.
+    const e0 = c.tensor(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), [n], 'float64');
+    const y = p(e0).dataSync();
+    assert.ok(y[0]! <= 1 / shift + 1e-9 && y[0]! > 0, `${y[0]}`);
+    p.dispose();
+    // Without a declared shift the same noise is floored at 0, and M is singular there: a typed error.
+    throwsType(() => c.jacobiPreconditionerFor(base, { probes: 8, seed: 1 }), c.NotPositiveDefiniteError);
+  });
+
   test('nystrom preconditioner: a few large eigenvalues over a flat bulk — far fewer CG iterations', () => {
     // 8 eigenvalues in [1e2, 1e4] over 112 in [1e-2, 1]: κ(A + μI) ≈ 1e6 at μ = 1e-2.
     const lambdas = [...logSpaced(8, 1e2, 1e4), ...logSpaced(112, 1e-2, 1)];
