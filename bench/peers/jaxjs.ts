@@ -27,9 +27,10 @@ export async function loadJaxjs(): Promise<PeerLoad> {
       ? 'multi-threaded (Web Workers)' : '1 thread (no global Worker in Node)';
     const notes = [threads, 'time per call includes reading the result back (dataSync)'];
     let version = '';
-    try {
-      const { createRequire } = await import('node:module');
-      version = ` ${(createRequire(import.meta.url)('@jax-js/jax/package.json') as { version: string }).version}`;
+    try { // the package's exports map hides package.json: read it next to the resolved entry
+      const { readFileSync } = await import('node:fs');
+      const pkg = new URL('../package.json', import.meta.resolve('@jax-js/jax'));
+      version = ` ${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
     } catch { /* version unknown */ }
     const peer = { label: `jax-js${version} (wasm device)`, notes, gradient: (d: MlpData) => gradient(jax, d, notes), hvp: (d: MlpData) => hvp(jax, d, notes) };
     return { ok: true, peer };

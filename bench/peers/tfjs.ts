@@ -39,7 +39,7 @@ export async function loadTfjs(): Promise<PeerLoad> {
       peer: {
         label: `TensorFlow.js ${tf.version_core} (wasm backend ${wasm.version_wasm})`,
         notes,
-        sgemm: (n) => sgemm(tf, n),
+        sgemm: (n, inputs) => sgemm(tf, n, inputs),
         gradient: (data) => gradient(tf, data),
       },
     };
@@ -69,8 +69,8 @@ async function registerGradients(require: NodeRequire): Promise<void> {
   }
 }
 
-function sgemm(tf: typeof TF, n: number): TimedCase {
-  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1), b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+function sgemm(tf: typeof TF, n: number, inputs: { a: Float32Array; b: Float32Array }): TimedCase {
+  const a = tf.tensor2d(inputs.a, [n, n], 'float32'), b = tf.tensor2d(inputs.b, [n, n], 'float32');
   // tf.matMul computes synchronously on the wasm backend; the product stays in wasm memory (as
   // ours does), so the timed call is the multiply plus an output allocation, no read-back.
   return {

@@ -19,8 +19,8 @@ export interface Peer {
   readonly label: string;
   /** How the peer runs here: threads, SIMD, jit, … */
   readonly notes: string[];
-  /** C = A·B, square float32 n×n. */
-  sgemm?(n: number): TimedCase;
+  /** C = A·B, square float32 n×n, row-major inputs. */
+  sgemm?(n: number, inputs: { a: Float32Array; b: Float32Array }): TimedCase;
   /** ∇θ of the mean cross-entropy of the W-HVP MLP. */
   gradient?(data: MlpData): TimedCase;
   /** H·v by forward-over-reverse differentiation. */
