@@ -47,15 +47,29 @@ export function threadsApi(): ((n: number) => unknown) | null {
   return typeof f === 'function' ? (f as (n: number) => unknown) : null;
 }
 
+/**
+ * Interleaved by size: for each n, every backend and peer is measured back to back, so that a
+ * change in the load from other processes during the run biases the ratios at one n as little as
+ * possible.
+ */
 export function runGemm(backends: readonly string[], peers: readonly Peer[], sizes: readonly number[], maxTime: number): { rows: GemmRow[]; notes: string[] } {
   const rows: GemmRow[] = [], notes: string[] = [];
-  for (const b of backends) {
-    c.setBackend(b);
+  for (const n of sizes) {
     for (const dtype of ['float32', 'float64'] as const) {
-      for (const n of sizes) {
+      for (const b of backends) {
         if (b === 'js' && n > JS_MAX_N) continue;
+        c.setBackend(b);
         const k = oursCase(n, dtype);
         try { rows.push(row(b, dtype, n, 1, k.fn, maxTime)); } finally { k.dispose(); }
+      }
+    }
+    for (const p of peers) {
+      if (!p.sgemm) continue;
+      try {
+        const k = p.sgemm(n, sgemmInputs(n));
+        try { rows.push(row(p.label, 'float32', n, 1, k.run, maxTime)); } finally { k.dispose(); }
+      } catch (err) {
+        notes.push(`${p.label} SGEMM n=${n} failed: ${reason(err)}`);
       }
     }
   }
@@ -78,16 +92,6 @@ export function runGemm(backends: readonly string[], peers: readonly Peer[], siz
     }
   } else {
     notes.push('2-thread row: not measured — this build exports no setWasmThreads() (the hook in bench/gemm.ts activates when it does).');
-  }
-  // --- peers --------------------------------------------------------------------------------------
-  for (const p of peers) {
-    if (!p.sgemm) continue;
-    for (const n of sizes) {
-      const k = p.sgemm(n, sgemmInputs(n));
-      try { rows.push(row(p.label, 'float32', n, 1, k.run, maxTime)); } catch (err) {
-        notes.push(`${p.label} SGEMM n=${n} failed: ${reason(err)}`);
-      } finally { k.dispose(); }
-    }
   }
   return { rows, notes };
 }

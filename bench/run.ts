@@ -76,11 +76,14 @@ const gemm = runGemm(backends, peers, gemmSizes, maxTime);
 results.gemm = gemm.rows;
 results.gemmNotes.push(...gemm.notes);
 
-// --- W-HVP: ours (bench/whvp.ts), then the peers on the same problems ---------------------------------
+// --- W-HVP: ours (bench/whvp.ts), then the peers on the same problem, batch by batch (interleaved,
+// so that a change in the machine's load biases the ratios at one B as little as possible) --------
+// The js reference backend skips B = 4096 (seconds per call: pointlessly slow for the oracle).
+const JS_MAX_BATCH = 1024;
 const whvp: WhvpRow[] = [];
-for (const b of backends) whvp.push(...runWhvp(b, batches, maxTime));
-for (const p of peers) {
-  for (const B of batches) {
+for (const B of batches) {
+  for (const b of backends) if (b !== 'js' || B <= JS_MAX_BATCH) whvp.push(...runWhvp(b, [B], maxTime));
+  for (const p of peers) {
     for (const [quantity, make] of [['gradient', p.gradient], ['HVP (forward-over-reverse)', p.hvp]] as const) {
       if (!make) continue;
       let k: TimedCase | undefined;
@@ -96,6 +99,9 @@ for (const p of peers) {
       }
     }
   }
+}
+if (backends.includes('js') && batches.some((B) => B > JS_MAX_BATCH)) {
+  results.whvpNotes.push(`The js reference backend was not run at B > ${JS_MAX_BATCH} (seconds per call: pointlessly slow for the oracle).`);
 }
 for (const p of results.peers) if (p.available && !peers.find((q) => q.label === p.label)?.hvp) {
   results.whvpNotes.push(`${p.label} has no forward-mode autodiff: no HVP row.`);

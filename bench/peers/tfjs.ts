@@ -80,24 +80,41 @@ function sgemm(tf: typeof TF, n: number, inputs: { a: Float32Array; b: Float32Ar
   };
 }
 
-/** Mean cross-entropy of the MLP with layers h·Wᵀ + b and tanh between them. */
+/**
+ * Mean cross-entropy of the MLP, in tfjs's own layout (that of tf.layers.dense): each weight is
+ * held as Wᵀ [in, out] and a layer computes h·Wᵀ + b with a plain matMul. (Our [out, in] layout
+ * with matMul(h, W, false, true) sends tfjs-wasm down a transposed BatchMatMul path ≈ 5× slower,
+ * which would flatter us.) The one-off transposes are set-up, not timed; result() transposes the
+ * weight gradients back to our layout.
+ */
 function gradient(tf: typeof TF, d: MlpData): TimedCase {
-  const params = d.params.map((p, i) => tf.tensor(p, d.shapes[i]!, 'float32'));
+  const params = d.params.map((p, i) => {
+    const t = tf.tensor(p, d.shapes[i]!, 'float32');
+    if (d.shapes[i]!.length !== 2) return t;
+    const wt = tf.transpose(t);
+    t.dispose();
+    return wt;
+  });
   const x = tf.tensor2d(d.x, [d.batch, d.widths[0]!]);
   const oneHot = tf.cast(tf.oneHot(tf.tensor1d(d.labels, 'int32'), d.widths.at(-1)!), 'float32');
   const loss = (...p: TF.Tensor[]): TF.Tensor => {
     let h: TF.Tensor = x;
     for (let l = 0; l < p.length / 2; l++) {
-      const z = tf.add(tf.matMul(h, p[2 * l]!, false, true), p[2 * l + 1]!);
+      const z = tf.add(tf.matMul(h, p[2 * l]!), p[2 * l + 1]!);
       h = l < p.length / 2 - 1 ? tf.tanh(z) : z;
     }
     return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(h)), 1)));
   };
   const g = tf.grads(loss);
   const once = (): Float32Array[] => tf.tidy(() => g(params)).map((t) => { const a = t.dataSync() as Float32Array; t.dispose(); return a; });
+  const ourLayout = (gs: Float32Array[]): Float32Array[] => gs.map((g, i) => {
+    const shape = d.shapes[i]!;
+    if (shape.length !== 2) return g;
+    return tf.tidy(() => tf.transpose(tf.tensor2d(g, [shape[1]!, shape[0]!])).dataSync() as Float32Array);
+  });
   return {
     run: () => { once(); },
-    result: () => flatten(once()),
+    result: () => flatten(ourLayout(once())),
     dispose: () => { tf.dispose([...params, x, oneHot]); },
   };
 }
