@@ -18,6 +18,8 @@ export interface GemmRow {
   gflops: number;
   samples: number;
   rme: number;
+  /** CPU time / wall time of this process while the row was measured (see measure.ts). */
+  cpuShare: number;
 }
 
 export const GEMM_SIZES = [64, 128, 256, 512, 1024];
@@ -27,8 +29,8 @@ const gflops = (n: number, ms: number): number => (2 * n ** 3) / (ms * 1e6);
 
 function row(impl: string, dtype: GemmRow['dtype'], n: number, threads: number, fn: () => void, maxTime: number): GemmRow {
   const m = measure(fn, maxTime);
-  const r = { impl, dtype, n, threads, medianMs: m.medianMs, gflops: gflops(n, m.medianMs), samples: m.samples, rme: m.rme };
-  console.log(`  [gemm] ${impl} ${dtype} n=${n}${threads > 1 ? ` ${threads} threads` : ''}: ${r.medianMs.toFixed(3)} ms, ${r.gflops.toFixed(1)} GFLOP/s (±${m.rme.toFixed(1)}%)`);
+  const r = { impl, dtype, n, threads, medianMs: m.medianMs, gflops: gflops(n, m.medianMs), samples: m.samples, rme: m.rme, cpuShare: m.cpuShare };
+  console.log(`  [gemm] ${impl} ${dtype} n=${n}${threads > 1 ? ` ${threads} threads` : ''}: ${r.medianMs.toFixed(3)} ms, ${r.gflops.toFixed(1)} GFLOP/s (±${m.rme.toFixed(1)}%, CPU share ${m.cpuShare.toFixed(2)})`);
   return r;
 }
 

@@ -15,6 +15,8 @@ export interface Machine {
   ghzSource: string;
   loadBefore: number[];
   loadAfter?: number[];
+  /** CPU time / wall time of the whole run (≈ 1 on an idle machine; see measure.ts cpuShare). */
+  cpuShare?: number;
 }
 
 export function describeMachine(): Machine {

@@ -15,7 +15,7 @@ export interface BenchResults {
   gemm: GemmRow[];
   gemmNotes: string[];
   /** Ours (backend = js / wasm) and the peers (backend = peer label). */
-  whvp: WhvpRow[];
+  whvp: (WhvpRow & { cpuShare?: number })[];
   whvpNotes: string[];
 }
 
@@ -42,6 +42,14 @@ export function renderResults(r: BenchResults): string {
   L.push(`- load average (1/5/15 min) before: ${m.loadBefore.join(' / ')}; after: ${m.loadAfter?.join(' / ') ?? '?'}. ` +
     'This machine is shared (other agents were building and testing on its cores during the run), so every figure ' +
     'is the benchmark.js median of its samples and ratios are taken within this one run.');
+  const shares = [...r.gemm.map((g) => g.cpuShare), ...r.whvp.map((w) => w.cpuShare)].filter((x): x is number => Number.isFinite(x));
+  if (m.cpuShare !== undefined) {
+    L.push(`- CPU share (this process's CPU time / wall time; ≈ 1.0 on an idle core): ${m.cpuShare.toFixed(2)} over the whole run` +
+      (shares.length ? `, ${Math.min(...shares).toFixed(2)}–${Math.max(...shares).toFixed(2)} across rows` : '') +
+      (m.cpuShare < 0.8 ? '. **Absolute times are inflated by roughly 1/share by the other processes**; GFLOP/s and the targets ' +
+        'below are therefore pessimistic, while ratios between rows measured back to back (ours vs peer at the same size) are ' +
+        'the meaningful figures. Per-row shares are in results.json.' : '.'));
+  }
   L.push(`- backends (ours): ${r.backends.join(', ')}; every figure single-threaded unless a row says otherwise.`);
   L.push('- peers, measured in this same process and run:');
   for (const p of r.peers) L.push(p.available ? `  - ${p.label}: ${p.notes?.join('; ')}` : `  - ${p.label}: unavailable: ${p.reason}`);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
 import { GEMM_SIZES, gemmSanity, runGemm } from './gemm.js';
 import { describeMachine } from './machine.js';
-import { measure, reason, relDiff } from './measure.js';
+import { cpuShare, measure, reason, relDiff } from './measure.js';
 import { mlpData, oursReference } from './mlp-data.js';
 import { loadJaxjs } from './peers/jaxjs.js';
 import { loadTfjs } from './peers/tfjs.js';
@@ -29,6 +29,7 @@ const maxTime = quick ? 0.3 : 3;
 const sanityBatch = 256;
 
 const machine = describeMachine();
+const runStart = { cpu: process.cpuUsage(), wall: performance.now() };
 const date = new Date().toISOString();
 const backends = c.listBackends().map((b) => b.name).filter((n) => {
   try { c.setBackend(n); return true; } catch (err) { console.log(`backend ${n} unavailable: ${reason(err)}`); return false; }
@@ -80,9 +81,14 @@ results.gemmNotes.push(...gemm.notes);
 // so that a change in the machine's load biases the ratios at one B as little as possible) --------
 // The js reference backend skips B = 4096 (seconds per call: pointlessly slow for the oracle).
 const JS_MAX_BATCH = 1024;
-const whvp: WhvpRow[] = [];
+const whvp: (WhvpRow & { cpuShare?: number })[] = [];
 for (const B of batches) {
-  for (const b of backends) if (b !== 'js' || B <= JS_MAX_BATCH) whvp.push(...runWhvp(b, [B], maxTime));
+  for (const b of backends) {
+    if (b === 'js' && B > JS_MAX_BATCH) continue;
+    // runWhvp (bench/whvp.ts) times its four quantities; the CPU share is taken over all four.
+    const { value, share } = cpuShare(() => runWhvp(b, [B], maxTime));
+    whvp.push(...value.map((r) => ({ ...r, cpuShare: share })));
+  }
   for (const p of peers) {
     for (const [quantity, make] of [['gradient', p.gradient], ['HVP (forward-over-reverse)', p.hvp]] as const) {
       if (!make) continue;
@@ -90,7 +96,7 @@ for (const B of batches) {
       try {
         k = make.call(p, dataFor(B));
         const m = measure(k.run, maxTime);
-        whvp.push({ backend: p.label, batch: B, quantity, medianMs: m.medianMs, samples: m.samples, rme: m.rme });
+        whvp.push({ backend: p.label, batch: B, quantity, medianMs: m.medianMs, samples: m.samples, rme: m.rme, cpuShare: m.cpuShare });
         console.log(`  [${p.label}] B=${B} ${quantity}: ${m.medianMs.toFixed(1)} ms (±${m.rme.toFixed(1)}%, ${m.samples} samples)`);
       } catch (err) {
         results.whvpNotes.push(`${p.label} ${quantity} at B=${B} failed: ${reason(err)}`);
@@ -108,6 +114,8 @@ for (const p of results.peers) if (p.available && !peers.find((q) => q.label ===
 }
 results.whvp = whvp;
 machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+const used = process.cpuUsage(runStart.cpu);
+machine.cpuShare = +((used.user + used.system) / 1000 / (performance.now() - runStart.wall)).toFixed(3);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-bench-')) : join(root, 'bench');
