@@ -1,20 +1,20 @@
 /**
  * Browser entry of the headless-Chromium loader test (bundled by chromium.test.ts with esbuild,
- * platform 'browser'): loads the kernels from /curvature.wasm with loadWasmFromUrl (fetch from the
- * page's own origin, never the network), registers and selects the wasm backend, runs the shared
- * problem and POSTs the results (or the error) as JSON to /result.
+ * platform 'browser'), through the package's public API only: loads the kernels from
+ * /curvature.wasm with loadWasmFromUrl (fetch from the page's own origin, never the network),
+ * registers and selects the wasm backend, runs the shared problem and POSTs the results (or the
+ * error) as JSON to /result.
  */
 import * as c from '../../src/index.js';
-import { loadWasmFromUrl, WasmBackend, wasmSimdSupported } from '../../src/backend/wasm/index.js';
 import { runBrowserProblem } from './problem.js';
 
 // The project compiles without the DOM lib: the two browser globals used here, typed minimally.
 const page = globalThis as unknown as { location: { href: string }; navigator: { userAgent: string } };
 
 async function main(): Promise<unknown> {
-  const simd = wasmSimdSupported();
-  const kernels = await loadWasmFromUrl(new URL('/curvature.wasm', page.location.href));
-  c.registerBackend('wasm', () => new WasmBackend(kernels), 10);
+  const simd = c.wasmSimdSupported();
+  const kernels = await c.loadWasmFromUrl(new URL('/curvature.wasm', page.location.href));
+  c.registerBackend('wasm', () => new c.WasmBackend(kernels), 10);
   c.setBackend('wasm');
   return { ok: true, simd, source: kernels.source, userAgent: page.navigator.userAgent, results: runBrowserProblem() };
 }
