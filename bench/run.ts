@@ -1,71 +1,124 @@
-import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
+import { GEMM_SIZES, gemmSanity, runGemm } from './gemm.js';
+import { describeMachine } from './machine.js';
+import { cpuShare, measure, reason, relDiff } from './measure.js';
+import { mlpData, oursReference } from './mlp-data.js';
+import { loadJaxjs } from './peers/jaxjs.js';
+import { loadTfjs } from './peers/tfjs.js';
+import type { Peer, TimedCase } from './peers/types.js';
+import { renderResults, type BenchResults } from './report.js';
 import { runWhvp, type WhvpRow } from './whvp.js';
 
 /**
- * `npm run bench`: the W-HVP suite on every available backend; writes bench/RESULTS.md and
- * bench/results.json. Options: --quick (B = 256 only, short runs).
+ * `npm run bench`: W-GEMM and W-HVP (../shared/WORKLOADS.md) on every backend that loads and on
+ * the peers — TensorFlow.js (wasm backend) and jax-js (wasm device) — in this same process, on the
+ * same inputs; writes bench/RESULTS.md and bench/results.json.
+ *
+ *   npm run bench               full run (several minutes)
+ *   npm run bench -- --quick    smoke run (~1 minute: small sizes, B = 256, short samples); writes
+ *                               its report to a temporary folder (printed), not over bench/RESULTS.md
  */
 const quick = process.argv.includes('--quick');
 const batches = quick ? [256] : [256, 1024, 4096];
-const maxTime = quick ? 1 : 4;
-const backends = c.listBackends().map((b) => b.name).filter((n) => { try { c.setBackend(n); return true; } catch { return false; } });
+const gemmSizes = quick ? [64, 256] : GEMM_SIZES;
+const maxTime = quick ? 0.3 : 3;
+const sanityBatch = 256;
 
-const rows: WhvpRow[] = [];
-for (const b of backends) rows.push(...runWhvp(b, batches, maxTime));
+const machine = describeMachine();
+const runStart = { cpu: process.cpuUsage(), wall: performance.now() };
+const date = new Date().toISOString();
+const backends = c.listBackends().map((b) => b.name).filter((n) => {
+  try { c.setBackend(n); return true; } catch (err) { console.log(`backend ${n} unavailable: ${reason(err)}`); return false; }
+});
+const refBackend = backends.includes('wasm') ? 'wasm' : backends[0]!;
 
-// Published peer figures (../shared/WORKLOADS.md, same machine kind, Nov 2026). They were not
-// re-measured in this run: the peer harness (jax-js, TensorFlow.js) arrives with the wasm backend.
-const peers = [
-  { peer: 'PyTorch 1.13 CPU (OpenBLAS), 1 thread', gradient: 7.1, hvp: 15.4, gn: 12.9 },
-  { peer: 'jax-js 0.1.25 (wasm)', gradient: 71, hvp: 115, gn: NaN },
-];
-
-/** Matmul flops of one gradient: forward and weight gradients over all layers, input gradients of layers 2 and 3. */
-function gradientFlops(batch: number): number {
-  const weights = 784 * 128 + 128 * 128 + 128 * 10;
-  return 2 * batch * (2 * weights + 128 * 128 + 128 * 10);
+// --- peers: load (never throws), then check they compute our numbers --------------------------------
+const loads = [await loadTfjs(), await loadJaxjs()];
+const peers: Peer[] = [];
+const results: BenchResults = {
+  date, command: `npm run bench${quick ? ' -- --quick' : ''}`, quick, machine, backends,
+  peers: [], sanity: [], gemm: [], gemmNotes: [], whvp: [], whvpNotes: [],
+};
+for (const l of loads) {
+  if (l.ok) { peers.push(l.peer); results.peers.push({ label: l.peer.label, available: true, notes: l.peer.notes }); }
+  else { results.peers.push({ label: l.label, available: false, reason: l.reason }); console.log(`peer ${l.label} unavailable: ${l.reason}`); }
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const date = new Date().toISOString();
-const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-const get = (b: string, batch: number, q: string) => rows.find((r) => r.backend === b && r.batch === batch && r.quantity.startsWith(q))?.medianMs ?? NaN;
-const lines: string[] = [
-  '# Benchmark results',
-  '',
-  `- date: ${date}`,
-  `- machine: ${machine}`,
-  `- command: \`npm run bench${quick ? ' -- --quick' : ''}\``,
-  '',
-  '## W-HVP (784-128-128-10 tanh MLP, mean cross-entropy, float32, 118,282 parameters)',
-  '',
-  'Median wall time per call (benchmark.js), including the copy of the result to a JS array.',
-  '',
-  '| backend | B | gradient ms | gradient GFLOP/s | HVP fwd-over-rev ms | HVP rev-over-rev ms | GN product ms | HVP/grad | GN/grad |',
-  '|---|---|---|---|---|---|---|---|---|',
-];
-for (const b of backends) {
-  for (const batch of batches) {
-    const g = get(b, batch, 'gradient'), h = get(b, batch, 'HVP (forward'), hr = get(b, batch, 'HVP (reverse'), gn = get(b, batch, 'Gauss');
-    lines.push(`| ${b} | ${batch} | ${g.toFixed(1)} | ${(gradientFlops(batch) / g / 1e6).toFixed(1)} | ${h.toFixed(1)} | ${hr.toFixed(1)} | ${gn.toFixed(1)} | ${(h / g).toFixed(2)} | ${(gn / g).toFixed(2)} |`);
+c.setBackend(refBackend);
+const data = new Map<number, ReturnType<typeof mlpData>>();
+const dataFor = (B: number) => { if (!data.has(B)) data.set(B, mlpData(B)); return data.get(B)!; };
+const ref = oursReference(sanityBatch);
+const sanity = (peer: Peer, quantity: string, size: string, make: () => TimedCase, ours: ArrayLike<number>): void => {
+  try {
+    const k = make();
+    try { results.sanity.push({ peer: peer.label, quantity, size, relDiff: relDiff(k.result(), ours), against: refBackend }); } finally { k.dispose(); }
+  } catch (err) {
+    results.whvpNotes.push(`${peer.label} ${quantity} failed on the sanity input: ${reason(err)}`);
+  }
+};
+for (const p of peers) {
+  if (p.sgemm) {
+    c.setBackend(refBackend);
+    try { results.sanity.push({ peer: p.label, quantity: 'SGEMM', size: 'n=128', relDiff: gemmSanity(p, 128), against: refBackend }); } catch (err) {
+      results.gemmNotes.push(`${p.label} SGEMM failed on the sanity input: ${reason(err)}`);
+    }
+  }
+  if (p.gradient) sanity(p, 'gradient', `B=${sanityBatch}`, () => p.gradient!(dataFor(sanityBatch)), ref.gradient);
+  if (p.hvp) sanity(p, 'HVP (forward-over-reverse)', `B=${sanityBatch}`, () => p.hvp!(dataFor(sanityBatch)), ref.hvp);
+}
+for (const s of results.sanity) console.log(`sanity: ${s.peer} ${s.quantity} ${s.size}: ‖peer − ours‖/‖ours‖ = ${s.relDiff.toExponential(2)}`);
+
+// --- W-GEMM --------------------------------------------------------------------------------------------
+const gemm = runGemm(backends, peers, gemmSizes, maxTime);
+results.gemm = gemm.rows;
+results.gemmNotes.push(...gemm.notes);
+
+// --- W-HVP: ours (bench/whvp.ts), then the peers on the same problem, batch by batch (interleaved,
+// so that a change in the machine's load biases the ratios at one B as little as possible) --------
+// The js reference backend skips B = 4096 (seconds per call: pointlessly slow for the oracle).
+const JS_MAX_BATCH = 1024;
+const whvp: (WhvpRow & { cpuShare?: number })[] = [];
+for (const B of batches) {
+  for (const b of backends) {
+    if (b === 'js' && B > JS_MAX_BATCH) continue;
+    // runWhvp (bench/whvp.ts) times its four quantities; the CPU share is taken over all four.
+    const { value, share } = cpuShare(() => runWhvp(b, [B], maxTime));
+    whvp.push(...value.map((r) => ({ ...r, cpuShare: share })));
+  }
+  for (const p of peers) {
+    for (const [quantity, make] of [['gradient', p.gradient], ['HVP (forward-over-reverse)', p.hvp]] as const) {
+      if (!make) continue;
+      let k: TimedCase | undefined;
+      try {
+        k = make.call(p, dataFor(B));
+        const m = measure(k.run, maxTime);
+        whvp.push({ backend: p.label, batch: B, quantity, medianMs: m.medianMs, samples: m.samples, rme: m.rme, cpuShare: m.cpuShare });
+        console.log(`  [${p.label}] B=${B} ${quantity}: ${m.medianMs.toFixed(1)} ms (±${m.rme.toFixed(1)}%, ${m.samples} samples)`);
+      } catch (err) {
+        results.whvpNotes.push(`${p.label} ${quantity} at B=${B} failed: ${reason(err)}`);
+      } finally {
+        k?.dispose();
+      }
+    }
   }
 }
-lines.push('', 'Peers at B = 1024 as published in WORKLOADS.md (measured on an AMD EPYC Zen 4 machine of this project\'s kind;',
-  'not re-measured here, and this run\'s CPU may differ — compare with care):', '',
-  `| peer | gradient ms | HVP ms | GN ms | ${backends.map((b) => `${b} gradient / peer | ${b} HVP / peer`).join(' | ')} |`,
-  `|---|---|---|---|${backends.map(() => '---|---|').join('')}`);
-for (const p of peers) {
-  const ratios = backends.map((b) => `${(get(b, 1024, 'gradient') / p.gradient).toFixed(2)}× | ${(get(b, 1024, 'HVP (forward') / p.hvp).toFixed(2)}×`);
-  lines.push(`| ${p.peer} | ${p.gradient} | ${p.hvp} | ${Number.isNaN(p.gn) ? '—' : p.gn} | ${ratios.join(' | ')} |`);
+if (backends.includes('js') && batches.some((B) => B > JS_MAX_BATCH)) {
+  results.whvpNotes.push(`The js reference backend was not run at B > ${JS_MAX_BATCH} (seconds per call: pointlessly slow for the oracle).`);
 }
-lines.push('', 'Floor: one gradient at B = 1024 is ≈ 0.52 GFLOP of matmuls (WORKLOADS.md). The reference backend is plain',
-  'scalar TypeScript: its GEMM peaks at ≈ 8 GFLOP/s (bench/js-gemm.ts), so "gradient GFLOP/s" near 6 means the',
-  'gradient is within ≈ 1.3× of what scalar JS allows; the rest is elementwise work and allocation. The WASM SIMD',
-  'floor (no FMA, ≈ 16 flop/cycle) is the wasm backend\'s job (issue 3).', '');
-writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));
-writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify({ date, machine, rows }, null, 2) + '\n');
-console.log(`wrote bench/RESULTS.md and bench/results.json`);
+for (const p of results.peers) if (p.available && !peers.find((q) => q.label === p.label)?.hvp) {
+  results.whvpNotes.push(`${p.label} has no forward-mode autodiff: no HVP row.`);
+}
+results.whvp = whvp;
+machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+const used = process.cpuUsage(runStart.cpu);
+machine.cpuShare = +((used.user + used.system) / 1000 / (performance.now() - runStart.wall)).toFixed(3);
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-bench-')) : join(root, 'bench');
+writeFileSync(join(outDir, 'RESULTS.md'), renderResults(results));
+writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`wrote ${join(outDir, 'RESULTS.md')} and ${join(outDir, 'results.json')}`);

@@ -7,6 +7,11 @@
  *                                          and we are root), print size, sha256 and the imports
  *   node scripts/build-wasm.mjs --check    build twice into a temporary folder and fail unless both
  *                                          builds (and the committed file) are byte-identical
+ *   node scripts/build-wasm.mjs --verify-committed
+ *                                          build once into a temporary folder and fail (exit 1) with
+ *                                          both sha256 sums and the first differing byte unless the
+ *                                          result is byte-identical to the committed wasm/curvature.wasm
+ *                                          (what CI runs: .ci/run)
  *
  * Exported functions are read from wasm/src/curvature.h (every CV_EXPORT declaration), so the
  * header stays the single list of the ABI. No dependencies beyond Node itself.
@@ -79,8 +84,36 @@ function describe(file) {
   console.log(`exported functions (${exports.length}): ${exports.join(' ')}`);
 }
 
+/** Builds into a temporary folder and compares with the committed binary byte for byte. */
+function verifyCommitted() {
+  if (!existsSync(outFile)) throw new Error(`${outFile.slice(root.length + 1)} is missing: nothing to verify (build it with node scripts/build-wasm.mjs)`);
+  const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
+  try {
+    const fresh = join(dir, 'curvature.wasm');
+    build(fresh);
+    const [want, got] = [readFileSync(outFile), readFileSync(fresh)];
+    const emcc = spawnSync('emcc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+    console.log(`committed wasm/curvature.wasm: ${want.length} bytes, sha256 ${sha256(outFile)}`);
+    console.log(`fresh build (${emcc}): ${got.length} bytes, sha256 ${sha256(fresh)}`);
+    if (!want.equals(got)) {
+      let i = 0;
+      while (i < want.length && i < got.length && want[i] === got[i]) i++;
+      console.error(`FAIL: wasm/curvature.wasm differs from a build of wasm/src (first difference at byte ${i}). ` +
+        'Either the committed binary is stale (rebuild with node scripts/build-wasm.mjs and commit it) or the toolchain ' +
+        'is not the reference one (Debian emscripten 3.1.6).');
+      process.exitCode = 1;
+      return;
+    }
+    console.log('OK: wasm/curvature.wasm is byte-identical to a fresh build of wasm/src');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 ensureEmcc();
-if (process.argv.includes('--check')) {
+if (process.argv.includes('--verify-committed')) {
+  verifyCommitted();
+} else if (process.argv.includes('--check')) {
   const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
   try {
     const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');

@@ -2,6 +2,7 @@
 export * from './errors.js';
 export type { Backend, DType, FloatDType } from './backend/types.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
+export { loadWasmFromUrl, wasmSimdSupported, WasmBackend } from './backend/wasm/index.js';
 export * from './tensor/index.js';
 export * from './autodiff/index.js';
 export * from './nn/index.js';

@@ -2,9 +2,17 @@
  * Getting bytes or text from a file path or an in-memory buffer, with InputErrors that name the
  * path. Shared by every reader in `src/io`.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
+
+// Node file access without a static `node:` import (as in src/backend/wasm/loader.ts), so that the
+// library also loads in a browser bundle, where only in-memory Uint8Array sources apply.
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+const node = isNode ? { fs: await import('node:fs'), path: await import('node:path') } : null;
+
+function nodeFs(action: string, path: string): NonNullable<typeof node> {
+  if (!node) throw new InputError(`cannot ${action} '${path}': no file system here (not Node.js); pass the bytes as a Uint8Array`);
+  return node;
+}
 
 /** A file path, or the file's bytes already in memory. */
 export type ByteSource = string | Uint8Array;
@@ -20,8 +28,9 @@ export function readBytes(source: ByteSource, what = 'file'): Uint8Array {
   if (typeof source !== 'string') {
     throw new InputError(`expected a ${what} path (string) or a Uint8Array, got ${source === null ? 'null' : typeof source}`);
   }
+  const { fs } = nodeFs('read', source);
   try {
-    const buf = readFileSync(source);
+    const buf = fs.readFileSync(source);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (err) {
     throw fileError(source, what, err);
@@ -33,9 +42,10 @@ export function writeBytes(path: string, bytes: Uint8Array, what = 'file'): void
   if (typeof path !== 'string' || path.length === 0) {
     throw new InputError(`expected a non-empty ${what} path to write, got ${JSON.stringify(path)}`);
   }
+  const { fs, path: p } = nodeFs('write', path);
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, bytes);
+    fs.mkdirSync(p.dirname(path), { recursive: true });
+    fs.writeFileSync(path, bytes);
   } catch (err) {
     throw new InputError(`cannot write ${what} '${path}': ${(err as Error).message}`);
   }
