@@ -95,14 +95,19 @@ export class NpyWriter {
   /** Appends `rows` rows (row-major, rows·rowSize values). */
   append(values: ArrayLike<number>, rows = values.length / Math.max(this.rowSize, 1)): void {
     const fd = this.openFd();
-    if (!Number.isInteger(rows) || values.length !== rows * this.rowSize) {
+    if (!Number.isInteger(rows)) {
+      throw new InputError(`npy writer: ${values.length} values are not a whole number of rows of [${this.rowShape.join(', ')}] (${this.rowSize} values each)`);
+    }
+    if (values.length !== rows * this.rowSize) {
       throw new InputError(`npy writer: ${rows} rows of [${this.rowShape.join(', ')}] need ${rows * this.rowSize} values, got ${values.length}`);
     }
     if (this.expectedRows !== undefined && this.rows + rows > this.expectedRows) {
       throw new InputError(`npy writer: the header announces ${this.expectedRows} rows, appending ${rows} would make ${this.rows + rows}`);
     }
     const typed = this.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
-    writeSync(fd, new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+    const itemSize = this.dtype === 'float64' ? 8 : 4;
+    const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+    writeSync(fd, bytes, 0, bytes.length, this.headerLength + this.rows * this.rowSize * itemSize);
     this.rows += rows;
   }
 
