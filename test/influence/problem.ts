@@ -3,14 +3,14 @@ import { Random } from '../../src/tensor/random.js';
 import { randn } from '../helpers.js';
 
 /**
- * A small float64 problem for the influence tests: a 4-5-3 tanh MLP (43 parameters) with
+ * A small float64 problem for the influence tests: by default a 4-5-3 tanh MLP (43 parameters) with
  * cross-entropy and weight decay 1e-2 on 30 random training points, fitted by L-BFGS to ‖∇J‖ ≤ 1e-12
  * (so H is the Hessian at a minimum, as influence functions assume), and 4 test points.
  * Tensors are created on the active backend.
  */
-export function smallProblem(seed = 5, nTrain = 30, nTest = 4) {
+export function smallProblem(seed = 5, nTrain = 30, nTest = 4, widths: number[] = [4, 5, 3]) {
   const rng = new Random(seed);
-  const model = c.Sequential.mlp([4, 5, 3], 'tanh');
+  const model = c.Sequential.mlp(widths, 'tanh');
   const objective = new c.Objective(model, c.crossEntropyLoss, 1e-2);
   const data = (n: number) => ({
     x: c.keep(randn(rng, [n, 4])),
