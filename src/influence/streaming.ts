@@ -201,6 +201,7 @@ export async function streamSelfInfluence(model: InfluenceModel, chunks: DataChu
 export function* chunked(data: Dataset, size: number): Generator<Dataset> {
   if (!Number.isInteger(size) || size < 1) throw new InputError(`chunk size must be a positive integer, got ${size}`);
   const n = data.x.shape[0]!;
+  if (size >= n) { yield data; return; } // one chunk: the caller's own tensors, not ours to free
   for (let start = 0; start < n; start += size) {
     const c = Math.min(size, n - start);
     const chunk = { x: sliceRows(data.x, start, c), y: sliceRows(data.y, start, c) };

@@ -45,6 +45,11 @@ for (const backend of testBackends()) {
     // A sync generator (chunked) gives the same.
     const r2 = await c.streamInfluence(infl, test, c.chunked(train, 8));
     assert.ok(relErr(r2.scores!, want) < 1e-12);
+    // One chunk holding everything: the caller's tensors come back unfreed.
+    const r3 = await c.streamInfluence(infl, test, c.chunked(train, 100));
+    assert.ok(relErr(r3.scores!, want) < 1e-12);
+    assert.is(train.x.shape[0], 30);
+    assert.is(train.x.dataSync().length, 120);
   });
 
   s('output functions: logit, probability and a user function against per-point autodiff and dense H', async () => {

@@ -35,7 +35,10 @@ function typedError(name: string, message: string): Error {
   const C = (errors as Record<string, unknown>)[name];
   if (typeof C === 'function' && (C === errors.CurvatureError || (C as { prototype: unknown }).prototype instanceof errors.CurvatureError)) {
     const E = C as new (m: string, ...rest: unknown[]) => Error;
-    return name === 'BackendUnavailableError' ? new errors.BackendUnavailableError('worker', message) : new E(message, -1, NaN);
+    if (name === 'BackendUnavailableError') return new errors.BackendUnavailableError('worker', message);
+    // The numeric fields (pivot index and value) do not cross the thread; the message carries them.
+    if (name === 'NotPositiveDefiniteError') return new errors.NotPositiveDefiniteError(message, -1, NaN);
+    return new E(message);
   }
   const e = new Error(message);
   e.name = name;
