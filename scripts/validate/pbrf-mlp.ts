@@ -27,7 +27,7 @@ const rng = new Random(Number(arg('seed', '0')));
 
 const images = (split: 'train' | 'test', n: number) => {
   const d = loadFashionMnist({ split, limit: n });
-  return { x: c.tensor(Float64Array.from(d.x.data as Uint8Array, (v) => v / 255), [n, 784], 'float64'), y: c.tensor(Int32Array.from(d.y.data as Uint8Array), [n], 'int32') };
+  return { x: c.tensor(Float64Array.from(d.x.data as Uint8Array, (v) => v / 255), [n, 784], 'float64'), y: c.tensor(Int32Array.from(d.y.data as ArrayLike<number>), [n], 'int32') };
 };
 const train = images('train', N), test = images('test', nTest);
 const model = c.Sequential.mlp([784, 64, 10], 'tanh');
@@ -38,7 +38,7 @@ const { theta, result } = c.fitLbfgs(objective, model.init({ seed: 0, dtype: 'fl
 c.keep(theta);
 console.log(`θˢ: ${model.describe()}, ${model.numParams} parameters, N = ${N}; ${result.iterations} L-BFGS steps, J = ${result.value.toFixed(4)}, ‖∇J‖ = ${result.gradNorm.toExponential(2)} (${(clock() - t).toFixed(0)} s)`);
 
-const removed = rng.permutation(N).slice(0, nRemoved);
+const removed = Array.from(rng.permutation(N).slice(0, nRemoved));
 const eps = 1 / N;
 const removedSet = c.subset(train, removed);
 
