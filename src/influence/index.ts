@@ -1,5 +1,5 @@
 export { InfluenceModel, type InfluenceOptions, type HessianKind, type SolveStats } from './exact.js';
-export { pearson, spearman, ranks } from './correlation.js';
+export { pearson, spearman, ranks, correlationReport } from './correlation.js';
 export { leaveOneOut, type RetrainOptions } from './leave-one-out.js';
 export { outputGradients, outputValues, checkOutput, describeOutput, type OutputSpec, type OutputFunction } from './outputs.js';
 export { streamInfluence, streamSelfInfluence, chunked, type DataChunks, type Progress, type StreamOptions, type StreamResult } from './streaming.js';

@@ -47,8 +47,10 @@ for (const backend of testBackends()) {
     const I = gn.influence(test).scores.dataSync();
     const p: number[] = [], a: number[] = [];
     removed.forEach((m, k) => { for (let i = 0; i < T; i++) { a.push(r.deltas[k]![i]!); p.push(-I[i * N + m]! / N); } });
-    const rho = c.pearson(p, a);
-    assert.ok(rho > 0.9, `Pearson ${rho}`);
+    const rep = c.correlationReport(p, a);
+    assert.is(rep.n, removed.length * T);
+    assert.is(rep.pearson, c.pearson(p, a));
+    assert.ok(rep.pearson > 0.9 && rep.spearman > 0.8, `Pearson ${rep.pearson}, Spearman ${rep.spearman}`);
   });
 
   s('bad input: damping, indices, data → typed errors', () => {
