@@ -53,3 +53,6 @@ export class UnsupportedLayerError extends CurvatureError {}
 
 /** Bad files, malformed formats, NaN/Inf in inputs, out-of-range labels, bad options. */
 export class InputError extends CurvatureError {}
+
+/** A long-running call was cancelled through its AbortSignal; nothing it was writing is left behind. */
+export class CancelledError extends CurvatureError {}

@@ -32,3 +32,8 @@ export function ranks(a: ArrayLike<number>): Float64Array {
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return pearson(ranks(a), ranks(b));
 }
+
+/** Agreement of predicted and actual effects (e.g. influence vs LOO or PBRF): Pearson and Spearman. */
+export function correlationReport(predicted: ArrayLike<number>, actual: ArrayLike<number>): { n: number; pearson: number; spearman: number } {
+  return { n: predicted.length, pearson: pearson(predicted, actual), spearman: spearman(predicted, actual) };
+}

@@ -1,3 +1,12 @@
 export { InfluenceModel, type InfluenceOptions, type HessianKind, type SolveStats } from './exact.js';
-export { pearson, spearman, ranks } from './correlation.js';
+export { pearson, spearman, ranks, correlationReport } from './correlation.js';
 export { leaveOneOut, type RetrainOptions } from './leave-one-out.js';
+export { outputGradients, outputValues, checkOutput, describeOutput, type OutputSpec, type OutputFunction } from './outputs.js';
+export { streamInfluence, streamSelfInfluence, chunked, type DataChunks, type Progress, type StreamOptions, type StreamResult } from './streaming.js';
+export { TopKAccumulator, type TopKResult } from './top-k.js';
+export { perturbationInfluence } from './perturbation.js';
+export { groupInfluence, retrainWithout } from './group.js';
+export { pbrf, type PbrfOptions, type PbrfResult } from './pbrf.js';
+export { InfluenceService, type CallOptions } from './worker/service.js';
+export type { ScoreRequest, SerializableOutput } from './worker/protocol.js';
+export { NpyWriter, type NpyWriterOptions, type NpyWriterDType } from '../io/npy-writer.js';

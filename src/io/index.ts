@@ -10,3 +10,4 @@ export * from './npy.js';
 export * from './idx.js';
 export * from './csv.js';
 export * from './datasets.js';
+export { NpyWriter, type NpyWriterOptions, type NpyWriterDType } from './npy-writer.js';

@@ -1,0 +1,126 @@
+/**
+ * Worker-thread entry of InfluenceService: rebuilds the objective, θ and training data from their
+ * specs, then serves fit / score / self-influence / validation requests, posting progress. Scoring
+ * streams the training set in chunks and yields between them, so an 'abort' message is seen there
+ * (the partial .npy is deleted); fitting is one synchronous call, cancelled by terminating the thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { setBackend } from '../../backend/registry.js';
+import '../../index.js';
+import { InputError } from '../../errors.js';
+import { keep } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Dataset, Objective } from '../../nn/objective.js';
+import { InfluenceModel } from '../exact.js';
+import { leaveOneOut } from '../leave-one-out.js';
+import { pbrf } from '../pbrf.js';
+import { chunked, streamInfluence, streamSelfInfluence } from '../streaming.js';
+import type { Reply, Request } from './protocol.js';
+import { datasetFromSpec, objectiveFromSpec, tensorFromSpec } from './spec.js';
+
+const port = parentPort;
+if (!port) throw new Error('influence worker: must run in a worker thread');
+
+let state: { objective: Objective; theta: Tensor; train: Dataset } | null = null;
+let fitted: InfluenceModel | null = null;
+const controllers = new Map<number, AbortController>();
+
+const post = (m: Reply): void => port.postMessage(m);
+
+function need<T>(v: T | null, what: string): T {
+  if (v === null) throw new InputError(`influence service: ${what}`);
+  return v;
+}
+
+function disposeData(d: Dataset | undefined): void {
+  if (d) { d.x.dispose(); d.y.dispose(); }
+}
+
+async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> {
+  switch (req.op) {
+    case 'init': {
+      setBackend(req.backend);
+      const objective = objectiveFromSpec(req.objective);
+      const theta = keep(tensorFromSpec(req.theta));
+      const train = datasetFromSpec(req.train);
+      keep(train.x); keep(train.y);
+      objective.model.checkTheta(theta);
+      objective.validate(train, 'training data');
+      state = { objective, theta, train };
+      return { parameters: theta.size, trainSize: train.x.shape[0] };
+    }
+    case 'fit': {
+      const s = need(state, 'not initialised');
+      post({ id: req.id, kind: 'progress', progress: { phase: 'fit', done: 0, total: 1 } });
+      const t0 = performance.now();
+      const model = InfluenceModel.fit(s.objective, s.theta, s.train, req.options);
+      fitted?.dispose();
+      fitted = model;
+      post({ id: req.id, kind: 'progress', progress: { phase: 'fit', done: 1, total: 1 } });
+      return { seconds: (performance.now() - t0) / 1000 };
+    }
+    case 'score': {
+      const model = need(fitted, 'call fit() before scoring');
+      const ctl = new AbortController();
+      controllers.set(req.id, ctl);
+      const test = datasetFromSpec(req.test);
+      const other = req.train ? datasetFromSpec(req.train) : undefined;
+      const train = other ?? model.train;
+      try {
+        return await streamInfluence(model, test, chunked(train, req.options.chunkSize ?? 256), {
+          ...req.options, total: train.x.shape[0], signal: ctl.signal,
+          onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
+        });
+      } finally {
+        disposeData(test); disposeData(other);
+      }
+    }
+    case 'selfInfluence': {
+      const model = need(fitted, 'call fit() before scoring');
+      const ctl = new AbortController();
+      controllers.set(req.id, ctl);
+      const other = req.train ? datasetFromSpec(req.train) : undefined;
+      const train = other ?? model.train;
+      try {
+        return await streamSelfInfluence(model, chunked(train, req.options.chunkSize ?? 256), {
+          npyPath: req.options.npyPath, total: train.x.shape[0], signal: ctl.signal,
+          onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
+        });
+      } finally {
+        disposeData(other);
+      }
+    }
+    case 'leaveOneOut': {
+      const s = need(state, 'not initialised');
+      const test = datasetFromSpec(req.test);
+      try {
+        return leaveOneOut(s.objective, s.theta, s.train, test, req.removed, req.options);
+      } finally {
+        disposeData(test);
+      }
+    }
+    case 'pbrf': {
+      const s = need(state, 'not initialised');
+      const test = datasetFromSpec(req.test);
+      try {
+        return pbrf(s.objective, s.theta, s.train, test, req.removed, {
+          ...req.options,
+          onPoint: (info) => post({ id: req.id, kind: 'progress', progress: { phase: 'pbrf', done: req.removed.indexOf(info.index) + 1, total: req.removed.length } }),
+        });
+      } finally {
+        disposeData(test);
+      }
+    }
+  }
+}
+
+port.on('message', (req: Request) => {
+  if (req.op === 'abort') {
+    controllers.get(req.id)?.abort();
+    return;
+  }
+  handle(req).then(
+    (result) => post({ id: req.id, kind: 'result', result }),
+    (err: unknown) => post({ id: req.id, kind: 'error', name: (err as Error)?.name ?? 'Error', message: String((err as Error)?.message ?? err) }),
+  ).finally(() => controllers.delete(req.id));
+});
