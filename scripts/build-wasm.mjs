@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 /**
- * Builds wasm/curvature.wasm from wasm/src/*.c with emscripten (Debian's 3.1.6 is the reference
- * toolchain): one standalone module, no JS glue, instantiable with plain WebAssembly.instantiate.
+ * Builds the kernels in wasm/src/*.c with emscripten (Debian's 3.1.6 is the reference toolchain)
+ * into two standalone modules, no JS glue, instantiable with plain WebAssembly.instantiate:
+ *  - wasm/curvature.wasm: defines and exports its own memory (browsers, and any engine without
+ *    SharedArrayBuffer);
+ *  - wasm/curvature-mt.wasm: the same kernels compiled with atomics and bulk memory, linked with
+ *    an imported *shared* memory (env.memory, 16 MiB initial, 4 GiB maximum), so that worker
+ *    threads can instantiate it over the same memory (Node's default; src/backend/wasm/threads.ts).
+ *    Its data segments are passive and initialised once by a start function guarded by an atomic
+ *    flag, so a second instance does not reset the first one's statics. emcc's -pthread is not
+ *    used: 3.1.6 refuses it with STANDALONE_WASM, and its pthreads keep Node alive.
  *
  *   node scripts/build-wasm.mjs            build (installs emscripten with apt-get if emcc is missing
  *                                          and we are root), print size, sha256 and the imports
- *   node scripts/build-wasm.mjs --check    build twice into a temporary folder and fail unless both
- *                                          builds (and the committed file) are byte-identical
+ *   node scripts/build-wasm.mjs --check    build each module twice into a temporary folder and fail
+ *                                          unless both builds (and the committed file) are byte-identical
  *
  * Exported functions are read from wasm/src/curvature.h (every CV_EXPORT declaration), so the
  * header stays the single list of the ABI. No dependencies beyond Node itself.
@@ -20,7 +28,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'wasm', 'src');
-const outFile = join(root, 'wasm', 'curvature.wasm');
+/** The two variants: output file and the flags that differ. */
+const VARIANTS = [
+  { file: join(root, 'wasm', 'curvature.wasm'), flags: [] },
+  {
+    file: join(root, 'wasm', 'curvature-mt.wasm'),
+    // The memory limits are mirrored in src/backend/wasm/loader.ts (SHARED_MEMORY_PAGES).
+    flags: ['-matomics', '-mbulk-memory', '-sIMPORTED_MEMORY=1', '-Wl,--shared-memory'],
+  },
+];
 
 function findEmcc() {
   const r = spawnSync('emcc', ['--version'], { encoding: 'utf8' });
@@ -46,7 +62,7 @@ function exportedFunctions() {
   return names;
 }
 
-function build(output) {
+function build(output, flags) {
   // Sorted relative paths: the link order (and so the output) does not depend on readdir order.
   const sources = readdirSync(srcDir).filter((f) => f.endsWith('.c')).sort().map((f) => `wasm/src/${f}`);
   const exported = exportedFunctions().map((n) => `_${n}`).join(',');
@@ -61,6 +77,7 @@ function build(output) {
     '-sTOTAL_STACK=1MB',
     `-sEXPORTED_FUNCTIONS=${exported}`,
     '-sERROR_ON_UNDEFINED_SYMBOLS=1',
+    ...flags,
     ...sources,
     '-o', output,
   ];
@@ -83,20 +100,25 @@ ensureEmcc();
 if (process.argv.includes('--check')) {
   const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
   try {
-    const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');
-    build(a);
-    build(b);
-    const [ha, hb] = [sha256(a), sha256(b)];
-    console.log(`build 1: ${ha}\nbuild 2: ${hb}`);
-    if (ha !== hb) throw new Error('two builds differ: the build is not deterministic');
-    if (existsSync(outFile) && sha256(outFile) !== ha) {
-      throw new Error('wasm/curvature.wasm differs from a fresh build: run node scripts/build-wasm.mjs');
+    for (const { file, flags } of VARIANTS) {
+      const name = file.slice(root.length + 1);
+      const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');
+      build(a, flags);
+      build(b, flags);
+      const [ha, hb] = [sha256(a), sha256(b)];
+      console.log(`${name} build 1: ${ha}\n${name} build 2: ${hb}`);
+      if (ha !== hb) throw new Error(`two builds of ${name} differ: the build is not deterministic`);
+      if (existsSync(file) && sha256(file) !== ha) {
+        throw new Error(`${name} differs from a fresh build: run node scripts/build-wasm.mjs`);
+      }
+      console.log(`deterministic; ${name} is up to date`);
     }
-    console.log('deterministic; wasm/curvature.wasm is up to date');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 } else {
-  build(outFile);
-  describe(outFile);
+  for (const { file, flags } of VARIANTS) {
+    build(file, flags);
+    describe(file);
+  }
 }

@@ -29,8 +29,11 @@ import type {
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
 import { coalesce, extent, forEachBlock } from './strided.js';
+import { ThreadPool, threadsSupported } from './thread-pool.js';
+import { getWasmThreads, onWasmThreadsChange, wasmThreadMinFlops } from './threads.js';
 
 export { loadWasm, loadWasmFromUrl, defaultWasmPath, wasmSimdSupported, WasmKernels, WasmTrapError } from './loader.js';
+export { setWasmThreads, getWasmThreads, MAX_WASM_THREADS, WASM_THREAD_MIN_FLOPS, type WasmThreadOptions } from './threads.js';
 
 /** A buffer in wasm linear memory. `ptr` is a byte address; the handle is dead after free(). */
 export class WasmBuffer implements BackendBuffer {
@@ -58,6 +61,8 @@ export class WasmBackend implements Backend {
   private heapI32: Int32Array = new Int32Array(0);
   private heapF64: Float64Array = new Float64Array(0);
   private readonly fallbacksNoted = new Set<string>();
+  /** Worker threads for large GEMMs (./thread-pool.ts), started on first use. */
+  private pool: ThreadPool | null = null;
 
   /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
@@ -65,6 +70,22 @@ export class WasmBackend implements Backend {
     this.x = kernels.exports;
     this.scratch = this.malloc(SCRATCH_INTS * 4);
     this.valueSlot = this.malloc(8);
+    onWasmThreadsChange((n) => { if (this.pool && this.pool.threads !== n) this.stopThreads(); });
+  }
+
+  /**
+   * Threads a large GEMM runs on now: getWasmThreads() where the module supports threads (Node and
+   * the shared-memory build, wasm/curvature-mt.wasm), else 1.
+   */
+  get threads(): number {
+    return threadsSupported(this.kernels) ? getWasmThreads() : 1;
+  }
+
+  /** Stops this backend's GEMM worker threads, if any, and frees their wasm memory. */
+  stopThreads(): void {
+    const p = this.pool;
+    this.pool = null;
+    p?.close();
   }
 
   /** Bytes currently held by cv_malloc (buffers plus this backend's 168 bytes of scratch). */
@@ -237,9 +258,14 @@ export class WasmBackend implements Backend {
       return;
     }
     const item = ITEM_SIZE[dt];
+    const pa = ab.ptr + aOff * item, pb = bb.ptr + bOff * item, pc = cb.ptr + cOff * item;
+    const pool = 2 * m * n * k >= wasmThreadMinFlops() ? this.threadPool() : null;
+    if (pool) {
+      pool.gemm(dt, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+      return;
+    }
     const fn = dt === 'float32' ? this.x.cv_gemm_f32 : this.x.cv_gemm_f64;
-    fn(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ab.ptr + aOff * item, lda, bb.ptr + bOff * item, ldb,
-      beta, cb.ptr + cOff * item, ldc);
+    fn(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
   }
 
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
@@ -332,6 +358,20 @@ export class WasmBackend implements Backend {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** The pool for the current thread count (started or resized here), or null for one thread. */
+  private threadPool(): ThreadPool | null {
+    const n = this.threads;
+    if (n <= 1) {
+      if (this.pool) this.stopThreads();
+      return null;
+    }
+    if (this.pool?.threads !== n) {
+      this.stopThreads();
+      this.pool = new ThreadPool(this.kernels, n);
+    }
+    return this.pool;
+  }
 
   private malloc(bytes: number): number {
     if (bytes > 0xffff_0000) {
