@@ -63,6 +63,8 @@ export class WasmBackend implements Backend {
   private readonly fallbacksNoted = new Set<string>();
   /** Worker threads for large GEMMs (./thread-pool.ts), started on first use. */
   private pool: ThreadPool | null = null;
+  /** The thread count whose pool failed to start, and why (not retried for that count). */
+  private threadFailure: { threads: number; why: string } | null = null;
 
   /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
@@ -359,7 +361,11 @@ export class WasmBackend implements Backend {
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** The pool for the current thread count (started or resized here), or null for one thread. */
+  /**
+   * The pool for the current thread count (started or resized here) when it is ready, else null
+   * (one thread). A pool whose worker failed is stopped with a process warning, and not started
+   * again for that count: the GEMMs run on the calling thread, with the same results.
+   */
   private threadPool(): ThreadPool | null {
     const n = this.threads;
     if (n <= 1) {
@@ -368,9 +374,27 @@ export class WasmBackend implements Backend {
     }
     if (this.pool?.threads !== n) {
       this.stopThreads();
-      this.pool = new ThreadPool(this.kernels, n);
+      if (this.threadFailure?.threads === n) return null;
+      try {
+        this.pool = new ThreadPool(this.kernels, n);
+      } catch (err) {
+        this.threadsFailed(n, (err as Error)?.message ?? String(err));
+        return null;
+      }
     }
-    return this.pool;
+    const pool = this.pool!;
+    if (pool.ready()) return pool;
+    const failure = pool.failed();
+    if (failure) this.threadsFailed(n, failure);
+    return null;
+  }
+
+  private threadsFailed(threads: number, why: string): void {
+    this.stopThreads();
+    this.threadFailure = { threads, why };
+    const text = `curvature: wasm GEMM threads unavailable (${threads} requested), running on one thread: ${why}`;
+    if (typeof process !== 'undefined' && typeof process.emitWarning === 'function') process.emitWarning(text);
+    else console.warn(text);
   }
 
   private malloc(bytes: number): number {

@@ -28,8 +28,11 @@ const wt = isNode ? await import('node:worker_threads') : null;
 
 /** Bytes of C stack per worker (the GEMM kernels use a few hundred). */
 const STACK_BYTES = 64 * 1024;
-/** How long a worker may take to start before the pool gives up. */
-const START_TIMEOUT_MS = 30_000;
+/**
+ * How long the constructor waits for the workers to instantiate the module (usually tens of
+ * milliseconds). A pool not ready by then is used from the first GEMM that finds it ready.
+ */
+const START_WAIT_MS = 5_000;
 /** How long a worker may take to acknowledge an exit before it is terminated instead. */
 const EXIT_TIMEOUT_MS = 5_000;
 
@@ -41,6 +44,9 @@ interface WorkerHandle {
   /** cv_malloc blocks owned by this worker: stack and scratch. */
   blocks: number[];
 }
+
+/** Worker options: no inherited execArgv (flags such as --input-type are refused in workers). */
+const WORKER_EXEC_ARGV: string[] = [];
 
 /** Whether `kernels` can run a pool: Node, a shared memory, and the threading exports. */
 export function threadsSupported(kernels: WasmKernels): boolean {
@@ -54,11 +60,14 @@ export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];
   private readonly control: number;
   private closed = false;
+  private allReady = false;
+  /** Why a worker failed (its 'error' event, or its own report), once one has. */
+  private failure: string | null = null;
 
   /**
-   * Starts `threads − 1` workers (the calling thread is the other one) and waits until each has
-   * instantiated the module. Throws BackendUnavailableError when a worker cannot start (after
-   * freeing what was allocated).
+   * Starts `threads − 1` workers (the calling thread is the other one) and waits up to
+   * START_WAIT_MS for them to instantiate the module. Throws BackendUnavailableError when a worker
+   * cannot be created or reports a failure (after freeing what was allocated).
    */
   constructor(private readonly kernels: WasmKernels, readonly threads: number) {
     if (!threadsSupported(kernels) || !wt) {
@@ -90,12 +99,14 @@ export class ThreadPool {
         };
         let worker: import('node:worker_threads').Worker;
         try {
-          worker = new wt.Worker(workerUrl, { workerData: setup, transferList: [port2] });
+          worker = new wt.Worker(workerUrl, { workerData: setup, transferList: [port2], execArgv: WORKER_EXEC_ARGV });
         } catch (err) {
           handleBlocks();
           port1.close();
           throw new BackendUnavailableError('wasm', `cannot start a GEMM worker thread: ${(err as Error)?.message ?? String(err)}`);
         }
+        // Delivered only when the main thread's event loop runs; an unhandled one would crash it.
+        worker.on('error', (err) => { this.failure ??= `worker ${w + 1}: ${err?.message ?? String(err)}`; });
         worker.unref();
         port1.unref();
         const buf = x.memory.buffer;
@@ -104,14 +115,13 @@ export class ThreadPool {
           i32: new Int32Array(buf, slot, SLOT_INTS), f64: new Float64Array(buf, slot, SLOT_INTS / 2),
         });
       }
-      for (const [w, h] of this.workers.entries()) {
-        const deadline = Date.now() + START_TIMEOUT_MS;
-        while (Atomics.load(h.i32, READY) === 0 && Date.now() < deadline) Atomics.wait(h.i32, READY, 0, 50);
-        const ready = Atomics.load(h.i32, READY);
-        if (ready !== 1) {
-          const why = this.message(h) ?? (ready === 0 ? `it did not start within ${START_TIMEOUT_MS / 1000} s` : 'no reason given');
-          throw new BackendUnavailableError('wasm', `GEMM worker thread ${w + 1} of ${n} failed: ${why}`);
-        }
+      const deadline = Date.now() + START_WAIT_MS;
+      for (const h of this.workers) {
+        while (Atomics.load(h.i32, READY) === 0 && Date.now() < deadline) Atomics.wait(h.i32, READY, 0, 20);
+      }
+      if (!this.ready()) {
+        const failure = this.failed();
+        if (failure) throw new BackendUnavailableError('wasm', `a GEMM worker thread failed: ${failure}`);
       }
     } catch (err) {
       this.close();
@@ -119,8 +129,25 @@ export class ThreadPool {
     }
   }
 
+  /** Whether every worker has instantiated the module and waits for jobs (checked without blocking). */
+  ready(): boolean {
+    if (this.allReady) return true;
+    if (this.closed || this.failure) return false;
+    this.allReady = this.workers.every((h) => Atomics.load(h.i32, READY) === 1);
+    return this.allReady;
+  }
+
+  /** Why a worker failed to start, or null (none has, so far). */
+  failed(): string | null {
+    if (this.failure) return this.failure;
+    for (const [w, h] of this.workers.entries()) {
+      if (Atomics.load(h.i32, READY) === -1) this.failure = `worker ${w + 1}: ${this.message(h) ?? 'no reason given'}`;
+    }
+    return this.failure;
+  }
+
   /**
-   * C = alpha·op(A)·op(B) + beta·C over all threads (arguments as cv_gemm_*: byte addresses,
+   * C = alpha·op(A)·op(B) + beta·C over all threads (only once ready()) (arguments as cv_gemm_*: byte addresses,
    * checked by the caller). Throws CurvatureError if a worker reports a failure.
    */
   gemm(dtype: 'float32' | 'float64', transA: number, transB: number, m: number, n: number, k: number, alpha: number,
