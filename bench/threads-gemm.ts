@@ -34,7 +34,7 @@ const median = (xs: number[]): number => {
  * Wall seconds per call of fn (enough calls to take ≥ 50 ms) and CPU seconds per call of the whole
  * process (all threads: process.cpuUsage). CPU time does not depend on what else the machine
  * runs, so cpu(N threads) / cpu(1 thread) is the work the split adds (packing twice, waking and
- * waiting), which bounds the speedup on idle cores by N / that ratio.
+ * waiting), which caps the speedup on idle cores at N / that ratio (an upper bound).
  */
 function sample(fn: () => void): { wall: number; cpu: number } {
   let reps = 0;
@@ -82,7 +82,7 @@ for (const dtype of ['float32', 'float64'] as const) {
 }
 
 console.log(`\nwasm GEMM C = A·B, ${threads} threads vs 1 (Node ${process.version}, ${rounds} rounds; median GFLOP/s, median per-round speedup)\n`);
-console.log(`| dtype | n | 1 thread GFLOP/s | ${threads} threads GFLOP/s | speedup (wall) | CPU time ${threads} / 1 | bound on idle cores |`);
+console.log(`| dtype | n | 1 thread GFLOP/s | ${threads} threads GFLOP/s | speedup (wall) | CPU time ${threads} / 1 | cap on idle cores |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 

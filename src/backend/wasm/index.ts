@@ -1,6 +1,8 @@
 /**
- * The WebAssembly SIMD backend: every Backend kernel maps onto one export of wasm/curvature.wasm
- * (ABI: wasm/src/curvature.h; loading: ./loader.ts).
+ * The WebAssembly SIMD backend: every Backend kernel maps onto one export of the kernels module
+ * (wasm/curvature-mt.wasm in Node, wasm/curvature.wasm in browsers; ABI: wasm/src/curvature.h;
+ * loading: ./loader.ts). Large GEMMs are split over worker threads when setWasmThreads(n > 1)
+ * asks for it (./threads.ts, ./thread-pool.ts), with results bit for bit those of one thread.
  *
  * Buffers live in the module's linear memory: a handle is { dtype, size, ptr } with ptr from
  * cv_malloc (a zero-size buffer still gets one element, so every live handle has a distinct,
@@ -66,7 +68,7 @@ export class WasmBackend implements Backend {
   /** The thread count whose pool failed to start, and why (not retried for that count). */
   private threadFailure: { threads: number; why: string } | null = null;
 
-  /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
+  /** Loads the kernels with loadWasm() (or uses already loaded ones, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
     this.kernels = kernels;
     this.x = kernels.exports;
