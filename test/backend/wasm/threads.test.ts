@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import * as c from '../../../src/index.js';
 import type { BackendBuffer } from '../../../src/backend/types.js';
-import type { WasmBackend } from '../../../src/backend/wasm/index.js';
+import { loadWasm, WasmBackend } from '../../../src/backend/wasm/index.js';
 import { repoRoot, throwsType } from '../../helpers.js';
 import { ref, Rng, testIf, wasmOrSkip } from './setup.js';
 
@@ -242,6 +242,23 @@ t('thread counts: anything but an integer in [1, 64] is an InputError; the count
   assert.is(wasm().threads, 3);
   restore();
   assert.is(c.getWasmThreads(), 1);
+});
+
+t('a backend on the unshared module (wasm/curvature.wasm) reports 1 thread and runs GEMMs on the calling thread', () => {
+  const solo = new WasmBackend(loadWasm(join(repoRoot(), 'wasm', 'curvature.wasm')));
+  assert.is(solo.kernels.shared, false);
+  try {
+    split(2);
+    assert.is(solo.threads, 1);
+    const n = 70, a = solo.alloc('float64', n * n), out = solo.alloc('float64', n * n);
+    solo.fill(a, 0.25);
+    const before = solo.allocatedBytes();
+    solo.gemm(false, true, n, n, n, 2, a, 0, n, a, 0, n, 0, out, 0, n);
+    assert.is(solo.allocatedBytes(), before, 'no pool');
+    assert.ok(Array.from(solo.read(out)).every((v) => v === 2 * n * 0.0625));
+  } finally {
+    restore();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
