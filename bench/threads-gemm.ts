@@ -9,7 +9,8 @@
  * multi-thread ones with minFlops 0. One round times both, alternating which goes first, so that
  * slow phases of a shared machine hit both alike; a sample is enough back-to-back calls to take
  * ≥ 50 ms; the table gives medians over the rounds (GFLOP/s = 2n³/t) and the median of the
- * per-round speedups. --whvp also times the W-HVP gradient (MLP 784-128-128-10, batch 1024) both ways.
+ * per-round speedups. Then tanh and exp over 2^20 elements (the elementwise maps that are split too).
+ * --whvp also times the W-HVP gradient (MLP 784-128-128-10, batch 1024) both ways.
  */
 import * as c from '../src/index.js';
 import type { WasmBackend } from '../src/backend/wasm/index.js';
@@ -85,6 +86,25 @@ console.log(`\nwasm GEMM C = A·B, ${threads} threads vs 1 (Node ${process.versi
 console.log(`| dtype | n | 1 thread GFLOP/s | ${threads} threads GFLOP/s | speedup (wall) | CPU time ${threads} / 1 | cap on idle cores |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+
+// Transcendental elementwise maps (split in chunks from 2·128³ / 100 elements by default).
+const mapRows: string[] = [];
+for (const dtype of ['float32', 'float64'] as const) {
+  const n = 1 << 20;
+  const x = be.alloc(dtype, n), out = be.alloc(dtype, n);
+  be.write(x, Float64Array.from({ length: n }, (_, i) => 8 * Math.sin(i)));
+  for (const op of ['tanh', 'exp'] as const) {
+    const { t1, tN, c1, cN } = compare(() => be.unary(op, x, out, n));
+    const ns = (t: number): string => (t / n * 1e9).toFixed(2);
+    mapRows.push(`| ${op} | ${dtype} | ${ns(median(t1))} | ${ns(median(tN))} | ${median(t1.map((v, i) => v / tN[i]!)).toFixed(2)}× | ${(median(cN) / median(c1)).toFixed(3)} |`);
+  }
+  be.free(x);
+  be.free(out);
+}
+console.log(`\nelementwise map of 2^20 elements, ${threads} threads vs 1 (ns per element, medians)\n`);
+console.log(`| op | dtype | 1 thread ns | ${threads} threads ns | speedup (wall) | CPU time ${threads} / 1 |`);
+console.log('|---|---|---|---|---|---|');
+for (const r of mapRows) console.log(r);
 
 if (args.includes('--whvp')) {
   const p = whvpProblem(1024);

@@ -51,6 +51,13 @@ export class WasmBuffer implements BackendBuffer {
 const OK: CholeskyResult = Object.freeze({ ok: true as const });
 const SCRATCH_INTS = (1 + 4) * MAX_KERNEL_RANK; // shape + up to four stride lists (where)
 const debugEnabled = typeof process !== 'undefined' && process.env?.['CURVATURE_DEBUG'] === '1';
+/**
+ * Unary ops worth splitting over threads: the transcendental ones (≈ 3–20 ns per element; the
+ * others are a few loads and stores, bound by memory). Each element counts UNARY_FLOPS against the
+ * threads' minFlops, so the default splits maps of ≥ 2·128³ / 100 ≈ 42 000 elements.
+ */
+const SPLIT_UNARY: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'tanh', 'sigmoid', 'log1p', 'expm1', 'softplus', 'erf', 'sin', 'cos']);
+const UNARY_FLOPS = 100;
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -157,7 +164,9 @@ export class WasmBackend implements Backend {
       unaryKernel(op, this.view(xb), this.view(ob), n);
       return;
     }
-    if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
+    const pool = SPLIT_UNARY.has(op) && n * UNARY_FLOPS >= wasmThreadMinFlops() ? this.threadPool() : null;
+    if (pool) pool.unary(xb.dtype, code, xb.ptr, ob.ptr, n);
+    else if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
     else this.x.cv_unary_f64(code, xb.ptr, ob.ptr, n);
   }
 

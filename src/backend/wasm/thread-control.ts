@@ -21,7 +21,10 @@ export const DONE = 1;
 export const STATUS = 2;
 export const OP = 3;
 export const READY = 4;
-/** First of the 13 int arguments: transA, transB, m, n, k, a, lda, b, ldb, c, ldc, part, parts. */
+/**
+ * First of the int arguments: GEMM transA, transB, m, n, k, a, lda, b, ldb, c, ldc, part, parts
+ * (13); unary op, x, out, n (4: one contiguous chunk).
+ */
 export const ARGS = 5;
 /** Float64 indices within a slot (byte offsets 96 and 104): alpha, beta. */
 export const ALPHA = 12;
@@ -31,6 +34,8 @@ export const BETA = 13;
 export const OP_GEMM_F32 = 0;
 export const OP_GEMM_F64 = 1;
 export const OP_EXIT = 2;
+export const OP_UNARY_F32 = 3;
+export const OP_UNARY_F64 = 4;
 
 /** What a worker receives as workerData. */
 export interface WorkerSetup {

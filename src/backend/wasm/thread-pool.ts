@@ -1,5 +1,6 @@
 /**
- * A pool of worker threads running GEMM bands on the wasm backend's shared memory (Node only).
+ * A pool of worker threads running GEMM bands (and chunks of transcendental elementwise maps) on
+ * the wasm backend's shared memory (Node only).
  *
  * Design (one job at a time, synchronous like every Backend kernel):
  * - the main thread allocates everything with cv_malloc — a control slot per worker
@@ -19,8 +20,8 @@
 import { BackendUnavailableError, CurvatureError } from '../../errors.js';
 import type { WasmKernels } from './loader.js';
 import {
-  ALPHA, ARGS, BETA, DONE, OP, OP_EXIT, OP_GEMM_F32, OP_GEMM_F64, READY, SEQ, SLOT_BYTES, SLOT_INTS, STATUS,
-  type WorkerSetup,
+  ALPHA, ARGS, BETA, DONE, OP, OP_EXIT, OP_GEMM_F32, OP_GEMM_F64, OP_UNARY_F32, OP_UNARY_F64, READY, SEQ,
+  SLOT_BYTES, SLOT_INTS, STATUS, type WorkerSetup,
 } from './thread-control.js';
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -152,38 +153,71 @@ export class ThreadPool {
    */
   gemm(dtype: 'float32' | 'float64', transA: number, transB: number, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void {
-    if (this.closed) throw new CurvatureError('wasm thread pool: used after close()');
     const parts = this.workers.length + 1;
-    const op = dtype === 'float32' ? OP_GEMM_F32 : OP_GEMM_F64;
-    const seqs: number[] = [];
-    for (const [w, h] of this.workers.entries()) {
-      const { i32, f64 } = h;
-      i32[OP] = op;
+    const x = this.kernels.exports;
+    const fn = dtype === 'float32' ? x.cv_gemm_part_f32! : x.cv_gemm_part_f64!;
+    this.run('GEMM', dtype === 'float32' ? OP_GEMM_F32 : OP_GEMM_F64, (w, i32, f64) => {
       i32.set([transA, transB, m, n, k, a, lda, b, ldb, c, ldc, w + 1, parts], ARGS);
       f64[ALPHA] = alpha;
       f64[BETA] = beta;
+      return true;
+    }, () => fn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, parts, 0));
+  }
+
+  /**
+   * out[i] = op(x[i]) for i < n (cv_unary_*; byte addresses, checked by the caller), in
+   * contiguous chunks of a multiple of 4 elements, one per thread. The kernels compute each element
+   * independently of its position (wasm/src/unary.c), so the result is the one-thread result.
+   */
+  unary(dtype: 'float32' | 'float64', op: number, xp: number, outp: number, n: number): void {
+    const item = dtype === 'float32' ? 4 : 8;
+    const chunk = Math.ceil(n / (this.workers.length + 1) / 4) * 4;
+    const x = this.kernels.exports;
+    const fn = dtype === 'float32' ? x.cv_unary_f32 : x.cv_unary_f64;
+    this.run('elementwise map', dtype === 'float32' ? OP_UNARY_F32 : OP_UNARY_F64, (w, i32) => {
+      const lo = (w + 1) * chunk, len = Math.min(n, lo + chunk) - lo;
+      if (len <= 0) return false;
+      i32.set([op, xp + lo * item, outp + lo * item, len], ARGS);
+      return true;
+    }, () => fn(op, xp, outp, Math.min(n, chunk)));
+  }
+
+  /**
+   * Posts job `op` to every worker for which `fill` (writing the worker's arguments) returns true,
+   * runs `mine` on this thread, then waits for every posted worker before returning or throwing
+   * (their parts write into the output). Throws CurvatureError if a worker reports a failure.
+   */
+  private run(what: string, op: number, fill: (w: number, i32: Int32Array, f64: Float64Array) => boolean,
+    mine: () => void): void {
+    if (this.closed) throw new CurvatureError('wasm thread pool: used after close()');
+    const seqs: (number | null)[] = [];
+    for (const [w, h] of this.workers.entries()) {
+      const { i32, f64 } = h;
+      if (!fill(w, i32, f64)) {
+        seqs.push(null);
+        continue;
+      }
+      i32[OP] = op;
       seqs.push(Atomics.add(i32, SEQ, 1) + 1);
       Atomics.notify(i32, SEQ);
     }
-    const x = this.kernels.exports;
-    const fn = dtype === 'float32' ? x.cv_gemm_part_f32! : x.cv_gemm_part_f64!;
-    let mine: unknown = null;
+    let own: unknown = null;
     try {
-      fn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, parts, 0);
+      mine();
     } catch (err) {
-      mine = err;
+      own = err;
     }
-    // Always wait for every worker before returning (or throwing): their bands write into C.
     const failures: string[] = [];
     for (const [w, h] of this.workers.entries()) {
-      const seq = seqs[w]!;
+      const seq = seqs[w];
+      if (seq === null || seq === undefined) continue;
       for (let done = Atomics.load(h.i32, DONE); done !== seq; done = Atomics.load(h.i32, DONE)) {
         Atomics.wait(h.i32, DONE, done);
       }
       if (Atomics.load(h.i32, STATUS) !== 0) failures.push(`worker ${w + 1}: ${this.message(h) ?? 'no reason given'}`);
     }
-    if (mine !== null) throw mine;
-    if (failures.length) throw new CurvatureError(`wasm thread pool: the GEMM failed on ${failures.join('; ')}`);
+    if (own !== null) throw own;
+    if (failures.length) throw new CurvatureError(`wasm thread pool: the ${what} failed on ${failures.join('; ')}`);
   }
 
   /**

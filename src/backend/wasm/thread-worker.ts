@@ -6,14 +6,15 @@
  * moves its C stack pointer to the stack region the main thread allocated for it (every instance
  * starts with the same __stack_pointer, which would otherwise overlap the main thread's stack),
  * and then loops: wait for a job on its control slot (./thread-control.ts), run one band of the
- * GEMM with its own packing buffers (cv_gemm_part_*), report. It never allocates: malloc runs only
+ * GEMM with its own packing buffers (cv_gemm_part_*) or one chunk of an elementwise map, report. It never allocates: malloc runs only
  * on the main thread. It blocks in Atomics.wait between jobs, so it never returns to its event
  * loop until told to exit; the pool unref()s it so it does not keep the process alive.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { CurvatureExports } from './loader.js';
 import {
-  ALPHA, ARGS, BETA, DONE, OP, OP_EXIT, OP_GEMM_F32, READY, SEQ, SLOT_INTS, STATUS, type WorkerSetup,
+  ALPHA, ARGS, BETA, DONE, OP, OP_EXIT, OP_GEMM_F32, OP_GEMM_F64, OP_UNARY_F32, OP_UNARY_F64, READY, SEQ, SLOT_INTS,
+  STATUS, type WorkerSetup,
 } from './thread-control.js';
 
 interface WasmGlobal {
@@ -68,9 +69,15 @@ if (x) {
     let status = 0;
     try {
       const a = ARGS;
-      const fn = op === OP_GEMM_F32 ? x.cv_gemm_part_f32! : x.cv_gemm_part_f64!;
-      fn(i32[a]!, i32[a + 1]!, i32[a + 2]!, i32[a + 3]!, i32[a + 4]!, f64[ALPHA]!, i32[a + 5]!, i32[a + 6]!,
-        i32[a + 7]!, i32[a + 8]!, f64[BETA]!, i32[a + 9]!, i32[a + 10]!, i32[a + 11]!, i32[a + 12]!, setup.scratch);
+      if (op === OP_GEMM_F32 || op === OP_GEMM_F64) {
+        const fn = op === OP_GEMM_F32 ? x.cv_gemm_part_f32! : x.cv_gemm_part_f64!;
+        fn(i32[a]!, i32[a + 1]!, i32[a + 2]!, i32[a + 3]!, i32[a + 4]!, f64[ALPHA]!, i32[a + 5]!, i32[a + 6]!,
+          i32[a + 7]!, i32[a + 8]!, f64[BETA]!, i32[a + 9]!, i32[a + 10]!, i32[a + 11]!, i32[a + 12]!, setup.scratch);
+      } else if (op === OP_UNARY_F32 || op === OP_UNARY_F64) {
+        (op === OP_UNARY_F32 ? x.cv_unary_f32 : x.cv_unary_f64)(i32[a]!, i32[a + 1]!, i32[a + 2]!, i32[a + 3]!);
+      } else {
+        throw new Error(`unknown operation ${op}`);
+      }
     } catch (err) {
       fail('gemm', err);
       status = 1;

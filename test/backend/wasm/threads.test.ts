@@ -181,6 +181,39 @@ t('tensor level: a matmul chain gives the same bits with 2 threads as with 1', (
   }
 });
 
+t('transcendental elementwise maps split in chunks: bit-identical to one thread (odd lengths, f32 and f64)', () => {
+  const be = wasm();
+  const rng = new Rng(305);
+  const ops = ['exp', 'log', 'tanh', 'sigmoid', 'log1p', 'expm1', 'softplus', 'erf', 'sin', 'cos', 'neg'] as const;
+  try {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const n of [1, 3, 5, 8, 13, 37, 1001, 4099]) {
+        const vals = Array.from({ length: n }, () => rng.uniform(-30, 30));
+        vals[0] = rng.pick([NaN, Infinity, -Infinity, 0, -0, 1e-40]);
+        const x = be.alloc(dtype, n), o1 = be.alloc(dtype, n), oT = be.alloc(dtype, n);
+        be.write(x, vals);
+        try {
+          for (const op of ops) {
+            for (const threads of [2, 3]) {
+              unsplit(threads);
+              be.unary(op, x, o1, n);
+              split(threads);
+              be.unary(op, x, oT, n);
+              const one = be.read(o1), many = be.read(oT);
+              const i = one.findIndex((v, j) => !Object.is(v, many[j]));
+              assert.is(i, -1, `${op} ${dtype} n=${n} ${threads} threads: element ${i} is ${many[i]}, one thread gives ${one[i]}`);
+            }
+          }
+        } finally {
+          for (const b of [x, o1, oT]) be.free(b);
+        }
+      }
+    }
+  } finally {
+    restore();
+  }
+});
+
 t('the pool frees its wasm memory when the count drops; small GEMMs below minFlops start no worker', () => {
   const be = wasm();
   restore();
