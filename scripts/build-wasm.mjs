@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 /**
- * Builds wasm/curvature.wasm from wasm/src/*.c with emscripten (Debian's 3.1.6 is the reference
- * toolchain): one standalone module, no JS glue, instantiable with plain WebAssembly.instantiate.
+ * Builds the kernels in wasm/src/*.c with emscripten (Debian's 3.1.6 is the reference toolchain)
+ * into two standalone modules, no JS glue, instantiable with plain WebAssembly.instantiate:
+ *  - wasm/curvature.wasm: defines and exports its own memory (browsers, and any engine without
+ *    SharedArrayBuffer);
+ *  - wasm/curvature-mt.wasm: the same kernels compiled with atomics and bulk memory, linked with
+ *    an imported *shared* memory (env.memory, 16 MiB initial, 4 GiB maximum), so that worker
+ *    threads can instantiate it over the same memory (Node's default; src/backend/wasm/threads.ts).
+ *    Its data segments are passive and initialised once by a start function guarded by an atomic
+ *    flag, so a second instance does not reset the first one's statics. emcc's -pthread is not
+ *    used: 3.1.6 refuses it with STANDALONE_WASM, and its pthreads keep Node alive.
  *
  *   node scripts/build-wasm.mjs            build (installs emscripten with apt-get if emcc is missing
  *                                          and we are root), print size, sha256 and the imports
- *   node scripts/build-wasm.mjs --check    build twice into a temporary folder and fail unless both
- *                                          builds (and the committed file) are byte-identical
+ *   node scripts/build-wasm.mjs --check    build each module twice into a temporary folder and fail
+ *                                          unless both builds (and the committed file) are byte-identical
  *   node scripts/build-wasm.mjs --verify-committed
- *                                          build once into a temporary folder and fail (exit 1) with
- *                                          both sha256 sums and the first differing byte unless the
- *                                          result is byte-identical to the committed wasm/curvature.wasm
- *                                          (what CI runs: .ci/run)
+ *                                          build each module once into a temporary folder and fail (exit 1)
+ *                                          with both sha256 sums and the first differing byte unless the
+ *                                          result is byte-identical to the committed binary (what CI runs:
+ *                                          .ci/run)
  *
  * Exported functions are read from wasm/src/curvature.h (every CV_EXPORT declaration), so the
  * header stays the single list of the ABI. No dependencies beyond Node itself.
@@ -25,7 +33,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'wasm', 'src');
-const outFile = join(root, 'wasm', 'curvature.wasm');
+/** The two variants: output file and the flags that differ. */
+const VARIANTS = [
+  { file: join(root, 'wasm', 'curvature.wasm'), flags: [] },
+  {
+    file: join(root, 'wasm', 'curvature-mt.wasm'),
+    // The memory limits are mirrored in src/backend/wasm/loader.ts (SHARED_MEMORY_PAGES).
+    flags: ['-matomics', '-mbulk-memory', '-sIMPORTED_MEMORY=1', '-Wl,--shared-memory'],
+  },
+];
 
 function findEmcc() {
   const r = spawnSync('emcc', ['--version'], { encoding: 'utf8' });
@@ -51,7 +67,7 @@ function exportedFunctions() {
   return names;
 }
 
-function build(output) {
+function build(output, flags) {
   // Sorted relative paths: the link order (and so the output) does not depend on readdir order.
   const sources = readdirSync(srcDir).filter((f) => f.endsWith('.c')).sort().map((f) => `wasm/src/${f}`);
   const exported = exportedFunctions().map((n) => `_${n}`).join(',');
@@ -66,6 +82,7 @@ function build(output) {
     '-sTOTAL_STACK=1MB',
     `-sEXPORTED_FUNCTIONS=${exported}`,
     '-sERROR_ON_UNDEFINED_SYMBOLS=1',
+    ...flags,
     ...sources,
     '-o', output,
   ];
@@ -84,27 +101,30 @@ function describe(file) {
   console.log(`exported functions (${exports.length}): ${exports.join(' ')}`);
 }
 
-/** Builds into a temporary folder and compares with the committed binary byte for byte. */
+/** Builds every module into a temporary folder and compares each with its committed binary byte for byte. */
 function verifyCommitted() {
-  if (!existsSync(outFile)) throw new Error(`${outFile.slice(root.length + 1)} is missing: nothing to verify (build it with node scripts/build-wasm.mjs)`);
   const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
   try {
-    const fresh = join(dir, 'curvature.wasm');
-    build(fresh);
-    const [want, got] = [readFileSync(outFile), readFileSync(fresh)];
     const emcc = spawnSync('emcc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
-    console.log(`committed wasm/curvature.wasm: ${want.length} bytes, sha256 ${sha256(outFile)}`);
-    console.log(`fresh build (${emcc}): ${got.length} bytes, sha256 ${sha256(fresh)}`);
-    if (!want.equals(got)) {
-      let i = 0;
-      while (i < want.length && i < got.length && want[i] === got[i]) i++;
-      console.error(`FAIL: wasm/curvature.wasm differs from a build of wasm/src (first difference at byte ${i}). ` +
-        'Either the committed binary is stale (rebuild with node scripts/build-wasm.mjs and commit it) or the toolchain ' +
-        'is not the reference one (Debian emscripten 3.1.6).');
-      process.exitCode = 1;
-      return;
+    for (const { file, flags } of VARIANTS) {
+      const name = file.slice(root.length + 1);
+      if (!existsSync(file)) throw new Error(`${name} is missing: nothing to verify (build it with node scripts/build-wasm.mjs)`);
+      const fresh = join(dir, 'fresh.wasm');
+      build(fresh, flags);
+      const [want, got] = [readFileSync(file), readFileSync(fresh)];
+      console.log(`committed ${name}: ${want.length} bytes, sha256 ${sha256(file)}`);
+      console.log(`fresh build (${emcc}): ${got.length} bytes, sha256 ${sha256(fresh)}`);
+      if (!want.equals(got)) {
+        let i = 0;
+        while (i < want.length && i < got.length && want[i] === got[i]) i++;
+        console.error(`FAIL: ${name} differs from a build of wasm/src (first difference at byte ${i}). ` +
+          'Either the committed binary is stale (rebuild with node scripts/build-wasm.mjs and commit it) or the toolchain ' +
+          'is not the reference one (Debian emscripten 3.1.6).');
+        process.exitCode = 1;
+        continue;
+      }
+      console.log(`OK: ${name} is byte-identical to a fresh build of wasm/src`);
     }
-    console.log('OK: wasm/curvature.wasm is byte-identical to a fresh build of wasm/src');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -116,20 +136,25 @@ if (process.argv.includes('--verify-committed')) {
 } else if (process.argv.includes('--check')) {
   const dir = mkdtempSync(join(tmpdir(), 'curvature-wasm-'));
   try {
-    const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');
-    build(a);
-    build(b);
-    const [ha, hb] = [sha256(a), sha256(b)];
-    console.log(`build 1: ${ha}\nbuild 2: ${hb}`);
-    if (ha !== hb) throw new Error('two builds differ: the build is not deterministic');
-    if (existsSync(outFile) && sha256(outFile) !== ha) {
-      throw new Error('wasm/curvature.wasm differs from a fresh build: run node scripts/build-wasm.mjs');
+    for (const { file, flags } of VARIANTS) {
+      const name = file.slice(root.length + 1);
+      const a = join(dir, 'a.wasm'), b = join(dir, 'b.wasm');
+      build(a, flags);
+      build(b, flags);
+      const [ha, hb] = [sha256(a), sha256(b)];
+      console.log(`${name} build 1: ${ha}\n${name} build 2: ${hb}`);
+      if (ha !== hb) throw new Error(`two builds of ${name} differ: the build is not deterministic`);
+      if (existsSync(file) && sha256(file) !== ha) {
+        throw new Error(`${name} differs from a fresh build: run node scripts/build-wasm.mjs`);
+      }
+      console.log(`deterministic; ${name} is up to date`);
     }
-    console.log('deterministic; wasm/curvature.wasm is up to date');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 } else {
-  build(outFile);
-  describe(outFile);
+  for (const { file, flags } of VARIANTS) {
+    build(file, flags);
+    describe(file);
+  }
 }

@@ -59,6 +59,13 @@ CV_EXPORT void cv_reduce_f64(int op, const double *x, int outer, int r, int inne
 /* C = alpha·op(A)·op(B) + beta·C; beta = 0 must not read C (it may hold NaN). */
 CV_EXPORT void cv_gemm_f32(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 CV_EXPORT void cv_gemm_f64(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda, const double *b, int ldb, double beta, double *c, int ldc);
+/* Threads (src/backend/wasm/threads.ts): the same product cut into `parts` disjoint bands of C; this
+   call writes band `part`, packing into `scratch` (cv_gemm_scratch_bytes_* bytes, 16-aligned; 0: the
+   static buffers, main thread only). All parts together write bit for bit what cv_gemm_* writes. */
+CV_EXPORT void cv_gemm_part_f32(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc, int part, int parts, void *scratch);
+CV_EXPORT void cv_gemm_part_f64(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda, const double *b, int ldb, double beta, double *c, int ldc, int part, int parts, void *scratch);
+CV_EXPORT size_t cv_gemm_scratch_bytes_f32(void);
+CV_EXPORT size_t cv_gemm_scratch_bytes_f64(void);
 
 /* rows of length rowSize: gather out[i,:] = src[idx[i],:]; scatter-add out[idx[i],:] += src[i,:] */
 CV_EXPORT void cv_gather_b32(const uint32_t *src, const int32_t *idx, int nIdx, int rowSize, uint32_t *out);

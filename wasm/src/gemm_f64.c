@@ -4,7 +4,7 @@
  * Same structure as gemm_f32.c (read its header comment for the blocking, packing and write-back
  * rules): Goto/BLIS loops around an MR×NR register tile held in MR·NR/2 f64x2 accumulators; per k
  * step NR/2 vector loads of B, MR broadcasts of A (v128.load64_splat), MR·NR/2 multiplies and adds.
- * Static packing buffers, zero-padded edges, alpha/beta at write-back (beta = 0 never reads C),
+ * Static packing buffers (a worker thread passes its own: cv_gemm_part_f64), zero-padded edges, alpha/beta at write-back (beta = 0 never reads C),
  * the product turned around when that pads less, and a packing-free gemv for n = 1 (or m = 1).
  */
 #include "cv_internal.h"
@@ -143,12 +143,12 @@ static void write_tile(const double *tile, int mr, int nr, double *c, int crs, i
 /* ---------------------------------------------------------------- gemv (see gemm_f32.c) */
 
 static void gemv(int m, int k, double alpha, const double *a, int ars, int acs, const double *b,
-                 int bcs, double beta, double *c, int crs) {
+                 int bcs, double beta, double *c, int crs, double *apack, double *bpack) {
   const double *x = b;
   if (bcs != 1) {
     if (k > KC * NC) goto generic;
-    for (int p = 0; p < k; p++) BPACK[p] = b[p * bcs];
-    x = BPACK;
+    for (int p = 0; p < k; p++) bpack[p] = b[p * bcs];
+    x = bpack;
   }
   if (acs == 1) {
     const int k2 = k & ~1;
@@ -196,7 +196,7 @@ static void gemv(int m, int k, double alpha, const double *a, int ars, int acs, 
     const int CH = MC * KC;
     for (int i0 = 0; i0 < m; i0 += CH) {
       const int mc = m - i0 < CH ? m - i0 : CH;
-      double *y = APACK;
+      double *y = apack;
       for (int i = 0; i < mc; i++) y[i] = 0;
       const int m2 = mc & ~1;
       int p = 0;
@@ -240,50 +240,36 @@ generic:
 
 static int padded(int x, int w) { return (x + w - 1) / w * w; }
 
-void cv_gemm_strided_f64(int m, int n, int k, double alpha, const double *a, int ars, int acs,
-                         const double *b, int brs, int bcs, double beta, double *c, int crs, int ccs) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    for (int i = 0; i < m; i++)
-      for (int j = 0; j < n; j++) {
-        double *cij = c + i * crs + j * ccs;
-        *cij = beta == 0 ? alpha * 0.0 : alpha * 0.0 + beta * *cij;
-      }
-    return;
-  }
-  if (m == 1 && n > 1) {
-    cv_gemm_strided_f64(n, m, k, alpha, b, brs, bcs, a, ars, acs, beta, c, ccs, crs);
-    return;
-  }
-  if (n == 1) {
-    gemv(m, k, alpha, a, ars, acs, b, bcs, beta, c, crs);
-    return;
-  }
-  if ((int64_t)padded(n, MR) * padded(m, NR) < (int64_t)padded(m, MR) * padded(n, NR)) {
-    cv_gemm_strided_f64(n, m, k, alpha, b, brs, bcs, a, ars, acs, beta, c, ccs, crs);
-    return;
-  }
+/*
+ * The blocked product (Goto/BLIS loops above) on packing buffers apack (MC·KC) and bpack (KC·NC).
+ * Every element of C is the same sequence of operations wherever the tile containing it starts,
+ * as long as tiles start at multiples of MR (rows) and NR (columns): the k order (KC blocks, then
+ * p within a block) does not depend on the tile, and partial edge tiles compute exactly what full
+ * tiles do (no FMA in WebAssembly, so alpha·acc + beta·c rounds identically on lanes and scalars).
+ */
+static void blocked(int m, int n, int k, double alpha, const double *a, int ars, int acs, const double *b,
+                    int brs, int bcs, double beta, double *c, int crs, int ccs, double *apack, double *bpack) {
   double tile[MR * NR] __attribute__((aligned(16)));
   for (int jc = 0; jc < n; jc += NC) {
     const int nc = n - jc < NC ? n - jc : NC;
     for (int pc = 0; pc < k; pc += KC) {
       const int kc = k - pc < KC ? k - pc : KC;
       const double bet = pc == 0 ? beta : 1.0;
-      pack_panel(BPACK, b + jc * brs + pc * bcs, brs, bcs, nc, kc, NR);
+      pack_panel(bpack, b + jc * brs + pc * bcs, brs, bcs, nc, kc, NR);
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = m - ic < MC ? m - ic : MC;
-        pack_panel(APACK, a + ic * ars + pc * acs, ars, acs, mc, kc, MR);
+        pack_panel(apack, a + ic * ars + pc * acs, ars, acs, mc, kc, MR);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = nc - jr < NR ? nc - jr : NR;
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = mc - ir < MR ? mc - ir : MR;
             double *cij = c + (ic + ir) * crs + (jc + jr) * ccs;
             if (mr == MR && nr == NR && ccs == 1) {
-              kernel(kc, APACK + ir * kc, BPACK + jr * kc, cij, crs, 0, alpha, bet, 0);
+              kernel(kc, apack + ir * kc, bpack + jr * kc, cij, crs, 0, alpha, bet, 0);
             } else if (mr == MR && nr == NR && crs == 1 && MR == 4) {
-              kernel(kc, APACK + ir * kc, BPACK + jr * kc, cij, ccs, 1, alpha, bet, 0);
+              kernel(kc, apack + ir * kc, bpack + jr * kc, cij, ccs, 1, alpha, bet, 0);
             } else {
-              kernel(kc, APACK + ir * kc, BPACK + jr * kc, 0, 0, 0, alpha, bet, tile);
+              kernel(kc, apack + ir * kc, bpack + jr * kc, 0, 0, 0, alpha, bet, tile);
               write_tile(tile, mr, nr, cij, crs, ccs, alpha, bet);
             }
           }
@@ -293,9 +279,72 @@ void cv_gemm_strided_f64(int m, int n, int k, double alpha, const double *a, int
   }
 }
 
-void cv_gemm_f64(int transA, int transB, int m, int n, int k, double alpha, const double *a,
-                 int lda, const double *b, int ldb, double beta, double *c, int ldc) {
+/*
+ * Part `part` of `parts` of C = alpha·op(A)·op(B) + beta·C (part 0 of 1: all of it). The shape
+ * decisions (empty k, turning the product around, gemv) are taken on the whole problem, so every
+ * part takes the same ones; then C is cut into `parts` bands of whole register tiles — columns
+ * when it has at least as many tile columns as tile rows, else rows — and this call computes its
+ * band only. The bands are disjoint and each element's arithmetic is unchanged (see blocked()), so
+ * any number of parts, run in any order or concurrently with their own packing buffers, writes
+ * bit for bit what one part writes. The cheap cases (k = 0, gemv) are done whole by part 0.
+ */
+static void gemm_part(int m, int n, int k, double alpha, const double *a, int ars, int acs, const double *b,
+                      int brs, int bcs, double beta, double *c, int crs, int ccs, int part, int parts,
+                      double *apack, double *bpack) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) { /* empty sum: C = alpha·0 + beta·C */
+    if (part != 0) return;
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) {
+        double *cij = c + i * crs + j * ccs;
+        *cij = beta == 0 ? alpha * 0.0 : alpha * 0.0 + beta * *cij;
+      }
+    return;
+  }
+  /* Turn the product around when the padded tile area is smaller that way (ties: keep C's rows). */
+  if ((m == 1 && n > 1) ||
+      (n > 1 && (int64_t)padded(n, MR) * padded(m, NR) < (int64_t)padded(m, MR) * padded(n, NR))) {
+    gemm_part(n, m, k, alpha, b, brs, bcs, a, ars, acs, beta, c, ccs, crs, part, parts, apack, bpack);
+    return;
+  }
+  if (n == 1) {
+    if (part == 0) gemv(m, k, alpha, a, ars, acs, b, bcs, beta, c, crs, apack, bpack);
+    return;
+  }
+  const int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
+  if (colTiles >= rowTiles) {
+    const int j0 = (int)((int64_t)colTiles * part / parts) * NR;
+    const int j1 = (int)((int64_t)colTiles * (part + 1) / parts) * NR;
+    const int jn = (j1 < n ? j1 : n) - j0;
+    if (jn > 0) blocked(m, jn, k, alpha, a, ars, acs, b + j0 * brs, brs, bcs, beta, c + j0 * ccs, crs, ccs, apack, bpack);
+  } else {
+    const int i0 = (int)((int64_t)rowTiles * part / parts) * MR;
+    const int i1 = (int)((int64_t)rowTiles * (part + 1) / parts) * MR;
+    const int in = (i1 < m ? i1 : m) - i0;
+    if (in > 0) blocked(in, n, k, alpha, a + i0 * ars, ars, acs, b, brs, bcs, beta, c + i0 * crs, crs, ccs, apack, bpack);
+  }
+}
+
+void cv_gemm_strided_f64(int m, int n, int k, double alpha, const double *a, int ars, int acs,
+                         const double *b, int brs, int bcs, double beta, double *c, int crs, int ccs) {
+  gemm_part(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs, 0, 1, APACK, BPACK);
+}
+
+void cv_gemm_f64(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda,
+                 const double *b, int ldb, double beta, double *c, int ldc) {
+  cv_gemm_part_f64(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 1, 0);
+}
+
+void cv_gemm_part_f64(int transA, int transB, int m, int n, int k, double alpha, const double *a,
+                      int lda, const double *b, int ldb, double beta, double *c, int ldc, int part,
+                      int parts, void *scratch) {
+  /* op(A)(i, p) = a[i·ars + p·acs]; op(B)(p, j) = b[j·brs + p·bcs]. */
   const int ars = transA ? 1 : lda, acs = transA ? lda : 1;
   const int brs = transB ? ldb : 1, bcs = transB ? 1 : ldb;
-  cv_gemm_strided_f64(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1);
+  if (parts < 1 || part < 0 || part >= parts) return;
+  double *apack = scratch ? (double *)scratch : APACK;
+  double *bpack = scratch ? (double *)scratch + MC * KC : BPACK;
+  gemm_part(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1, part, parts, apack, bpack);
 }
+
+size_t cv_gemm_scratch_bytes_f64(void) { return sizeof(double) * (MC * KC + KC * NC); }

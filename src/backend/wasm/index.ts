@@ -1,6 +1,8 @@
 /**
- * The WebAssembly SIMD backend: every Backend kernel maps onto one export of wasm/curvature.wasm
- * (ABI: wasm/src/curvature.h; loading: ./loader.ts).
+ * The WebAssembly SIMD backend: every Backend kernel maps onto one export of the kernels module
+ * (wasm/curvature-mt.wasm in Node, wasm/curvature.wasm in browsers; ABI: wasm/src/curvature.h;
+ * loading: ./loader.ts). Large GEMMs are split over worker threads when setWasmThreads(n > 1)
+ * asks for it (./threads.ts, ./thread-pool.ts), with results bit for bit those of one thread.
  *
  * Buffers live in the module's linear memory: a handle is { dtype, size, ptr } with ptr from
  * cv_malloc (a zero-size buffer still gets one element, so every live handle has a distinct,
@@ -29,8 +31,11 @@ import type {
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
 import { coalesce, extent, forEachBlock } from './strided.js';
+import { ThreadPool, threadsSupported } from './thread-pool.js';
+import { getWasmThreads, onWasmThreadsChange, wasmThreadMinFlops } from './threads.js';
 
 export { loadWasm, loadWasmFromUrl, defaultWasmPath, wasmSimdSupported, WasmKernels, WasmTrapError } from './loader.js';
+export { setWasmThreads, getWasmThreads, MAX_WASM_THREADS, WASM_THREAD_MIN_FLOPS, type WasmThreadOptions } from './threads.js';
 
 /** A buffer in wasm linear memory. `ptr` is a byte address; the handle is dead after free(). */
 export class WasmBuffer implements BackendBuffer {
@@ -46,6 +51,13 @@ export class WasmBuffer implements BackendBuffer {
 const OK: CholeskyResult = Object.freeze({ ok: true as const });
 const SCRATCH_INTS = (1 + 4) * MAX_KERNEL_RANK; // shape + up to four stride lists (where)
 const debugEnabled = typeof process !== 'undefined' && process.env?.['CURVATURE_DEBUG'] === '1';
+/**
+ * Unary ops worth splitting over threads: the transcendental ones (≈ 3–20 ns per element; the
+ * others are a few loads and stores, bound by memory). Each element counts UNARY_FLOPS against the
+ * threads' minFlops, so the default splits maps of ≥ 2·128³ / 100 ≈ 42 000 elements.
+ */
+const SPLIT_UNARY: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'tanh', 'sigmoid', 'log1p', 'expm1', 'softplus', 'erf', 'sin', 'cos']);
+const UNARY_FLOPS = 100;
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -58,13 +70,33 @@ export class WasmBackend implements Backend {
   private heapI32: Int32Array = new Int32Array(0);
   private heapF64: Float64Array = new Float64Array(0);
   private readonly fallbacksNoted = new Set<string>();
+  /** Worker threads for large GEMMs (./thread-pool.ts), started on first use. */
+  private pool: ThreadPool | null = null;
+  /** The thread count whose pool failed to start, and why (not retried for that count). */
+  private threadFailure: { threads: number; why: string } | null = null;
 
-  /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
+  /** Loads the kernels with loadWasm() (or uses already loaded ones, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
     this.kernels = kernels;
     this.x = kernels.exports;
     this.scratch = this.malloc(SCRATCH_INTS * 4);
     this.valueSlot = this.malloc(8);
+    onWasmThreadsChange((n) => { if (this.pool && this.pool.threads !== n) this.stopThreads(); });
+  }
+
+  /**
+   * Threads a large GEMM runs on now: getWasmThreads() where the module supports threads (Node and
+   * the shared-memory build, wasm/curvature-mt.wasm), else 1.
+   */
+  get threads(): number {
+    return threadsSupported(this.kernels) ? getWasmThreads() : 1;
+  }
+
+  /** Stops this backend's GEMM worker threads, if any, and frees their wasm memory. */
+  stopThreads(): void {
+    const p = this.pool;
+    this.pool = null;
+    p?.close();
   }
 
   /** Bytes currently held by cv_malloc (buffers plus this backend's 168 bytes of scratch). */
@@ -132,7 +164,9 @@ export class WasmBackend implements Backend {
       unaryKernel(op, this.view(xb), this.view(ob), n);
       return;
     }
-    if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
+    const pool = SPLIT_UNARY.has(op) && n * UNARY_FLOPS >= wasmThreadMinFlops() ? this.threadPool() : null;
+    if (pool) pool.unary(xb.dtype, code, xb.ptr, ob.ptr, n);
+    else if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
     else this.x.cv_unary_f64(code, xb.ptr, ob.ptr, n);
   }
 
@@ -237,9 +271,14 @@ export class WasmBackend implements Backend {
       return;
     }
     const item = ITEM_SIZE[dt];
+    const pa = ab.ptr + aOff * item, pb = bb.ptr + bOff * item, pc = cb.ptr + cOff * item;
+    const pool = 2 * m * n * k >= wasmThreadMinFlops() ? this.threadPool() : null;
+    if (pool) {
+      pool.gemm(dt, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+      return;
+    }
     const fn = dt === 'float32' ? this.x.cv_gemm_f32 : this.x.cv_gemm_f64;
-    fn(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ab.ptr + aOff * item, lda, bb.ptr + bOff * item, ldb,
-      beta, cb.ptr + cOff * item, ldc);
+    fn(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
   }
 
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
@@ -332,6 +371,42 @@ export class WasmBackend implements Backend {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /**
+   * The pool for the current thread count (started or resized here) when it is ready, else null
+   * (one thread). A pool whose worker failed is stopped with a process warning, and not started
+   * again for that count: the GEMMs run on the calling thread, with the same results.
+   */
+  private threadPool(): ThreadPool | null {
+    const n = this.threads;
+    if (n <= 1) {
+      if (this.pool) this.stopThreads();
+      return null;
+    }
+    if (this.pool?.threads !== n) {
+      this.stopThreads();
+      if (this.threadFailure?.threads === n) return null;
+      try {
+        this.pool = new ThreadPool(this.kernels, n);
+      } catch (err) {
+        this.threadsFailed(n, (err as Error)?.message ?? String(err));
+        return null;
+      }
+    }
+    const pool = this.pool!;
+    if (pool.ready()) return pool;
+    const failure = pool.failed();
+    if (failure) this.threadsFailed(n, failure);
+    return null;
+  }
+
+  private threadsFailed(threads: number, why: string): void {
+    this.stopThreads();
+    this.threadFailure = { threads, why };
+    const text = `curvature: wasm GEMM threads unavailable (${threads} requested), running on one thread: ${why}`;
+    if (typeof process !== 'undefined' && typeof process.emitWarning === 'function') process.emitWarning(text);
+    else console.warn(text);
+  }
 
   private malloc(bytes: number): number {
     if (bytes > 0xffff_0000) {

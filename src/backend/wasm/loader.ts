@@ -1,19 +1,25 @@
 /**
- * Loads the standalone WebAssembly kernels (wasm/curvature.wasm, ABI in wasm/src/curvature.h).
+ * Loads the standalone WebAssembly kernels (ABI in wasm/src/curvature.h).
  *
  * - Node: `loadWasm()` finds the binary next to the package — from this file's URL up to the
- *   directory holding the package's package.json, then `wasm/curvature.wasm` (the compiled JS lives
- *   in dist/src/backend/wasm/) — reads it with fs.readFileSync and compiles it synchronously. The
- *   environment variable CURVATURE_WASM_PATH overrides the location. Never the network.
+ *   directory holding the package's package.json, then `wasm/curvature-mt.wasm` (the compiled JS
+ *   lives in dist/src/backend/wasm/) — reads it with fs.readFileSync and compiles it synchronously.
+ *   The environment variable CURVATURE_WASM_PATH overrides the location. Never the network.
+ *   curvature-mt.wasm is the kernels built over an imported shared memory (the loader creates it:
+ *   SHARED_MEMORY_PAGES), which worker threads can instantiate too (./threads.ts); single-threaded
+ *   it runs as fast as curvature.wasm (wasm/README.md has the measurements).
  * - Browsers: `await loadWasmFromUrl(url)` (fetch + WebAssembly.compileStreaming where the server
  *   sends application/wasm), then `registerBackend('wasm', () => new WasmBackend(kernels), 10)`.
+ *   Use wasm/curvature.wasm there: a shared memory needs a cross-origin isolated page.
  *
  * SIMD support is checked first with a one-instruction module, so an engine without it gets a
  * precise reason. The module is emscripten's standalone output (no JS glue): it exports its memory
- * and `_initialize`, and imports `env.emscripten_notify_memory_growth` (called after memory.grow:
- * every typed-array view of the old memory.buffer is detached from then on). WASI imports, should
- * a build pull any in, are stubs that throw a clear error. Every failure is a
- * BackendUnavailableError('wasm', reason).
+ * (or imports `env.memory`, shared) and `_initialize`, and imports
+ * `env.emscripten_notify_memory_growth` (called after memory.grow: every typed-array view of the old
+ * memory.buffer is detached from then on; a shared memory's old SharedArrayBuffer stays valid but
+ * keeps its old length, so views must be rebuilt all the same). WASI imports, should a build pull
+ * any in, are stubs that throw a clear error. Every failure is a BackendUnavailableError('wasm',
+ * reason).
  */
 import { BackendUnavailableError, CurvatureError } from '../../errors.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-api.js';
@@ -53,7 +59,21 @@ export interface CurvatureExports {
   cv_trsm_f64(upper: number, trans: number, unitDiag: number, m: number, n: number, alpha: number, a: number, lda: number, b: number, ldb: number): void;
   cv_syev_f32(n: number, a: number, lda: number, w: number, computeVectors: number): number;
   cv_syev_f64(n: number, a: number, lda: number, w: number, computeVectors: number): number;
+  /** Threads (optional: a module without them runs single-threaded). */
+  cv_gemm_part_f32?(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, beta: number, c: number, ldc: number, part: number, parts: number, scratch: number): void;
+  cv_gemm_part_f64?(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, beta: number, c: number, ldc: number, part: number, parts: number, scratch: number): void;
+  cv_gemm_scratch_bytes_f32?(): number;
+  cv_gemm_scratch_bytes_f64?(): number;
+  stackRestore?(sp: number): void;
 }
+
+/**
+ * The shared memory handed to a module that imports `env.memory` (curvature-mt.wasm), in 64 KiB
+ * pages: as linked by scripts/build-wasm.mjs (-sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=4GB).
+ */
+export const SHARED_MEMORY_PAGES = { initial: 256, maximum: 65536 } as const;
 
 /** Every function export the backend calls; a module lacking one is rejected at load time. */
 export const REQUIRED_FUNCTIONS: readonly (keyof Omit<CurvatureExports, 'memory'>)[] = [
@@ -70,11 +90,16 @@ export class WasmKernels {
   /** How many times the module grew its memory (env.emscripten_notify_memory_growth calls). */
   memoryGrowths = 0;
   constructor(
+    /** The instance's exports, with `memory` set to the imported memory when the module imports it. */
     readonly exports: CurvatureExports,
     /** The path or URL the module came from (for messages). */
     readonly source: string,
     /** The imports the module declared, as 'module.name'. */
     readonly imports: readonly string[],
+    /** The compiled module (worker threads instantiate it again over the same shared memory). */
+    readonly module: WasmModule | null = null,
+    /** Whether the memory is shared (a SharedArrayBuffer underneath): the module imported it. */
+    readonly shared = false,
   ) {}
   get memory(): WasmMemory {
     return this.exports.memory;
@@ -93,10 +118,10 @@ const node = isNode
   ? { fs: await import('node:fs'), url: await import('node:url') }
   : null;
 
-const WASM_FILE = 'wasm/curvature.wasm';
+const WASM_FILE = 'wasm/curvature-mt.wasm';
 
 /**
- * The file the Node loader reads: $CURVATURE_WASM_PATH if set, else `wasm/curvature.wasm` in the
+ * The file the Node loader reads: $CURVATURE_WASM_PATH if set, else `wasm/curvature-mt.wasm` in the
  * nearest directory above this module whose package.json names the package `curvature` (the
  * nearest package.json at all, failing that). Throws BackendUnavailableError when there is none.
  */
@@ -188,12 +213,12 @@ export function loadWasm(path?: string): WasmKernels {
   } catch (err) {
     throw new BackendUnavailableError('wasm', `${file} does not compile as WebAssembly on ${engineName()}: ${message(err)}`);
   }
-  const { importObject, kernels } = prepareImports(W, module, file);
+  const { importObject, linkError, kernels } = prepareImports(W, module, file);
   let instance: WasmInstance;
   try {
     instance = new W.Instance(module, importObject);
   } catch (err) {
-    throw new BackendUnavailableError('wasm', `instantiating ${file} failed: ${message(err)}`);
+    throw linkError?.(err) ?? new BackendUnavailableError('wasm', `instantiating ${file} failed: ${message(err)}`);
   }
   return kernels(instance);
 }
@@ -220,12 +245,12 @@ export async function loadWasmFromUrl(url: string | URL): Promise<WasmKernels> {
   } catch (err) {
     throw new BackendUnavailableError('wasm', `cannot load ${shortUrl(href)}: ${message(err)}`);
   }
-  const { importObject, kernels } = prepareImports(W, module, shortUrl(href));
+  const { importObject, linkError, kernels } = prepareImports(W, module, shortUrl(href));
   let instance: WasmInstance;
   try {
     instance = await W.instantiate(module, importObject);
   } catch (err) {
-    throw new BackendUnavailableError('wasm', `instantiating ${shortUrl(href)} failed: ${message(err)}`);
+    throw linkError?.(err) ?? new BackendUnavailableError('wasm', `instantiating ${shortUrl(href)} failed: ${message(err)}`);
   }
   return kernels(instance);
 }
@@ -236,10 +261,13 @@ export async function loadWasmFromUrl(url: string | URL): Promise<WasmKernels> {
  */
 function prepareImports(W: WasmApi, module: WasmModule, source: string): {
   importObject: WasmImports;
+  /** The error to throw when instantiation fails with a shared memory import (null: no such import). */
+  linkError: ((err: unknown) => BackendUnavailableError) | null;
   kernels: (instance: WasmInstance) => WasmKernels;
 } {
   const declared = W.Module.imports(module);
   const importObject: WasmImports = {};
+  let sharedMemory: WasmMemory | null = null;
   // Filled in once the instance exists; the import functions only run after that.
   let state: WasmKernels | null = null;
   const memory = (): WasmMemory => {
@@ -248,6 +276,17 @@ function prepareImports(W: WasmApi, module: WasmModule, source: string): {
   };
   for (const imp of declared) {
     const where = `${imp.module}.${imp.name}`;
+    if (imp.kind === 'memory' && where === 'env.memory') {
+      // curvature-mt.wasm: a shared memory, so that worker threads can run kernels on it too.
+      try {
+        sharedMemory = new W.Memory({ ...SHARED_MEMORY_PAGES, shared: true });
+      } catch (err) {
+        throw new BackendUnavailableError('wasm',
+          `${source} imports a shared memory, which ${engineName()} cannot create (${message(err)}); use wasm/curvature.wasm, which defines its own`);
+      }
+      (importObject['env'] ??= {})['memory'] = sharedMemory;
+      continue;
+    }
     if (imp.kind !== 'function') {
       throw new BackendUnavailableError('wasm',
         `${source} imports a ${imp.kind} (${where}); expected a standalone module (emcc -sSTANDALONE_WASM) that exports its memory`);
@@ -256,8 +295,12 @@ function prepareImports(W: WasmApi, module: WasmModule, source: string): {
   }
   return {
     importObject,
+    linkError: sharedMemory
+      ? (err) => new BackendUnavailableError('wasm',
+        `${source} imports a memory (env.memory) that does not link to the shared memory the loader provides (${SHARED_MEMORY_PAGES.initial}–${SHARED_MEMORY_PAGES.maximum} pages, shared): ${message(err)}; expected a standalone module built by scripts/build-wasm.mjs`)
+      : null,
     kernels: (instance) => {
-      const exp = instance.exports as Record<string, unknown>;
+      const exp = (sharedMemory ? { ...instance.exports, memory: sharedMemory } : instance.exports) as Record<string, unknown>;
       const missing: string[] = [];
       if (!(exp['memory'] instanceof W.Memory)) missing.push('memory');
       for (const f of REQUIRED_FUNCTIONS) if (typeof exp[f] !== 'function') missing.push(f);
@@ -265,7 +308,8 @@ function prepareImports(W: WasmApi, module: WasmModule, source: string): {
         throw new BackendUnavailableError('wasm',
           `${source} does not export ${missing.join(', ')} (the ABI is wasm/src/curvature.h; rebuild with node scripts/build-wasm.mjs)`);
       }
-      state = new WasmKernels(exp as unknown as CurvatureExports, source, declared.map((d) => `${d.module}.${d.name}`));
+      state = new WasmKernels(exp as unknown as CurvatureExports, source, declared.map((d) => `${d.module}.${d.name}`),
+        module, sharedMemory !== null);
       // Reactor modules (emcc --no-entry) run their static constructors in _initialize.
       if (typeof exp['_initialize'] === 'function') {
         try {
@@ -319,7 +363,7 @@ function importFunction(
             const dv = new DataView(buf);
             for (let i = 0; i < iovsLen; i++) {
               const ptr = dv.getUint32(iovs + 8 * i, true), len = dv.getUint32(iovs + 8 * i + 4, true);
-              text += new TextDecoder().decode(new Uint8Array(buf, ptr, len));
+              text += new TextDecoder().decode(new Uint8Array(buf, ptr, len).slice());
             }
           } catch {
             text = '(unreadable)';

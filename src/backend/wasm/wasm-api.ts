@@ -39,7 +39,10 @@ export interface WasmApi {
     exports(module: WasmModule): { name: string; kind: string }[];
   };
   readonly Instance: new (module: WasmModule, imports?: WasmImports) => WasmInstance;
-  readonly Memory: { new (descriptor: { initial: number; maximum?: number }): WasmMemory; readonly prototype: WasmMemory };
+  readonly Memory: {
+    new (descriptor: { initial: number; maximum?: number; shared?: boolean }): WasmMemory;
+    readonly prototype: WasmMemory;
+  };
 }
 
 /** The engine's WebAssembly object, or undefined where there is none. */

@@ -109,12 +109,12 @@ test('SIMD check: the function exists and reports support on Node 20+', () => {
   assert.is(wasmSimdSupported(), true);
 });
 
-test('default location: wasm/curvature.wasm in the package root (the directory holding package.json)', () => {
+test('default location: wasm/curvature-mt.wasm in the package root (the directory holding package.json)', () => {
   const saved = process.env['CURVATURE_WASM_PATH'];
   delete process.env['CURVATURE_WASM_PATH'];
   try {
     const p = defaultWasmPath();
-    assert.is(p, join(repoRoot(), 'wasm', 'curvature.wasm'));
+    assert.is(p, join(repoRoot(), 'wasm', 'curvature-mt.wasm'));
     assert.ok(existsSync(join(dirname(dirname(p)), 'package.json')));
   } finally {
     if (saved !== undefined) process.env['CURVATURE_WASM_PATH'] = saved;
@@ -147,7 +147,7 @@ test('a file that is not WebAssembly, a module without the ABI exports, one impo
   throwsType(() => loadWasm(file('empty.wasm', assemble({}))), c.BackendUnavailableError,
     /empty\.wasm does not export memory, cv_malloc, cv_free, .*cv_syev_f64/);
   throwsType(() => loadWasm(file('memimport.wasm', assemble({ imports: [{ module: 'env', name: 'memory', kind: 'memory' }] }))),
-    c.BackendUnavailableError, /imports a memory \(env\.memory\); expected a standalone module/);
+    c.BackendUnavailableError, /imports a memory \(env\.memory\) that does not link to the shared memory .*expected a standalone module/);
 });
 
 test('imports: memory-growth notice counted, WASI and unknown imports are stubs that throw clear errors', () => {
