@@ -5,7 +5,7 @@ import { mul } from '../tensor/ops/elementwise.js';
 import { sum } from '../tensor/ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
-import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpInfo, type Trace } from './trace.js';
+import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpState, type Trace } from './trace.js';
 
 /** Functions differentiate with respect to one tensor or an array of tensors. */
 export type Args = Tensor | readonly Tensor[];
@@ -66,6 +66,14 @@ export function grad<A extends Args>(f: (x: Like<A>) => Tensor, x: A): Like<A> {
 
 /** Forward mode: f(x) and the directional derivative J_f(x)·v. */
 export function jvp<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A): { value: Tensor; tangent: Tensor } {
+  return forward(f, x, v, true) as { value: Tensor; tangent: Tensor };
+}
+
+/**
+ * One forward-mode pass. With `wantValue` false only the tangent is read, so primal work that
+ * feeds nothing but the (discarded) value stays pending and is never run (see JvpState).
+ */
+function forward<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A, wantValue: boolean): { value?: Tensor; tangent: Tensor } {
   const xs = asList(x), vs = asList(v);
   if (xs.length !== vs.length) throw new ShapeError(`jvp: ${xs.length} inputs but ${vs.length} tangents`);
   xs.forEach((xi, i) => {
@@ -82,9 +90,10 @@ export function jvp<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A): { va
     } finally {
       popTrace(trace);
     }
-    if (!traceOf(y, trace)) return { value: y, tangent: zerosLike(y) };
-    const info = y._trace as JvpInfo;
-    return { value: info.primal, tangent: info.tangent ?? zerosLike(y) };
+    if (!traceOf(y, trace)) return wantValue ? { value: y, tangent: zerosLike(y) } : { tangent: zerosLike(y) };
+    const info = y._trace as JvpState;
+    const tangent = info.tangent ?? zerosLike(y);
+    return wantValue ? { value: info.primal, tangent } : { tangent };
   });
 }
 
@@ -98,7 +107,7 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, mode: HvpMod
   if (mode === 'reverse-over-reverse') {
     return grad((z: Tensor) => sum(mul(grad(f, z), v)), x);
   }
-  return jvp((z: Tensor) => grad(f, z), x, v).tangent;
+  return forward((z: Tensor) => grad(f, z), x, v, false).tangent;
 }
 
 /**
