@@ -113,13 +113,26 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, mode: HvpMod
 /**
  * Gauss–Newton vector product Jᵀ·H_L·J·v for f = L ∘ m: J is the Jacobian of the model outputs
  * m(θ), H_L the Hessian of the loss L in the outputs (positive semi-definite for cross-entropy,
- * MSE and BCE, which makes the product PSD). One jvp, one output-space hvp and one vjp.
+ * MSE and BCE, which makes the product PSD; Schraudolph 2002, "Fast curvature matrix-vector
+ * products"). One forward pass carries both the tape for Jᵀ and the tangent J·v (a jvp nested in
+ * a vjp, so the model's primal forward runs once), then an output-space hvp and one backward pass.
  */
 export function gnvp(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
+  if (v.shape.length !== theta.shape.length || v.shape.some((d, i) => d !== theta.shape[i]) || v.dtype !== theta.dtype) {
+    throw new ShapeError(`gnvp: v is ${v.dtype} ${fmt(v.shape)}, θ is ${theta.dtype} ${fmt(theta.shape)}`);
+  }
   return tidy(() => {
-    const { value: z, pullback } = vjp(model, theta);
-    const jv = jvp(model, theta, v).tangent;
-    const hjv = hvp(loss, z, jv);
-    return pullback(hjv);
+    const trace = pushTrace('vjp');
+    let wrapped: Tensor, z: Tensor, jv: Tensor;
+    try {
+      wrapped = vjpTracer(trace, theta, null);
+      ({ value: z, tangent: jv } = jvp(model, wrapped, v));
+    } finally {
+      popTrace(trace);
+    }
+    const outputs = unwrap(z, trace);
+    const hjv = hvp(loss, outputs, unwrap(jv, trace));
+    const [g] = traceOf(z, trace) ? backward(trace, z, hjv, [wrapped]) : [null];
+    return g ?? zerosLike(theta);
   });
 }
