@@ -1,6 +1,7 @@
 import { bind, setTraceInterpreter, type Primitive } from '../tensor/primitive.js';
 import { adopt, currentScope, type Scope } from '../tensor/scope.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { slicePrimitive } from '../tensor/ops/shape.js';
+import { Cotangent } from './accumulate.js';
 import { Tensor, type TraceInfo } from '../tensor/tensor.js';
 
 /**
@@ -221,22 +222,41 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
   }
   // A node's id exceeds its parents' ids, so decreasing id is a reverse topological order.
   order.sort((a, b) => b.id - a.id);
-  const cts = new Map<Tensor, Tensor>([[output, ct]]);
+  const cts = new Map<Tensor, Cotangent>();
+  const start = new Cotangent();
+  start.addDense(ct);
+  cts.set(output, start);
   const wanted = new Set(wrt);
   for (const t of order) {
-    const g = cts.get(t);
+    const acc = cts.get(t);
     const node = (t._trace as VjpInfo).node;
-    if (!g || !node) continue;
-    if (!wanted.has(t)) cts.delete(t);
+    if (!acc || !node) continue;
+    const g = acc.value(t);
+    if (wanted.has(t)) {
+      const done = new Cotangent();
+      done.addDense(g);
+      cts.set(t, done);
+    } else {
+      cts.delete(t);
+    }
+    const into = (p: Tensor): Cotangent => {
+      let a = cts.get(p);
+      if (!a) cts.set(p, (a = new Cotangent()));
+      return a;
+    };
+    if (node.prim === slicePrimitive) {
+      // The adjoint of slice is kept as a block of the parent's cotangent (see Cotangent).
+      const p = node.parents[0];
+      if (p) into(p).addPiece({ begin: (node.params as { begin: number[] }).begin, value: g });
+      continue;
+    }
     const rule = rules.get(node.prim.name) as Rule<unknown>;
     const needs = node.parents.map((p) => p !== null);
     const grads = rule.vjp(node.primals, node.out, g, node.params, needs);
     node.parents.forEach((p, i) => {
       const gi = grads[i];
-      if (!p || !gi) return;
-      const prev = cts.get(p);
-      cts.set(p, prev ? add(prev, gi) : gi);
+      if (p && gi) into(p).addDense(gi);
     });
   }
-  return wrt.map((x) => cts.get(x) ?? null);
+  return wrt.map((x) => cts.get(x)?.value(x) ?? null);
 }
