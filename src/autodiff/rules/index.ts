@@ -4,3 +4,4 @@ import './reduce.js';
 import './shape.js';
 import './matmul.js';
 import './indexing.js';
+import './softmax.js';

@@ -22,9 +22,11 @@
 import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from '../js/elementwise.js';
 import { gemmKernel } from '../js/gemm.js';
+import { checkLabels, checkRows } from '../js/rows.js';
+import { crossEntropyKernel, softmaxKernel } from '../js/softmax.js';
 import { contiguousStrides } from '../strides.js';
 import type {
-  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp, TypedArray, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, FloatArray, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
@@ -268,6 +270,41 @@ export class WasmBackend implements Backend {
     }
   }
 
+  // --- row-wise softmax and cross-entropy (wasm/src/softmax.c) --------------------------------
+
+  softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
+    const xb = this.own(x), ob = this.own(out);
+    checkRows('softmax', xb, rows, cols, rows * cols, ob);
+    if (rows * cols === 0) return;
+    const k = this.rowKernels();
+    if (!k) {
+      this.noteFallback('softmax (module built without softmax.c)');
+      softmaxKernel(this.view(xb), rows, cols, this.view(ob) as FloatArray, log);
+      return;
+    }
+    (xb.dtype === 'float32' ? k.cv_softmax_f32 : k.cv_softmax_f64)(rows, cols, xb.ptr, ob.ptr, log ? 1 : 0);
+  }
+
+  crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
+    const zb = this.own(z), lb = this.own(labels), ob = this.own(out);
+    checkRows('crossEntropy', zb, rows, cols, rows, ob);
+    checkLabels(lb, rows, cols, this.view(lb)); // an out-of-range label would read outside the row
+    if (rows === 0) return;
+    const k = this.rowKernels();
+    if (!k) {
+      this.noteFallback('crossEntropy (module built without softmax.c)');
+      crossEntropyKernel(this.view(zb), this.view(lb), rows, cols, this.view(ob) as FloatArray);
+      return;
+    }
+    (zb.dtype === 'float32' ? k.cv_cross_entropy_f32 : k.cv_cross_entropy_f64)(rows, cols, zb.ptr, lb.ptr, ob.ptr);
+  }
+
+  /** The softmax.c exports, when the loaded module has them (a module built before them has not). */
+  private rowKernels(): RowKernels | null {
+    const x = this.x as unknown as Partial<RowKernels>;
+    return x.cv_softmax_f32 && x.cv_softmax_f64 && x.cv_cross_entropy_f32 && x.cv_cross_entropy_f64 ? x as RowKernels : null;
+  }
+
   // --- dense linear algebra --------------------------------------------------------------------
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
@@ -445,6 +482,14 @@ export class WasmBackend implements Backend {
     this.fallbacksNoted.add(what);
     console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);
   }
+}
+
+/** Exports of wasm/src/softmax.c (curvature.h), looked up at call time (see rowKernels). */
+interface RowKernels {
+  cv_softmax_f32(rows: number, cols: number, x: number, out: number, log: number): void;
+  cv_softmax_f64(rows: number, cols: number, x: number, out: number, log: number): void;
+  cv_cross_entropy_f32(rows: number, cols: number, z: number, labels: number, out: number): void;
+  cv_cross_entropy_f64(rows: number, cols: number, z: number, labels: number, out: number): void;
 }
 
 function requireFloat(fn: string, b: WasmBuffer): void {

@@ -6,7 +6,8 @@ import { backendOf, fmt } from '../util.js';
 import { cast, equal } from './elementwise.js';
 import { reshape } from './shape.js';
 
-function checkIndices(op: string, indices: Tensor, limit: number): void {
+/** @internal int32, rank 1, every value in [0, limit) — else a typed error naming the first bad one. */
+export function checkIndices(op: string, indices: Tensor, limit: number): void {
   if (indices.dtype !== 'int32') throw new DTypeError(`${op}: indices must be int32, got ${indices.dtype}`);
   if (indices.rank !== 1) throw new ShapeError(`${op}: indices must be 1-D, got ${fmt(indices.shape)}`);
   const idx = indices.dataSync();
