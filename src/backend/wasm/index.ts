@@ -60,6 +60,12 @@ export class WasmBackend implements Backend {
   private heapI32: Int32Array = new Int32Array(0);
   private heapF64: Float64Array = new Float64Array(0);
   private readonly fallbacksNoted = new Set<string>();
+  /**
+   * How many times each kernel ran the reference implementation on wasm memory instead of a wasm
+   * export (counted always; printed once per kernel with CURVATURE_DEBUG=1). Lets a caller check
+   * that a workload stays on wasm kernels end to end.
+   */
+  readonly fallbackCounts = new Map<string, number>();
 
   /** Loads wasm/curvature.wasm (or uses already loaded kernels, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
@@ -478,6 +484,7 @@ export class WasmBackend implements Backend {
   }
 
   private noteFallback(what: string): void {
+    this.fallbackCounts.set(what, (this.fallbackCounts.get(what) ?? 0) + 1);
     if (!debugEnabled || this.fallbacksNoted.has(what)) return;
     this.fallbacksNoted.add(what);
     console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);

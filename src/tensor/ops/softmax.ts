@@ -2,8 +2,9 @@ import { DTypeError, ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, normalizeAxis, requireFloat } from '../util.js';
-import { exp, log, mul, neg, stopGradient, sub } from './elementwise.js';
-import { checkIndices, oneHot } from './indexing.js';
+import { exp, log, neg, stopGradient, sub } from './elementwise.js';
+import { checkIndices, gather } from './indexing.js';
+import { reshape } from './shape.js';
 import { max, sum } from './reduce.js';
 
 /**
@@ -35,8 +36,11 @@ export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, 
   const [rows, cols] = z!.shape as [number, number];
   const backend = backendOf('crossEntropy', [z!, labels!]);
   if (!backend.crossEntropy) {
-    const oh = oneHot(labels!, cols, z!.dtype as 'float32' | 'float64');
-    return neg(sum(mul(composedSoftmax(z!, true), oh), -1));
+    // −log-softmax at the flat positions r·cols + y_r (labels were validated by the caller).
+    const y = labels!.dataSync();
+    const at = empty([rows], 'int32', backend);
+    backend.write(at.buffer, Int32Array.from(y, (l, r) => r * cols + l));
+    return neg(reshape(gather(reshape(composedSoftmax(z!, true), [rows * cols, 1]), at), [rows]));
   }
   const out = empty([rows], z!.dtype, backend);
   backend.crossEntropy(z!.buffer, labels!.buffer, rows, cols, out.buffer);
