@@ -193,7 +193,9 @@ function interpretJvp<P>(trace: Trace, prim: Primitive<P>, inputs: Tensor[], par
   rule: Rule<any> | 'zero'): Tensor {
   const tangents = inputs.map((x, i) => (mine[i] ? (x._trace as JvpState).tangent : null));
   if (rule === 'zero' || tangents.every((t) => t === null)) return bind(prim, inputs.map((x) => primalOf(x, trace)), params);
-  const primals = lazyArray(inputs.length, (i) => primalOf(inputs[i]!, trace));
+  // Reading a computed primal is free; only pending ones need the lazy array.
+  const anyPending = inputs.some((x) => traceOf(x, trace) && (x._trace as JvpState).isPending);
+  const primals = anyPending ? lazyArray(inputs.length, (i) => primalOf(inputs[i]!, trace)) : inputs.map((x) => primalOf(x, trace));
   let out: Tensor | null = null;
   const force = (): Tensor => (out ??= bind(prim, inputs.map((x) => primalOf(x, trace)), params));
   const tangent = rule.jvp(primals, tangents, force, params, inputs.map((x) => x.shape));
