@@ -76,6 +76,11 @@ export interface Backend {
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void;
   /**
+   * out[i] = g[i]·(1 − y[i]²) for i < n, all of one float dtype: tanh's derivative through its
+   * output y applied to g, in one pass. Optional: without it the tensor layer composes it.
+   */
+  tanhGrad?(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void;
+  /**
    * Row-wise softmax (log = false) or log-softmax (log = true) of the rows×cols row-major x into
    * out, in one pass per row. Optional: without it the tensor layer composes max/exp/sum/log.
    */

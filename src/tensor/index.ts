@@ -8,4 +8,5 @@ export * from './ops/reduce.js';
 export * from './ops/matmul.js';
 export * from './ops/indexing.js';
 export * from './ops/softmax.js';
+export * from './ops/activation.js';
 export { toBackend } from './transfer.js';

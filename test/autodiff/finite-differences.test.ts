@@ -71,6 +71,8 @@ function cases(rng: Random): Case[] {
     { name: 'outer', shapes: [[m], [n]], f: (x, y) => c.outer(x, y) },
     { name: 'gather', shapes: [[4, 3]], f: (x) => c.exp(c.gather(x, c.tensor([2, 0, 2, 3], [4], 'int32'))) },
     { name: 'scatterAdd', shapes: [[4, 3]], f: (x) => c.square(c.scatterAdd(x, c.tensor([1, 0, 1, 4], [4], 'int32'), 5)) },
+    { name: 'tanhGrad (fused g·(1 − y²))', shapes: [a, a], f: (y, g) => c.tanhGrad(y, g) },
+    { name: 'tanh of tanh (third order through tanhGrad)', shapes: [a], f: (x) => c.tanh(c.mul(c.tanh(x), 1.7)) },
     { name: 'logSoftmax last axis (fused)', shapes: [a], f: (x) => c.logSoftmax(x) },
     { name: 'softmaxCrossEntropy (fused)', shapes: [[5, 4]], f: (z) => c.softmaxCrossEntropy(z, c.tensor([3, 0, 1, 3, 2], [5], 'int32')) },
     { name: 'crossEntropy mean through an MLP', shapes: [[5, 3], [3, 4]], f: (x, w) => c.crossEntropy(c.matmul(c.tanh(x), w), c.tensor([1, 0, 3, 3, 2], [5], 'int32')) },

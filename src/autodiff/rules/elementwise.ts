@@ -4,6 +4,7 @@ import {
   add, binaryPrimitive, cast, castPrimitive, cos, div, exp, greaterEqual as ge, log, mul, neg, pow, sigmoid, sign, sin,
   square, step, stopGradientPrimitive, sub, unaryPrimitive, where, wherePrimitive,
 } from '../../tensor/ops/elementwise.js';
+import { tanhGrad } from '../../tensor/ops/activation.js';
 import { broadcastTo } from '../../tensor/ops/shape.js';
 import { broadcastShapes } from '../../tensor/util.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -19,7 +20,6 @@ const unaryDerivatives: Partial<Record<UnaryOp, (x: Tensor, y: Tensor) => Tensor
   neg: (x) => neg(onesOf(x)),
   exp: (_x, y) => y,
   log: (x) => div(1, x),
-  tanh: (_x, y) => sub(1, square(y)),
   sigmoid: (_x, y) => mul(y, sub(1, y)),
   sqrt: (_x, y) => div(0.5, y),
   abs: (x) => sign(x),
@@ -38,7 +38,14 @@ function onesOf(x: Tensor): Tensor {
   return add(zerosLike(x), 1);
 }
 
+// tanh through its output with the fused tanhGrad primitive (rules/activation.ts).
+defineRule(unaryPrimitive('tanh'), {
+  jvp: (_p, [t], y) => tanhGrad(y(), t!),
+  vjp: (_p, y, g) => [tanhGrad(y, g)],
+});
+
 for (const op of Object.keys(unaryDerivatives) as UnaryOp[]) {
+  if (op === 'tanh') continue;
   const d = unaryDerivatives[op]!;
   if (op === 'neg') {
     defineRule(unaryPrimitive(op), { jvp: (_p, [t]) => neg(t!), vjp: (_p, _o, g) => [neg(g)] });

@@ -5,3 +5,4 @@ import './shape.js';
 import './matmul.js';
 import './indexing.js';
 import './softmax.js';
+import './activation.js';

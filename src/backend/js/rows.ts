@@ -2,7 +2,7 @@ import { DTypeError, InputError, ShapeError } from '../../errors.js';
 import type { BackendBuffer, TypedArray } from '../types.js';
 
 /**
- * Argument checks shared by the row-wise kernels (softmax, cross-entropy) of every backend: float
+ * Argument checks shared by the fused kernels (softmax, cross-entropy, tanhGrad) of every backend: float
  * operands of one dtype, x holding rows×cols and out holding `outSize` elements.
  */
 export function checkRows(what: string, x: BackendBuffer, rows: number, cols: number, outSize: number, out: BackendBuffer): void {
@@ -24,5 +24,15 @@ export function checkLabels(labels: BackendBuffer, rows: number, cols: number, v
   for (let i = 0; i < rows; i++) {
     const v = values[i]!;
     if (!(v >= 0 && v < cols)) throw new InputError(`crossEntropy: label ${v} at row ${i} is outside [0, ${cols})`);
+  }
+}
+
+/** n elements in each buffer, all float32 or all float64. */
+export function checkSameFloat(what: string, n: number, bufs: BackendBuffer[]): void {
+  if (!Number.isInteger(n) || n < 0) throw new ShapeError(`${what}: n must be a non-negative integer, got ${n}`);
+  const dt = bufs[0]!.dtype;
+  for (const b of bufs) {
+    if (b.dtype === 'int32' || b.dtype !== dt) throw new DTypeError(`${what}: needs float32 or float64 operands of one dtype, got ${bufs.map((x) => x.dtype).join(', ')}`);
+    if (n > b.size) throw new ShapeError(`${what}: n = ${n} exceeds a buffer of ${b.size} elements`);
   }
 }

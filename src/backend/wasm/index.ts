@@ -22,7 +22,8 @@
 import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from '../js/elementwise.js';
 import { gemmKernel } from '../js/gemm.js';
-import { checkLabels, checkRows } from '../js/rows.js';
+import { tanhGradKernel } from '../js/activation-grad.js';
+import { checkLabels, checkRows, checkSameFloat } from '../js/rows.js';
 import { crossEntropyKernel, softmaxKernel } from '../js/softmax.js';
 import { contiguousStrides } from '../strides.js';
 import type {
@@ -276,7 +277,7 @@ export class WasmBackend implements Backend {
     }
   }
 
-  // --- row-wise softmax and cross-entropy (wasm/src/softmax.c) --------------------------------
+  // --- fused softmax, cross-entropy (wasm/src/softmax.c) and tanhGrad (activation_grad.c) ------
 
   softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
     const xb = this.own(x), ob = this.own(out);
@@ -303,6 +304,19 @@ export class WasmBackend implements Backend {
       return;
     }
     (zb.dtype === 'float32' ? k.cv_cross_entropy_f32 : k.cv_cross_entropy_f64)(rows, cols, zb.ptr, lb.ptr, ob.ptr);
+  }
+
+  tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
+    const yb = this.own(y), gb = this.own(g), ob = this.own(out);
+    checkSameFloat('tanhGrad', n, [yb, gb, ob]);
+    if (n === 0) return;
+    const k = this.x as unknown as Partial<ActivationGradKernels>;
+    if (!k.cv_tanh_grad_f32 || !k.cv_tanh_grad_f64) {
+      this.noteFallback('tanhGrad (module built without activation_grad.c)');
+      tanhGradKernel(this.view(yb), this.view(gb), this.view(ob) as FloatArray, n);
+      return;
+    }
+    (yb.dtype === 'float32' ? k.cv_tanh_grad_f32 : k.cv_tanh_grad_f64)(n, yb.ptr, gb.ptr, ob.ptr);
   }
 
   /** The softmax.c exports, when the loaded module has them (a module built before them has not). */
@@ -489,6 +503,12 @@ export class WasmBackend implements Backend {
     this.fallbacksNoted.add(what);
     console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);
   }
+}
+
+/** Exports of wasm/src/activation_grad.c (curvature.h), looked up at call time. */
+interface ActivationGradKernels {
+  cv_tanh_grad_f32(n: number, y: number, g: number, out: number): void;
+  cv_tanh_grad_f64(n: number, y: number, g: number, out: number): void;
 }
 
 /** Exports of wasm/src/softmax.c (curvature.h), looked up at call time (see rowKernels). */
