@@ -3,7 +3,8 @@ import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, normalizeAxis, requireFloat } from '../util.js';
 import { exp, log, neg, stopGradient, sub } from './elementwise.js';
-import { checkIndices, gather } from './indexing.js';
+import { checkIndices } from './check-indices.js';
+import { gather } from './indexing.js';
 import { reshape } from './shape.js';
 import { max, sum } from './reduce.js';
 
