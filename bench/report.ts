@@ -2,6 +2,9 @@ import type { GemmRow } from './gemm.js';
 import { FLOP_PER_CYCLE, type Machine } from './machine.js';
 import type { WhvpRow } from './whvp.js';
 
+/** A W-HVP row of ours or of a peer (peers have no CPU time or flop count). */
+export type BenchWhvpRow = Omit<WhvpRow, 'cpuMs' | 'gflop'> & Partial<Pick<WhvpRow, 'cpuMs' | 'gflop'>> & { cpuShare?: number };
+
 /** Everything one `npm run bench` measured: results.json is exactly this object. */
 export interface BenchResults {
   date: string;
@@ -15,7 +18,8 @@ export interface BenchResults {
   gemm: GemmRow[];
   gemmNotes: string[];
   /** Ours (backend = js / wasm) and the peers (backend = peer label). */
-  whvp: (WhvpRow & { cpuShare?: number })[];
+  /** Our rows carry CPU time and matmul flops (bench/whvp.ts); peers' rows do not. */
+  whvp: BenchWhvpRow[];
   whvpNotes: string[];
 }
 

@@ -10,8 +10,8 @@ import { mlpData, oursReference } from './mlp-data.js';
 import { loadJaxjs } from './peers/jaxjs.js';
 import { loadTfjs } from './peers/tfjs.js';
 import type { Peer, TimedCase } from './peers/types.js';
-import { renderResults, type BenchResults } from './report.js';
-import { runWhvp, type WhvpRow } from './whvp.js';
+import { renderResults, type BenchResults, type BenchWhvpRow } from './report.js';
+import { runWhvp } from './whvp.js';
 
 /**
  * `npm run bench`: W-GEMM and W-HVP (../shared/WORKLOADS.md) on every backend that loads and on
@@ -81,7 +81,7 @@ results.gemmNotes.push(...gemm.notes);
 // so that a change in the machine's load biases the ratios at one B as little as possible) --------
 // The js reference backend skips B = 4096 (seconds per call: pointlessly slow for the oracle).
 const JS_MAX_BATCH = 1024;
-const whvp: (WhvpRow & { cpuShare?: number })[] = [];
+const whvp: BenchWhvpRow[] = [];
 for (const B of batches) {
   for (const b of backends) {
     if (b === 'js' && B > JS_MAX_BATCH) continue;

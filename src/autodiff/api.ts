@@ -5,7 +5,7 @@ import { mul } from '../tensor/ops/elementwise.js';
 import { sum } from '../tensor/ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
-import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpInfo, type Trace } from './trace.js';
+import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpState, type Trace } from './trace.js';
 
 /** Functions differentiate with respect to one tensor or an array of tensors. */
 export type Args = Tensor | readonly Tensor[];
@@ -66,6 +66,14 @@ export function grad<A extends Args>(f: (x: Like<A>) => Tensor, x: A): Like<A> {
 
 /** Forward mode: f(x) and the directional derivative J_f(x)·v. */
 export function jvp<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A): { value: Tensor; tangent: Tensor } {
+  return forward(f, x, v, true) as { value: Tensor; tangent: Tensor };
+}
+
+/**
+ * One forward-mode pass. With `wantValue` false only the tangent is read, so primal work that
+ * feeds nothing but the (discarded) value stays pending and is never run (see JvpState).
+ */
+function forward<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A, wantValue: boolean): { value?: Tensor; tangent: Tensor } {
   const xs = asList(x), vs = asList(v);
   if (xs.length !== vs.length) throw new ShapeError(`jvp: ${xs.length} inputs but ${vs.length} tangents`);
   xs.forEach((xi, i) => {
@@ -82,9 +90,10 @@ export function jvp<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A): { va
     } finally {
       popTrace(trace);
     }
-    if (!traceOf(y, trace)) return { value: y, tangent: zerosLike(y) };
-    const info = y._trace as JvpInfo;
-    return { value: info.primal, tangent: info.tangent ?? zerosLike(y) };
+    if (!traceOf(y, trace)) return wantValue ? { value: y, tangent: zerosLike(y) } : { tangent: zerosLike(y) };
+    const info = y._trace as JvpState;
+    const tangent = info.tangent ?? zerosLike(y);
+    return wantValue ? { value: info.primal, tangent } : { tangent };
   });
 }
 
@@ -98,19 +107,32 @@ export function hvp(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, mode: HvpMod
   if (mode === 'reverse-over-reverse') {
     return grad((z: Tensor) => sum(mul(grad(f, z), v)), x);
   }
-  return jvp((z: Tensor) => grad(f, z), x, v).tangent;
+  return forward((z: Tensor) => grad(f, z), x, v, false).tangent;
 }
 
 /**
  * Gauss–Newton vector product Jᵀ·H_L·J·v for f = L ∘ m: J is the Jacobian of the model outputs
  * m(θ), H_L the Hessian of the loss L in the outputs (positive semi-definite for cross-entropy,
- * MSE and BCE, which makes the product PSD). One jvp, one output-space hvp and one vjp.
+ * MSE and BCE, which makes the product PSD; Schraudolph 2002, "Fast curvature matrix-vector
+ * products"). One forward pass carries both the tape for Jᵀ and the tangent J·v (a jvp nested in
+ * a vjp, so the model's primal forward runs once), then an output-space hvp and one backward pass.
  */
 export function gnvp(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
+  if (v.shape.length !== theta.shape.length || v.shape.some((d, i) => d !== theta.shape[i]) || v.dtype !== theta.dtype) {
+    throw new ShapeError(`gnvp: v is ${v.dtype} ${fmt(v.shape)}, θ is ${theta.dtype} ${fmt(theta.shape)}`);
+  }
   return tidy(() => {
-    const { value: z, pullback } = vjp(model, theta);
-    const jv = jvp(model, theta, v).tangent;
-    const hjv = hvp(loss, z, jv);
-    return pullback(hjv);
+    const trace = pushTrace('vjp');
+    let wrapped: Tensor, z: Tensor, jv: Tensor;
+    try {
+      wrapped = vjpTracer(trace, theta, null);
+      ({ value: z, tangent: jv } = jvp(model, wrapped, v));
+    } finally {
+      popTrace(trace);
+    }
+    const outputs = unwrap(z, trace);
+    const hjv = hvp(loss, outputs, unwrap(jv, trace));
+    const [g] = traceOf(z, trace) ? backward(trace, z, hjv, [wrapped]) : [null];
+    return g ?? zerosLike(theta);
   });
 }

@@ -1,6 +1,7 @@
 import { bind, setTraceInterpreter, type Primitive } from '../tensor/primitive.js';
 import { adopt, currentScope, type Scope } from '../tensor/scope.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { slicePrimitive } from '../tensor/ops/shape.js';
+import { Cotangent } from './accumulate.js';
 import { Tensor, type TraceInfo } from '../tensor/tensor.js';
 
 /**
@@ -10,8 +11,15 @@ import { Tensor, type TraceInfo } from '../tensor/tensor.js';
  * forward-over-reverse HVPs and reverse-over-reverse both fall out of the same rules.
  */
 
-/** Forward-mode rule: the output tangent from input tangents (null = zero), in differentiable ops. */
-export type JvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: Tensor, params: P) => Tensor;
+/**
+ * Forward-mode rule: the output tangent from input tangents (null = zero), in differentiable ops.
+ * `primals` and `out` are evaluated on first use: a rule that only reads `shapes` (a linear
+ * primitive: reshape, pad, add, …) or only some inputs (matmul with one varying operand) lets the
+ * interpreter skip primal work that nothing downstream reads (see `JvpState`). `shapes` are the
+ * input shapes, known without evaluating anything.
+ */
+export type JvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: () => Tensor, params: P,
+  shapes: readonly (readonly number[])[]) => Tensor;
 /** Reverse-mode rule: input cotangents from the output cotangent; `needs[i]` says whether input i wants one. */
 export type VjpRule<P> = (primals: Tensor[], out: Tensor, ct: Tensor, params: P, needs: boolean[]) => (Tensor | null)[];
 
@@ -46,7 +54,6 @@ export interface Node {
   readonly parents: (Tensor | null)[];
 }
 
-export interface JvpInfo extends TraceInfo { readonly trace: Trace; readonly tangent: Tensor | null; parts(): Tensor[] }
 export interface VjpInfo extends TraceInfo { readonly trace: Trace; readonly node: Node | null }
 
 const stack: Trace[] = [];
@@ -63,14 +70,92 @@ export function popTrace(t: Trace): void {
   t.active = false;
 }
 
+/**
+ * The state of a forward-mode tracer: its tangent, and its primal either computed or pending.
+ *
+ * Dead-code elimination for forward-over-reverse (Pearlmutter 1994's R-operator evaluated as
+ * jvp∘grad): an HVP only reads the tangent of ∇f, so the primal weight gradients (the second
+ * matmul per layer in the gradient, xᵀ·g₁ for a first layer) are never needed. JAX removes them
+ * by DCE after tracing under jit; evaluating eagerly, we defer them instead: when the rule of a
+ * primitive does not read its primal output and every input primal is concrete, the output primal
+ * is a pending computation, run on first read (`primal`) and never if nothing reads it.
+ * Pending inputs keep their buffers alive through `parts()` (tidy and tape adoption see them).
+ */
+export class JvpState implements TraceInfo {
+  private value: Tensor | null;
+  private pending: { prim: Primitive<any>; inputs: Tensor[]; params: unknown } | null;
+
+  constructor(readonly trace: Trace, primal: Tensor | null, readonly tangent: Tensor | null,
+    pending: { prim: Primitive<any>; inputs: Tensor[]; params: unknown } | null = null) {
+    this.value = primal;
+    this.pending = pending;
+  }
+
+  /** Whether the primal is still pending (it holds concrete values once computed). */
+  get isPending(): boolean {
+    return this.value === null;
+  }
+
+  /** The primal value, computed now if it was pending. */
+  get primal(): Tensor {
+    if (this.value === null) {
+      const { prim, inputs, params } = this.pending!;
+      const out = bind(prim, inputs.map((x) => primalOf(x, this.trace)), params);
+      if (this.tangent && (out.shape.length !== this.tangent.shape.length || out.shape.some((d, i) => d !== this.tangent!.shape[i]))) {
+        throw new Error(`internal error: the jvp rule of '${prim.name}' gave a tangent of shape [${this.tangent.shape}] for a primal of shape [${out.shape}]`);
+      }
+      this.value = out;
+      this.pending = null;
+    }
+    return this.value;
+  }
+
+  /** Concrete tensors this value holds: the primal (or what a pending primal will read) and the tangent. */
+  parts(): Tensor[] {
+    const out: Tensor[] = [];
+    const seen = new Set<JvpState>();
+    const todo: JvpState[] = [this];
+    while (todo.length) {
+      const s = todo.pop()!;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      if (s.value) out.push(...s.value._concreteParts());
+      else {
+        for (const x of s.pending!.inputs) {
+          if (traceOf(x, s.trace)) todo.push(x._trace as JvpState);
+          else out.push(...x._concreteParts());
+        }
+      }
+    }
+    if (this.tangent) out.push(...this.tangent._concreteParts());
+    return out;
+  }
+}
+
 export function jvpTracer(trace: Trace, primal: Tensor, tangent: Tensor | null): Tensor {
-  const info: JvpInfo = {
-    trace, primal, tangent,
-    parts() {
-      return tangent ? [...primal._concreteParts(), ...tangent._concreteParts()] : primal._concreteParts();
-    },
-  };
-  return new Tensor(primal.shape, primal.dtype, info);
+  return new Tensor(primal.shape, primal.dtype, new JvpState(trace, primal, tangent));
+}
+
+/** The primal (one level down) of an input of `trace`: unwrapped if it is one of its tracers. */
+function primalOf(x: Tensor, trace: Trace): Tensor {
+  return traceOf(x, trace) ? x._trace!.primal : x;
+}
+
+/** Whether the value one level below `x` is concrete or a pending concrete computation. */
+function concreteBelow(x: Tensor, trace: Trace): boolean {
+  if (!traceOf(x, trace)) return x._level === 0;
+  const s = x._trace as JvpState;
+  return s.isPending || s.primal._level === 0;
+}
+
+/** An array whose element i is computed on first access (rules destructure only what they use). */
+function lazyArray(n: number, get: (i: number) => Tensor): Tensor[] {
+  const arr: Tensor[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let v: Tensor | undefined;
+    Object.defineProperty(arr, i, { enumerable: true, get: () => (v ??= get(i)) });
+  }
+  return arr;
 }
 
 export function vjpTracer(trace: Trace, primal: Tensor, node: Node | null): Tensor {
@@ -80,32 +165,43 @@ export function vjpTracer(trace: Trace, primal: Tensor, node: Node | null): Tens
 
 /** The trace a tracer belongs to, or null when `x` is a value of a lower level. */
 export function traceOf(x: Tensor, trace: Trace): boolean {
-  return x._level === trace.level && (x._trace as JvpInfo | VjpInfo).trace === trace;
+  return x._level === trace.level && (x._trace as JvpState | VjpInfo).trace === trace;
 }
 
 function interpret<P>(prim: Primitive<P>, inputs: Tensor[], params: P, level: number): Tensor {
   const top = inputs.find((x) => x._level === level)!;
-  const trace = (top._trace as JvpInfo | VjpInfo).trace;
-  if (!trace.active || stack[level - 1] !== trace || inputs.some((x) => x._level === level && (x._trace as JvpInfo | VjpInfo).trace !== trace)) {
+  const trace = (top._trace as JvpState | VjpInfo).trace;
+  if (!trace.active || stack[level - 1] !== trace || inputs.some((x) => x._level === level && (x._trace as JvpState | VjpInfo).trace !== trace)) {
     throw new Error(`a tracer escaped its transformation (level ${level}): do not keep values from inside grad/jvp/hvp callbacks`);
   }
-  const mine = inputs.map((x) => x._level === level);
-  const primals = inputs.map((x, i) => (mine[i] ? x._trace!.primal : x));
-  const out = bind(prim, primals, params);
   const rule = rules.get(prim.name);
   if (rule === undefined) throw new Error(`no derivative rule for primitive '${prim.name}'`);
-  if (rule === 'zero') return out;
+  const mine = inputs.map((x) => x._level === level);
+  if (trace.kind === 'jvp') return interpretJvp(trace, prim, inputs, params, mine, rule);
 
-  if (trace.kind === 'jvp') {
-    const tangents = inputs.map((x, i) => (mine[i] ? (x._trace as JvpInfo).tangent : null));
-    if (tangents.every((t) => t === null)) return out;
-    return jvpTracer(trace, out, rule.jvp(primals, tangents, out, params));
-  }
+  const primals = inputs.map((x, i) => (mine[i] ? x._trace!.primal : x));
+  const out = bind(prim, primals, params);
+  if (rule === 'zero') return out;
   const parents = inputs.map((x, i) => (mine[i] && x._trace ? x : null));
   // The tape keeps primals and output for the backward pass: they belong to the scope that
   // opened the trace, so an inner tidy() cannot free them early.
   for (const t of [...primals, out]) for (const c of t._concreteParts()) adopt(c, trace.home);
   return vjpTracer(trace, out, { prim, params, primals, out, parents });
+}
+
+function interpretJvp<P>(trace: Trace, prim: Primitive<P>, inputs: Tensor[], params: P, mine: boolean[],
+  rule: Rule<any> | 'zero'): Tensor {
+  const tangents = inputs.map((x, i) => (mine[i] ? (x._trace as JvpState).tangent : null));
+  if (rule === 'zero' || tangents.every((t) => t === null)) return bind(prim, inputs.map((x) => primalOf(x, trace)), params);
+  // Reading a computed primal is free; only pending ones need the lazy array.
+  const anyPending = inputs.some((x) => traceOf(x, trace) && (x._trace as JvpState).isPending);
+  const primals = anyPending ? lazyArray(inputs.length, (i) => primalOf(inputs[i]!, trace)) : inputs.map((x) => primalOf(x, trace));
+  let out: Tensor | null = null;
+  const force = (): Tensor => (out ??= bind(prim, inputs.map((x) => primalOf(x, trace)), params));
+  const tangent = rule.jvp(primals, tangents, force, params, inputs.map((x) => x.shape));
+  if (out === null && !inputs.every((x) => concreteBelow(x, trace))) force();
+  if (out !== null) return jvpTracer(trace, out, tangent);
+  return new Tensor(tangent.shape, tangent.dtype, new JvpState(trace, null, tangent, { prim, inputs, params }));
 }
 
 setTraceInterpreter(interpret);
@@ -128,22 +224,41 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
   }
   // A node's id exceeds its parents' ids, so decreasing id is a reverse topological order.
   order.sort((a, b) => b.id - a.id);
-  const cts = new Map<Tensor, Tensor>([[output, ct]]);
+  const cts = new Map<Tensor, Cotangent>();
+  const start = new Cotangent();
+  start.addDense(ct);
+  cts.set(output, start);
   const wanted = new Set(wrt);
   for (const t of order) {
-    const g = cts.get(t);
+    const acc = cts.get(t);
     const node = (t._trace as VjpInfo).node;
-    if (!g || !node) continue;
-    if (!wanted.has(t)) cts.delete(t);
+    if (!acc || !node) continue;
+    const g = acc.value(t);
+    if (wanted.has(t)) {
+      const done = new Cotangent();
+      done.addDense(g);
+      cts.set(t, done);
+    } else {
+      cts.delete(t);
+    }
+    const into = (p: Tensor): Cotangent => {
+      let a = cts.get(p);
+      if (!a) cts.set(p, (a = new Cotangent()));
+      return a;
+    };
+    if (node.prim === slicePrimitive) {
+      // The adjoint of slice is kept as a block of the parent's cotangent (see Cotangent).
+      const p = node.parents[0];
+      if (p) into(p).addPiece({ begin: (node.params as { begin: number[] }).begin, value: g });
+      continue;
+    }
     const rule = rules.get(node.prim.name) as Rule<unknown>;
     const needs = node.parents.map((p) => p !== null);
     const grads = rule.vjp(node.primals, node.out, g, node.params, needs);
     node.parents.forEach((p, i) => {
       const gi = grads[i];
-      if (!p || !gi) return;
-      const prev = cts.get(p);
-      cts.set(p, prev ? add(prev, gi) : gi);
+      if (p && gi) into(p).addDense(gi);
     });
   }
-  return wrt.map((x) => cts.get(x) ?? null);
+  return wrt.map((x) => cts.get(x)?.value(x) ?? null);
 }

@@ -75,6 +75,21 @@ export interface Backend {
   /** Solves op(A)·X = alpha·B in place, A m×m triangular, B m×n. */
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void;
+  /**
+   * out[i] = g[i]·(1 − y[i]²) for i < n, all of one float dtype: tanh's derivative through its
+   * output y applied to g, in one pass. Optional: without it the tensor layer composes it.
+   */
+  tanhGrad?(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void;
+  /**
+   * Row-wise softmax (log = false) or log-softmax (log = true) of the rows×cols row-major x into
+   * out, in one pass per row. Optional: without it the tensor layer composes max/exp/sum/log.
+   */
+  softmax?(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void;
+  /**
+   * out[r] = −log softmax(z[r, :])[labels[r]] for int32 labels in [0, cols) (checked by the
+   * backend). Optional, like softmax.
+   */
+  crossEntropy?(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void;
   /** Symmetric eigendecomposition: ascending eigenvalues into w, eigenvectors as columns of a. */
   syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void;

@@ -1,5 +1,5 @@
 import { DTypeError, InputError, ShapeError } from '../errors.js';
-import { logSoftmax, mean, mul, neg, oneHot, reshape, softplus, square, sub, sum } from '../tensor/index.js';
+import { mean, mul, reshape, softmaxCrossEntropy, softplus, square, sub, sum } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -21,11 +21,14 @@ function reduce(perSample: Tensor, reduction: Reduction): Tensor {
   return reduction === 'none' ? perSample : reduction === 'sum' ? sum(perSample) : mean(perSample);
 }
 
-/** Cross-entropy with integer labels: ℓ = −log softmax(z)_y (torch.nn.CrossEntropyLoss). */
+/**
+ * Cross-entropy with integer labels: ℓ = −log softmax(z)_y (torch.nn.CrossEntropyLoss), one fused
+ * softmax-cross-entropy primitive (forward and derivatives: src/autodiff/rules/softmax.ts).
+ */
 export const crossEntropyLoss: Loss = {
   name: 'cross-entropy',
   perSample(z, y) {
-    return neg(sum(mul(logSoftmax(z, -1), oneHot(y, z.shape[1]!, z.dtype as 'float32' | 'float64')), -1));
+    return softmaxCrossEntropy(z, y);
   },
   validate(z, y) {
     if (z.shape.length !== 2) throw new ShapeError(`cross-entropy: outputs must be [batch, classes], got [${z.shape.join(', ')}]`);

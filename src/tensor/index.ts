@@ -7,4 +7,6 @@ export * from './ops/shape.js';
 export * from './ops/reduce.js';
 export * from './ops/matmul.js';
 export * from './ops/indexing.js';
+export * from './ops/softmax.js';
+export * from './ops/activation.js';
 export { toBackend } from './transfer.js';

@@ -71,6 +71,17 @@ function cases(rng: Random): Case[] {
     { name: 'outer', shapes: [[m], [n]], f: (x, y) => c.outer(x, y) },
     { name: 'gather', shapes: [[4, 3]], f: (x) => c.exp(c.gather(x, c.tensor([2, 0, 2, 3], [4], 'int32'))) },
     { name: 'scatterAdd', shapes: [[4, 3]], f: (x) => c.square(c.scatterAdd(x, c.tensor([1, 0, 1, 4], [4], 'int32'), 5)) },
+    { name: 'tanhGrad (fused g·(1 − y²))', shapes: [a, a], f: (y, g) => c.tanhGrad(y, g) },
+    { name: 'tanh of tanh (third order through tanhGrad)', shapes: [a], f: (x) => c.tanh(c.mul(c.tanh(x), 1.7)) },
+    { name: 'logSoftmax last axis (fused)', shapes: [a], f: (x) => c.logSoftmax(x) },
+    { name: 'softmaxCrossEntropy (fused)', shapes: [[5, 4]], f: (z) => c.softmaxCrossEntropy(z, c.tensor([3, 0, 1, 3, 2], [5], 'int32')) },
+    { name: 'crossEntropy mean through an MLP', shapes: [[5, 3], [3, 4]], f: (x, w) => c.crossEntropy(c.matmul(c.tanh(x), w), c.tensor([1, 0, 3, 3, 2], [5], 'int32')) },
+    // Cotangent assembly of slice adjoints (autodiff/accumulate.ts): blocks with gaps, overlapping
+    // blocks, blocks along different axes, and a block used twice.
+    { name: 'split blocks with a gap', shapes: [[9]], f: (x) => { const [p, , q] = c.split(x, [2, 3, 4]); return c.concat([c.exp(q!), c.square(p!)], 0); } },
+    { name: 'overlapping slices', shapes: [[7]], f: (x) => c.mul(c.slice(x, [1], [4]), c.tanh(c.slice(x, [2], [4]))) },
+    { name: 'slices along two axes', shapes: [[4, 5]], f: (x) => c.mul(c.sum(c.exp(c.slice(x, [0, 1], [4, 2]))), c.sum(c.square(c.slice(x, [1, 0], [2, 5])), 0)) },
+    { name: 'slice used twice plus a dense use', shapes: [[6]], f: (x) => { const p = c.slice(x, [0], [3]); return c.add(c.mul(p, p), c.mul(c.slice(x, [3], [3]), c.sum(x))); } },
     { name: 'chain: tanh MLP', shapes: [[5, 3], [3, 4], [4]], f: (x, w, bias) => c.logSoftmax(c.add(c.matmul(c.tanh(x), w), bias)) },
   ];
 }

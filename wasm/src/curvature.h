@@ -73,6 +73,17 @@ CV_EXPORT void cv_gather_b64(const uint64_t *src, const int32_t *idx, int nIdx, 
 CV_EXPORT void cv_scatter_add_f32(const float *src, const int32_t *idx, int nIdx, int rowSize, float *out);
 CV_EXPORT void cv_scatter_add_f64(const double *src, const int32_t *idx, int nIdx, int rowSize, double *out);
 
+/* rows×cols row-major, per row (softmax.c): softmax (log_ = 0) or log-softmax (log_ = 1), and the
+   cross-entropy −log softmax(z)[labels[r]] into out[r]; labels already validated in [0, cols). */
+CV_EXPORT void cv_softmax_f32(int rows, int cols, const float *x, float *out, int log_);
+CV_EXPORT void cv_softmax_f64(int rows, int cols, const double *x, double *out, int log_);
+CV_EXPORT void cv_cross_entropy_f32(int rows, int cols, const float *z, const int32_t *labels, float *out);
+CV_EXPORT void cv_cross_entropy_f64(int rows, int cols, const double *z, const int32_t *labels, double *out);
+
+/* out[i] = g[i]·(1 − y[i]²), contiguous (activation_grad.c): tanh's derivative through its output. */
+CV_EXPORT void cv_tanh_grad_f32(int n, const float *y, const float *g, float *out);
+CV_EXPORT void cv_tanh_grad_f64(int n, const double *y, const double *g, double *out);
+
 /* dense linear algebra (row-major, as src/backend/types.ts) */
 /* Lower Cholesky in place; returns -1 on success, else the failing pivot index, its value in *value. */
 CV_EXPORT int cv_potrf_f32(int n, float *a, int lda, double *value);

@@ -4,7 +4,9 @@ import {
   add, binaryPrimitive, cast, castPrimitive, cos, div, exp, greaterEqual as ge, log, mul, neg, pow, sigmoid, sign, sin,
   square, step, stopGradientPrimitive, sub, unaryPrimitive, where, wherePrimitive,
 } from '../../tensor/ops/elementwise.js';
+import { tanhGrad } from '../../tensor/ops/activation.js';
 import { broadcastTo } from '../../tensor/ops/shape.js';
+import { broadcastShapes } from '../../tensor/util.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { defineRule, defineZeroRule } from '../trace.js';
 import { unbroadcast } from './unbroadcast.js';
@@ -18,7 +20,6 @@ const unaryDerivatives: Partial<Record<UnaryOp, (x: Tensor, y: Tensor) => Tensor
   neg: (x) => neg(onesOf(x)),
   exp: (_x, y) => y,
   log: (x) => div(1, x),
-  tanh: (_x, y) => sub(1, square(y)),
   sigmoid: (_x, y) => mul(y, sub(1, y)),
   sqrt: (_x, y) => div(0.5, y),
   abs: (x) => sign(x),
@@ -37,14 +38,21 @@ function onesOf(x: Tensor): Tensor {
   return add(zerosLike(x), 1);
 }
 
+// tanh through its output with the fused tanhGrad primitive (rules/activation.ts).
+defineRule(unaryPrimitive('tanh'), {
+  jvp: (_p, [t], y) => tanhGrad(y(), t!),
+  vjp: (_p, y, g) => [tanhGrad(y, g)],
+});
+
 for (const op of Object.keys(unaryDerivatives) as UnaryOp[]) {
+  if (op === 'tanh') continue;
   const d = unaryDerivatives[op]!;
   if (op === 'neg') {
     defineRule(unaryPrimitive(op), { jvp: (_p, [t]) => neg(t!), vjp: (_p, _o, g) => [neg(g)] });
     continue;
   }
   defineRule(unaryPrimitive(op), {
-    jvp: ([x], [t], y) => mul(t!, d(x!, y)),
+    jvp: ([x], [t], y) => mul(t!, d(x!, y())),
     vjp: ([x], y, g) => [mul(g, d(x!, y))],
   });
 }
@@ -57,21 +65,28 @@ function tan(t: Tensor | null, out: Tensor): Tensor | null {
   return t ? broadcastTo(t, out.shape) : null;
 }
 
-function sumTangents(a: Tensor | null, b: Tensor | null, out: Tensor): Tensor {
-  if (a && b) return add(a, b);
-  return broadcastTo((a ?? b)!, out.shape);
+/** The output shape of a broadcasting binary op, from its input shapes (nothing evaluated). */
+function outShape(shapes: readonly (readonly number[])[]): number[] {
+  return broadcastShapes(shapes[0]!, shapes[1]!);
+}
+
+/** ta + tb broadcast to the output shape; reads no primal value (so add/sub leave theirs pending). */
+function sumTangents(a: Tensor | null, b: Tensor | null, shapes: readonly (readonly number[])[]): Tensor {
+  if (a && b) return broadcastTo(add(a, b), outShape(shapes));
+  return broadcastTo((a ?? b)!, outShape(shapes));
 }
 
 defineRule(binaryPrimitive('add'), {
-  jvp: (_p, [ta, tb], out) => sumTangents(ta!, tb!, out),
+  jvp: (_p, [ta, tb], _o, _params, shapes) => sumTangents(ta, tb, shapes),
   vjp: ([a, b], _o, g, _p, needs) => [needs[0] ? unbroadcast(g, a!.shape) : null, needs[1] ? unbroadcast(g, b!.shape) : null],
 });
 defineRule(binaryPrimitive('sub'), {
-  jvp: (_p, [ta, tb], out) => (ta && tb ? sub(ta, tb) : ta ? broadcastTo(ta, out.shape) : broadcastTo(neg(tb!), out.shape)),
+  jvp: (_p, [ta, tb], _o, _params, shapes) => sumTangents(ta, tb && neg(tb), shapes),
   vjp: ([a, b], _o, g, _p, needs) => [needs[0] ? unbroadcast(g, a!.shape) : null, needs[1] ? unbroadcast(neg(g), b!.shape) : null],
 });
 defineRule(binaryPrimitive('mul'), {
-  jvp: ([a, b], [ta, tb], out) => sumTangents(ta && mul(ta, b!), tb && mul(a!, tb), out),
+  // Primals are read by index: with one varying operand only the other one is evaluated.
+  jvp: (p, [ta, tb], _o, _params, shapes) => sumTangents(ta && mul(ta, p[1]!), tb && mul(p[0]!, tb), shapes),
   vjp: ([a, b], _o, g, _p, needs) => [
     needs[0] ? unbroadcast(mul(g, b!), a!.shape) : null,
     needs[1] ? unbroadcast(mul(g, a!), b!.shape) : null,
@@ -79,7 +94,7 @@ defineRule(binaryPrimitive('mul'), {
 });
 defineRule(binaryPrimitive('div'), {
   // d(a/b) = da/b − db·(a/b)/b
-  jvp: ([, b], [ta, tb], out) => sumTangents(ta && div(ta, b!), tb && neg(div(mul(tb, out), b!)), out),
+  jvp: (p, [ta, tb], out, _params, shapes) => sumTangents(ta && div(ta, p[1]!), tb && neg(div(mul(tb, out()), p[1]!)), shapes),
   vjp: ([a, b], out, g, _p, needs) => [
     needs[0] ? unbroadcast(div(g, b!), a!.shape) : null,
     needs[1] ? unbroadcast(neg(div(mul(g, out), b!)), b!.shape) : null,
@@ -87,8 +102,8 @@ defineRule(binaryPrimitive('div'), {
 });
 defineRule(binaryPrimitive('pow'), {
   // d(aᵇ) = b·aᵇ⁻¹·da + log(a)·aᵇ·db; the log term is only formed when b varies.
-  jvp: ([a, b], [ta, tb], out) => sumTangents(
-    ta && mul(ta, mul(b!, pow(a!, sub(b!, 1)))), tb && mul(tb, mul(log(a!), out)), out),
+  jvp: ([a, b], [ta, tb], out, _params, shapes) => sumTangents(
+    ta && mul(ta, mul(b!, pow(a!, sub(b!, 1)))), tb && mul(tb, mul(log(a!), out())), shapes),
   vjp: ([a, b], out, g, _p, needs) => [
     needs[0] ? unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape) : null,
     needs[1] ? unbroadcast(mul(g, mul(log(a!), out)), b!.shape) : null,
@@ -98,8 +113,8 @@ for (const op of ['max', 'min'] as const) {
   // The derivative follows the selected operand; ties go to a.
   const pick = (a: Tensor, b: Tensor): Tensor => (op === 'max' ? ge(a, b) : ge(b, a));
   defineRule(binaryPrimitive(op), {
-    jvp: ([a, b], [ta, tb], out) => {
-      const m = pick(a!, b!);
+    jvp: ([a, b], [ta, tb], lazyOut) => {
+      const m = pick(a!, b!), out = lazyOut();
       return where(m, tan(ta, out) ?? zerosLike(out), tan(tb, out) ?? zerosLike(out));
     },
     vjp: ([a, b], _o, g, _p, needs) => {
@@ -113,7 +128,10 @@ for (const op of ['max', 'min'] as const) {
 }
 
 defineRule(wherePrimitive, {
-  jvp: ([c], [, ta, tb], out) => where(c!, tan(ta, out) ?? zerosLike(out), tan(tb, out) ?? zerosLike(out)),
+  jvp: ([c], [, ta, tb], lazyOut) => {
+    const out = lazyOut();
+    return where(c!, tan(ta, out) ?? zerosLike(out), tan(tb, out) ?? zerosLike(out));
+  },
   vjp: ([c, a, b], _o, g, _p, needs) => [
     null,
     needs[1] ? unbroadcast(where(c!, g, 0), a!.shape) : null,

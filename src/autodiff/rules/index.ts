@@ -4,3 +4,5 @@ import './reduce.js';
 import './shape.js';
 import './matmul.js';
 import './indexing.js';
+import './softmax.js';
+import './activation.js';

@@ -4,11 +4,11 @@ import { defineRule } from '../trace.js';
 
 // gather and scatterAdd are each other's adjoints; the indices (input 1) get no cotangent.
 defineRule<null>(gatherPrimitive, {
-  jvp: ([, idx], [t]) => bind(gatherPrimitive, [t!, idx!], null),
+  jvp: (p, [t]) => bind(gatherPrimitive, [t!, p[1]!], null),
   vjp: ([x, idx], _o, g) => [bind(scatterAddPrimitive, [g, idx!], { rows: x!.shape[0]! }), null],
 });
 
 defineRule<{ rows: number }>(scatterAddPrimitive, {
-  jvp: ([, idx], [t], _o, p) => bind(scatterAddPrimitive, [t!, idx!], p),
+  jvp: (primals, [t], _o, p) => bind(scatterAddPrimitive, [t!, primals[1]!], p),
   vjp: ([, idx], _o, g) => [bind(gatherPrimitive, [g, idx!], null), null],
 });

@@ -7,9 +7,10 @@ import { defineRule } from '../trace.js';
  * the transposition flags so no operand is ever copied into transposed form.
  */
 defineRule<MatmulParams>(matmulPrimitive, {
-  jvp: ([a, b], [ta, tb], _o, { transA, transB }) => {
-    const left = ta ? matmulRaw(ta, b!, transA, transB) : null;
-    const right = tb ? matmulRaw(a!, tb, transA, transB) : null;
+  // Primals are read by index: with one varying operand only the other one is evaluated.
+  jvp: (p, [ta, tb], _o, { transA, transB }) => {
+    const left = ta ? matmulRaw(ta, p[1]!, transA, transB) : null;
+    const right = tb ? matmulRaw(p[0]!, tb, transA, transB) : null;
     return left && right ? add(left, right) : (left ?? right)!;
   },
   vjp: ([a, b], _o, g, { transA, transB }, needs) => [

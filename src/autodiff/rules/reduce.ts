@@ -11,10 +11,11 @@ function expandBack(g: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 }
 
 defineRule<ReduceParams>(reducePrimitive, {
-  jvp: ([x], [t], out, p) => {
+  jvp: (primals, [t], out, p) => {
     if (p.op === 'sum') return bind(reducePrimitive, [t!], p);
+    const x = primals[0];
     // max/min: the tangent of the selected entries (averaged over ties).
-    return sum(mul(t!, maxMask(x!, out, p.axes)), p.axes, p.keepDims);
+    return sum(mul(t!, maxMask(x!, out(), p.axes)), p.axes, p.keepDims);
   },
   vjp: ([x], out, g, p) => {
     const back = expandBack(g, x!, p.axes);

@@ -1,6 +1,9 @@
 import type { Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp, TypedArray, UnaryOp } from '../types.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
+import { tanhGradKernel } from './activation-grad.js';
+import { checkLabels, checkRows, checkSameFloat } from './rows.js';
+import { crossEntropyKernel, softmaxKernel } from './softmax.js';
 import * as dense from './linalg.js';
 import { allocTyped, arr, type JsBuffer } from './storage.js';
 import type { FloatArray } from '../types.js';
@@ -55,6 +58,19 @@ export class JsBackend implements Backend {
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
     beta: number, c: BackendBuffer, cOff: number, ldc: number): void {
     gemmKernel(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
+  }
+  tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
+    checkSameFloat('tanhGrad', n, [y, g, out]);
+    tanhGradKernel(arr(y), arr(g), arr(out) as FloatArray, n);
+  }
+  softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
+    checkRows('softmax', x, rows, cols, rows * cols, out);
+    softmaxKernel(arr(x), rows, cols, arr(out) as FloatArray, log);
+  }
+  crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
+    checkRows('crossEntropy', z, rows, cols, rows, out);
+    checkLabels(labels, rows, cols, arr(labels));
+    crossEntropyKernel(arr(z), arr(labels), rows, cols, arr(out) as FloatArray);
   }
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
     const s = arr(src), ix = arr(idx), o = arr(out);

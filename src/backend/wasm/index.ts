@@ -24,9 +24,12 @@
 import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from '../js/elementwise.js';
 import { gemmKernel } from '../js/gemm.js';
+import { tanhGradKernel } from '../js/activation-grad.js';
+import { checkLabels, checkRows, checkSameFloat } from '../js/rows.js';
+import { crossEntropyKernel, softmaxKernel } from '../js/softmax.js';
 import { contiguousStrides } from '../strides.js';
 import type {
-  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp, TypedArray, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, FloatArray, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
@@ -74,6 +77,12 @@ export class WasmBackend implements Backend {
   private pool: ThreadPool | null = null;
   /** The thread count whose pool failed to start, and why (not retried for that count). */
   private threadFailure: { threads: number; why: string } | null = null;
+  /**
+   * How many times each kernel ran the reference implementation on wasm memory instead of a wasm
+   * export (counted always; printed once per kernel with CURVATURE_DEBUG=1). Lets a caller check
+   * that a workload stays on wasm kernels end to end.
+   */
+  readonly fallbackCounts = new Map<string, number>();
 
   /** Loads the kernels with loadWasm() (or uses already loaded ones, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
@@ -307,6 +316,54 @@ export class WasmBackend implements Backend {
     }
   }
 
+  // --- fused softmax, cross-entropy (wasm/src/softmax.c) and tanhGrad (activation_grad.c) ------
+
+  softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
+    const xb = this.own(x), ob = this.own(out);
+    checkRows('softmax', xb, rows, cols, rows * cols, ob);
+    if (rows * cols === 0) return;
+    const k = this.rowKernels();
+    if (!k) {
+      this.noteFallback('softmax (module built without softmax.c)');
+      softmaxKernel(this.view(xb), rows, cols, this.view(ob) as FloatArray, log);
+      return;
+    }
+    (xb.dtype === 'float32' ? k.cv_softmax_f32 : k.cv_softmax_f64)(rows, cols, xb.ptr, ob.ptr, log ? 1 : 0);
+  }
+
+  crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
+    const zb = this.own(z), lb = this.own(labels), ob = this.own(out);
+    checkRows('crossEntropy', zb, rows, cols, rows, ob);
+    checkLabels(lb, rows, cols, this.view(lb)); // an out-of-range label would read outside the row
+    if (rows === 0) return;
+    const k = this.rowKernels();
+    if (!k) {
+      this.noteFallback('crossEntropy (module built without softmax.c)');
+      crossEntropyKernel(this.view(zb), this.view(lb), rows, cols, this.view(ob) as FloatArray);
+      return;
+    }
+    (zb.dtype === 'float32' ? k.cv_cross_entropy_f32 : k.cv_cross_entropy_f64)(rows, cols, zb.ptr, lb.ptr, ob.ptr);
+  }
+
+  tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
+    const yb = this.own(y), gb = this.own(g), ob = this.own(out);
+    checkSameFloat('tanhGrad', n, [yb, gb, ob]);
+    if (n === 0) return;
+    const k = this.x as unknown as Partial<ActivationGradKernels>;
+    if (!k.cv_tanh_grad_f32 || !k.cv_tanh_grad_f64) {
+      this.noteFallback('tanhGrad (module built without activation_grad.c)');
+      tanhGradKernel(this.view(yb), this.view(gb), this.view(ob) as FloatArray, n);
+      return;
+    }
+    (yb.dtype === 'float32' ? k.cv_tanh_grad_f32 : k.cv_tanh_grad_f64)(n, yb.ptr, gb.ptr, ob.ptr);
+  }
+
+  /** The softmax.c exports, when the loaded module has them (a module built before them has not). */
+  private rowKernels(): RowKernels | null {
+    const x = this.x as unknown as Partial<RowKernels>;
+    return x.cv_softmax_f32 && x.cv_softmax_f64 && x.cv_cross_entropy_f32 && x.cv_cross_entropy_f64 ? x as RowKernels : null;
+  }
+
   // --- dense linear algebra --------------------------------------------------------------------
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
@@ -516,10 +573,25 @@ export class WasmBackend implements Backend {
   }
 
   private noteFallback(what: string): void {
+    this.fallbackCounts.set(what, (this.fallbackCounts.get(what) ?? 0) + 1);
     if (!debugEnabled || this.fallbacksNoted.has(what)) return;
     this.fallbacksNoted.add(what);
     console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);
   }
+}
+
+/** Exports of wasm/src/activation_grad.c (curvature.h), looked up at call time. */
+interface ActivationGradKernels {
+  cv_tanh_grad_f32(n: number, y: number, g: number, out: number): void;
+  cv_tanh_grad_f64(n: number, y: number, g: number, out: number): void;
+}
+
+/** Exports of wasm/src/softmax.c (curvature.h), looked up at call time (see rowKernels). */
+interface RowKernels {
+  cv_softmax_f32(rows: number, cols: number, x: number, out: number, log: number): void;
+  cv_softmax_f64(rows: number, cols: number, x: number, out: number, log: number): void;
+  cv_cross_entropy_f32(rows: number, cols: number, z: number, labels: number, out: number): void;
+  cv_cross_entropy_f64(rows: number, cols: number, z: number, labels: number, out: number): void;
 }
 
 function requireFloat(fn: string, b: WasmBuffer): void {

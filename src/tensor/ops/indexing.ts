@@ -1,19 +1,11 @@
-import { DTypeError, InputError, ShapeError } from '../../errors.js';
+import { ShapeError } from '../../errors.js';
+import { checkIndices } from './check-indices.js';
 import { arange } from '../creation.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt } from '../util.js';
 import { cast, equal } from './elementwise.js';
 import { reshape } from './shape.js';
-
-function checkIndices(op: string, indices: Tensor, limit: number): void {
-  if (indices.dtype !== 'int32') throw new DTypeError(`${op}: indices must be int32, got ${indices.dtype}`);
-  if (indices.rank !== 1) throw new ShapeError(`${op}: indices must be 1-D, got ${fmt(indices.shape)}`);
-  const idx = indices.dataSync();
-  for (let i = 0; i < idx.length; i++) {
-    if (idx[i]! < 0 || idx[i]! >= limit) throw new InputError(`${op}: index ${idx[i]} at position ${i} is outside [0, ${limit})`);
-  }
-}
 
 export const gatherPrimitive = definePrimitive<null>('gather', ([x, idx]) => {
   const rowSize = x!.size / (x!.shape[0] || 1);

@@ -71,19 +71,6 @@ export function logSumExp(x: Tensor, axis: number | readonly number[] = -1, keep
   return keepDims ? lse : reshape(lse, reducedShape(x.shape, normAxes(x, axis, 'logSumExp'), false));
 }
 
-/**
- * log softmax along `axis`: (x − m) − log Σ exp(x − m) with m = max(x) as a constant (exact, as in
- * logSumExp). Subtracting m first keeps float32 accurate for large logits (no |x|·ε rounding).
- */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const z = sub(x, stopGradient(max(x, axis, true)));
-  return sub(z, log(sum(exp(z), axis, true)));
-}
-
-export function softmax(x: Tensor, axis = -1): Tensor {
-  return exp(logSoftmax(x, axis));
-}
-
 /** 1 at the maxima along the axes (ties share 1/count), 0 elsewhere — the derivative of max. */
 export function maxMask(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
   const keep = reshape(out, reducedShape(x.shape, axes, true));

@@ -1,0 +1,94 @@
+import { DTypeError, ShapeError } from '../../errors.js';
+import { bind, definePrimitive } from '../primitive.js';
+import { empty, type Tensor } from '../tensor.js';
+import { backendOf, fmt, normalizeAxis, requireFloat } from '../util.js';
+import { exp, log, neg, stopGradient, sub } from './elementwise.js';
+import { checkIndices } from './check-indices.js';
+import { gather } from './indexing.js';
+import { reshape } from './shape.js';
+import { max, sum } from './reduce.js';
+
+/**
+ * softmax / log-softmax along the last axis as one primitive (one fused kernel per row, where the
+ * backend has one: Backend.softmax), and the cross-entropy with integer labels likewise. Their
+ * derivative rules (src/autodiff/rules/softmax.ts) are written with these primitives, so every
+ * order of derivative is exact and costs a few fused passes instead of a chain of elementwise ops.
+ */
+export interface SoftmaxParams { log: boolean }
+
+export const softmaxPrimitive = definePrimitive<SoftmaxParams>('softmax', ([x], { log: isLog }) => {
+  const cols = x!.shape[x!.rank - 1]!;
+  const rows = cols === 0 ? 0 : x!.size / cols;
+  const backend = x!.backend;
+  if (!backend.softmax) return composedSoftmax(x!, isLog);
+  const out = empty(x!.shape, x!.dtype, backend);
+  backend.softmax(x!.buffer, rows, cols, out.buffer, isLog);
+  return out;
+});
+
+/** The same values from reduce/elementwise kernels, for a backend without Backend.softmax. */
+function composedSoftmax(x: Tensor, isLog: boolean): Tensor {
+  const z = sub(x, max(x, -1, true));
+  const lse = log(sum(exp(z), -1, true));
+  return isLog ? sub(z, lse) : exp(sub(z, lse));
+}
+
+export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, labels]) => {
+  const [rows, cols] = z!.shape as [number, number];
+  const backend = backendOf('crossEntropy', [z!, labels!]);
+  if (!backend.crossEntropy) {
+    // −log-softmax at the flat positions r·cols + y_r (labels were validated by the caller).
+    const y = labels!.dataSync();
+    const at = empty([rows], 'int32', backend);
+    backend.write(at.buffer, Int32Array.from(y, (l, r) => r * cols + l));
+    return neg(reshape(gather(reshape(composedSoftmax(z!, true), [rows * cols, 1]), at), [rows]));
+  }
+  const out = empty([rows], z!.dtype, backend);
+  backend.crossEntropy(z!.buffer, labels!.buffer, rows, cols, out.buffer);
+  return out;
+});
+
+/**
+ * Softmax along `axis`: e^{x − m}/Σe^{x − m} with the row maximum m as a constant shift (exact at
+ * every derivative order; keeps exponents ≤ 0). The last axis runs the fused primitive.
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  requireFloat('softmax', x);
+  if (x.rank === 0) throw new ShapeError('softmax: needs a tensor of rank ≥ 1, got a scalar');
+  const ax = normalizeAxis(axis, x.rank, 'softmax');
+  if (ax === x.rank - 1) return bind(softmaxPrimitive, [x], { log: false });
+  return exp(logSoftmaxComposed(x, ax));
+}
+
+/**
+ * log softmax along `axis`: (x − m) − log Σ e^{x − m}, m = max(x) as a constant (exact, as in
+ * logSumExp). Subtracting m first keeps float32 accurate for large logits (no |x|·ε rounding).
+ */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  requireFloat('logSoftmax', x);
+  if (x.rank === 0) throw new ShapeError('logSoftmax: needs a tensor of rank ≥ 1, got a scalar');
+  const ax = normalizeAxis(axis, x.rank, 'logSoftmax');
+  if (ax === x.rank - 1) return bind(softmaxPrimitive, [x], { log: true });
+  return logSoftmaxComposed(x, ax);
+}
+
+function logSoftmaxComposed(x: Tensor, axis: number): Tensor {
+  const z = sub(x, stopGradient(max(x, axis, true)));
+  return sub(z, log(sum(exp(z), axis, true)));
+}
+
+/**
+ * Per-row cross-entropy with integer labels, ℓ_r = −log softmax(z_r)[y_r] = log Σ_j e^{z_rj} − z_r,y_r
+ * (torch.nn.functional.cross_entropy with reduction='none'): z is [rows, classes] float, labels
+ * [rows] int32 in [0, classes). One fused kernel; derivatives via softmax (rules/softmax.ts).
+ */
+export function softmaxCrossEntropy(z: Tensor, labels: Tensor): Tensor {
+  requireFloat('softmaxCrossEntropy', z);
+  if (z.rank !== 2) throw new ShapeError(`softmaxCrossEntropy: logits must be [rows, classes], got ${fmt(z.shape)}`);
+  if (labels.dtype !== 'int32') throw new DTypeError(`softmaxCrossEntropy: labels must be int32, got ${labels.dtype}`);
+  if (labels.rank !== 1 || labels.shape[0] !== z.shape[0]) {
+    throw new ShapeError(`softmaxCrossEntropy: ${z.shape[0]} rows of logits but labels of shape ${fmt(labels.shape)}`);
+  }
+  checkIndices('softmaxCrossEntropy', labels, z.shape[1]!);
+  return bind(crossEntropyPrimitive, [z, labels], null);
+}

@@ -1,0 +1,128 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as c from '../../src/index.js';
+import { getBackend } from '../../src/backend/registry.js';
+import { WasmBackend } from '../../src/backend/wasm/index.js';
+import { relErr, testBackends } from '../helpers.js';
+
+/**
+ * What the curvature products cost, counted exactly (matmul flops through the backend's gemm) on
+ * an MLP d0 → d1 → tanh → d2 → tanh → d3 with the input as data. With Uᵢ = 2·B·dᵢ₋₁·dᵢ (one
+ * batch matmul of layer i):
+ *   gradient               2U₁ + 3U₂ + 3U₃   (forward; weight gradients; input gradients of layers 2, 3)
+ *   HVP, fwd-over-rev      3U₁ + 8U₂ + 8U₃   (primal and tangent forward; tangents of the weight and
+ *                                            input gradients; the primal weight gradients, never read,
+ *                                            are not computed)
+ *   Gauss–Newton product   3U₁ + 5U₂ + 5U₃   (one forward carrying J·v; one backward)
+ * The counts are the minimum of the textbook schedules (Pearlmutter 1994; Schraudolph 2002): a
+ * regression that recomputes or computes dead work fails here.
+ */
+const dims = [12, 8, 6, 3];
+const B = 5;
+
+function problem() {
+  const model = c.Sequential.mlp(dims, 'tanh');
+  const objective = new c.Objective(model, c.crossEntropyLoss, 0);
+  const theta = model.init({ seed: 1, dtype: 'float64' });
+  const x = c.randomUniform([B, dims[0]!], { seed: 2, dtype: 'float64' });
+  const y = c.tensor([0, 2, 1, 1, 0], [B], 'int32');
+  const v = c.randomNormal([model.numParams], { seed: 3, dtype: 'float64' });
+  return { model, objective, theta, x, y, v, loss: (t: c.Tensor) => objective.dataLoss(t, { x, y }) };
+}
+
+/** Runs fn with the active backend's gemm wrapped; returns fn's result and the matmul flops. */
+function countFlops<T>(fn: () => T): { result: T; flops: number } {
+  const backend = getBackend();
+  const own = Object.prototype.hasOwnProperty.call(backend, 'gemm');
+  const original = backend.gemm;
+  let flops = 0;
+  backend.gemm = function (this: typeof backend, ...args: Parameters<typeof original>) {
+    flops += 2 * args[2] * args[3] * args[4];
+    return original.apply(this, args);
+  };
+  try {
+    return { result: fn(), flops };
+  } finally {
+    if (own) backend.gemm = original;
+    else delete (backend as { gemm?: unknown }).gemm;
+  }
+}
+
+const U = (i: number): number => 2 * B * dims[i - 1]! * dims[i]!;
+
+for (const backend of testBackends()) {
+  const s = suite(`curvature product costs [${backend}]`);
+
+  s('gradient: 2U₁ + 3U₂ + 3U₃ matmul flops', () => {
+    c.setBackend(backend);
+    const p = problem();
+    const { flops } = countFlops(() => c.tidy(() => c.grad(p.loss, p.theta).dataSync()));
+    assert.is(flops, 2 * U(1) + 3 * U(2) + 3 * U(3));
+  });
+
+  s('HVP (forward-over-reverse): 3U₁ + 8U₂ + 8U₃, and the value of reverse-over-reverse', () => {
+    c.setBackend(backend);
+    const p = problem();
+    const { result, flops } = countFlops(() => c.tidy(() => c.hvp(p.loss, p.theta, p.v).dataSync()));
+    assert.is(flops, 3 * U(1) + 8 * U(2) + 8 * U(3));
+    const rr = c.tidy(() => c.hvp(p.loss, p.theta, p.v, 'reverse-over-reverse').dataSync());
+    assert.ok(relErr(result, rr) < 1e-10, `fwd-over-rev vs rev-over-rev: ${relErr(result, rr)}`);
+  });
+
+  s('Gauss–Newton product: 3U₁ + 5U₂ + 5U₃, and its value against Jᵀ(H_L(J v)) from separate passes', () => {
+    c.setBackend(backend);
+    const p = problem();
+    const model = (t: c.Tensor) => p.model.apply(t, p.x);
+    const loss = (z: c.Tensor) => c.crossEntropy(z, p.y);
+    const { result, flops } = countFlops(() => c.tidy(() => c.gnvp(model, loss, p.theta, p.v).dataSync()));
+    assert.is(flops, 3 * U(1) + 5 * U(2) + 5 * U(3));
+    const want = c.tidy(() => {
+      const { value: z, pullback } = c.vjp(model, p.theta);
+      const jv = c.jvp(model, p.theta, p.v).tangent;
+      return pullback(c.hvp(loss, z, jv)).dataSync();
+    });
+    assert.ok(relErr(result, want) < 1e-12, `gnvp vs separate passes: ${relErr(result, want)}`);
+  });
+
+  s('jvp of a gradient: the deferred primal (the gradient itself) is computed when read, after its scope closed', () => {
+    c.setBackend(backend);
+    const p = problem();
+    const { value, tangent } = c.tidy(() => c.jvp((t: c.Tensor) => c.grad(p.loss, t), p.theta, p.v));
+    const g = c.grad(p.loss, p.theta).dataSync();
+    assert.ok(relErr(value.dataSync(), g) < 1e-14, 'value of jvp(grad) equals grad');
+    assert.ok(relErr(tangent.dataSync(), c.hvp(p.loss, p.theta, p.v).dataSync()) < 1e-14, 'tangent equals hvp');
+  });
+
+  s.run();
+}
+
+// The workload W-HVP (bench/whvp.ts) in miniature, float32 on wasm: no kernel may fall back to the
+// reference implementation (issue 3: "a W-HVP step never falls back to the reference backend").
+const w = suite('W-HVP step stays on wasm kernels');
+w('gradient, both HVP modes and the Gauss–Newton product use no reference fallback', () => {
+  let backend: WasmBackend;
+  try {
+    backend = c.setBackend('wasm') as WasmBackend;
+  } catch {
+    console.log('(wasm backend unavailable: skipped)');
+    return;
+  }
+  const model = c.Sequential.mlp([20, 16, 16, 10], 'tanh');
+  const objective = new c.Objective(model, c.crossEntropyLoss, 0);
+  c.tidy(() => {
+    const theta = model.init({ seed: 0, dtype: 'float32' });
+    const x = c.randomUniform([32, 20], { seed: 1, dtype: 'float32' });
+    const y = c.tensor(Int32Array.from({ length: 32 }, (_, i) => (i * 7) % 10), [32], 'int32');
+    const v = c.randomNormal([model.numParams], { seed: 2, dtype: 'float32' });
+    const loss = (t: c.Tensor) => objective.dataLoss(t, { x, y });
+    const before = [...backend.fallbackCounts.values()].reduce((a, b) => a + b, 0);
+    c.grad(loss, theta).dataSync();
+    c.hvp(loss, theta, v).dataSync();
+    c.hvp(loss, theta, v, 'reverse-over-reverse').dataSync();
+    c.gnvp((t) => model.apply(t, x), (z) => c.crossEntropy(z, y), theta, v).dataSync();
+    const after = [...backend.fallbackCounts.values()].reduce((a, b) => a + b, 0);
+    assert.is(after - before, 0, `fallbacks: ${JSON.stringify([...backend.fallbackCounts])}`);
+  });
+});
+
+w.run();
