@@ -107,7 +107,10 @@ export function pbrf(objective: Objective, thetaS: Tensor, train: Dataset, test:
       const g0 = fg(thetaHost).grad;
       const g0n = Math.sqrt(g0.reduce((s, v) => s + v * v, 0));
       const gradTol = options.gradTol ?? (options.relTol ?? 1e-7) * g0n;
-      const r: LbfgsResult = lbfgs(fg, thetaHost, { gradTol, maxIter: options.maxIter ?? 1000 });
+      // Q is a difference of O(Σℓ/N) terms: its value carries round-off of ~u·Σ|ℓ|/N that the
+      // line search must not mistake for an increase (near the optimum Q changes by less).
+      const valueNoise = 1e-12 * (anchors.reduce((s, a) => s + Math.abs(a.lS), 0) / n + 1);
+      const r: LbfgsResult = lbfgs(fg, thetaHost, { gradTol, maxIter: options.maxIter ?? 1000, valueNoise });
       const after = tidy(() => outputValues(objective, tensor(r.x, [r.x.length], dtype), test, output).dataSync());
       result.deltas.push(Float64Array.from(after, (v, i) => v - base[i]!));
       let step = 0;

@@ -8,9 +8,13 @@
  *   atomic on POSIX file systems); close() renames it over the target, abort() deletes it. A
  *   cancelled or failed run leaves no half-written file at the target path.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { nodeFs } from './source.js';
+
+// Node's fs/path through source.ts's guarded import, so a browser bundle of the library has no
+// static `node:` import (writing files is Node-only; the error says so elsewhere).
+const fs = () => nodeFs('write', '.npy file').fs;
+const pathModule = () => nodeFs('write', '.npy file').path;
 
 export type NpyWriterDType = 'float32' | 'float64';
 
@@ -73,10 +77,10 @@ export class NpyWriter {
     const widest = headerText(dtype, [options.rows ?? 10 ** (MAX_ROWS_DIGITS - 1), ...rowShape]);
     this.headerLength = Math.ceil((10 + widest.length + 1) / ALIGN) * ALIGN;
     if (this.headerLength - 10 > 0xffff) throw new InputError(`npy writer: a row shape of rank ${rowShape.length} does not fit a version 1.0 header`);
-    this.tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempCounter}.partial`);
+    this.tempPath = pathModule().join(pathModule().dirname(path), `.${pathModule().basename(path)}.${process.pid}.${++tempCounter}.partial`);
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.fd = openSync(this.tempPath, 'w');
+      fs().mkdirSync(pathModule().dirname(path), { recursive: true });
+      this.fd = fs().openSync(this.tempPath, 'w');
       this.writeHeader(options.rows ?? 0);
     } catch (err) {
       throw new InputError(`npy writer: cannot create '${this.tempPath}': ${(err as Error).message}`);
@@ -107,7 +111,7 @@ export class NpyWriter {
     const typed = this.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
     const itemSize = this.dtype === 'float64' ? 8 : 4;
     const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-    writeSync(fd, bytes, 0, bytes.length, this.headerLength + this.rows * this.rowSize * itemSize);
+    fs().writeSync(fd, bytes, 0, bytes.length, this.headerLength + this.rows * this.rowSize * itemSize);
     this.rows += rows;
   }
 
@@ -120,10 +124,10 @@ export class NpyWriter {
     }
     try {
       if (this.expectedRows === undefined) this.writeHeader(this.rows);
-      fsyncSync(fd);
-      closeSync(fd);
+      fs().fsyncSync(fd);
+      fs().closeSync(fd);
       this.fd = null;
-      renameSync(this.tempPath, this.path);
+      fs().renameSync(this.tempPath, this.path);
     } catch (err) {
       this.abort();
       throw new InputError(`npy writer: cannot finish '${this.path}': ${(err as Error).message}`);
@@ -133,10 +137,10 @@ export class NpyWriter {
   /** Discards everything written: closes and deletes the temporary file (idempotent). */
   abort(): void {
     if (this.fd !== null) {
-      try { closeSync(this.fd); } catch { /* already closed */ }
+      try { fs().closeSync(this.fd); } catch { /* already closed */ }
       this.fd = null;
     }
-    rmSync(this.tempPath, { force: true });
+    fs().rmSync(this.tempPath, { force: true });
   }
 
   private openFd(): number {
@@ -145,6 +149,6 @@ export class NpyWriter {
   }
 
   private writeHeader(rows: number): void {
-    writeSync(this.fd!, headerBytes(headerText(this.dtype, [rows, ...this.rowShape]), this.headerLength), 0, this.headerLength, 0);
+    fs().writeSync(this.fd!, headerBytes(headerText(this.dtype, [rows, ...this.rowShape]), this.headerLength), 0, this.headerLength, 0);
   }
 }

@@ -11,7 +11,7 @@
  * A cancelled call rejects with CancelledError; worker-side errors come back as the same typed
  * error classes (ShapeError, InputError, …) with their messages.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as errors from '../../errors.js';
 import { CancelledError, InputError } from '../../errors.js';
 import { getBackend } from '../../backend/registry.js';
@@ -115,9 +115,12 @@ export class InfluenceService {
   }
 
   private async ensureWorker(): Promise<Worker> {
+    // Imported on first use: a browser bundle of the library must not import node:worker_threads.
+    // (The checks follow the await, so two concurrent calls cannot both start a worker.)
+    const { Worker: NodeWorker } = await import('node:worker_threads');
     if (this.closed) throw new InputError('InfluenceService: the service is closed');
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./worker.js', import.meta.url));
+    const w = new NodeWorker(new URL('./worker.js', import.meta.url));
     this.worker = w;
     w.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);

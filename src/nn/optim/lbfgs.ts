@@ -13,6 +13,12 @@ export interface LbfgsOptions {
   c1?: number;
   c2?: number;
   maxLineSearch?: number;
+  /**
+   * Absolute round-off of f's value, when f is computed as a difference of large terms (PBRF's
+   * Bregman divergence): below it the Armijo test is noise and the approximate Wolfe condition
+   * decides. Default 0 (only the relative 1e-10·|f| is used).
+   */
+  valueNoise?: number;
   onIteration?: (info: { iteration: number; value: number; gradNorm: number }) => void;
 }
 
@@ -62,7 +68,7 @@ export function lbfgs(fg: FG, x0: Float64Array, options: LbfgsOptions = {}): Lbf
       slope = -gnorm * gnorm;
     }
     const alpha0 = S.length === 0 ? Math.min(1, 1 / gnorm) : 1;
-    const ls = strongWolfe(evalAt, x, f, g, d, slope, alpha0, c1, c2, maxLs);
+    const ls = strongWolfe(evalAt, x, f, g, d, slope, alpha0, c1, c2, maxLs, options.valueNoise ?? 0);
     if (!ls) {
       if (S.length > 0) { S.length = Y.length = rho.length = 0; continue; }
       message = 'line search failed to find a point satisfying the strong Wolfe conditions';
@@ -109,12 +115,13 @@ interface Point { alpha: number; value: number; slope: number; x: Float64Array; 
 
 function strongWolfe(
   evalAt: (x: Float64Array) => { value: number; grad: Float64Array }, x: Float64Array, f0: number, g0: Float64Array,
-  d: Float64Array, slope0: number, alpha0: number, c1: number, c2: number, maxLs: number,
+  d: Float64Array, slope0: number, alpha0: number, c1: number, c2: number, maxLs: number, valueNoise: number,
 ): Point | null {
   // Near the optimum, f changes by less than its round-off and the Armijo test becomes noise.
   // Hager & Zhang's approximate Wolfe condition (SIAM J. Optim. 16, 2005, eq. 4.1) then decides
-  // by the slope instead: φ'(α) ≤ (2c₁ − 1)·φ'(0) with φ(α) ≤ φ(0) + ε|φ(0)|, ε = 1e-10.
-  const fTol = 1e-10 * Math.abs(f0);
+  // by the slope instead: φ'(α) ≤ (2c₁ − 1)·φ'(0) with φ(α) ≤ φ(0) + ε|φ(0)|, ε = 1e-10 (or
+  // + the caller's absolute round-off of f, when larger).
+  const fTol = Math.max(1e-10 * Math.abs(f0), valueNoise);
   const at = (alpha: number): Point => {
     const xa = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) xa[i] = x[i]! + alpha * d[i]!;
