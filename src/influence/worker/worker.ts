@@ -12,6 +12,7 @@ import { keep } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
 import { InfluenceModel } from '../exact.js';
+import { isChunkSource, type TrainingData } from '../../nn/chunk-source.js';
 import { leaveOneOut } from '../leave-one-out.js';
 import { pbrf } from '../pbrf.js';
 import { chunked, streamInfluence, streamSelfInfluence } from '../streaming.js';
@@ -30,6 +31,12 @@ const post = (m: Reply): void => port.postMessage(m);
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new InputError(`influence service: ${what}`);
   return v;
+}
+
+/** The chunks and row count of a scoring pass over in-memory data or the fitted chunk source. */
+function scoringChunks(train: TrainingData, chunkSize: number): { chunks: Iterable<Dataset>; total: number } {
+  if (isChunkSource(train)) return { chunks: train.chunks(), total: train.size! };
+  return { chunks: chunked(train, chunkSize), total: train.x.shape[0]! };
 }
 
 function disposeData(d: Dataset | undefined): void {
@@ -67,8 +74,9 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const other = req.train ? datasetFromSpec(req.train) : undefined;
       const train = other ?? model.train;
       try {
-        return await streamInfluence(model, test, chunked(train, req.options.chunkSize ?? 256), {
-          ...req.options, total: train.x.shape[0], signal: ctl.signal,
+        const { chunks, total } = scoringChunks(train, req.options.chunkSize ?? 256);
+        return await streamInfluence(model, test, chunks, {
+          ...req.options, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
         });
       } finally {
@@ -82,8 +90,9 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const other = req.train ? datasetFromSpec(req.train) : undefined;
       const train = other ?? model.train;
       try {
-        return await streamSelfInfluence(model, chunked(train, req.options.chunkSize ?? 256), {
-          npyPath: req.options.npyPath, total: train.x.shape[0], signal: ctl.signal,
+        const { chunks, total } = scoringChunks(train, req.options.chunkSize ?? 256);
+        return await streamSelfInfluence(model, chunks, {
+          npyPath: req.options.npyPath, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
         });
       } finally {
