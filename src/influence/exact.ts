@@ -123,7 +123,8 @@ export class InfluenceModel {
       };
       try {
         this.forEachBatch(train, scoreBatch);
-        return { scores: tidy(() => concat(blocks, 1)), stats };
+        // concat of one block may return that block itself: hand it over instead of freeing it.
+        return { scores: blocks.length === 1 ? blocks.pop()! : tidy(() => concat(blocks, 1)), stats };
       } finally {
         for (const b of blocks) b.dispose();
       }
@@ -157,7 +158,7 @@ export class InfluenceModel {
           return sum(mul(g, x), 1);
         })));
       });
-      return { scores: tidy(() => concat(parts, 0)), stats: all };
+      return { scores: parts.length === 1 ? parts.pop()! : tidy(() => concat(parts, 0)), stats: all };
     } finally {
       for (const p of parts) p.dispose();
     }

@@ -80,7 +80,7 @@ function chunkGradientMatrix(objective: Objective, theta: Tensor, chunks: Checke
       const r = chunk.x.shape[0]!;
       for (let s = 0; s < r; s += batchSize) parts.push(keep(objective.perSampleGradients(theta, batchOf(chunk, s, batchSize))));
     });
-    return tidy(() => concat(parts, 0));
+    return parts.length === 1 ? parts.pop()! : tidy(() => concat(parts, 0)); // concat of one part may be that part
   } finally {
     for (const p of parts) p.dispose();
   }
