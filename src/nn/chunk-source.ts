@@ -1,5 +1,6 @@
 import { InputError, ShapeError } from '../errors.js';
-import { add, tidy } from '../tensor/index.js';
+import { add, keep, tidy } from '../tensor/index.js';
+import { popScope, pushScope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from './objective.js';
 
@@ -28,6 +29,32 @@ export type TrainingData = Dataset | ChunkSource;
 
 export function isChunkSource(data: unknown): data is ChunkSource {
   return typeof data === 'object' && data !== null && typeof (data as Partial<ChunkSource>).chunks === 'function';
+}
+
+/**
+ * One pass over a source as a plain generator (for consumers that take an Iterable, such as
+ * streamInfluence), with the source's ownership rule applied: tensors the source creates while
+ * producing a chunk are disposed when the consumer moves on to the next one (or stops); tensors
+ * that existed before (in-memory chunks) are left alone.
+ */
+export function* passChunks(source: ChunkSource): Generator<Dataset> {
+  if (!isChunkSource(source)) throw new InputError(`expected a chunk source { chunks(): Iterable<Dataset> }, got ${typeof source}`);
+  const it = source.chunks()[Symbol.iterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      const scope = pushScope();
+      let r: IteratorResult<Dataset>;
+      try { r = it.next(); } catch (err) { popScope(scope, new Set()); throw err; }
+      const created = [...scope.tensors];
+      popScope(scope, new Set(created));
+      for (const t of created) keep(t);
+      if (r.done) { finished = true; return; }
+      try { yield r.value; } finally { for (const t of created) t.dispose(); }
+    }
+  } finally {
+    if (!finished) it.return?.();
+  }
 }
 
 /** A list of in-memory chunks as a source (useful for tests and for data that arrives split). */

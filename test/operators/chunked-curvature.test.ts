@@ -128,6 +128,18 @@ for (const backend of testBackends()) {
     assert.not.ok(train.x.isDisposed);
     const want = c.hessianOperator(objective, theta, train).matvec(v).dataSync();
     assert.ok(relMax(y.dataSync(), want) < 1e-12);
+    // passChunks (for Iterable consumers): each created chunk is freed once the consumer moves on.
+    created.length = 0;
+    let seen = 0;
+    for (const chunk of c.passChunks(copying)) {
+      assert.not.ok(chunk.x.isDisposed);
+      assert.ok(created.slice(0, -1).every((t) => t.isDisposed), 'earlier chunks freed');
+      seen++;
+    }
+    assert.is(seen, 3);
+    assert.ok(created.length === 3 && created.every((t) => t.isDisposed));
+    for (const chunk of c.passChunks(chunks)) assert.not.ok(chunk.x.isDisposed);
+    assert.not.ok(train.x.isDisposed, 'in-memory chunks are not freed');
   });
   s.run();
 }

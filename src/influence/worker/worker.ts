@@ -12,7 +12,7 @@ import { keep } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
 import { InfluenceModel } from '../exact.js';
-import { isChunkSource, type TrainingData } from '../../nn/chunk-source.js';
+import { isChunkSource, passChunks, type TrainingData } from '../../nn/chunk-source.js';
 import { leaveOneOut } from '../leave-one-out.js';
 import { pbrf } from '../pbrf.js';
 import { chunked, streamInfluence, streamSelfInfluence } from '../streaming.js';
@@ -35,7 +35,7 @@ function need<T>(v: T | null, what: string): T {
 
 /** The chunks and row count of a scoring pass over in-memory data or the fitted chunk source. */
 function scoringChunks(train: TrainingData, chunkSize: number): { chunks: Iterable<Dataset>; total: number } {
-  if (isChunkSource(train)) return { chunks: train.chunks(), total: train.size! };
+  if (isChunkSource(train)) return { chunks: passChunks(train), total: train.size! };
   return { chunks: chunked(train, chunkSize), total: train.x.shape[0]! };
 }
 
