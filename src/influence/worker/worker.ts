@@ -12,17 +12,19 @@ import { keep } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
 import { InfluenceModel } from '../exact.js';
-import { isChunkSource, passChunks, type TrainingData } from '../../nn/chunk-source.js';
+import { CheckedChunks, isChunkSource, passChunks, type TrainingData } from '../../nn/chunk-source.js';
+import { groupInfluence } from '../group.js';
+import { perturbationInfluence } from '../perturbation.js';
 import { leaveOneOut } from '../leave-one-out.js';
 import { pbrf } from '../pbrf.js';
 import { chunked, streamInfluence, streamSelfInfluence } from '../streaming.js';
 import type { Reply, Request } from './protocol.js';
-import { datasetFromSpec, objectiveFromSpec, tensorFromSpec } from './spec.js';
+import { chunkSourceFromSpec, datasetFromSpec, isNpyChunkSpec, objectiveFromSpec, tensorFromSpec } from './spec.js';
 
 const port = parentPort;
 if (!port) throw new Error('influence worker: must run in a worker thread');
 
-let state: { objective: Objective; theta: Tensor; train: Dataset } | null = null;
+let state: { objective: Objective; theta: Tensor; train: TrainingData } | null = null;
 let fitted: InfluenceModel | null = null;
 const controllers = new Map<number, AbortController>();
 
@@ -49,9 +51,15 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       setBackend(req.backend);
       const objective = objectiveFromSpec(req.objective);
       const theta = keep(tensorFromSpec(req.theta));
+      objective.model.checkTheta(theta);
+      if (isNpyChunkSpec(req.train)) {
+        // One validation pass over the files; fit() reuses it (CheckedChunks.of).
+        const train = CheckedChunks.of(chunkSourceFromSpec(req.train), objective, 'training data');
+        state = { objective, theta, train };
+        return { parameters: theta.size, trainSize: train.n };
+      }
       const train = datasetFromSpec(req.train);
       keep(train.x); keep(train.y);
-      objective.model.checkTheta(theta);
       objective.validate(train, 'training data');
       state = { objective, theta, train };
       return { parameters: theta.size, trainSize: train.x.shape[0] };
@@ -99,8 +107,29 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
         disposeData(other);
       }
     }
+    case 'perturbation': {
+      const model = need(fitted, 'call fit() before scoring');
+      const test = datasetFromSpec(req.test), train = datasetFromSpec(req.train);
+      try {
+        const r = perturbationInfluence(model, test, train, req.options.output ? { output: req.options.output } : {});
+        return { data: r.dataSync(), shape: [...r.shape] };
+      } finally {
+        disposeData(test); disposeData(train);
+      }
+    }
+    case 'group': {
+      const model = need(fitted, 'call fit() before scoring');
+      const test = datasetFromSpec(req.test);
+      try {
+        const r = groupInfluence(model, test, req.groups, req.options.output ? { output: req.options.output } : {});
+        return { data: r.dataSync(), shape: [...r.shape] };
+      } finally {
+        disposeData(test);
+      }
+    }
     case 'leaveOneOut': {
       const s = need(state, 'not initialised');
+      if (isChunkSource(s.train)) throw new InputError('leaveOneOut retrains on the training set, which needs it in memory: start the service with a dataset, not an npy chunk spec');
       const test = datasetFromSpec(req.test);
       try {
         return leaveOneOut(s.objective, s.theta, s.train, test, req.removed, req.options);
@@ -110,6 +139,7 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
     }
     case 'pbrf': {
       const s = need(state, 'not initialised');
+      if (isChunkSource(s.train)) throw new InputError('pbrf optimises over the training set, which needs it in memory: start the service with a dataset, not an npy chunk spec');
       const test = datasetFromSpec(req.test);
       try {
         return pbrf(s.objective, s.theta, s.train, test, req.removed, {
