@@ -52,6 +52,8 @@ export interface NpyHeader {
   shape: number[];
   /** Byte offset of the first element. */
   dataStart: number;
+  /** The header's descr as written (e.g. '>f8'), for messages. */
+  descr: string;
 }
 
 /** Parse the preamble and header of .npy bytes (`bytes` may stop after the header). */
@@ -113,7 +115,7 @@ export function parseNpyHeader(bytes: Uint8Array, name = sourceName(bytes)): Npy
     return fail(`expected 'shape' to be a tuple of non-negative integers, got ${pyRepr(shapeVal)}`);
   }
   const shape = shapeVal as number[];
-  return { dtype, littleEndian, fortranOrder: fortran as boolean, shape, dataStart: headerStart + headerLen };
+  return { dtype, littleEndian, fortranOrder: fortran as boolean, shape, dataStart: headerStart + headerLen, descr };
 }
 
 /** Parse .npy bytes. `name` only labels error messages. */
@@ -121,8 +123,7 @@ export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray
   const fail = (msg: string): never => {
     throw new InputError(`npy ${name}: ${msg}`);
   };
-  const { dtype, littleEndian, fortranOrder: fortran, shape, dataStart } = parseNpyHeader(bytes, name);
-  const descr = DTYPE_TO_DESCR[dtype];
+  const { dtype, littleEndian, fortranOrder: fortran, shape, dataStart, descr } = parseNpyHeader(bytes, name);
   const count = numel(shape);
   const expected = count * itemSize(dtype);
   const actual = bytes.length - dataStart;
