@@ -1,7 +1,8 @@
 import { InputError } from '../errors.js';
-import { concat, matmul, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
+import { concat, keep, matmul, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { fitSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
@@ -36,14 +37,26 @@ export interface SolveStats {
  * with H the Hessian (or Gauss–Newton Hessian) of the training objective J plus damping. Scores use
  * the s_test trick: one solve s = H⁻¹·∇ℓ(z_test) per test point, then one dot product per training
  * point. Removing z from N training points changes the test loss by ≈ −I_up,loss(z, z_test)/N.
+ *
+ * The training data may be a ChunkSource (src/nn/chunk-source.ts): fitting then streams it, one
+ * chunk in memory at a time, through every operator product (direct, cg, block-cg, neumann,
+ * arnoldi, nystrom, diagonal), LiSSA draws its minibatches within chunks (minibatchHessianOperator),
+ * and datainf gathers the N×P per-sample gradients chunk by chunk (that matrix is in memory by
+ * the method's design). The source must be synchronous and re-iterable (each pass a fresh
+ * iterator): an AsyncIterable cannot back a matvec. npyChunkSource reads .npy row ranges from disk.
  */
 export class InfluenceModel {
   readonly operator: LinearOperator;
   readonly solver: FittedSolver;
   readonly batchSize: number;
 
-  private constructor(readonly objective: Objective, readonly theta: Tensor, readonly train: Dataset, options: InfluenceOptions) {
+  readonly train: Dataset | CheckedChunks;
+
+  private constructor(readonly objective: Objective, readonly theta: Tensor, train: TrainingData, options: InfluenceOptions) {
     this.batchSize = options.batchSize ?? 1024;
+    // One validation pass over a chunk source, shared by every operator built on it.
+    this.train = isChunkSource(train) ? CheckedChunks.of(train, objective, 'training data') : train;
+    train = this.train;
     const curvature = { batchSize: options.batchSize ?? 4096, damping: options.damping ?? 0 };
     const kind = options.hessian ?? 'exact';
     if (kind !== 'exact' && kind !== 'gauss-newton') throw new InputError(`hessian must be 'exact' or 'gauss-newton', got '${String(kind)}'`);
@@ -57,8 +70,8 @@ export class InfluenceModel {
     });
   }
 
-  /** Fits the curvature and its solver (a Cholesky factorisation for `direct`). */
-  static fit(objective: Objective, theta: Tensor, train: Dataset, options: InfluenceOptions = {}): InfluenceModel {
+  /** Fits the curvature and its solver (a Cholesky factorisation for `direct`); `train` in memory or a ChunkSource. */
+  static fit(objective: Objective, theta: Tensor, train: TrainingData, options: InfluenceOptions = {}): InfluenceModel {
     return new InfluenceModel(objective, theta, train, options);
   }
 
@@ -96,45 +109,59 @@ export class InfluenceModel {
 
   /**
    * I_up,loss(z_j, z_test,i) as an [nTest, nTrain] matrix, training gradients streamed in chunks.
-   * `onChunk` receives each block of columns as it is computed (for incremental writing).
+   * `onChunk` receives each block of columns as it is computed (for incremental writing). `train`
+   * may be a ChunkSource (read chunk by chunk; the [nTest, nTrain] result is in memory).
    */
-  influence(test: Dataset, train: Dataset = this.train, onChunk?: (start: number, block: Tensor) => void): { scores: Tensor; stats: SolveStats } {
+  influence(test: Dataset, train: TrainingData = this.train, onChunk?: (start: number, block: Tensor) => void): { scores: Tensor; stats: SolveStats } {
     const { s, stats } = this.sTest(test);
     try {
-      const n = train.x.shape[0]!;
-      const scores = tidy(() => {
-        const blocks: Tensor[] = [];
-        for (let start = 0; start < n; start += this.batchSize) {
-          const block = tidy(() => neg(matmul(s, this.gradients(batchOf(train, start, this.batchSize)), { transB: true })));
-          onChunk?.(start, block);
-          blocks.push(block);
-        }
-        return concat(blocks, 1);
-      });
-      return { scores, stats };
+      const blocks: Tensor[] = [];
+      const scoreBatch = (start: number, b: Dataset): void => {
+        const block = keep(tidy(() => neg(matmul(s, this.gradients(b), { transB: true }))));
+        onChunk?.(start, block);
+        blocks.push(block);
+      };
+      try {
+        this.forEachBatch(train, scoreBatch);
+        // concat of one block may return that block itself: hand it over instead of freeing it.
+        return { scores: blocks.length === 1 ? blocks.pop()! : tidy(() => concat(blocks, 1)), stats };
+      } finally {
+        for (const b of blocks) b.dispose();
+      }
     } finally {
       s.dispose();
     }
   }
 
-  /** ∇ℓ(z)ᵀ·H⁻¹·∇ℓ(z) for each training point (one solve per point). */
-  selfInfluence(data: Dataset = this.train): { scores: Tensor; stats: SolveStats } {
-    const n = data.x.shape[0]!;
+  /** f(start, batch) over batches of at most batchSize rows of in-memory data or of each chunk of a source. */
+  private forEachBatch(data: TrainingData, f: (start: number, batch: Dataset) => void): void {
+    const visit = (d: Dataset, offset: number): void => {
+      const n = d.x.shape[0]!;
+      for (let start = 0; start < n; start += this.batchSize) tidy(() => f(offset + start, batchOf(d, start, this.batchSize)));
+    };
+    if (!isChunkSource(data)) { visit(data, 0); return; }
+    const chunks = data === this.train ? data as CheckedChunks : CheckedChunks.of(data as ChunkSource, this.objective, 'training data');
+    chunks.forEach((chunk, _index, start) => visit(chunk, start));
+  }
+
+  /** ∇ℓ(z)ᵀ·H⁻¹·∇ℓ(z) for each training point (one solve per point); `data` in memory or a ChunkSource. */
+  selfInfluence(data: TrainingData = this.train): { scores: Tensor; stats: SolveStats } {
     const all: SolveStats = { solves: 0, iterations: [], residualNorms: [], converged: true, info: [] };
-    const scores = tidy(() => {
-      const parts: Tensor[] = [];
-      for (let start = 0; start < n; start += this.batchSize) {
-        parts.push(tidy(() => {
-          const g = this.gradients(batchOf(data, start, this.batchSize));
+    const parts: Tensor[] = [];
+    try {
+      this.forEachBatch(data, (_start, b) => {
+        parts.push(keep(tidy(() => {
+          const g = this.gradients(b);
           const { x, stats } = this.inverseHvp(g);
           all.solves += stats.solves; all.iterations.push(...stats.iterations); all.residualNorms.push(...stats.residualNorms);
           all.converged &&= stats.converged; all.info.push(...stats.info);
           return sum(mul(g, x), 1);
-        }));
-      }
-      return concat(parts, 0);
-    });
-    return { scores, stats: all };
+        })));
+      });
+      return { scores: parts.length === 1 ? parts.pop()! : tidy(() => concat(parts, 0)), stats: all };
+    } finally {
+      for (const p of parts) p.dispose();
+    }
   }
 
   /** I_up,params(z) = −H⁻¹·∇ℓ(z) for each point, [n, P] (the parameter change per unit upweighting). */

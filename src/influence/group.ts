@@ -1,10 +1,11 @@
 import { InputError } from '../errors.js';
-import { concat, expandDims, matmul, mul, sum, tidy } from '../tensor/index.js';
+import { concat, expandDims, matmul, mul, sum, tidy, zeros } from '../tensor/index.js';
 import { subset, type Dataset, type Objective } from '../nn/objective.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fitLbfgs } from '../nn/train.js';
 import { Objective as ObjectiveClass } from '../nn/objective.js';
 import type { InfluenceModel } from './exact.js';
+import { isChunkSource } from '../nn/chunk-source.js';
 import { outputGradients, outputValues, type OutputSpec } from './outputs.js';
 import type { RetrainOptions } from './leave-one-out.js';
 
@@ -29,18 +30,28 @@ function checkGroups(groups: readonly (readonly number[])[], n: number): void {
  *   Δf(z_test) ≈ (1/N)·∇θf(z_test)ᵀ·H⁻¹·Σ_{z∈S} ∇θℓ(z) = −(1/N)·Σ_{z∈S} I(z, z_test),
  * N = the model's training-set size. It ignores interactions between removed points (the second-
  * order terms of that paper), so it underestimates large coherent groups; `retrainWithout` is the
- * ground truth. Indices refer to rows of the model's training set. Returns [nTest, nGroups].
+ * ground truth. Indices refer to rows of the model's training set (global row numbers across the
+ * chunks when it is a ChunkSource: one pass, each chunk's members summed). Returns [nTest, nGroups].
  */
 export function groupInfluence(model: InfluenceModel, test: Dataset, groups: readonly (readonly number[])[],
   options: { output?: OutputSpec } = {}): Tensor {
-  const n = model.train.x.shape[0]!;
+  const train = model.train;
+  const n = isChunkSource(train) ? train.n : train.x.shape[0]!;
   checkGroups(groups, n);
   const g = outputGradients(model.objective, model.theta, test, options.output ?? 'loss', model.batchSize);
   const { x: s } = model.inverseHvp(g);
   g.dispose();
   try {
     return tidy(() => {
-      const sums = concat(groups.map((idx) => expandDims(sum(model.gradients(subset(model.train, idx)), 0), 0)), 0); // [nGroups, P]
+      const P = model.theta.size;
+      const sums = isChunkSource(train) // [nGroups, P]
+        ? train.reduce((chunk, _k, start) => {
+          const rows = chunk.x.shape[0]!;
+          const local = groups.map((g) => g.filter((j) => j >= start && j < start + rows).map((j) => j - start));
+          if (local.every((l) => l.length === 0)) return null;
+          return concat(local.map((l) => expandDims(l.length > 0 ? sum(model.gradients(subset(chunk, l)), 0) : zeros([P], model.theta.dtype), 0)), 0);
+        })
+        : concat(groups.map((idx) => expandDims(sum(model.gradients(subset(train, idx)), 0), 0)), 0);
       return mul(matmul(s, sums, { transB: true }), 1 / n);
     });
   } finally {

@@ -9,4 +9,5 @@ export { groupInfluence, retrainWithout } from './group.js';
 export { pbrf, type PbrfOptions, type PbrfResult } from './pbrf.js';
 export { InfluenceService, type CallOptions } from './worker/service.js';
 export type { ScoreRequest, SerializableOutput } from './worker/protocol.js';
+export type { NpyChunkSpec } from './worker/spec.js';
 export { NpyWriter, type NpyWriterOptions, type NpyWriterDType } from '../io/npy-writer.js';

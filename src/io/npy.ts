@@ -25,7 +25,7 @@ import { InputError } from '../errors.js';
 import {
   type RawArray, type RawDType, assertRawArray, decodeData, encodeData, fortranToC, itemSize, numel,
 } from './array.js';
-import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+import { type ByteSource, fileSize, readBytes, readRange, sourceName, writeBytes } from './source.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
@@ -44,8 +44,20 @@ export function writeNpy(path: string, raw: RawArray): void {
   writeBytes(path, encodeNpy(raw), 'npy file');
 }
 
-/** Parse .npy bytes. `name` only labels error messages. */
-export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray {
+/** What an npy header says: element type and byte order, layout, shape, and where the data starts. */
+export interface NpyHeader {
+  dtype: RawDType;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Byte offset of the first element. */
+  dataStart: number;
+  /** The header's descr as written (e.g. '>f8'), for messages. */
+  descr: string;
+}
+
+/** Parse the preamble and header of .npy bytes (`bytes` may stop after the header). */
+export function parseNpyHeader(bytes: Uint8Array, name = sourceName(bytes)): NpyHeader {
   const fail = (msg: string): never => {
     throw new InputError(`npy ${name}: ${msg}`);
   };
@@ -103,8 +115,16 @@ export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray
     return fail(`expected 'shape' to be a tuple of non-negative integers, got ${pyRepr(shapeVal)}`);
   }
   const shape = shapeVal as number[];
+  return { dtype, littleEndian, fortranOrder: fortran as boolean, shape, dataStart: headerStart + headerLen, descr };
+}
+
+/** Parse .npy bytes. `name` only labels error messages. */
+export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray {
+  const fail = (msg: string): never => {
+    throw new InputError(`npy ${name}: ${msg}`);
+  };
+  const { dtype, littleEndian, fortranOrder: fortran, shape, dataStart, descr } = parseNpyHeader(bytes, name);
   const count = numel(shape);
-  const dataStart = headerStart + headerLen;
   const expected = count * itemSize(dtype);
   const actual = bytes.length - dataStart;
   if (actual < expected) fail(`shape (${shape.join(', ')}) of '${descr}' needs ${expected} data bytes, file has ${actual} (truncated file?)`);
@@ -113,6 +133,40 @@ export function decodeNpy(bytes: Uint8Array, name = sourceName(bytes)): RawArray
   let data = decodeData(bytes.subarray(dataStart), dtype, count, littleEndian);
   if (fortran) data = fortranToC(data, shape);
   return { data, shape: [...shape], dtype };
+}
+
+/** The header of a .npy file on disk, reading only its first bytes; checks the file's length. */
+export function readNpyHeader(path: string): NpyHeader {
+  const size = fileSize(path, 'npy file');
+  const pre = readRange(path, 0, Math.min(size, 12), 'npy file');
+  if (pre.length < 10) return parseNpyHeader(pre, path); // reports the truncation
+  const v = new DataView(pre.buffer, pre.byteOffset, pre.byteLength);
+  const headerLen = pre[6] === 1 ? v.getUint16(8, true) : pre.length >= 12 ? v.getUint32(8, true) : 0;
+  const head = readRange(path, 0, Math.min(size, (pre[6] === 1 ? 10 : 12) + headerLen), 'npy file');
+  const h = parseNpyHeader(head, path);
+  const expected = numel(h.shape) * itemSize(h.dtype);
+  if (size - h.dataStart !== expected) {
+    throw new InputError(`npy ${path}: shape (${h.shape.join(', ')}) needs ${expected} data bytes, file has ${size - h.dataStart}`);
+  }
+  return h;
+}
+
+/**
+ * Rows [start, start + count) of a C-ordered .npy file (along its first axis), read with one
+ * positioned read: the rest of the file is never loaded. Fortran-ordered files are rejected (their
+ * rows are not contiguous). `header` (from readNpyHeader) saves re-reading it.
+ */
+export function readNpyRows(path: string, start: number, count: number, header: NpyHeader = readNpyHeader(path)): RawArray {
+  const { dtype, littleEndian, shape, dataStart } = header;
+  if (header.fortranOrder) throw new InputError(`npy ${path}: ranged row reads need a C-ordered file, this one is fortran_order (rewrite it with numpy.ascontiguousarray)`);
+  if (shape.length < 1) throw new InputError(`npy ${path}: ranged row reads need an array with at least one axis, got a scalar`);
+  const n = shape[0]!;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > n) {
+    throw new InputError(`npy ${path}: rows [${start}, ${start + count}) are outside [0, ${n})`);
+  }
+  const rowElems = numel(shape.slice(1));
+  const bytes = readRange(path, dataStart + start * rowElems * itemSize(dtype), count * rowElems * itemSize(dtype), 'npy file');
+  return { data: decodeData(bytes, dtype, count * rowElems, littleEndian), shape: [count, ...shape.slice(1)], dtype };
 }
 
 /** Serialize a RawArray to .npy bytes (version 1.0 unless the header needs 2.0). */

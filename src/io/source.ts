@@ -39,6 +39,34 @@ export function readBytes(source: ByteSource, what = 'file'): Uint8Array {
   }
 }
 
+/** Bytes [offset, offset + length) of a file (a positioned read: the rest of the file is not loaded). */
+export function readRange(path: string, offset: number, length: number, what = 'file'): Uint8Array {
+  const { fs } = nodeFs('read', path);
+  let fd: number;
+  try { fd = fs.openSync(path, 'r'); } catch (err) { throw fileError(path, what, err); }
+  try {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const r = fs.readSync(fd, out, done, length - done, offset + done);
+      if (r === 0) throw new InputError(`${what} '${path}': expected ${length} bytes at offset ${offset}, the file ends after ${done} (truncated or changed file?)`);
+      done += r;
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw fileError(path, what, err);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The size of a file in bytes. */
+export function fileSize(path: string, what = 'file'): number {
+  const { fs } = nodeFs('read', path);
+  try { return fs.statSync(path).size; } catch (err) { throw fileError(path, what, err); }
+}
+
 /** Write bytes to `path`, creating parent directories. I/O failures become InputError. */
 export function writeBytes(path: string, bytes: Uint8Array, what = 'file'): void {
   if (typeof path !== 'string' || path.length === 0) {

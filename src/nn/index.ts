@@ -11,3 +11,7 @@ export { stateDict, loadStateDict, saveSafetensors, loadSafetensors } from './st
 export { lbfgs, type LbfgsOptions, type LbfgsResult } from './optim/lbfgs.js';
 export { SGD, Adam, type Optimizer } from './optim/first-order.js';
 export { fitLbfgs, fitMinibatch } from './train.js';
+export {
+  CheckedChunks, arrayChunkSource, datasetChunks, isChunkSource, passChunks, type ChunkSource, type TrainingData,
+} from './chunk-source.js';
+export { npyChunkSource, type NpyChunkOptions } from './npy-chunk-source.js';

@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { add, mean, mul, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { checkVector, type LinearOperator } from './linear-operator.js';
 
 export interface CurvatureOptions {
@@ -20,11 +21,15 @@ function checkDamping(damping: number): void {
 
 /**
  * The operator v ↦ Σ_b (|b|/N)·P_b(v) + (λ_wd + λ)·v over a dataset split into batches, where
- * P_b is a per-batch curvature product of the mean data loss.
+ * P_b is a per-batch curvature product of the mean data loss. `data` may be a ChunkSource: then
+ * the batches are those of each chunk (at most batchSize rows, never straddling two chunks), N is
+ * the total over all chunks, and each product is one pass over the source — the same operator as
+ * in memory, up to the order of floating-point sums.
  */
-function batchedOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions,
+function batchedOperator(objective: Objective, theta: Tensor, data: TrainingData, options: CurvatureOptions,
   product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
   objective.model.checkTheta(theta);
+  if (isChunkSource(data)) return chunkedOperator(objective, theta, CheckedChunks.of(data, objective), options, product);
   objective.validate(data);
   const damping = options.damping ?? 0;
   checkDamping(damping);
@@ -51,11 +56,40 @@ function batchedOperator(objective: Objective, theta: Tensor, data: Dataset, opt
   return op;
 }
 
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+}
+
+/** batchedOperator over a checked chunk source: one pass per product, one chunk in memory at a time. */
+function chunkedOperator(objective: Objective, theta: Tensor, chunks: CheckedChunks, options: CurvatureOptions,
+  product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
+  const damping = options.damping ?? 0;
+  checkDamping(damping);
+  const batchSize = options.batchSize ?? 4096;
+  checkBatchSize(batchSize);
+  const n = chunks.n, shift = objective.weightDecay + damping;
+  const op: LinearOperator = {
+    size: theta.size,
+    dtype: theta.dtype as 'float32' | 'float64',
+    symmetric: true,
+    matvec(v) {
+      checkVector(op, v);
+      if (v.rank !== 1) throw new InputError('matvec: expected a vector');
+      return tidy(() => {
+        const acc = chunks.reduceBatches(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
+        return shift === 0 ? acc : add(acc, mul(v, shift));
+      });
+    },
+  };
+  return op;
+}
+
 /**
  * The Hessian of J(θ) = mean loss + (λ_wd/2)‖θ‖² over `data`, plus damping λ·I, as an operator
- * (forward-over-reverse HVPs by default, evaluated batch by batch).
+ * (forward-over-reverse HVPs by default, evaluated batch by batch). `data` may be a ChunkSource
+ * (training data streamed from disk, see src/nn/chunk-source.ts): each product is then one pass.
  */
-export function hessianOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions = {}): LinearOperator {
+export function hessianOperator(objective: Objective, theta: Tensor, data: TrainingData, options: CurvatureOptions = {}): LinearOperator {
   const mode = options.mode ?? 'forward-over-reverse';
   return batchedOperator(objective, theta, data, options, (b, v) => hvp((t) => objective.dataLoss(t, b), theta, v, mode));
 }
@@ -64,7 +98,7 @@ export function hessianOperator(objective: Objective, theta: Tensor, data: Datas
  * The Gauss–Newton Hessian G = (1/N)·Σᵢ Jᵢᵀ·H_ℓ,ᵢ·Jᵢ + (λ_wd + λ)·I (Jᵢ: Jacobian of the model
  * outputs, H_ℓ,ᵢ: Hessian of the loss in the outputs) — positive semi-definite for convex losses.
  */
-export function gaussNewtonOperator(objective: Objective, theta: Tensor, data: Dataset, options: CurvatureOptions = {}): LinearOperator {
+export function gaussNewtonOperator(objective: Objective, theta: Tensor, data: TrainingData, options: CurvatureOptions = {}): LinearOperator {
   return batchedOperator(objective, theta, data, options, (b, v) =>
     gnvp((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v));
 }

@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import { checkVector, type LinearOperator } from '../operators/linear-operator.js';
 import { Objective, subset, type Dataset } from '../nn/objective.js';
+import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { add, concat, mean, mul, reshape, sub, tidy } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -64,6 +65,11 @@ export interface FiniteSumSpec {
   fullProduct?(v: Tensor): Tensor;
   /** Samples per chunk of the default full product. Default 4096. */
   chunk?: number;
+  /**
+   * A minibatch estimate replacing "uniform indices + meanProduct" in sampleMatvec: must be an
+   * unbiased estimate of (1/N)·Σ Aᵢ·v (used for streamed data, see minibatchHessianOperator).
+   */
+  sampleProduct?(v: Tensor, batchSize: number, rng: Random): Tensor;
 }
 
 /** A StochasticOperator from a finite sum: the generic constructor behind minibatchHessianOperator. */
@@ -103,6 +109,10 @@ export function finiteSumOperator(spec: FiniteSumSpec): StochasticOperator {
     sampleMatvec(v, batchSize, rng) {
       checkVector(op, v, 'sampleMatvec');
       checkInteger('sampleMatvec', 'batchSize', batchSize);
+      if (spec.sampleProduct) {
+        const sample = spec.sampleProduct;
+        return tidy(() => withShift(sample(v, batchSize, rng), v));
+      }
       const idx = sampleIndices(numSamples, batchSize, rng);
       return tidy(() => withShift(perColumn(v, (u) => spec.meanProduct(idx, u)), v));
     },
@@ -125,9 +135,17 @@ export interface MinibatchHessianOptions {
  * StochasticOperator: `matvec` is the full-data product; `sampleMatvec` the same on a uniformly
  * drawn minibatch (without replacement within the batch), (1/|B|)·Σ_{i∈B} ∇²ℓᵢ·v + (λ_wd + λ)·v —
  * the in-batch estimate H̃ₜ of LiSSA (004_7cb5e77c3e7b1392.txt eq. 49; 003_…txt eq. 7).
+ *
+ * Streamed data (`data` a ChunkSource): a minibatch never spans chunks, so that one LiSSA step
+ * reads one chunk. Sampling is two-stage: chunk k is drawn with probability n_k/N, then
+ * min(|B|, n_k) of its rows uniformly without replacement. The estimate stays unbiased,
+ * E[H̃] = Σ_k (n_k/N)·(1/n_k)·Σ_{i∈k} ∇²ℓᵢ = H, but its variance is larger than uniform sampling
+ * over all N when chunks differ systematically (shuffle the rows before chunking), and a batch
+ * larger than a chunk is capped at that chunk. Random access (ChunkSource.chunk) avoids a scan.
  */
-export function minibatchHessianOperator(objective: Objective, theta: Tensor, data: Dataset, options: MinibatchHessianOptions = {}): StochasticOperator {
+export function minibatchHessianOperator(objective: Objective, theta: Tensor, data: TrainingData, options: MinibatchHessianOptions = {}): StochasticOperator {
   objective.model.checkTheta(theta);
+  if (isChunkSource(data)) return chunkedMinibatchOperator(objective, theta, CheckedChunks.of(data, objective), options);
   objective.validate(data);
   const damping = options.damping ?? 0;
   checkNonNegative('minibatchHessianOperator', 'damping', damping);
@@ -145,6 +163,58 @@ export function minibatchHessianOperator(objective: Objective, theta: Tensor, da
     shift: objective.weightDecay + damping,
     meanProduct: (indices, v) => tidy(() => product(subset(data, indices), v)),
     fullProduct: (v) => full.matvec(v),
+  });
+}
+
+function chunkedMinibatchOperator(objective: Objective, theta: Tensor, chunks: CheckedChunks, options: MinibatchHessianOptions): StochasticOperator {
+  const damping = options.damping ?? 0;
+  checkNonNegative('minibatchHessianOperator', 'damping', damping);
+  const kind = options.hessian ?? 'exact';
+  if (kind !== 'exact' && kind !== 'gauss-newton') throw new InputError(`hessian must be 'exact' or 'gauss-newton', got '${String(kind)}'`);
+  const dataOnly = new Objective(objective.model, objective.loss, 0);
+  const curvature = { batchSize: options.batchSize ?? 4096, damping: 0, ...(options.mode ? { mode: options.mode } : {}) };
+  const full = kind === 'exact' ? hessianOperator(dataOnly, theta, chunks, curvature) : gaussNewtonOperator(dataOnly, theta, chunks, curvature);
+  const mode = options.mode ?? 'forward-over-reverse';
+  const product = (batch: Dataset, v: Tensor): Tensor => (kind === 'exact'
+    ? hvp((t) => dataOnly.dataLoss(t, batch), theta, v, mode)
+    : gnvp((t) => objective.model.apply(t, batch.x), (z) => mean(objective.loss.perSample(z, batch.y)), theta, v));
+  const perColumn = (v: Tensor, f: (u: Tensor) => Tensor): Tensor => {
+    if (v.rank === 1) return f(v);
+    const cols: Tensor[] = [];
+    for (let j = 0; j < v.shape[1]!; j++) cols.push(reshape(f(reshape(sliceColumn(v, j), [theta.size])), [theta.size, 1]));
+    return concat(cols, 1);
+  };
+  const chunkOf = (i: number): { chunk: number; row: number } => {
+    let k = 0;
+    while (k + 1 < chunks.starts.length && chunks.starts[k + 1]! <= i) k++;
+    return { chunk: k, row: i - chunks.starts[k]! };
+  };
+  return finiteSumOperator({
+    size: theta.size, dtype: theta.dtype as FloatDType, numSamples: chunks.n,
+    shift: objective.weightDecay + damping,
+    // Global indices: the rows are gathered chunk by chunk (one read per chunk touched).
+    meanProduct: (indices, v) => tidy(() => {
+      const byChunk = new Map<number, number[]>();
+      for (const i of indices) {
+        const { chunk, row } = chunkOf(i);
+        (byChunk.get(chunk) ?? byChunk.set(chunk, []).get(chunk)!).push(row);
+      }
+      let acc: Tensor | null = null;
+      for (const [k, rows] of byChunk) {
+        const part = mul(product(subset(chunks.chunkAt(k), rows), v), rows.length / indices.length);
+        acc = acc ? add(acc, part) : part;
+      }
+      return acc!;
+    }),
+    fullProduct: (v) => full.matvec(v),
+    sampleProduct: (v, batchSize, rng) => {
+      let u = rng.uniform() * chunks.n, k = 0;
+      while (k + 1 < chunks.rows.length && u >= chunks.rows[k]!) { u -= chunks.rows[k]!; k++; }
+      const chunk = chunks.chunkAt(k);
+      const idx = sampleIndices(chunks.rows[k]!, batchSize, rng);
+      const batch = idx.length === chunks.rows[k] ? chunk : subset(chunk, idx);
+      return perColumn(v, (c) => product(batch, c));
+    },
   });
 }
 

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
-import type { Dataset, Objective } from '../nn/objective.js';
+import type { Objective } from '../nn/objective.js';
+import type { TrainingData } from '../nn/chunk-source.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fitBlockCg } from './block-cg.js';
 import { blocksFromModel, fitBlockDiagonalWith, type Block } from './blocks.js';
@@ -78,7 +79,8 @@ export interface SolverOptions {
 export interface SolverContext {
   objective: Objective;
   theta: Tensor;
-  data: Dataset;
+  /** In memory, or a ChunkSource (streamed: lissa samples within chunks, datainf gathers the N×P gradients). */
+  data: TrainingData;
   /** Which curvature `op` is. Default 'exact'. */
   hessian?: 'exact' | 'gauss-newton';
   /** The damping already inside `op` (on top of the objective's weight decay). Default 0. */

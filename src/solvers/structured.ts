@@ -4,6 +4,7 @@ import { add, concat, keep, matmul, mul, reshape, slice, sum, tensor, tidy } fro
 import type { Tensor } from '../tensor/tensor.js';
 import { checkVector, type LinearOperator } from '../operators/linear-operator.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { checkNonNegative, restoreShape, rhsBlock, trueResidual, type ShiftedOperator } from './common.js';
 import { checkBlocks, type Block } from './blocks.js';
 import { jacobiPreconditionerFor } from './preconditioners.js';
@@ -56,9 +57,13 @@ export function diagonalSolve(op: LinearOperator, b: Tensor, options: DiagonalSo
 // ---------------------------------------------------------------------------------------------
 // Per-sample gradients and the empirical Fisher
 
-/** Per-example loss gradients ∇θℓ(zᵢ) as an [N, P] matrix (no weight decay), batch by batch. */
-export function perSampleGradientMatrix(objective: Objective, theta: Tensor, data: Dataset, batchSize = 1024): Tensor {
+/**
+ * Per-example loss gradients ∇θℓ(zᵢ) as an [N, P] matrix (no weight decay), batch by batch. From a
+ * ChunkSource the rows come chunk after chunk (the result itself is N×P and lives in memory).
+ */
+export function perSampleGradientMatrix(objective: Objective, theta: Tensor, data: TrainingData, batchSize = 1024): Tensor {
   objective.model.checkTheta(theta);
+  if (isChunkSource(data)) return chunkGradientMatrix(objective, theta, CheckedChunks.of(data, objective), batchSize);
   objective.validate(data);
   const n = data.x.shape[0]!;
   return tidy(() => {
@@ -66,6 +71,19 @@ export function perSampleGradientMatrix(objective: Objective, theta: Tensor, dat
     for (let start = 0; start < n; start += batchSize) parts.push(objective.perSampleGradients(theta, batchOf(data, start, batchSize)));
     return concat(parts, 0);
   });
+}
+
+function chunkGradientMatrix(objective: Objective, theta: Tensor, chunks: CheckedChunks, batchSize: number): Tensor {
+  const parts: Tensor[] = [];
+  try {
+    chunks.forEach((chunk) => {
+      const r = chunk.x.shape[0]!;
+      for (let s = 0; s < r; s += batchSize) parts.push(keep(objective.perSampleGradients(theta, batchOf(chunk, s, batchSize))));
+    });
+    return parts.length === 1 ? parts.pop()! : tidy(() => concat(parts, 0)); // concat of one part may be that part
+  } finally {
+    for (const p of parts) p.dispose();
+  }
 }
 
 /** The empirical Fisher: a ShiftedOperator that can also hand out its per-sample gradients. */
@@ -82,7 +100,7 @@ export interface EmpiricalFisherOptions {
   damping?: number;
   /** Examples per batch of per-sample gradients. Default 1024. */
   batchSize?: number;
-  /** Keep G [N, P] in memory when N·P ≤ this (default 2²⁴ entries); above, recompute per product. */
+  /** Keep G [N, P] in memory when N·P ≤ this (default 2²⁴ entries; never for a ChunkSource); above, recompute per product. */
   cacheLimit?: number;
 }
 
@@ -93,16 +111,18 @@ export interface EmpiricalFisherOptions {
  * per-sample gradients from Objective.perSampleGradients. Closed-form diagonal and trace. It is a
  * ShiftedOperator (base = the outer-product part, shift = λ_wd + λ).
  */
-export function empiricalFisherOperator(objective: Objective, theta: Tensor, data: Dataset, options: EmpiricalFisherOptions = {}): EmpiricalFisherOperator {
+export function empiricalFisherOperator(objective: Objective, theta: Tensor, data: TrainingData, options: EmpiricalFisherOptions = {}): EmpiricalFisherOperator {
   objective.model.checkTheta(theta);
-  objective.validate(data);
+  const chunks = isChunkSource(data) ? CheckedChunks.of(data, objective) : null;
+  if (!chunks) objective.validate(data as Dataset);
   const damping = options.damping ?? 0;
   checkNonNegative('empiricalFisherOperator', 'damping', damping);
-  const n = data.x.shape[0]!, p = theta.size;
+  const n = chunks ? chunks.n : (data as Dataset).x.shape[0]!, p = theta.size;
   const batchSize = options.batchSize ?? 1024;
   const shift = objective.weightDecay + damping;
   const dtype = theta.dtype as FloatDType;
-  const cacheable = n * p <= (options.cacheLimit ?? 2 ** 24);
+  // A chunk source is streamed to keep memory flat: its gradients are recomputed per product.
+  const cacheable = !chunks && n * p <= (options.cacheLimit ?? 2 ** 24);
   let cached: Tensor | null = null;
   const cache = (): Tensor => {
     if (!cached) cached = keep(perSampleGradientMatrix(objective, theta, data, batchSize));
@@ -110,9 +130,11 @@ export function empiricalFisherOperator(objective: Objective, theta: Tensor, dat
   };
   const forEachBatch = (f: (g: Tensor) => Tensor): Tensor => tidy(() => {
     if (cacheable) return f(cache());
+    if (chunks) return chunks.reduceBatches(batchSize, (b) => f(objective.perSampleGradients(theta, b)));
+    const inMemory = data as Dataset;
     let acc: Tensor | null = null;
     for (let start = 0; start < n; start += batchSize) {
-      const part = tidy(() => f(objective.perSampleGradients(theta, batchOf(data, start, batchSize))));
+      const part = tidy(() => f(objective.perSampleGradients(theta, batchOf(inMemory, start, batchSize))));
       acc = acc ? add(acc, part) : part;
     }
     return acc!;

@@ -1,7 +1,7 @@
 /** Messages between InfluenceService (main thread) and its worker thread. */
 import type { InfluenceOptions } from '../exact.js';
 import type { Progress } from '../streaming.js';
-import type { DatasetSpec, ObjectiveSpec, TensorSpec } from './spec.js';
+import type { DatasetSpec, NpyChunkSpec, ObjectiveSpec, TensorSpec } from './spec.js';
 
 /** Output specs that can cross threads (a function cannot). */
 export type SerializableOutput = 'loss' | { logit: number } | { probability: number };
@@ -17,11 +17,13 @@ export interface ScoreRequest {
 }
 
 export type Request =
-  | { id: number; op: 'init'; backend: string; objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec }
+  | { id: number; op: 'init'; backend: string; objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec | NpyChunkSpec }
   | { id: number; op: 'fit'; options: InfluenceOptions }
   | { id: number; op: 'score'; test: DatasetSpec; train?: DatasetSpec; options: ScoreRequest }
   | { id: number; op: 'selfInfluence'; train?: DatasetSpec; options: { chunkSize?: number; npyPath?: string } }
   | { id: number; op: 'leaveOneOut'; test: DatasetSpec; removed: number[]; options: { gradTol?: number; maxIter?: number } }
+  | { id: number; op: 'perturbation'; test: DatasetSpec; train: DatasetSpec; options: { output?: SerializableOutput } }
+  | { id: number; op: 'group'; test: DatasetSpec; groups: number[][]; options: { output?: SerializableOutput } }
   | { id: number; op: 'pbrf'; test: DatasetSpec; removed: number[]; options: { damping: number; epsilon?: number; relTol?: number; maxIter?: number } }
   | { id: number; op: 'abort' };
 

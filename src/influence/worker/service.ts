@@ -10,6 +10,11 @@
  * service then restarts a fresh worker on the next call, and fit() must be called again.
  * A cancelled call rejects with CancelledError; worker-side errors come back as the same typed
  * error classes (ShapeError, InputError, …) with their messages.
+ *
+ * Training data larger than memory: start the service with an NpyChunkSpec { kind: 'npy', x, y,
+ * chunkRows } instead of a dataset; the worker then fits and scores from the .npy files chunk by
+ * chunk (npyChunkSource). leaveOneOut and pbrf retrain on the data and need it in memory: with an
+ * npy spec they reject with InputError.
  */
 import type { Worker } from 'node:worker_threads';
 import * as errors from '../../errors.js';
@@ -20,8 +25,13 @@ import type { Dataset, Objective } from '../../nn/objective.js';
 import type { InfluenceOptions, SolveStats } from '../exact.js';
 import type { PbrfResult } from '../pbrf.js';
 import type { StreamResult } from '../streaming.js';
-import type { Reply, Request, ScoreRequest } from './protocol.js';
-import { datasetSpec, objectiveSpec, tensorSpec, type DatasetSpec, type ObjectiveSpec, type TensorSpec } from './spec.js';
+import type { Reply, Request, ScoreRequest, SerializableOutput } from './protocol.js';
+import {
+  chunkSourceFromSpec, datasetSpec, isNpyChunkSpec, objectiveSpec, tensorSpec,
+  type DatasetSpec, type NpyChunkSpec, type ObjectiveSpec, type TensorSpec,
+} from './spec.js';
+import { ShapeError } from '../../errors.js';
+import { readNpyHeader } from '../../io/npy.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -51,16 +61,29 @@ export class InfluenceService {
   private readonly pending = new Map<number, Pending>();
   private fitted = false;
   private closed = false;
-  private readonly init: { objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec; backend: string };
+  private readonly init: { objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec | NpyChunkSpec; backend: string };
 
-  private constructor(objective: Objective, theta: Tensor, train: Dataset, backend: string) {
+  private constructor(objective: Objective, theta: Tensor, train: Dataset | NpyChunkSpec, backend: string) {
     objective.model.checkTheta(theta);
+    if (isNpyChunkSpec(train)) {
+      // Headers only here (paths, shapes, feature width); the worker validates the rows.
+      chunkSourceFromSpec(train);
+      const width = readNpyHeader(train.x).shape[1];
+      if (width !== objective.model.inFeatures) {
+        throw new ShapeError(`training data ${train.x}: inputs have ${width} features, ${objective.model.describe()} expects ${objective.model.inFeatures}`);
+      }
+      this.init = { objective: objectiveSpec(objective), theta: tensorSpec(theta), train: { ...train }, backend };
+      return;
+    }
     objective.validate(train, 'training data');
     this.init = { objective: objectiveSpec(objective), theta: tensorSpec(theta), train: datasetSpec(train), backend };
   }
 
-  /** Validates on the main thread (typed errors right away), then starts the worker and sends it the model and data. */
-  static async start(objective: Objective, theta: Tensor, train: Dataset, options: { backend?: string } = {}): Promise<InfluenceService> {
+  /**
+   * Validates on the main thread (typed errors right away), then starts the worker and sends it the
+   * model and data: a dataset, or an NpyChunkSpec naming .npy files streamed chunk by chunk.
+   */
+  static async start(objective: Objective, theta: Tensor, train: Dataset | NpyChunkSpec, options: { backend?: string } = {}): Promise<InfluenceService> {
     const service = new InfluenceService(objective, theta, train, options.backend ?? getBackend().name);
     await service.ensureWorker();
     return service;
@@ -91,6 +114,22 @@ export class InfluenceService {
     this.needFit();
     const { train, ...rest } = options;
     return await this.request({ op: 'selfInfluence', train: train ? datasetSpec(train) : undefined, options: rest }, call, 'message') as { scores: Float64Array; stats: SolveStats };
+  }
+
+  /**
+   * Perturbation influence of the inputs of `train` on each test point (perturbationInfluence:
+   * Koh & Liang 2017 §2.2), computed in the worker; returned as a flat float64 array and its shape.
+   */
+  async perturbation(test: Dataset, train: Dataset, options: { output?: SerializableOutput } = {}, call: CallOptions = {}): Promise<{ data: Float64Array; shape: number[] }> {
+    this.needFit();
+    return await this.request({ op: 'perturbation', test: datasetSpec(test), train: datasetSpec(train), options }, call, 'terminate') as { data: Float64Array; shape: number[] };
+  }
+
+  /** First-order group influence (groupInfluence) of groups of training rows, [nTest, nGroups], in the worker. */
+  async group(test: Dataset, groups: readonly (readonly number[])[], options: { output?: SerializableOutput } = {}, call: CallOptions = {}): Promise<{ data: Float64Array; shape: number[] }> {
+    this.needFit();
+    if (!Array.isArray(groups)) throw new InputError('InfluenceService.group: expected a list of index groups');
+    return await this.request({ op: 'group', test: datasetSpec(test), groups: groups.map((g) => [...g]), options }, call, 'terminate') as { data: Float64Array; shape: number[] };
   }
 
   /** Leave-one-out retraining ground truth (leaveOneOut) in the worker. */

@@ -12,6 +12,8 @@ import { lossByName, type LossName } from '../../nn/losses.js';
 import type { Layer } from '../../nn/module.js';
 import { Objective, type Dataset } from '../../nn/objective.js';
 import { Sequential } from '../../nn/sequential.js';
+import type { ChunkSource } from '../../nn/chunk-source.js';
+import { npyChunkSource } from '../../nn/npy-chunk-source.js';
 
 export type LayerSpec = { kind: 'linear'; inFeatures: number; outFeatures: number; bias: boolean } | { kind: string };
 
@@ -63,4 +65,30 @@ export function datasetSpec(d: Dataset): DatasetSpec {
 
 export function datasetFromSpec(s: DatasetSpec): Dataset {
   return { x: tensorFromSpec(s.x), y: tensorFromSpec(s.y) };
+}
+
+/**
+ * Training data streamed from .npy files, as a worker can rebuild it (a ChunkSource holds closures
+ * and cannot cross threads): npyChunkSource(x, y, chunkRows, { dtype, labels }) in the worker.
+ */
+export interface NpyChunkSpec {
+  kind: 'npy';
+  /** Path of the inputs X [N, features]. */
+  x: string;
+  /** Path of the targets y [N] or [N, k]. */
+  y: string;
+  chunkRows: number;
+  dtype?: 'float32' | 'float64';
+  labels?: boolean;
+}
+
+export function isNpyChunkSpec(v: unknown): v is NpyChunkSpec {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'npy';
+}
+
+export function chunkSourceFromSpec(s: NpyChunkSpec): ChunkSource {
+  if (typeof s.x !== 'string' || typeof s.y !== 'string') throw new InputError(`npy training spec: expected paths x and y, got ${JSON.stringify({ x: s.x, y: s.y })}`);
+  return npyChunkSource(s.x, s.y, s.chunkRows, {
+    ...(s.dtype !== undefined ? { dtype: s.dtype } : {}), ...(s.labels !== undefined ? { labels: s.labels } : {}),
+  });
 }

@@ -12,16 +12,19 @@ import { keep } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
 import { InfluenceModel } from '../exact.js';
+import { CheckedChunks, isChunkSource, passChunks, type TrainingData } from '../../nn/chunk-source.js';
+import { groupInfluence } from '../group.js';
+import { perturbationInfluence } from '../perturbation.js';
 import { leaveOneOut } from '../leave-one-out.js';
 import { pbrf } from '../pbrf.js';
 import { chunked, streamInfluence, streamSelfInfluence } from '../streaming.js';
 import type { Reply, Request } from './protocol.js';
-import { datasetFromSpec, objectiveFromSpec, tensorFromSpec } from './spec.js';
+import { chunkSourceFromSpec, datasetFromSpec, isNpyChunkSpec, objectiveFromSpec, tensorFromSpec } from './spec.js';
 
 const port = parentPort;
 if (!port) throw new Error('influence worker: must run in a worker thread');
 
-let state: { objective: Objective; theta: Tensor; train: Dataset } | null = null;
+let state: { objective: Objective; theta: Tensor; train: TrainingData } | null = null;
 let fitted: InfluenceModel | null = null;
 const controllers = new Map<number, AbortController>();
 
@@ -30,6 +33,12 @@ const post = (m: Reply): void => port.postMessage(m);
 function need<T>(v: T | null, what: string): T {
   if (v === null) throw new InputError(`influence service: ${what}`);
   return v;
+}
+
+/** The chunks and row count of a scoring pass over in-memory data or the fitted chunk source. */
+function scoringChunks(train: TrainingData, chunkSize: number): { chunks: Iterable<Dataset>; total: number } {
+  if (isChunkSource(train)) return { chunks: passChunks(train), total: train.size! };
+  return { chunks: chunked(train, chunkSize), total: train.x.shape[0]! };
 }
 
 function disposeData(d: Dataset | undefined): void {
@@ -42,9 +51,15 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       setBackend(req.backend);
       const objective = objectiveFromSpec(req.objective);
       const theta = keep(tensorFromSpec(req.theta));
+      objective.model.checkTheta(theta);
+      if (isNpyChunkSpec(req.train)) {
+        // One validation pass over the files; fit() reuses it (CheckedChunks.of).
+        const train = CheckedChunks.of(chunkSourceFromSpec(req.train), objective, 'training data');
+        state = { objective, theta, train };
+        return { parameters: theta.size, trainSize: train.n };
+      }
       const train = datasetFromSpec(req.train);
       keep(train.x); keep(train.y);
-      objective.model.checkTheta(theta);
       objective.validate(train, 'training data');
       state = { objective, theta, train };
       return { parameters: theta.size, trainSize: train.x.shape[0] };
@@ -67,8 +82,9 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const other = req.train ? datasetFromSpec(req.train) : undefined;
       const train = other ?? model.train;
       try {
-        return await streamInfluence(model, test, chunked(train, req.options.chunkSize ?? 256), {
-          ...req.options, total: train.x.shape[0], signal: ctl.signal,
+        const { chunks, total } = scoringChunks(train, req.options.chunkSize ?? 256);
+        return await streamInfluence(model, test, chunks, {
+          ...req.options, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
         });
       } finally {
@@ -82,16 +98,38 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const other = req.train ? datasetFromSpec(req.train) : undefined;
       const train = other ?? model.train;
       try {
-        return await streamSelfInfluence(model, chunked(train, req.options.chunkSize ?? 256), {
-          npyPath: req.options.npyPath, total: train.x.shape[0], signal: ctl.signal,
+        const { chunks, total } = scoringChunks(train, req.options.chunkSize ?? 256);
+        return await streamSelfInfluence(model, chunks, {
+          npyPath: req.options.npyPath, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
         });
       } finally {
         disposeData(other);
       }
     }
+    case 'perturbation': {
+      const model = need(fitted, 'call fit() before scoring');
+      const test = datasetFromSpec(req.test), train = datasetFromSpec(req.train);
+      try {
+        const r = perturbationInfluence(model, test, train, req.options.output ? { output: req.options.output } : {});
+        return { data: r.dataSync(), shape: [...r.shape] };
+      } finally {
+        disposeData(test); disposeData(train);
+      }
+    }
+    case 'group': {
+      const model = need(fitted, 'call fit() before scoring');
+      const test = datasetFromSpec(req.test);
+      try {
+        const r = groupInfluence(model, test, req.groups, req.options.output ? { output: req.options.output } : {});
+        return { data: r.dataSync(), shape: [...r.shape] };
+      } finally {
+        disposeData(test);
+      }
+    }
     case 'leaveOneOut': {
       const s = need(state, 'not initialised');
+      if (isChunkSource(s.train)) throw new InputError('leaveOneOut retrains on the training set, which needs it in memory: start the service with a dataset, not an npy chunk spec');
       const test = datasetFromSpec(req.test);
       try {
         return leaveOneOut(s.objective, s.theta, s.train, test, req.removed, req.options);
@@ -101,6 +139,7 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
     }
     case 'pbrf': {
       const s = need(state, 'not initialised');
+      if (isChunkSource(s.train)) throw new InputError('pbrf optimises over the training set, which needs it in memory: start the service with a dataset, not an npy chunk spec');
       const test = datasetFromSpec(req.test);
       try {
         return pbrf(s.objective, s.theta, s.train, test, req.removed, {
