@@ -3,11 +3,16 @@ import { InfluenceModel } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
 import { leaveOneOut } from '../influence/leave-one-out.js';
 import { crossEntropyLoss } from '../nn/losses.js';
-import { Objective, subset } from '../nn/objective.js';
+import { batchOf, Objective, subset, type Dataset } from '../nn/objective.js';
+import { hessianOperator } from '../operators/curvature.js';
+import type { FittedSolver } from '../solvers/types.js';
+import { Random } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { fitCholesky, softmaxRegressionHessian } from './softmax-hessian.js';
 import { Sequential } from '../nn/sequential.js';
 import { fitLbfgs } from '../nn/train.js';
 import type { SolverName } from '../solvers/registry.js';
-import { tensor, tidy } from '../tensor/index.js';
+import { keep, matmul, tensor, tidy, transpose } from '../tensor/index.js';
 import { fashionData } from './fashion-data.js';
 import { chordNewton, newtonLeaveOneOut } from './newton-retrain.js';
 
@@ -71,43 +76,55 @@ export function runFashionLrLoo(options: FashionLrLooOptions = {}): FashionLrLoo
   say(`trained by L-BFGS: ‖∇J‖ = ${fit.result.gradNorm.toExponential(2)} after ${fit.result.iterations} iterations (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const trainSeconds = (performance.now() - t0) / 1000;
 
+  // Direct: the closed-form Hessian (checked against Hessian-vector products), factored once; θ̂ is
+  // polished by chord Newton with it so ∇J(θ̂) is at round-off, then H is rebuilt at θ̂.
+  t0 = performance.now();
+  const p = model.numParams;
+  let direct = fitCholesky(softmaxRegressionHessian(model, theta, train, objective.weightDecay), p);
+  const t = Float64Array.from(theta.dataSync());
+  const polish = chordNewton((v) => tidy(() => objective.fullValueAndGrad(tensor(v, [p], 'float64'), train).grad), t, direct, 'float64', 1e-12, 10);
+  theta.dispose();
+  theta = tensor(t, [p], 'float64');
+  say(`polished θ̂ by chord Newton: ‖∇J‖ = ${polish.gradNorm.toExponential(2)} after ${polish.iterations} steps`);
+  const hessian = softmaxRegressionHessian(model, theta, train, objective.weightDecay);
+  const hvpCheck = checkAgainstHvp(objective, theta, train, hessian);
+  direct.dispose();
+  direct = fitCholesky(hessian, p);
+  const directFitSeconds = (performance.now() - t0) / 1000;
+  say(`closed-form Hessian + Cholesky (${directFitSeconds.toFixed(1)} s); vs HVPs: relative error ${hvpCheck.toExponential(2)}`);
+  const losses = tidy(() => objective.perSampleLosses(theta, test).dataSync());
+  const chosen = Array.from(losses.keys()).sort((a, b) => losses[b]! - losses[a]!).slice(0, numTest);
+  const testSet = subset(test, chosen);
+
   const solverStats: FashionLrLooResult['solverStats'] = {};
   const predictions: Record<string, Float64Array> = {};
-  let chosen: number[] = [];
-  let retrainModel: InfluenceModel | null = null;
   const models: InfluenceModel[] = [];
   try {
-    for (const [si, name] of solvers.entries()) {
+    for (const name of solvers) {
       t0 = performance.now();
-      const infl = InfluenceModel.fit(objective, theta, train, { solver: name, solverOptions: { rtol, atol: 0 } });
-      models.push(infl);
-      if (si === 0) {
-        // Polish θ̂ with the fitted curvature (chord Newton on J) so ∇J(θ̂) is at round-off, then refit.
-        const t = Float64Array.from(theta.dataSync());
-        const polish = chordNewton((v) => tidy(() => objective.fullValueAndGrad(tensor(v, [v.length], 'float64'), train).grad), t, infl.solver, 'float64', 1e-12, 10);
-        say(`polished θ̂ by chord Newton: ‖∇J‖ = ${polish.gradNorm.toExponential(2)} after ${polish.iterations} steps`);
-        theta.dispose();
-        theta = tensor(t, [t.length], 'float64');
-        infl.dispose(); models.pop();
-        const refit = InfluenceModel.fit(objective, theta, train, { solver: name, solverOptions: { rtol, atol: 0 } });
-        models.push(refit);
-        const losses = tidy(() => objective.perSampleLosses(theta, test).dataSync());
-        chosen = Array.from(losses.keys()).sort((a, b) => losses[b]! - losses[a]!).slice(0, numTest);
+      let s: Float64Array;
+      if (name === 'direct') {
+        s = scoresWith(objective, theta, train, testSet, direct);
+        solverStats[name] = { iterations: [0], residualNorms: [], converged: true, fitSeconds: directFitSeconds, scoreSeconds: (performance.now() - t0) / 1000 };
+      } else {
+        const infl = InfluenceModel.fit(objective, theta, train, { solver: name, solverOptions: { rtol, atol: 0 } });
+        models.push(infl);
+        const tFit = performance.now();
+        const { scores, stats } = infl.influence(testSet);
+        s = Float64Array.from(scores.dataSync());
+        scores.dispose();
+        solverStats[name] = {
+          iterations: (stats.info[0]?.['perColumn'] as { iterations: number }[] | undefined)?.map((c) => c.iterations) ?? stats.iterations,
+          residualNorms: stats.residualNorms, converged: stats.converged,
+          fitSeconds: (tFit - t0) / 1000, scoreSeconds: (performance.now() - tFit) / 1000,
+        };
       }
-      const current = models[models.length - 1]!;
-      const tFit = performance.now();
-      const { scores, stats } = current.influence(subset(test, chosen));
-      const s = Float64Array.from(scores.dataSync());
-      scores.dispose();
       for (let i = 0; i < s.length; i++) s[i] = -s[i]! / n;
       predictions[name] = s;
-      solverStats[name] = {
-        iterations: stats.iterations, residualNorms: stats.residualNorms, converged: stats.converged,
-        fitSeconds: (tFit - t0) / 1000, scoreSeconds: (performance.now() - tFit) / 1000,
-      };
-      say(`${name}: influence of ${n} training points on ${chosen.length} test points (fit ${solverStats[name]!.fitSeconds.toFixed(1)} s, scores ${solverStats[name]!.scoreSeconds.toFixed(1)} s, iterations ${stats.iterations.join('/')}, converged ${stats.converged})`);
-      if (name === 'direct' || retrainModel === null) retrainModel = current;
+      const st = solverStats[name]!;
+      say(`${name}: influence of ${n} training points on ${chosen.length} test points (fit ${st.fitSeconds.toFixed(1)} s, scores ${st.scoreSeconds.toFixed(1)} s, iterations ${st.iterations.join('/')}, converged ${st.converged})`);
     }
+    const retrainSolver = direct;
 
     // The topK most influential points of each test point, by the first solver's |prediction|.
     const ref = predictions[solvers[0]!]!;
@@ -116,10 +133,9 @@ export function runFashionLrLoo(options: FashionLrLooOptions = {}): FashionLrLoo
       return Array.from(row.keys()).sort((a, b) => Math.abs(row[b]!) - Math.abs(row[a]!)).slice(0, Math.min(topK, n));
     });
     const removed = [...new Set(tops.flat())].sort((a, b) => a - b);
-    say(`retraining without each of ${removed.length} training points (chord Newton with the ${retrainModel!.solver.method} solver)…`);
+    say(`retraining without each of ${removed.length} training points (chord Newton with the Cholesky factor of H)…`);
     t0 = performance.now();
-    const testSet = subset(test, chosen);
-    const loo = newtonLeaveOneOut(objective, theta, train, testSet, removed, retrainModel!.solver, { gradTol: 1e-12 });
+    const loo = newtonLeaveOneOut(objective, theta, train, testSet, removed, retrainSolver, { gradTol: 1e-12 });
     const retrainSeconds = (performance.now() - t0) / 1000;
     const where = new Map(removed.map((j, k) => [j, k]));
     const pairs: LooPair[] = [];
@@ -169,10 +185,50 @@ export function runFashionLrLoo(options: FashionLrLooOptions = {}): FashionLrLoo
     return result;
   } finally {
     for (const m of models) m.dispose();
+    direct.dispose();
   }
 }
 
-function accuracy(model: Sequential, theta: import('../tensor/tensor.js').Tensor, data: import('../nn/objective.js').Dataset): number {
+/** I_up,loss [nTest, nTrain] = −(H⁻¹∇ℓ_test)ᵀ∇ℓ_train with a fitted solver, training gradients in chunks. */
+export function scoresWith(objective: Objective, theta: Tensor, train: Dataset, test: Dataset, solver: FittedSolver, chunk = 1024): Float64Array {
+  const n = train.x.shape[0]!, m = test.x.shape[0]!;
+  const out = new Float64Array(m * n);
+  const sT = tidy(() => {
+    const r = solver.solve(transpose(objective.perSampleGradients(theta, test)));
+    return keep(r.x);
+  });
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const c = Math.min(chunk, n - start);
+      const block = tidy(() => matmul(objective.perSampleGradients(theta, batchOf(train, start, c)), sT).dataSync());
+      for (let j = 0; j < c; j++) for (let i = 0; i < m; i++) out[i * n + start + j] = -block[j * m + i]!;
+    }
+  } finally {
+    sT.dispose();
+  }
+  return out;
+}
+
+/** max over two random v of ‖H·v − HVP(v)‖/‖HVP(v)‖: the closed form against autodiff. */
+function checkAgainstHvp(objective: Objective, theta: Tensor, train: Dataset, h: Float64Array): number {
+  const p = theta.size, op = hessianOperator(objective, theta, train);
+  const rng = new Random(1);
+  let worst = 0;
+  for (let r = 0; r < 2; r++) {
+    const v = Float64Array.from({ length: p }, () => rng.normal());
+    const ref = tidy(() => op.matvec(tensor(v, [p], 'float64')).dataSync());
+    let num = 0, den = 0;
+    for (let i = 0; i < p; i++) {
+      let hv = 0;
+      for (let j = 0; j < p; j++) hv += h[i * p + j]! * v[j]!;
+      num += (hv - ref[i]!) ** 2; den += ref[i]! ** 2;
+    }
+    worst = Math.max(worst, Math.sqrt(num / den));
+  }
+  return worst;
+}
+
+function accuracy(model: Sequential, theta: Tensor, data: Dataset): number {
   return tidy(() => {
     const z = model.apply(theta, data.x).dataSync(), y = data.y.dataSync();
     const k = model.outFeatures, n = y.length;
