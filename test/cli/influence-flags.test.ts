@@ -14,10 +14,12 @@ const train = { x: c.tensor(get(fx, 'train_x').data, [500, 49], 'float64'), y: c
 const testSet = { x: c.tensor(get(fx, 'test_x').data.slice(0, 4 * 49), [4, 49], 'float64'), y: c.tensor(Int32Array.from(get(fx, 'test_y').data.slice(0, 4)), [4], 'int32') };
 const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
 
-function influence(args: string[], name: string) {
+function influence(args: string[], name: string, allowNotConverged = false) {
   const out = join(dir, `${name}.npy`), json = join(dir, `${name}.json`);
   const r = runCli(['influence', ...common, ...testFlags, '--out', out, '--json', json, ...args]);
-  assert.is(r.status, 0, r.stderr);
+  // Exit 3: an iterative solver stopped before its tolerance (outputs are still written).
+  assert.ok(r.status === 0 || (allowNotConverged && r.status === 3), `exit ${r.status}: ${r.stderr}`);
+  if (r.status === 3) assert.is(JSON.parse(readFileSync(json, 'utf8')).solve.converged, false);
   return { scores: readNpy(out).data as Float64Array, summary: JSON.parse(readFileSync(json, 'utf8')), stderr: r.stderr };
 }
 
@@ -94,11 +96,12 @@ test('every solver runs from the CLI with its options (block-diagonal too), on t
     [['--solver', 'neumann', '--max-iter', '20'], Infinity],
     [['--solver', 'lissa', '--depth', '20', '--repeats', '1', '--lissa-batch-size', '100'], Infinity],
     [['--solver', 'datainf', '--damping', '0.1'], Infinity],
-    [['--solver', 'diagonal'], Infinity],
+    // The empirical Fisher has a closed-form diagonal (the Gauss-Newton one would be a Hutchinson estimate).
+    [['--solver', 'diagonal', '--hessian', 'empirical-fisher'], Infinity],
     [['--solver', 'direct', '--block-diagonal'], Infinity],
   ];
   for (const [args, tol] of cases) {
-    const { scores, summary } = influence([...args, '--hessian', 'gauss-newton', '--quiet'], `s-${args[1]}-${args.length}`);
+    const { scores, summary } = influence(['--hessian', 'gauss-newton', ...args, '--quiet'], `s-${args[1]}-${args.length}`, !Number.isFinite(tol));
     assert.is(scores.length, 2000, args.join(' '));
     assert.ok(scores.every(Number.isFinite), args.join(' '));
     assert.is(summary.solver, args[1]);
