@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor/tensor.js';
 export interface NewtonRetrainOptions {
   /** Stop when ‖∇J₋ⱼ(θ)‖ ≤ gradTol. Default 1e-12. */
   gradTol?: number;
-  /** Iterations per removed point. Default 20. */
+  /** Iterations per removed point. Default 100 (a high-leverage point can slow the linear rate to ≈ its leverage). */
   maxIter?: number;
   batchSize?: number;
 }
@@ -57,7 +57,7 @@ export function chordNewton(gradient: (t: Float64Array) => Float64Array, t: Floa
 export function newtonLeaveOneOut(objective: Objective, theta: Tensor, train: Dataset, test: Dataset, removed: readonly number[],
   solver: FittedSolver, options: NewtonRetrainOptions = {}): NewtonRetrainResult {
   const n = train.x.shape[0]!, p = theta.size, dtype = theta.dtype;
-  const gradTol = options.gradTol ?? 1e-12, maxIter = options.maxIter ?? 20;
+  const gradTol = options.gradTol ?? 1e-12, maxIter = options.maxIter ?? 100;
   for (const j of removed) if (!Number.isInteger(j) || j < 0 || j >= n) throw new InputError(`leave-one-out: index ${j} outside [0, ${n})`);
   const base = tidy(() => objective.perSampleLosses(theta, test).dataSync());
   const full = (t: Float64Array) => tidy(() => objective.fullValueAndGrad(tensor(t, [p], dtype), train, options.batchSize).grad);
