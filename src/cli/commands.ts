@@ -82,7 +82,7 @@ export function influenceCommand(argv: string[]): InfluenceSummary {
   const summary = runInfluence(flags);
   writeJson(flags, summary);
   if (typeof flags['report'] === 'string') writeReport(String(flags['report']), summary);
-  if (summary.solve && !summary.solve.converged) process.exitCode = 3;
+  if (!summary.converged) process.exitCode = 3;
   return summary;
 }
 
@@ -121,7 +121,8 @@ export function runInfluence(flags: Flags): InfluenceSummary {
       model: { path: String(flags['model']), arch: String(flags['arch']), activation: String(flags['activation']), loss: problem.lossName,
         weightDecay: problem.objective.weightDecay, parameters: problem.model.numParams },
       data: problem.source, hessian, solver, dtype: problem.dtype, damping, solverOptions: jsonSafe(solverOptions),
-      shapes: { parameters: problem.model.numParams, train: nTrain, test: test ? test.x.shape[0]! : 0 },
+      shapes: { parameters: problem.model.numParams, train: nTrain, test: test ? test.x.shape[0]! : 0, scores: test ? [test.x.shape[0]!, nTrain] : null },
+      converged: true,
       labels: { train: labelsOf(problem.train), test: test ? labelsOf(test) : null },
       solve: null, top: null, self: null, validation: null,
       timings: { loadSeconds: (tLoad - t0) / 1000, fitSeconds: (tFit - tLoad) / 1000 },
@@ -140,6 +141,7 @@ export function runInfluence(flags: Flags): InfluenceSummary {
       }
       const t3 = performance.now();
       summary.solve = solve;
+      summary.converged &&= solve.converged;
       summary.top = topK(scores, nTest, nTrain, k).map((t, i) => ({
         test: i,
         helpful: t.helpful.map((r) => ({ ...r, predictedDelta: -r.score / nTrain })),
@@ -166,6 +168,7 @@ export function runInfluence(flags: Flags): InfluenceSummary {
         solves: self.summary.solves, converged: self.summary.converged,
         out: typeof flags['self-out'] === 'string' ? String(flags['self-out']) : null,
       };
+      summary.converged &&= self.summary.converged;
       if (summary.self.out) writeNpy(summary.self.out, { data: self.scores, shape: [nTrain], dtype: 'float64' });
       summary.timings.selfSeconds = (performance.now() - t4) / 1000;
     }

@@ -17,7 +17,10 @@ export interface InfluenceSummary {
   dtype: string;
   damping: number;
   solverOptions: Record<string, unknown>;
-  shapes: { parameters: number; train: number; test: number };
+  /** scores: the [test, train] shape of the --out matrix. */
+  shapes: { parameters: number; train: number; test: number; scores: [number, number] | null };
+  /** Every solve converged (test-point solves and self-influence solves). */
+  converged: boolean;
   /** Class labels (classification data), for the report's table. */
   labels: { train: number[] | null; test: number[] | null };
   solve: SolveSummary | null;
