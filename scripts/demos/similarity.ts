@@ -25,5 +25,6 @@ console.log('                      influence   gradient');
 console.log(`matched pairs (z, z′)   ${f(r.matched.influence)}      ${f(r.matched.gradient)}`);
 console.log(`unrelated pairs         ${f(r.unrelated.influence)}      ${f(r.unrelated.gradient)}`);
 console.log(`contrast (matched − unrelated): influence ${f(r.matched.influence - r.unrelated.influence)}, gradient ${f(r.matched.gradient - r.unrelated.gradient)}`);
-console.log(`mean (gradient − influence) similarity over unrelated pairs: ${f(r.unrelatedGap)} (> 0 as in 003 §5, Figure 3)`);
+console.log(`unrelated pairs, mean |similarity|: influence ${f(r.unrelatedAbs.influence)}, gradient ${f(r.unrelatedAbs.gradient)}`);
+console.log(`mean (gradient − influence) similarity over unrelated pairs: ${f(r.unrelatedGap)} (003 §5 reports > 0 for sentences under OPT-1.3B)`);
 console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s; heat maps in ${values.out}`);

@@ -24,6 +24,8 @@ export interface SimilarityResult {
   /** Mean similarity of (original i, copy i) pairs and of unrelated pairs (different items). */
   matched: { influence: number; gradient: number };
   unrelated: { influence: number; gradient: number };
+  /** Mean |similarity| of unrelated pairs: how far from "orthogonal" unrelated items look. */
+  unrelatedAbs: { influence: number; gradient: number };
   /** Mean of gradient − influence similarity over unrelated pairs (> 0: the paper's observation). */
   unrelatedGap: number;
 }
@@ -86,6 +88,7 @@ export function runSimilarity(options: SimilarityOptions = {}): SimilarityResult
     labels: [...names, ...names.map((s) => `${s}′`)],
     matched: { influence: mean(influence, isMatched), gradient: mean(gradient, isMatched) },
     unrelated: { influence: mean(influence, isUnrelated), gradient: mean(gradient, isUnrelated) },
+    unrelatedAbs: { influence: mean(influence.map(Math.abs), isUnrelated), gradient: mean(gradient.map(Math.abs), isUnrelated) },
     unrelatedGap: mean(gap, isUnrelated),
   };
 }
