@@ -135,7 +135,9 @@ export function runFashionLrLoo(options: FashionLrLooOptions = {}): FashionLrLoo
     const removed = [...new Set(tops.flat())].sort((a, b) => a - b);
     say(`retraining without each of ${removed.length} training points (chord Newton with the Cholesky factor of H)…`);
     t0 = performance.now();
-    const loo = newtonLeaveOneOut(objective, theta, train, testSet, removed, retrainSolver, { gradTol: 1e-12 });
+    const loo = newtonLeaveOneOut(objective, theta, train, testSet, removed, retrainSolver, {
+      gradTol: 1e-12, onPoint: (k) => { if (k % 50 === 0) say(`  ${k}/${removed.length} retrained`); },
+    });
     const retrainSeconds = (performance.now() - t0) / 1000;
     const where = new Map(removed.map((j, k) => [j, k]));
     const pairs: LooPair[] = [];

@@ -10,6 +10,8 @@ export interface NewtonRetrainOptions {
   /** Iterations per removed point. Default 100 (a high-leverage point can slow the linear rate to ≈ its leverage). */
   maxIter?: number;
   batchSize?: number;
+  /** Called after each removed point (k = how many are done). */
+  onPoint?: (k: number) => void;
 }
 
 export interface NewtonRetrainResult {
@@ -77,6 +79,7 @@ export function newtonLeaveOneOut(objective: Objective, theta: Tensor, train: Da
     deltas.push(Float64Array.from(after, (v, i) => v - base[i]!));
     gradNorms.push(gradNorm);
     iterations.push(k);
+    options.onPoint?.(iterations.length);
   }
   return { deltas, gradNorms, iterations };
 }
