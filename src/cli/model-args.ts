@@ -9,13 +9,14 @@ import { Sequential } from '../nn/sequential.js';
 import { loadSafetensors } from '../nn/state-dict.js';
 import { tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { DATA_FLAGS, namedData, type DataSource } from './data-args.js';
 
 /** Flags shared by every subcommand that loads a model and data. */
 export const MODEL_FLAGS = {
   model: { type: 'string' },
   arch: { type: 'string' },
   activation: { type: 'string', default: 'tanh' },
-  loss: { type: 'string', default: 'cross-entropy' },
+  loss: { type: 'string' },
   'train-x': { type: 'string' },
   'train-y': { type: 'string' },
   'weight-decay': { type: 'string', default: '0' },
@@ -25,6 +26,8 @@ export const MODEL_FLAGS = {
   'batch-size': { type: 'string', default: '4096' },
   backend: { type: 'string' },
   json: { type: 'string' },
+  quiet: { type: 'boolean' },
+  ...DATA_FLAGS,
 } as const;
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -86,26 +89,65 @@ export interface LoadedProblem {
   objective: Objective;
   theta: Tensor;
   train: Dataset;
+  /** The test split, when --data names a dataset or --test-x/--test-y are given. */
+  test: Dataset | null;
+  source: DataSource;
+  lossName: string;
   dtype: DType;
 }
 
-/** The model (architecture + safetensors weights), its objective, and the training data. */
-export function loadProblem(flags: Flags): LoadedProblem {
-  const dtype = dtypeFlag(flags);
+/** The architecture from --arch (layer widths) and --activation. */
+export function modelFrom(flags: Flags): Sequential {
   const arch = required(flags, 'arch').split(',').map((s) => Number(s.trim()));
   if (arch.some((w) => !Number.isInteger(w) || w < 1) || arch.length < 2) {
     throw new InputError(`--arch: expected comma-separated layer widths like 784,16,10, got '${String(flags['arch'])}'`);
   }
-  const model = Sequential.mlp(arch, String(flags['activation']));
-  const lossName = String(flags['loss']);
-  const objective = new Objective(model, lossByName(lossName), numberFlag(flags, 'weight-decay', { min: 0 }));
-  const theta = loadSafetensors(required(flags, 'model'), model, dtype);
+  return Sequential.mlp(arch, String(flags['activation']));
+}
+
+/** Training (and test) data from --data or from --train-x/--train-y (+ --test-x/--test-y) .npy files. */
+export function loadData(flags: Flags, dtype: DType, needTest: boolean): { train: Dataset; test: Dataset | null; source: DataSource; lossName: string } {
+  if (flags['data'] !== undefined) {
+    for (const f of ['train-x', 'train-y', 'test-x', 'test-y']) {
+      if (flags[f] !== undefined) throw new InputError(`--data and --${f} cannot be combined: --data brings its own train and test splits`);
+    }
+    const d = namedData(flags, dtype);
+    const lossName = typeof flags['loss'] === 'string' ? flags['loss'] : d.loss;
+    return { train: d.train, test: d.test, source: d.source, lossName };
+  }
+  if (flags['train-limit'] !== undefined || flags['test-limit'] !== undefined) throw new InputError('--train-limit/--test-limit need --data');
+  const lossName = typeof flags['loss'] === 'string' ? flags['loss'] : 'cross-entropy';
+  lossByName(lossName);
   const train = dataset(flags, 'train', lossName, dtype);
+  const hasTest = flags['test-x'] !== undefined || flags['test-y'] !== undefined;
+  const test = needTest || hasTest ? dataset(flags, 'test', lossName, dtype) : null;
+  return { train, test, lossName, source: { kind: 'npy', trainX: String(flags['train-x']), testX: test ? String(flags['test-x']) : null } };
+}
+
+/** The model (architecture + safetensors weights), its objective, and the data. */
+export function loadProblem(flags: Flags, needTest = false): LoadedProblem {
+  const dtype = dtypeFlag(flags);
+  const model = modelFrom(flags);
+  const weightDecay = numberFlag(flags, 'weight-decay', { min: 0 });
+  const modelPath = required(flags, 'model');
+  const { train, test, source, lossName } = loadData(flags, dtype, needTest);
+  const objective = new Objective(model, lossByName(lossName), weightDecay);
+  const theta = loadSafetensors(modelPath, model, dtype);
   objective.validate(train, 'training data');
-  return { model, objective, theta, train, dtype };
+  if (test) objective.validate(test, 'test data');
+  return { model, objective, theta, train, test, source, lossName, dtype };
 }
 
 export function dataset(flags: Flags, split: 'train' | 'test', lossName: string, dtype: DType): Dataset {
   const xPath = required(flags, `${split}-x`), yPath = required(flags, `${split}-y`);
   return { x: inputsFrom(readNpy(xPath), dtype, xPath), y: targetsFrom(readNpy(yPath), lossName, dtype, yPath) };
+}
+
+/** Parses only the given flags (no model/data flags): for commands that load no model. */
+export function parseOnly(argv: string[], options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>): Flags {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Flags;
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
 }

@@ -5,10 +5,11 @@ import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
+import { empiricalFisherOperator, isEmpiricalFisherOperator } from '../solvers/structured.js';
 import { fitSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
 import type { FittedSolver, SolveResult } from '../solvers/types.js';
 
-export type HessianKind = 'exact' | 'gauss-newton';
+export type HessianKind = 'exact' | 'gauss-newton' | 'empirical-fisher';
 
 export interface InfluenceOptions {
   hessian?: HessianKind;
@@ -59,14 +60,21 @@ export class InfluenceModel {
     train = this.train;
     const curvature = { batchSize: options.batchSize ?? 4096, damping: options.damping ?? 0 };
     const kind = options.hessian ?? 'exact';
-    if (kind !== 'exact' && kind !== 'gauss-newton') throw new InputError(`hessian must be 'exact' or 'gauss-newton', got '${String(kind)}'`);
+    if (kind !== 'exact' && kind !== 'gauss-newton' && kind !== 'empirical-fisher') {
+      throw new InputError(`hessian must be 'exact', 'gauss-newton' or 'empirical-fisher', got '${String(kind)}'`);
+    }
+    if (kind === 'empirical-fisher' && options.solver === 'lissa') {
+      throw new InputError("solver 'lissa' samples minibatch Hessian or Gauss-Newton products; with hessian 'empirical-fisher' use another solver");
+    }
     this.operator = kind === 'exact'
       ? hessianOperator(objective, theta, train, curvature)
-      : gaussNewtonOperator(objective, theta, train, curvature);
+      : kind === 'gauss-newton'
+        ? gaussNewtonOperator(objective, theta, train, curvature)
+        : empiricalFisherOperator(objective, theta, train, { damping: curvature.damping, batchSize: this.batchSize });
     // The context lets solvers that need more than products (LiSSA: minibatch HVPs; DataInf:
     // per-example gradients) and those that keep the damping outside a sketch see the problem.
     this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {}, {
-      objective, theta, data: train, hessian: kind, damping: curvature.damping, batchSize: curvature.batchSize,
+      objective, theta, data: train, ...(kind === 'empirical-fisher' ? {} : { hessian: kind }), damping: curvature.damping, batchSize: curvature.batchSize,
     });
   }
 
@@ -174,6 +182,7 @@ export class InfluenceModel {
 
   dispose(): void {
     this.solver.dispose();
+    if (isEmpiricalFisherOperator(this.operator)) this.operator.dispose();
   }
 }
 

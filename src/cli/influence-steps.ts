@@ -1,0 +1,190 @@
+/**
+ * The steps of `curvature influence`, one function each, so that a streaming or worker-based
+ * implementation can replace any one of them: fit → solve test points → score training points
+ * (chunked) → top-k → self-influence → validation against retraining.
+ */
+import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
+import { pearson, spearman } from '../influence/correlation.js';
+import { leaveOneOut } from '../influence/leave-one-out.js';
+import { batchOf, subset, type Dataset, type Objective } from '../nn/objective.js';
+import { newtonLeaveOneOut } from '../jobs/newton-retrain.js';
+import { pbrfLeaveOneOut } from '../jobs/pbrf.js';
+import { concat, matmul, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Progress } from './progress.js';
+
+/** What the solves behind a set of scores did, with residual histories for convergence plots. */
+export interface SolveSummary {
+  method: string;
+  solves: number;
+  iterations: number[];
+  residualNorms: number[];
+  converged: boolean;
+  /** Residual norm per iteration, one series per solve (empty for direct methods). */
+  histories: number[][];
+  info: Record<string, unknown>[];
+}
+
+const noProgress: Progress = { tick() {}, done() {} };
+
+/** Step 1: the curvature operator and its fitted solver (a Cholesky factorisation for direct). */
+export function fitInfluence(objective: Objective, theta: Tensor, train: Dataset, options: InfluenceOptions): InfluenceModel {
+  return InfluenceModel.fit(objective, theta, train, options);
+}
+
+/**
+ * Step 2: s_test = H⁻¹·∇ℓ(z_test) for every test point (Koh & Liang 2017, the s_test trick), [nTest, P].
+ * Block CG solves all right-hand sides at once; every other method one at a time, so each keeps
+ * its own residual history.
+ */
+export function solveTestPoints(infl: InfluenceModel, test: Dataset, bar: Progress = noProgress): { s: Tensor; summary: SolveSummary } {
+  const g = infl.gradients(test);
+  const m = g.shape[0]!, p = g.shape[1]!;
+  const summary: SolveSummary = { method: infl.solver.method, solves: m, iterations: [], residualNorms: [], converged: true, histories: [], info: [] };
+  const record = (r: { iterations: number; residualNorm: number; converged: boolean; history?: number[]; info?: Record<string, unknown> }): void => {
+    summary.iterations.push(r.iterations); summary.residualNorms.push(r.residualNorm);
+    summary.converged &&= r.converged; summary.info.push(r.info ?? {});
+    if (r.history && r.history.length > 0) summary.histories.push(r.history);
+  };
+  try {
+    if (infl.solver.method === 'block-cg') {
+      const r = infl.solver.solve(transpose(g));
+      record(r);
+      bar.tick(m);
+      const s = tidy(() => transpose(r.x));
+      r.x.dispose();
+      return { s, summary };
+    }
+    const s = tidy(() => {
+      const rows: Tensor[] = [];
+      for (let i = 0; i < m; i++) {
+        const r = infl.solver.solve(reshape(slice(g, [i, 0], [1, p]), [p]));
+        record(r);
+        rows.push(reshape(r.x, [1, p]));
+        bar.tick();
+      }
+      return concat(rows, 0);
+    });
+    return { s, summary };
+  } finally {
+    g.dispose();
+    bar.done();
+  }
+}
+
+/**
+ * Step 3: I_up,loss(z_j, z_test,i) = −s_iᵀ·∇ℓ(z_j) for every training point, `chunk` training
+ * gradients at a time (memory: chunk × P); `onChunk(start, block [nTest, count])` sees each block
+ * as it is computed (for incremental writers). Returns the [nTest, nTrain] matrix, row-major.
+ */
+export function scoreTraining(infl: InfluenceModel, s: Tensor, train: Dataset, chunk: number, bar: Progress = noProgress,
+  onChunk?: (start: number, block: Float64Array, count: number) => void): Float64Array {
+  const nTest = s.shape[0]!, n = train.x.shape[0]!;
+  const out = new Float64Array(nTest * n);
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const block = tidy(() => Float64Array.from(neg(matmul(s, infl.gradients(batchOf(train, start, count)), { transB: true })).dataSync()));
+    for (let i = 0; i < nTest; i++) out.set(block.subarray(i * count, (i + 1) * count), i * n + start);
+    onChunk?.(start, block, count);
+    bar.tick(count);
+  }
+  bar.done();
+  return out;
+}
+
+/** Step 4: self-influence ∇ℓ(z)ᵀ·H⁻¹·∇ℓ(z) per training point (Koh & Liang §5.4; 004_…'s mislabel detection), chunked. */
+export function selfInfluenceScores(infl: InfluenceModel, train: Dataset, chunk: number, bar: Progress = noProgress): { scores: Float64Array; summary: SolveSummary } {
+  const n = train.x.shape[0]!;
+  const scores = new Float64Array(n);
+  const summary: SolveSummary = { method: infl.solver.method, solves: 0, iterations: [], residualNorms: [], converged: true, histories: [], info: [] };
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const part = tidy(() => {
+      const g = infl.gradients(batchOf(train, start, count));
+      const { x, stats } = infl.inverseHvp(g);
+      summary.solves += stats.solves; summary.iterations.push(...stats.iterations); summary.residualNorms.push(...stats.residualNorms);
+      summary.converged &&= stats.converged;
+      return Float64Array.from(sum(mul(g, x), 1).dataSync());
+    });
+    scores.set(part, start);
+    bar.tick(count);
+  }
+  bar.done();
+  return { scores, summary };
+}
+
+export interface Ranked { index: number; score: number }
+
+/**
+ * Step 5: per test point, the k most helpful training points (most negative I_up,loss: upweighting
+ * them lowers the test loss, removing them raises it) and the k most harmful (most positive).
+ */
+export function topK(scores: Float64Array, nTest: number, nTrain: number, k: number): { helpful: Ranked[]; harmful: Ranked[] }[] {
+  const kk = Math.min(k, nTrain);
+  return Array.from({ length: nTest }, (_, i) => {
+    const row = scores.subarray(i * nTrain, (i + 1) * nTrain);
+    const order = Array.from(row.keys()).sort((a, b) => row[a]! - row[b]!);
+    const pick = (idx: number[]): Ranked[] => idx.map((j) => ({ index: j, score: row[j]! }));
+    return { helpful: pick(order.slice(0, kk)), harmful: pick(order.slice(order.length - kk).reverse()) };
+  });
+}
+
+/** The k largest |I_up,loss| per test point (the points worth retraining). */
+export function mostInfluential(scores: Float64Array, nTest: number, nTrain: number, k: number): number[][] {
+  return Array.from({ length: nTest }, (_, i) => {
+    const row = scores.subarray(i * nTrain, (i + 1) * nTrain);
+    return Array.from(row.keys()).sort((a, b) => Math.abs(row[b]!) - Math.abs(row[a]!)).slice(0, Math.min(k, nTrain));
+  });
+}
+
+export interface ValidationPair { test: number; train: number; predicted: number; actual: number }
+export interface Validation {
+  kind: 'loo' | 'pbrf';
+  method: string;
+  pairs: ValidationPair[];
+  pearson: number;
+  spearman: number;
+  retrained: number;
+  maxGradNorm: number;
+  seconds: number;
+}
+
+/**
+ * Step 6: predicted vs actual change of each test loss when a training point is removed, for the
+ * `perTest` most influential points of every test point. Predicted: −I_up,loss/N. Actual:
+ * 'loo' retrains without the point (chord Newton with the fitted direct solver when it is exact —
+ * hessian exact, no damping — else L-BFGS, src/influence/leave-one-out.ts); 'pbrf' minimises the
+ * proximal Bregman response function (Bae et al. 2022; 004_7cb5e77c3e7b1392.txt), which damped
+ * Gauss–Newton influence approximates.
+ */
+export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Dataset, scores: Float64Array, perTest: number,
+  options: { exactDirect: boolean; damping: number; bar?: Progress }): Validation {
+  const t0 = performance.now();
+  const { objective, theta, train } = infl;
+  const nTest = test.x.shape[0]!, n = train.x.shape[0]!;
+  const tops = mostInfluential(scores, nTest, n, perTest);
+  const removed = [...new Set(tops.flat())].sort((a, b) => a - b);
+  const bar = options.bar ?? noProgress;
+  const deltas: Float64Array[] = [], gradNorms: number[] = [];
+  let method: string;
+  for (const j of removed) {
+    const r = kind === 'pbrf'
+      ? (method = 'pbrf (L-BFGS)', pbrfLeaveOneOut(objective, theta, train, test, [j], { damping: options.damping }))
+      : options.exactDirect
+        ? (method = 'chord Newton with the direct factorisation', newtonLeaveOneOut(objective, theta, train, test, [j], infl.solver))
+        : (method = 'L-BFGS', leaveOneOut(objective, theta, train, test, [j]));
+    deltas.push(r.deltas[0]!); gradNorms.push(r.gradNorms[0]!);
+    bar.tick();
+  }
+  bar.done();
+  const where = new Map(removed.map((j, k) => [j, k]));
+  const pairs: ValidationPair[] = [];
+  tops.forEach((top, i) => top.forEach((j) => pairs.push({ test: i, train: j, predicted: -scores[i * n + j]! / n, actual: deltas[where.get(j)!]![i]! })));
+  const pr = pairs.length >= 2 ? pearson(pairs.map((p) => p.predicted), pairs.map((p) => p.actual)) : NaN;
+  const sr = pairs.length >= 2 ? spearman(pairs.map((p) => p.predicted), pairs.map((p) => p.actual)) : NaN;
+  return {
+    kind, method: method!, pairs, pearson: pr, spearman: sr, retrained: removed.length,
+    maxGradNorm: Math.max(0, ...gradNorms), seconds: (performance.now() - t0) / 1000,
+  };
+}
+

@@ -1,0 +1,66 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { toFloat64 } from '../io/array.js';
+import { FASHION_MNIST_CLASSES } from '../io/datasets.js';
+import { readNpy } from '../io/npy.js';
+import { fashionData } from '../jobs/fashion-data.js';
+import { renderInfluenceReport, type ReportImages } from '../report/influence-report.js';
+import { encodeGrayPng, pngDataUrl } from '../report/png.js';
+import type { DataSource } from './data-args.js';
+import { parseOnly } from './model-args.js';
+import type { InfluenceSummary } from './summary.js';
+
+/** Image thumbnails for a summary's data: Fashion-MNIST by index, or square .npy inputs scaled to [0, 255]. */
+export function reportImages(source: DataSource): ReportImages {
+  if (source.kind === 'fashion-mnist') {
+    const dir = source.dir ?? undefined;
+    const load = (split: 'train' | 'test', limit: number | null) => fashionData({ split, ...(dir ? { dir } : {}), ...(limit ? { limit } : {}) });
+    const train = load('train', source.trainLimit), test = load('test', source.testLimit);
+    const thumb = (d: typeof train) => (i: number) => pngDataUrl(encodeGrayPng(d.images.subarray(i * 784, (i + 1) * 784), 28, 28, { upscale: 2, invert: true }));
+    return { train: thumb(train), test: thumb(test), classNames: FASHION_MNIST_CLASSES };
+  }
+  if (source.kind === 'npy') {
+    const fromNpy = (path: string | null) => {
+      if (!path) return undefined;
+      const raw = toFloat64(readNpy(path));
+      const n = raw.shape[0] ?? 0, d = n > 0 ? raw.data.length / n : 0, side = Math.round(Math.sqrt(d));
+      if (side * side !== d || side < 4) return undefined;
+      let lo = Infinity, hi = -Infinity;
+      for (const v of raw.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      const span = hi - lo || 1;
+      return (i: number) => pngDataUrl(encodeGrayPng(Array.from(raw.data.subarray(i * d, (i + 1) * d), (v) => (255 * (v - lo)) / span), side, side, { upscale: Math.max(1, Math.round(56 / side)), invert: true }));
+    };
+    const train = fromNpy(source.trainX), test = fromNpy(source.testX);
+    return { ...(train ? { train } : {}), ...(test ? { test } : {}) };
+  }
+  return {};
+}
+
+/** Renders the report of a summary to `path`. */
+export function writeReport(path: string, summary: InfluenceSummary): void {
+  const html = renderInfluenceReport(summary, reportImages(summary.data));
+  try {
+    writeFileSync(path, html);
+  } catch (err) {
+    throw new InputError(`cannot write report '${path}': ${(err as Error).message}`);
+  }
+}
+
+/** `curvature report --summary summary.json --out report.html`: the HTML report of a saved influence run. */
+export function reportCommand(argv: string[]): void {
+  const flags = parseOnly(argv, { summary: { type: 'string' }, out: { type: 'string' } });
+  const path = flags['summary'], out = flags['out'];
+  if (typeof path !== 'string') throw new InputError('missing required flag --summary (the --json output of curvature influence)');
+  if (typeof out !== 'string') throw new InputError('missing required flag --out (the HTML file to write)');
+  let summary: InfluenceSummary;
+  try {
+    summary = JSON.parse(readFileSync(path, 'utf8')) as InfluenceSummary;
+  } catch (err) {
+    throw new InputError(`--summary ${path}: cannot read a JSON summary (${(err as Error).message})`);
+  }
+  if (summary?.command !== 'influence' || typeof summary.shapes !== 'object') {
+    throw new InputError(`--summary ${path}: expected the JSON written by 'curvature influence --json', got ${summary?.command === undefined ? 'another JSON document' : `a '${String(summary.command)}' summary`}`);
+  }
+  writeReport(out, summary);
+  process.stderr.write(`curvature: report written to ${out}\n`);
+}
