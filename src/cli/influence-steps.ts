@@ -3,12 +3,13 @@
  * implementation can replace any one of them: fit → solve test points → score training points
  * (chunked) → top-k → self-influence → validation against retraining.
  */
+import { InputError } from '../errors.js';
 import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
 import { leaveOneOut } from '../influence/leave-one-out.js';
 import { batchOf, subset, type Dataset, type Objective } from '../nn/objective.js';
 import { newtonLeaveOneOut } from '../jobs/newton-retrain.js';
-import { pbrfLeaveOneOut } from '../jobs/pbrf.js';
+import { pbrf } from '../influence/pbrf.js';
 import { concat, matmul, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Progress } from './progress.js';
@@ -160,7 +161,10 @@ export interface Validation {
 export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Dataset, scores: Float64Array, perTest: number,
   options: { exactDirect: boolean; damping: number; bar?: Progress }): Validation {
   const t0 = performance.now();
-  const { objective, theta, train } = infl;
+  const { objective, theta } = infl;
+  // Retraining (LOO, PBRF) needs the training set in memory, not a chunk source.
+  if (!('x' in infl.train)) throw new InputError(`--validate ${kind} needs the training data in memory; it was given as chunks`);
+  const train: Dataset = infl.train;
   const nTest = test.x.shape[0]!, n = train.x.shape[0]!;
   const tops = mostInfluential(scores, nTest, n, perTest);
   const removed = [...new Set(tops.flat())].sort((a, b) => a - b);
@@ -169,7 +173,7 @@ export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Datas
   let method: string;
   for (const j of removed) {
     const r = kind === 'pbrf'
-      ? (method = 'pbrf (L-BFGS)', pbrfLeaveOneOut(objective, theta, train, test, [j], { damping: options.damping }))
+      ? (method = 'pbrf (L-BFGS)', pbrf(objective, theta, train, test, [j], { damping: options.damping }))
       : options.exactDirect
         ? (method = 'chord Newton with the direct factorisation', newtonLeaveOneOut(objective, theta, train, test, [j], infl.solver))
         : (method = 'L-BFGS', leaveOneOut(objective, theta, train, test, [j]));
