@@ -54,6 +54,8 @@ export function solverCases(model: c.Sequential): SolverCase[] {
     { label: 'arnoldi-50', solver: 'arnoldi', options: { rank: 50, seed: 0 } },
     { label: 'nystrom-30', solver: 'nystrom', options: { rank: 30, seed: 0 } },
     { label: 'nystrom-50', solver: 'nystrom', options: { rank: 50, seed: 0 } },
+    { label: 'nystrom-30-q2', solver: 'nystrom', options: { rank: 30, seed: 0, powerIterations: 2 }, note: '2 power iterations' },
+    { label: 'nystrom-50-q2', solver: 'nystrom', options: { rank: 50, seed: 0, powerIterations: 2 }, note: '2 power iterations' },
     { label: 'datainf', solver: 'datainf', options: {}, note: 'per layer' },
     { label: 'diagonal', solver: 'diagonal', options: { probes: 200, seed: 0 }, note: 'Hutchinson diagonal, 200 probes' },
   ];

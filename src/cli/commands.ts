@@ -42,7 +42,7 @@ function solverOptionsFrom(flags: Flags): SolverOptions {
   if (pre !== undefined && pre !== 'jacobi' && pre !== 'nystrom') throw new InputError(`--preconditioner: expected jacobi or nystrom, got '${String(pre)}'`);
   return {
     rtol: numberFlag(flags, 'rtol', { min: 0 }), atol: numberFlag(flags, 'atol', { min: 0 }),
-    ...opt('max-iter', 'maxIter', { integer: true, min: 0 }), ...opt('rank', 'rank', { integer: true, min: 1 }),
+    ...opt('max-iter', 'maxIter', { integer: true, min: 0 }), ...opt('rank', 'rank', { integer: true, min: 1 }), ...opt('power-iterations', 'powerIterations', { integer: true, min: 0 }),
     ...opt('scale', 'scale', { min: 0 }), ...opt('depth', 'depth', { integer: true, min: 1 }),
     ...opt('repeats', 'repeats', { integer: true, min: 1 }), ...opt('lissa-batch-size', 'batchSize', { integer: true, min: 1 }),
     ...opt('seed', 'seed', { integer: true, min: 0 }),
@@ -64,7 +64,7 @@ export const INFLUENCE_FLAGS = {
   'test-x': { type: 'string' }, 'test-y': { type: 'string' },
   solver: { type: 'string', default: 'direct' }, out: { type: 'string' },
   rtol: { type: 'string', default: '1e-8' }, atol: { type: 'string', default: '0' }, 'max-iter': { type: 'string' },
-  preconditioner: { type: 'string' }, rank: { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
+  preconditioner: { type: 'string' }, rank: { type: 'string' }, 'power-iterations': { type: 'string' }, scale: { type: 'string' }, depth: { type: 'string' },
   repeats: { type: 'string' }, 'lissa-batch-size': { type: 'string' }, auto: { type: 'boolean' }, seed: { type: 'string' },
   'block-diagonal': { type: 'boolean' },
   top: { type: 'string', default: '10' }, self: { type: 'boolean' }, 'self-out': { type: 'string' },

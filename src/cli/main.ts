@@ -19,7 +19,7 @@ commands:
                     or --train-x X.npy --train-y y.npy [--test-x Xt.npy --test-y yt.npy]
               curvature: [--hessian exact|gauss-newton|empirical-fisher] [--damping 0] [--batch-size 4096]
               solver: [--solver direct|cg|block-cg|lissa|neumann|arnoldi|nystrom|datainf|diagonal]
-                    [--rtol 1e-8] [--atol 0] [--max-iter N] [--preconditioner jacobi|nystrom] [--rank R]
+                    [--rtol 1e-8] [--atol 0] [--max-iter N] [--preconditioner jacobi|nystrom] [--rank R] [--power-iterations Q]
                     [--scale S] [--depth T] [--repeats R] [--lissa-batch-size B] [--auto] [--seed N] [--block-diagonal]
               outputs: [--top 10] [--self] [--self-out self.npy] [--validate loo|pbrf] [--validate-top 10]
                     [--chunk 1024] [--out scores.npy] [--json summary.json] [--report report.html]

@@ -11,6 +11,8 @@ export interface NystromOptions {
   /** λ: approximates (A + λI)⁻¹. Default 0. */
   damping?: number;
   seed?: number;
+  /** q power iterations on the sketch's test matrix (q·r extra products; see nystromApproximation). Default 0. */
+  powerIterations?: number;
   /** Report ‖b − (A + λI)·x‖ (one product per column). Default false (NaN). */
   computeResidual?: boolean;
 }
@@ -34,7 +36,7 @@ export function fitNystrom(op: LinearOperator, options: NystromOptions = {}): Fi
   const rank = options.rank ?? Math.min(10, op.size);
   checkInteger('nystrom', 'rank', rank);
   const { base, shift } = splitShift(op);
-  const approx = nystromApproximation(base, rank, options.seed ?? 0);
+  const approx = nystromApproximation(base, rank, options.seed ?? 0, options.powerIterations ?? 0);
   try {
     return lowRankSolver(op, { method: 'nystrom', V: approx.U, d: approx.lambdas, lambda: shift + damping }, damping, options.computeResidual ?? false, {
       eigenvalues: Array.from(approx.lambdas), sketchShift: approx.shift, shift,

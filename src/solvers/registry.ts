@@ -37,6 +37,8 @@ export interface SolverOptions {
   x0?: Tensor;
   /** arnoldi, nystrom: the rank; cg/block-cg: the Nyström preconditioner's rank. Default min(10, n) (preconditioner: min(20, n)). */
   rank?: number;
+  /** nystrom (solver and preconditioner): power iterations on the sketch. Default 0. */
+  powerIterations?: number;
   /** arnoldi: Lanczos tolerance. */
   tol?: number;
   /** lissa, neumann: σ. */
@@ -222,6 +224,7 @@ export const SOLVERS = {
   }),
   nystrom: (op, o, context) => fitNystrom(declaredShiftOperator(op, context), {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.rank !== undefined ? { rank: o.rank } : {}),
+    ...(o.powerIterations !== undefined ? { powerIterations: o.powerIterations } : {}),
   }),
   datainf: fitDataInfFor,
   diagonal: (op, o, context) => fitDiagonal(declaredShiftOperator(op, context), {
@@ -239,7 +242,7 @@ export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch pr
   lissa: { needs: 'minibatch products', options: ['scale', 'depth', 'repeats', 'batchSize', 'auto', 'targetError', 'dampen', 'lissaRtol', 'damping', 'seed'], description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
   neumann: { needs: 'operator', options: ['scale', 'maxIter', 'rtol', 'atol', 'damping'], description: 'scaled truncated Neumann series with full products' },
   arnoldi: { needs: 'operator', options: ['rank', 'tol', 'maxIter', 'damping', 'seed'], description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
-  nystrom: { needs: 'operator', options: ['rank', 'damping', 'seed'], description: 'randomized Nyström sketch-and-solve (Woodbury)' },
+  nystrom: { needs: 'operator', options: ['rank', 'powerIterations', 'damping', 'seed'], description: 'randomized Nyström sketch-and-solve (Woodbury)' },
   datainf: { needs: 'per-sample gradients', options: ['damping', 'dampingHeuristic', 'blockDiagonal', 'perBlockDamping'], description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
   diagonal: { needs: 'operator', options: ['damping', 'probes', 'seed'], description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
 };

@@ -100,6 +100,26 @@ for (const backend of testBackends()) {
     assert.ok(errs[3]! < 1e-8, errs.join(', '));
   });
 
+  test('nystrom: power iterations bring a slowly decaying spectrum close to the best rank-r approximation', () => {
+    // λᵢ = 1/i: a single-pass sketch captures the top eigenspace poorly. Measure ‖A − Â‖_F against
+    // the optimum √(Σ_{i>r} λᵢ²) of the eigen truncation (Eckart–Young).
+    const n = 80, r = 10;
+    const lambdas = Array.from({ length: n }, (_, i) => 1 / (i + 1));
+    const { a, op } = withSpectrum(rng, lambdas);
+    const optimum = Math.sqrt(lambdas.slice(r).reduce((s, l) => s + l * l, 0));
+    const errs = [0, 1, 3].map((q) => {
+      const ap = c.nystromApproximation(op, r, 4, q);
+      const approx = c.matmul(c.mul(ap.U, c.tensor(Array.from(ap.lambdas), [1, r], 'float64')), ap.U, { transB: true });
+      const d = c.sub(a, approx).dataSync();
+      ap.U.dispose();
+      return Math.sqrt(Array.from(d).reduce((s, v) => s + v * v, 0)) / optimum;
+    });
+    assert.ok(errs[1]! < errs[0]! && errs[2]! < errs[1]!, errs.join(', '));
+    assert.ok(errs[2]! < 1.1, `q = 3: ${errs[2]}× the optimum`);
+    throwsType(() => c.fitNystrom(op, { rank: r, powerIterations: -1 }), c.InputError);
+    throwsType(() => c.fitNystrom(op, { rank: r, powerIterations: 0.5 }), c.InputError);
+  });
+
   test('low-rank: rank > n, bad ranks, mismatched sizes and indefinite sketches are typed errors', () => {
     const { op } = withSpectrum(rng, [4, 3, 2, 1]);
     throwsType(() => c.fitArnoldi(op, { rank: 5 }), c.ShapeError);
