@@ -9,6 +9,10 @@ import { relErr } from '../helpers.js';
 import { runCli, tinyFiles } from './fixture-files.js';
 
 /** `curvature influence`'s flags on the mlp-tiny fixture, checked against independent dense algebra. */
+// The in-process references run on the js oracle; pin it for the tensors made here and for every test
+// (in a full run, other files leave another backend active between import and execution).
+c.setBackend('js');
+test.before.each(() => { c.setBackend('js'); });
 const { fx, dir, model, theta, common, testFlags } = tinyFiles(4);
 const train = { x: c.tensor(get(fx, 'train_x').data, [500, 49], 'float64'), y: c.tensor(Int32Array.from(get(fx, 'train_y').data), [500], 'int32') };
 const testSet = { x: c.tensor(get(fx, 'test_x').data.slice(0, 4 * 49), [4, 49], 'float64'), y: c.tensor(Int32Array.from(get(fx, 'test_y').data.slice(0, 4)), [4], 'int32') };
