@@ -29,45 +29,12 @@ function checkDamping(damping: number): void {
 function batchedOperator(objective: Objective, theta: Tensor, data: TrainingData, options: CurvatureOptions,
   product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
   objective.model.checkTheta(theta);
-  if (isChunkSource(data)) return chunkedOperator(objective, theta, CheckedChunks.of(data, objective), options, product);
-  objective.validate(data);
-  const damping = options.damping ?? 0;
-  checkDamping(damping);
-  const n = data.x.shape[0]!, batchSize = options.batchSize ?? 4096;
-  const shift = objective.weightDecay + damping;
-  const op: LinearOperator = {
-    size: theta.size,
-    dtype: theta.dtype as 'float32' | 'float64',
-    symmetric: true,
-    matvec(v) {
-      checkVector(op, v);
-      if (v.rank !== 1) throw new InputError('matvec: expected a vector');
-      return tidy(() => {
-        let acc: Tensor | null = null;
-        for (let start = 0; start < n; start += batchSize) {
-          const b = batchOf(data, start, batchSize);
-          const hv = mul(product(b, v), b.x.shape[0]! / n);
-          acc = acc ? add(acc, hv) : hv;
-        }
-        return shift === 0 ? acc! : add(acc!, mul(v, shift));
-      });
-    },
-  };
-  return op;
-}
-
-function checkBatchSize(batchSize: number): void {
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
-}
-
-/** batchedOperator over a checked chunk source: one pass per product, one chunk in memory at a time. */
-function chunkedOperator(objective: Objective, theta: Tensor, chunks: CheckedChunks, options: CurvatureOptions,
-  product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
+  const batches = isChunkSource(data) ? chunkBatches(CheckedChunks.of(data, objective)) : memoryBatches(objective, data);
   const damping = options.damping ?? 0;
   checkDamping(damping);
   const batchSize = options.batchSize ?? 4096;
   checkBatchSize(batchSize);
-  const n = chunks.n, shift = objective.weightDecay + damping;
+  const { n } = batches, shift = objective.weightDecay + damping;
   const op: LinearOperator = {
     size: theta.size,
     dtype: theta.dtype as 'float32' | 'float64',
@@ -76,12 +43,43 @@ function chunkedOperator(objective: Objective, theta: Tensor, chunks: CheckedChu
       checkVector(op, v);
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
       return tidy(() => {
-        const acc = chunks.reduceBatches(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
+        const acc = batches.reduce(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
     },
   };
   return op;
+}
+
+/** The training rows as batches: Σ_batches f(batch), and N. */
+interface Batches {
+  n: number;
+  reduce(batchSize: number, f: (batch: Dataset) => Tensor): Tensor;
+}
+
+function memoryBatches(objective: Objective, data: Dataset): Batches {
+  objective.validate(data);
+  const n = data.x.shape[0]!;
+  return {
+    n,
+    reduce(batchSize, f) {
+      let acc: Tensor | null = null;
+      for (let start = 0; start < n; start += batchSize) {
+        const part = f(batchOf(data, start, batchSize));
+        acc = acc ? add(acc, part) : part;
+      }
+      return acc!;
+    },
+  };
+}
+
+/** One pass over a checked chunk source per reduction, one chunk in memory at a time. */
+function chunkBatches(chunks: CheckedChunks): Batches {
+  return { n: chunks.n, reduce: (batchSize, f) => chunks.reduceBatches(batchSize, f) };
+}
+
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
 }
 
 /**
