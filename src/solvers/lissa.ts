@@ -147,6 +147,20 @@ export function minibatchHessianOperator(objective: Objective, theta: Tensor, da
   objective.model.checkTheta(theta);
   if (isChunkSource(data)) return chunkedMinibatchOperator(objective, theta, CheckedChunks.of(data, objective), options);
   objective.validate(data);
+  const { damping, full, product } = minibatchProducts(objective, theta, data, options);
+  return finiteSumOperator({
+    size: theta.size, dtype: theta.dtype as FloatDType, numSamples: data.x.shape[0]!,
+    shift: objective.weightDecay + damping,
+    meanProduct: (indices, v) => tidy(() => product(subset(data, indices), v)),
+    fullProduct: (v) => full.matvec(v),
+  });
+}
+
+/**
+ * What both minibatch operators share: the checked options, the full data-only curvature operator
+ * (for fullProduct) and the product of one batch's mean Hessian (or Gauss–Newton) with v.
+ */
+function minibatchProducts(objective: Objective, theta: Tensor, data: Dataset | CheckedChunks, options: MinibatchHessianOptions) {
   const damping = options.damping ?? 0;
   checkNonNegative('minibatchHessianOperator', 'damping', damping);
   const kind = options.hessian ?? 'exact';
@@ -158,26 +172,11 @@ export function minibatchHessianOperator(objective: Objective, theta: Tensor, da
   const product = (batch: Dataset, v: Tensor): Tensor => (kind === 'exact'
     ? hvp((t) => dataOnly.dataLoss(t, batch), theta, v, mode)
     : gnvp((t) => objective.model.apply(t, batch.x), (z) => mean(objective.loss.perSample(z, batch.y)), theta, v));
-  return finiteSumOperator({
-    size: theta.size, dtype: theta.dtype as FloatDType, numSamples: data.x.shape[0]!,
-    shift: objective.weightDecay + damping,
-    meanProduct: (indices, v) => tidy(() => product(subset(data, indices), v)),
-    fullProduct: (v) => full.matvec(v),
-  });
+  return { damping, full, product };
 }
 
 function chunkedMinibatchOperator(objective: Objective, theta: Tensor, chunks: CheckedChunks, options: MinibatchHessianOptions): StochasticOperator {
-  const damping = options.damping ?? 0;
-  checkNonNegative('minibatchHessianOperator', 'damping', damping);
-  const kind = options.hessian ?? 'exact';
-  if (kind !== 'exact' && kind !== 'gauss-newton') throw new InputError(`hessian must be 'exact' or 'gauss-newton', got '${String(kind)}'`);
-  const dataOnly = new Objective(objective.model, objective.loss, 0);
-  const curvature = { batchSize: options.batchSize ?? 4096, damping: 0, ...(options.mode ? { mode: options.mode } : {}) };
-  const full = kind === 'exact' ? hessianOperator(dataOnly, theta, chunks, curvature) : gaussNewtonOperator(dataOnly, theta, chunks, curvature);
-  const mode = options.mode ?? 'forward-over-reverse';
-  const product = (batch: Dataset, v: Tensor): Tensor => (kind === 'exact'
-    ? hvp((t) => dataOnly.dataLoss(t, batch), theta, v, mode)
-    : gnvp((t) => objective.model.apply(t, batch.x), (z) => mean(objective.loss.perSample(z, batch.y)), theta, v));
+  const { damping, full, product } = minibatchProducts(objective, theta, chunks, options);
   const perColumn = (v: Tensor, f: (u: Tensor) => Tensor): Tensor => {
     if (v.rank === 1) return f(v);
     const cols: Tensor[] = [];
