@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as c from '../../src/index.js';
-import { loadFashionMnist } from '../../src/io/datasets.js';
+import { imageRowSource } from './image-rows.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
@@ -25,18 +25,7 @@ const rank = Number(arg('rank', '8'));
 const iters = Number(arg('iters', '5'));
 c.setBackend(backend);
 
-const fm = loadFashionMnist({ split: 'train' });
-const pixels = fm.x.data as Uint8Array, labels = fm.y.data as Int32Array | Uint8Array;
-const available = fm.x.shape[0]!;
-const rows = (start: number, count: number, seed: number) => {
-  const x = new Float64Array(count * 784), y = new Float64Array(count);
-  for (let r = 0; r < count; r++) {
-    const src = (start + r) % available;
-    for (let k = 0; k < 784; k++) x[r * 784 + k] = pixels[src * 784 + k]! / 255 + 1e-3 * Math.sin(seed + r + k);
-    y[r] = labels[src]!;
-  }
-  return { x, y };
-};
+const rows = imageRowSource();
 const asDataset = (d: { x: Float64Array; y: Float64Array }) =>
   ({ x: c.tensor(d.x, [d.y.length, 784], 'float64'), y: c.tensor(Int32Array.from(d.y), [d.y.length], 'int32') });
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as c from '../../src/index.js';
-import { loadFashionMnist } from '../../src/io/datasets.js';
+import { imageRowSource } from './image-rows.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : dflt);
@@ -19,17 +19,10 @@ const n1 = Number(arg('n', '2000'));
 const chunk = Number(arg('chunk', '256'));
 c.setBackend(backend);
 
-const fm = loadFashionMnist({ split: 'train' });
-const pixels = fm.x.data as Uint8Array, labels = fm.y.data as Int32Array | Uint8Array;
-const available = fm.x.shape[0]!;
+const rows = imageRowSource();
 const images = (start: number, count: number, seed: number) => {
-  const x = new Float64Array(count * 784), y = new Int32Array(count);
-  for (let r = 0; r < count; r++) {
-    const src = (start + r) % available;
-    for (let k = 0; k < 784; k++) x[r * 784 + k] = pixels[src * 784 + k]! / 255 + 1e-3 * Math.sin(seed + r + k);
-    y[r] = labels[src]!;
-  }
-  return { x: c.tensor(x, [count, 784], 'float64'), y: c.tensor(y, [count], 'int32') };
+  const d = rows(start, count, seed);
+  return { x: c.tensor(d.x, [count, 784], 'float64'), y: c.tensor(Int32Array.from(d.y), [count], 'int32') };
 };
 
 async function* stream(n: number): AsyncGenerator<c.Dataset> {
