@@ -6,11 +6,17 @@ export interface RankedDelta extends Ranked {
   predictedDelta: number;
 }
 
+export interface TestPointSummary { index: number; label: number | null; predicted: number; probability: number | null; loss: number }
+
 /** The JSON summary of `curvature influence` (--json), which `curvature report` renders. */
 export interface InfluenceSummary {
   command: 'influence';
   backend: string;
-  model: { path: string; arch: string; activation: string; loss: string; weightDecay: number; parameters: number };
+  /**
+   * The model as loaded: `description` is a one-line human description ("logistic regression 30 → 1",
+   * "MLP 784-16-10, tanh"); activation is null where the model has no hidden layer.
+   */
+  model: { path: string; arch: string; activation: string | null; description: string; loss: string; weightDecay: number; parameters: number };
   data: DataSource;
   hessian: string;
   solver: string;
@@ -23,6 +29,13 @@ export interface InfluenceSummary {
   converged: boolean;
   /** Class labels (classification data), for the report's table. */
   labels: { train: number[] | null; test: number[] | null };
+  /**
+   * The model on each test point (same order as the scores' rows): the true label (class index for
+   * classification, else null), the prediction (argmax class, or for bce-with-logits the 0/1 decision,
+   * or for mse the first output), its probability when the loss defines one (else null), and the
+   * per-example loss at the true target.
+   */
+  testPoints: TestPointSummary[] | null;
   solve: SolveSummary | null;
   top: { test: number; helpful: RankedDelta[]; harmful: RankedDelta[] }[] | null;
   self: { top: Ranked[]; solves: number; converged: boolean; out: string | null } | null;
