@@ -118,13 +118,13 @@ export function runInfluence(flags: Flags): InfluenceSummary {
     const tFit = performance.now();
     const summary: InfluenceSummary = {
       command: 'influence', backend: backend ?? getBackend().name,
-      model: { path: String(flags['model']), arch: String(flags['arch']), activation: String(flags['activation']), loss: problem.lossName,
+      model: { path: String(flags['model']), arch: String(flags['arch']), activation: String(flags['activation']), description: `MLP ${String(flags['arch'])}`, loss: problem.lossName,
         weightDecay: problem.objective.weightDecay, parameters: problem.model.numParams },
       data: problem.source, hessian, solver, dtype: problem.dtype, damping, solverOptions: jsonSafe(solverOptions),
       shapes: { parameters: problem.model.numParams, train: nTrain, test: test ? test.x.shape[0]! : 0, scores: test ? [test.x.shape[0]!, nTrain] : null },
       converged: true,
       labels: { train: labelsOf(problem.train), test: test ? labelsOf(test) : null },
-      solve: null, top: null, self: null, validation: null,
+      testPoints: null, solve: null, top: null, self: null, validation: null,
       timings: { loadSeconds: (tLoad - t0) / 1000, fitSeconds: (tFit - tLoad) / 1000 },
       out: typeof flags['out'] === 'string' ? String(flags['out']) : null,
     };
