@@ -6,7 +6,7 @@ import { scatterPlot } from './scatter.js';
 /** What the report renders: the parts of an influence summary it reads (src/cli/summary.ts). */
 export interface ReportInput {
   title?: string;
-  model: { arch: string; activation: string; loss: string; weightDecay: number; parameters: number; path?: string };
+  model: { arch: string; activation: string | null; description?: string; loss: string; weightDecay: number; parameters: number; path?: string };
   data: unknown;
   hessian: string;
   solver: string;
