@@ -21,7 +21,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { type RawArray, type RawDType, assertRawArray, decodeData, encodeData, numel } from './array.js';
-import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+import { type ByteSource, readBytes, sourceName } from './source.js';
+import { writeFileAtomic } from './temp-files.js';
 
 interface IdxType { name: string; size: number; read: RawDType }
 const IDX_TYPES: Record<number, IdxType> = {
@@ -121,7 +122,7 @@ export function encodeIdx(raw: RawArray, options: { gzip?: boolean } = {}): Uint
 
 /** Write an IDX file; gzip-compressed when the path ends in `.gz`. */
 export function writeIdx(path: string, raw: RawArray): void {
-  writeBytes(path, encodeIdx(raw, { gzip: path.endsWith('.gz') }), 'IDX file');
+  writeFileAtomic(path, encodeIdx(raw, { gzip: path.endsWith('.gz') }), 'IDX file');
 }
 
 function hex(bytes: Uint8Array): string {

@@ -11,3 +11,4 @@ export * from './idx.js';
 export * from './csv.js';
 export * from './datasets.js';
 export { NpyWriter, type NpyWriterOptions, type NpyWriterDType } from './npy-writer.js';
+export { writeFileAtomic, removeStalePartials, removeTrackedTemps } from './temp-files.js';

@@ -10,6 +10,7 @@
  */
 import { InputError } from '../errors.js';
 import { nodeFs } from './source.js';
+import { tempPathFor, untrackTemp } from './temp-files.js';
 
 // Node's fs/path through source.ts's guarded import, so a browser bundle of the library has no
 // static `node:` import (writing files is Node-only; the error says so elsewhere).
@@ -45,8 +46,6 @@ function headerBytes(dict: string, total: number): Uint8Array {
   return out;
 }
 
-let tempCounter = 0;
-
 export class NpyWriter {
   readonly path: string;
   readonly tempPath: string;
@@ -77,7 +76,7 @@ export class NpyWriter {
     const widest = headerText(dtype, [options.rows ?? 10 ** (MAX_ROWS_DIGITS - 1), ...rowShape]);
     this.headerLength = Math.ceil((10 + widest.length + 1) / ALIGN) * ALIGN;
     if (this.headerLength - 10 > 0xffff) throw new InputError(`npy writer: a row shape of rank ${rowShape.length} does not fit a version 1.0 header`);
-    this.tempPath = pathModule().join(pathModule().dirname(path), `.${pathModule().basename(path)}.${process.pid}.${++tempCounter}.partial`);
+    this.tempPath = tempPathFor(path);
     try {
       fs().mkdirSync(pathModule().dirname(path), { recursive: true });
       this.fd = fs().openSync(this.tempPath, 'w');
@@ -128,6 +127,7 @@ export class NpyWriter {
       fs().closeSync(fd);
       this.fd = null;
       fs().renameSync(this.tempPath, this.path);
+      untrackTemp(this.tempPath);
     } catch (err) {
       this.abort();
       throw new InputError(`npy writer: cannot finish '${this.path}': ${(err as Error).message}`);
@@ -141,6 +141,7 @@ export class NpyWriter {
       this.fd = null;
     }
     fs().rmSync(this.tempPath, { force: true });
+    untrackTemp(this.tempPath);
   }
 
   private openFd(): number {

@@ -25,7 +25,8 @@ import { InputError } from '../errors.js';
 import {
   type RawArray, type RawDType, assertRawArray, decodeData, encodeData, fortranToC, itemSize, numel,
 } from './array.js';
-import { type ByteSource, fileSize, readBytes, readRange, sourceName, writeBytes } from './source.js';
+import { type ByteSource, fileSize, readBytes, readRange, sourceName } from './source.js';
+import { writeFileAtomic } from './temp-files.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
@@ -41,7 +42,7 @@ export function readNpy(source: ByteSource): RawArray {
 
 /** Write a RawArray as a version 1.0 .npy file. */
 export function writeNpy(path: string, raw: RawArray): void {
-  writeBytes(path, encodeNpy(raw), 'npy file');
+  writeFileAtomic(path, encodeNpy(raw), 'npy file');
 }
 
 /** What an npy header says: element type and byte order, layout, shape, and where the data starts. */

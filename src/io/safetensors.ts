@@ -24,7 +24,8 @@ import { InputError } from '../errors.js';
 import {
   type RawArray, type RawDType, assertRawArray, decodeData, describeValue, encodeData, itemSize, numel,
 } from './array.js';
-import { type ByteSource, readBytes, sourceName, writeBytes } from './source.js';
+import { type ByteSource, readBytes, sourceName } from './source.js';
+import { writeFileAtomic } from './temp-files.js';
 
 /** What `readSafetensors` returns. `tensors` iterates in header order. */
 export interface SafetensorsFile {
@@ -185,7 +186,7 @@ export function writeSafetensors(
   tensors: Map<string, RawArray> | Record<string, RawArray>,
   metadata?: Record<string, string>,
 ): void {
-  writeBytes(path, encodeSafetensors(tensors, metadata), 'safetensors file');
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), 'safetensors file');
 }
 
 /**

@@ -67,20 +67,6 @@ export function fileSize(path: string, what = 'file'): number {
   try { return fs.statSync(path).size; } catch (err) { throw fileError(path, what, err); }
 }
 
-/** Write bytes to `path`, creating parent directories. I/O failures become InputError. */
-export function writeBytes(path: string, bytes: Uint8Array, what = 'file'): void {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new InputError(`expected a non-empty ${what} path to write, got ${JSON.stringify(path)}`);
-  }
-  const { fs, path: p } = nodeFs('write', path);
-  try {
-    fs.mkdirSync(p.dirname(path), { recursive: true });
-    fs.writeFileSync(path, bytes);
-  } catch (err) {
-    throw new InputError(`cannot write ${what} '${path}': ${(err as Error).message}`);
-  }
-}
-
 function fileError(path: string, what: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return new InputError(`${what} not found: '${path}' does not exist`);
