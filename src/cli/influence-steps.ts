@@ -24,9 +24,15 @@ export interface SolveSummary {
   /** Residual norm per iteration, one series per solve (empty for direct methods). */
   histories: number[][];
   info: Record<string, unknown>[];
+  /** The solves that stopped short of their tolerance: which, after how many iterations, and ‖r‖ against ‖b‖. */
+  notConverged: { solve: number; iterations: number; residualNorm: number; rhsNorm: number }[];
 }
 
 const noProgress: Progress = { tick() {}, done() {} };
+
+function rowNorm(g: Tensor, i: number, p: number): number {
+  return tidy(() => Math.sqrt(sum(mul(slice(g, [i, 0], [1, p]), slice(g, [i, 0], [1, p]))).dataSync()[0]!));
+}
 
 /** Step 1: the curvature operator and its fitted solver (a Cholesky factorisation for direct). */
 export function fitInfluence(objective: Objective, theta: Tensor, train: Dataset, options: InfluenceOptions): InfluenceModel {
@@ -41,16 +47,20 @@ export function fitInfluence(objective: Objective, theta: Tensor, train: Dataset
 export function solveTestPoints(infl: InfluenceModel, test: Dataset, bar: Progress = noProgress): { s: Tensor; summary: SolveSummary } {
   const g = infl.gradients(test);
   const m = g.shape[0]!, p = g.shape[1]!;
-  const summary: SolveSummary = { method: infl.solver.method, solves: m, iterations: [], residualNorms: [], converged: true, histories: [], info: [] };
-  const record = (r: { iterations: number; residualNorm: number; converged: boolean; history?: number[]; info?: Record<string, unknown> }): void => {
+  const summary: SolveSummary = { method: infl.solver.method, solves: m, iterations: [], residualNorms: [], converged: true, histories: [], info: [], notConverged: [] };
+  const record = (r: { iterations: number; residualNorm: number; converged: boolean; history?: number[]; info?: Record<string, unknown> }, i: number): void => {
     summary.iterations.push(r.iterations); summary.residualNorms.push(r.residualNorm);
     summary.converged &&= r.converged; summary.info.push(r.info ?? {});
+    if (!r.converged) {
+      const rhsNorm = i >= 0 ? rowNorm(g, i, p) : tidy(() => Math.sqrt(sum(mul(g, g)).dataSync()[0]!));
+      summary.notConverged.push({ solve: i, iterations: r.iterations, residualNorm: r.residualNorm, rhsNorm });
+    }
     if (r.history && r.history.length > 0) summary.histories.push(r.history);
   };
   try {
     if (infl.solver.method === 'block-cg') {
       const r = infl.solver.solve(transpose(g));
-      record(r);
+      record(r, -1);
       bar.tick(m);
       const s = tidy(() => transpose(r.x));
       r.x.dispose();
@@ -60,7 +70,7 @@ export function solveTestPoints(infl: InfluenceModel, test: Dataset, bar: Progre
       const rows: Tensor[] = [];
       for (let i = 0; i < m; i++) {
         const r = infl.solver.solve(reshape(slice(g, [i, 0], [1, p]), [p]));
-        record(r);
+        record(r, i);
         rows.push(reshape(r.x, [1, p]));
         bar.tick();
       }
@@ -97,7 +107,7 @@ export function scoreTraining(infl: InfluenceModel, s: Tensor, train: Dataset, c
 export function selfInfluenceScores(infl: InfluenceModel, train: Dataset, chunk: number, bar: Progress = noProgress): { scores: Float64Array; summary: SolveSummary } {
   const n = train.x.shape[0]!;
   const scores = new Float64Array(n);
-  const summary: SolveSummary = { method: infl.solver.method, solves: 0, iterations: [], residualNorms: [], converged: true, histories: [], info: [] };
+  const summary: SolveSummary = { method: infl.solver.method, solves: 0, iterations: [], residualNorms: [], converged: true, histories: [], info: [], notConverged: [] };
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
     const part = tidy(() => {
@@ -105,6 +115,10 @@ export function selfInfluenceScores(infl: InfluenceModel, train: Dataset, chunk:
       const { x, stats } = infl.inverseHvp(g);
       summary.solves += stats.solves; summary.iterations.push(...stats.iterations); summary.residualNorms.push(...stats.residualNorms);
       summary.converged &&= stats.converged;
+      if (!stats.converged) {
+        const norms = Float64Array.from(sum(mul(g, g), 1).dataSync(), Math.sqrt);
+        stats.info.forEach((_, k) => summary.notConverged.push({ solve: start, iterations: stats.iterations[k] ?? 0, residualNorm: stats.residualNorms[k] ?? NaN, rhsNorm: norms[k] ?? NaN }));
+      }
       return Float64Array.from(sum(mul(g, x), 1).dataSync());
     });
     scores.set(part, start);
@@ -147,8 +161,13 @@ export interface Validation {
   spearman: number;
   retrained: number;
   maxGradNorm: number;
+  /** Retrainings that stopped before their tolerance (‖∇J₋ⱼ‖ > 1e-10 for loo; L-BFGS not converged for pbrf). */
+  shortOfTolerance: { train: number; gradNorm: number }[];
   seconds: number;
 }
+
+/** The gradient tolerance a leave-one-out retraining must meet (leaveOneOut's L-BFGS default; chord Newton goes to 1e-12). */
+export const RETRAIN_GRAD_TOL = 1e-10;
 
 /**
  * Step 6: predicted vs actual change of each test loss when a training point is removed, for the
@@ -170,6 +189,7 @@ export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Datas
   const removed = [...new Set(tops.flat())].sort((a, b) => a - b);
   const bar = options.bar ?? noProgress;
   const deltas: Float64Array[] = [], gradNorms: number[] = [];
+  const shortOfTolerance: { train: number; gradNorm: number }[] = [];
   let method: string;
   for (const j of removed) {
     const r = kind === 'pbrf'
@@ -178,6 +198,8 @@ export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Datas
         ? (method = 'chord Newton with the direct factorisation', newtonLeaveOneOut(objective, theta, train, test, [j], infl.solver))
         : (method = 'L-BFGS', leaveOneOut(objective, theta, train, test, [j]));
     deltas.push(r.deltas[0]!); gradNorms.push(r.gradNorms[0]!);
+    const ok = 'converged' in r ? (r.converged as boolean[])[0]! : r.gradNorms[0]! <= RETRAIN_GRAD_TOL;
+    if (!ok) shortOfTolerance.push({ train: j, gradNorm: r.gradNorms[0]! });
     bar.tick();
   }
   bar.done();
@@ -188,7 +210,7 @@ export function validate(kind: 'loo' | 'pbrf', infl: InfluenceModel, test: Datas
   const sr = pairs.length >= 2 ? spearman(pairs.map((p) => p.predicted), pairs.map((p) => p.actual)) : NaN;
   return {
     kind, method: method!, pairs, pearson: pr, spearman: sr, retrained: removed.length,
-    maxGradNorm: Math.max(0, ...gradNorms), seconds: (performance.now() - t0) / 1000,
+    maxGradNorm: Math.max(0, ...gradNorms), shortOfTolerance, seconds: (performance.now() - t0) / 1000,
   };
 }
 

@@ -1,58 +1,77 @@
 #!/usr/bin/env node
-import { CurvatureError, InputError } from '../errors.js';
-import { hvpCommand, influenceCommand } from './commands.js';
+/**
+ * The `curvature` command. Parsing (program.ts) runs here; a command that writes files runs in a
+ * worker thread, so that this thread stays free to answer SIGINT/SIGTERM at once even while the
+ * computation is synchronous: it stops the worker, deletes the run's temporary files and says so.
+ * Outputs are staged and renamed only when complete (outputs.ts), so an interrupted or killed run
+ * leaves the previous files as they were; a SIGKILLed run's temporaries are removed by the next run.
+ */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { CurvatureError, DTypeError, InputError, ShapeError } from '../errors.js';
+import { removeStalePartials, removeTrackedTemps } from '../io/temp-files.js';
 import { demoCommand } from './demo.js';
+import { hvpCommand } from './hvp-command.js';
+import { influenceCommand } from './influence-command.js';
+import { parseCli, type CommandSpec } from './program.js';
 import { reportCommand } from './report-command.js';
 import { trainCommand } from './train-command.js';
+import type { Flags } from './flags.js';
 
-const USAGE = `usage: curvature <command> [flags]
+const RUN: Record<string, (flags: Flags) => number> = {
+  demo: () => { demoCommand(); return 0; },
+  train: trainCommand, influence: influenceCommand, hvp: hvpCommand, report: reportCommand,
+};
 
-commands:
-  demo        influence vs leave-one-out retraining on the bundled breast-cancer data (npm start)
-  train       fit a model and save it: --arch 784,10 [--activation tanh] (--data NAME | --train-x X.npy --train-y y.npy)
-              [--loss cross-entropy|bce-with-logits|mse] [--weight-decay 0.01] [--optimizer lbfgs|adam|sgd]
-              [--grad-tol 1e-8] [--max-iter 2000] [--epochs 20] [--lr 1e-3] [--momentum 0.9] [--minibatch 128]
-              [--seed 0] --out model.safetensors [--json summary.json]
-  influence   influence of training points on test points:
-              --model W.safetensors --arch 784,16,10 [--activation tanh] [--loss ...] [--weight-decay 1e-3]
-              data: --data fashion-mnist[:DIR|:debian] | --data breast-cancer [--train-limit N] [--test-limit N]
-                    or --train-x X.npy --train-y y.npy [--test-x Xt.npy --test-y yt.npy]
-              curvature: [--hessian exact|gauss-newton|empirical-fisher] [--damping 0] [--batch-size 4096]
-              solver: [--solver direct|cg|block-cg|lissa|neumann|arnoldi|nystrom|datainf|diagonal]
-                    [--rtol 1e-8] [--atol 0] [--max-iter N] [--preconditioner jacobi|nystrom] [--rank R] [--power-iterations Q]
-                    [--scale S] [--depth T] [--repeats R] [--lissa-batch-size B] [--auto] [--seed N] [--block-diagonal]
-              outputs: [--top 10] [--self] [--self-out self.npy] [--validate loo|pbrf] [--validate-top 10]
-                    [--chunk 1024] [--out scores.npy] [--json summary.json] [--report report.html]
-              [--dtype float64|float32] [--backend wasm|js] [--quiet]
-  report      HTML report of a saved run: --summary summary.json --out report.html
-  hvp         Hessian-vector product of the training objective: same model/data flags, --vector v.npy --out hv.npy
-  help        this text
-
-Progress goes to stderr (--quiet turns it off). Exit codes: 0 ok, 1 failure, 2 bad input, 3 a solver did not converge.
-`;
-
-export function main(argv: string[]): number {
-  const [command, ...rest] = argv;
+/** Runs a parsed command; a typed error becomes its message on stderr and an exit code (2 bad input, 1 failure). */
+export function execute(command: CommandSpec, flags: Flags): number {
   try {
-    switch (command) {
-      case undefined:
-      case 'demo': demoCommand(); break;
-      case 'influence': influenceCommand(rest); break;
-      case 'hvp': hvpCommand(rest); break;
-      case 'train': trainCommand(rest); break;
-      case 'report': reportCommand(rest); break;
-      case 'help': case '--help': case '-h': process.stdout.write(USAGE); break;
-      default: throw new InputError(`unknown command '${command}'\n${USAGE}`);
-    }
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return RUN[command.name]!(flags);
   } catch (err) {
+    removeTrackedTemps();
     if (err instanceof CurvatureError) {
-      process.stderr.write(`curvature: ${err.name}: ${err.message}\n`);
-      return err instanceof InputError ? 2 : 1;
+      process.stderr.write(`curvature ${command.name}: ${err.name}: ${err.message}\n`);
+      // Shapes and dtypes of the user's files or flags (a model that does not match --arch, a rank
+      // larger than the model) are bad input, like a malformed file.
+      return err instanceof InputError || err instanceof ShapeError || err instanceof DTypeError ? 2 : 1;
     }
-    process.stderr.write(`curvature: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(`curvature ${command.name}: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+const io = { out: (s: string) => { process.stdout.write(s); }, err: (s: string) => { process.stderr.write(s); } };
+
+function supervise(argv: string[], command: CommandSpec, flags: Flags): void {
+  const outputs = command.writes.map((w) => flags[w]).filter((p): p is string => typeof p === 'string' && p !== '-');
+  const worker = new Worker(new URL(import.meta.url), { workerData: { argv }, stdout: false, stderr: false });
+  let code: number | null = null;
+  worker.on('message', (m: { exitCode: number }) => { code = m.exitCode; });
+  worker.on('error', (err) => {
+    process.stderr.write(`curvature ${command.name}: internal error (please report it): ${err.stack ?? String(err)}\n`);
+    code = 1;
+  });
+  worker.on('exit', () => { process.exitCode = code ?? 1; });
+  const stop = (signal: NodeJS.Signals): void => {
+    void worker.terminate().then(() => {
+      for (const p of outputs) removeStalePartials(p, { includeOwn: true });
+      process.stderr.write(`curvature ${command.name}: interrupted by ${signal}; nothing was written${outputs.length ? ` (${outputs.join(', ')} left as they were)` : ''}\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (isMainThread) {
+  // `curvature … | head`: a closed pipe ends the output, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw err; });
+  const argv = process.argv.slice(2);
+  const parsed = parseCli(argv, io);
+  if ('exit' in parsed) process.exitCode = parsed.exit;
+  else if (parsed.command.writes.length > 0 && process.env['CURVATURE_CLI_INLINE'] !== '1') supervise(argv, parsed.command, parsed.flags);
+  else process.exitCode = execute(parsed.command, parsed.flags);
+} else {
+  const parsed = parseCli((workerData as { argv: string[] }).argv, io);
+  const exitCode = 'exit' in parsed ? parsed.exit : execute(parsed.command, parsed.flags);
+  parentPort!.postMessage({ exitCode });
+}

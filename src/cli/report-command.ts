@@ -1,17 +1,27 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { toFloat64 } from '../io/array.js';
 import { FASHION_MNIST_CLASSES } from '../io/datasets.js';
-import { readNpy } from '../io/npy.js';
 import { fashionData } from '../jobs/fashion-data.js';
 import { renderInfluenceReport, type ReportImages } from '../report/influence-report.js';
 import { encodeGrayPng, pngDataUrl } from '../report/png.js';
 import type { DataSource } from './data-args.js';
-import { parseOnly } from './model-args.js';
+import { readArray } from './data-args.js';
+import { required, type Flags } from './flags.js';
+import { OutputSet } from './outputs.js';
 import type { InfluenceSummary } from './summary.js';
 
 /** Image thumbnails for a summary's data: Fashion-MNIST by index, or square .npy inputs scaled to [0, 255]. */
 export function reportImages(source: DataSource): ReportImages {
+  const images = sourceImages(source);
+  // With --test-index, test point i of the summary is row testIndex[i] of the test data.
+  const index = source.testIndex;
+  if (!index || !images.test) return images;
+  const test = images.test;
+  return { ...images, test: (i: number) => test(index[i]!) };
+}
+
+function sourceImages(source: DataSource): ReportImages {
   if (source.kind === 'fashion-mnist') {
     const dir = source.dir ?? undefined;
     const load = (split: 'train' | 'test', limit: number | null) => fashionData({ split, ...(dir ? { dir } : {}), ...(limit ? { limit } : {}) });
@@ -19,10 +29,10 @@ export function reportImages(source: DataSource): ReportImages {
     const thumb = (d: typeof train) => (i: number) => pngDataUrl(encodeGrayPng(d.images.subarray(i * 784, (i + 1) * 784), 28, 28, { upscale: 2, invert: true }));
     return { train: thumb(train), test: thumb(test), classNames: FASHION_MNIST_CLASSES };
   }
-  if (source.kind === 'npy') {
+  if (source.kind === 'files') {
     const fromNpy = (path: string | null) => {
       if (!path) return undefined;
-      const raw = toFloat64(readNpy(path));
+      const raw = toFloat64(readArray(path));
       const n = raw.shape[0] ?? 0, d = n > 0 ? raw.data.length / n : 0, side = Math.round(Math.sqrt(d));
       if (side * side !== d || side < 4) return undefined;
       let lo = Infinity, hi = -Infinity;
@@ -36,22 +46,16 @@ export function reportImages(source: DataSource): ReportImages {
   return {};
 }
 
-/** Renders the report of a summary to `path`. */
-export function writeReport(path: string, summary: InfluenceSummary): void {
-  const html = renderInfluenceReport(summary, reportImages(summary.data));
-  try {
-    writeFileSync(path, html);
-  } catch (err) {
-    throw new InputError(`cannot write report '${path}': ${(err as Error).message}`);
-  }
+/** The report of a summary as an HTML string. */
+export function renderReport(summary: InfluenceSummary): string {
+  return renderInfluenceReport(summary, reportImages(summary.data));
 }
 
 /** `curvature report --summary summary.json --out report.html`: the HTML report of a saved influence run. */
-export function reportCommand(argv: string[]): void {
-  const flags = parseOnly(argv, { summary: { type: 'string' }, out: { type: 'string' } });
-  const path = flags['summary'], out = flags['out'];
-  if (typeof path !== 'string') throw new InputError('missing required flag --summary (the --json output of curvature influence)');
-  if (typeof out !== 'string') throw new InputError('missing required flag --out (the HTML file to write)');
+export function reportCommand(flags: Flags): number {
+  const path = required(flags, 'summary', 'the --json output of curvature influence');
+  const out = required(flags, 'out', 'the HTML file to write');
+  const outputs = new OutputSet({ out });
   let summary: InfluenceSummary;
   try {
     summary = JSON.parse(readFileSync(path, 'utf8')) as InfluenceSummary;
@@ -61,6 +65,8 @@ export function reportCommand(argv: string[]): void {
   if (summary?.command !== 'influence' || typeof summary.shapes !== 'object') {
     throw new InputError(`--summary ${path}: expected the JSON written by 'curvature influence --json', got ${summary?.command === undefined ? 'another JSON document' : `a '${String(summary.command)}' summary`}`);
   }
-  writeReport(out, summary);
-  process.stderr.write(`curvature: report written to ${out}\n`);
+  outputs.stage('out', renderReport(summary));
+  outputs.commit();
+  process.stdout.write(`report written to ${out}\n`);
+  return 0;
 }

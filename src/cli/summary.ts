@@ -16,7 +16,7 @@ export interface InfluenceSummary {
    * The model as loaded: `description` is a one-line human description ("logistic regression 30 → 1",
    * "MLP 784-16-10, tanh"); activation is null where the model has no hidden layer.
    */
-  model: { path: string; arch: string; activation: string | null; description: string; loss: string; weightDecay: number; parameters: number };
+  model: { path: string; arch: string; activation: string | null; description: string; loss: string; weightDecay: number; parameters: number; gradNorm?: number };
   data: DataSource;
   hessian: string;
   solver: string;
@@ -25,10 +25,17 @@ export interface InfluenceSummary {
   solverOptions: Record<string, unknown>;
   /** scores: the [test, train] shape of the --out matrix. */
   shapes: { parameters: number; train: number; test: number; scores: [number, number] | null };
-  /** Every solve converged (test-point solves and self-influence solves). */
-  converged: boolean;
-  /** Class labels (classification data), for the report's table. */
-  labels: { train: number[] | null; test: number[] | null };
+  /** False for the approximate methods (arnoldi, nystrom, datainf, diagonal): see `approximation`. */
+  exact: boolean;
+  /** Every solve converged (test-point and self-influence solves); null for an approximate method, which has no tolerance. */
+  converged: boolean | null;
+  /** What an approximate method kept (rank, captured trace fraction, …); null for exact methods. */
+  approximation: Record<string, unknown> | null;
+  /**
+   * Class labels (classification data), for the report's tables: every test label, and the labels
+   * of the training points the summary names (by index), not all N.
+   */
+  labels: { train: Record<string, number> | null; test: number[] | null };
   /**
    * The model on each test point (same order as the scores' rows): the true label (class index for
    * classification, else null), the prediction (argmax class, or for bce-with-logits the 0/1 decision,
@@ -38,7 +45,7 @@ export interface InfluenceSummary {
   testPoints: TestPointSummary[] | null;
   solve: SolveSummary | null;
   top: { test: number; helpful: RankedDelta[]; harmful: RankedDelta[] }[] | null;
-  self: { top: Ranked[]; solves: number; converged: boolean; out: string | null } | null;
+  self: { top: Ranked[]; solves: number; converged: boolean | null; notConverged: SolveSummary['notConverged']; out: string | null } | null;
   validation: Validation | null;
   timings: Record<string, number>;
   out: string | null;

@@ -1,44 +1,50 @@
 import { getBackend } from '../backend/registry.js';
 import { InputError } from '../errors.js';
+import { encodeSafetensors } from '../io/safetensors.js';
 import type { Dataset, Objective } from '../nn/objective.js';
 import { Objective as ObjectiveClass } from '../nn/objective.js';
 import { lossByName } from '../nn/losses.js';
 import { Adam, SGD } from '../nn/optim/first-order.js';
-import { saveSafetensors } from '../nn/state-dict.js';
+import { stateDict } from '../nn/state-dict.js';
 import { fitLbfgs, fitMinibatch } from '../nn/train.js';
 import { tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { selectBackend, writeJson } from './commands.js';
-import { dtypeFlag, loadData, modelFrom, numberFlag, parse, required } from './model-args.js';
+import { loadData } from './data-args.js';
+import { choiceFlag, dtypeFlag, numberFlag, required, type Flags } from './flags.js';
+import { describeModel, modelOf, parseArch, settingsMetadata, type ModelSettings } from './model-args.js';
+import { OutputSet } from './outputs.js';
 import { progress } from './progress.js';
+import { selectBackend } from './select-backend.js';
 
-export const TRAIN_FLAGS = {
-  out: { type: 'string' }, optimizer: { type: 'string', default: 'lbfgs' },
-  'grad-tol': { type: 'string', default: '1e-8' }, 'max-iter': { type: 'string', default: '2000' },
-  epochs: { type: 'string', default: '20' }, lr: { type: 'string', default: '1e-3' }, momentum: { type: 'string', default: '0.9' },
-  minibatch: { type: 'string', default: '128' }, seed: { type: 'string', default: '0' },
-  'test-x': { type: 'string' }, 'test-y': { type: 'string' },
-} as const;
+/** The settings `train` fits with: --arch (required), --activation (tanh), --loss (the dataset's, else cross-entropy), --weight-decay (0). */
+function trainSettings(flags: Flags): ModelSettings {
+  const arch = parseArch(required(flags, 'arch', 'layer widths, e.g. 784,16,10'), '--arch');
+  const activation = arch.length > 2 ? String(flags['activation'] ?? 'tanh') : null;
+  const data = String(flags['data'] ?? '');
+  const loss = String(flags['loss'] ?? (data === 'breast-cancer' ? 'bce-with-logits' : 'cross-entropy'));
+  lossByName(loss);
+  return { arch, activation, loss, weightDecay: numberFlag(flags, 'weight-decay', { min: 0, default: 0 }) };
+}
 
 /**
  * `curvature train`: fits an MLP (or logistic regression, `--arch D,K`) to J(θ) = mean loss +
  * (λ/2)‖θ‖² — full-batch L-BFGS (default, to ‖∇J‖ ≤ --grad-tol) or minibatch Adam/SGD — and saves
- * θ as a PyTorch state_dict in safetensors (metadata: arch, activation, loss, weight decay).
+ * θ as a PyTorch state_dict in safetensors, with the settings as metadata (arch, activation, loss,
+ * weight decay) so that `influence` and `hvp` need no architecture flags.
  */
-export function trainCommand(argv: string[]): void {
-  const flags = parse(argv, TRAIN_FLAGS);
-  if (flags['model'] !== undefined) throw new InputError('train: --model is for reading weights; the trained model goes to --out');
+export function trainCommand(flags: Flags): number {
+  const out = required(flags, 'out', 'where to save the trained model');
+  const outputs = new OutputSet({ out, json: flags['json'] as string | undefined });
   const backend = selectBackend(flags);
-  const out = required(flags, 'out');
-  const optimizer = String(flags['optimizer']);
-  if (!['lbfgs', 'adam', 'sgd'].includes(optimizer)) throw new InputError(`--optimizer: expected lbfgs, adam or sgd, got '${optimizer}'`);
+  const optimizer = choiceFlag(flags, 'optimizer', ['lbfgs', 'adam', 'sgd'] as const, 'lbfgs');
   const dtype = dtypeFlag(flags);
-  const model = modelFrom(flags);
-  const weightDecay = numberFlag(flags, 'weight-decay', { min: 0 });
-  const seed = numberFlag(flags, 'seed', { integer: true, min: 0 });
+  const settings = trainSettings(flags);
+  const model = modelOf(settings);
+  const seed = numberFlag(flags, 'seed', { integer: true, min: 0, default: 0 });
+  if (flags['activation'] !== undefined && settings.activation === null) throw new InputError(`--activation: a ${settings.arch.join(',')} model has no hidden layer`);
   const t0 = performance.now();
-  const { train, test, lossName, source } = loadData(flags, dtype, false);
-  const objective = new ObjectiveClass(model, lossByName(lossName), weightDecay);
+  const { train, test, source } = loadData(flags, dtype, settings.loss, false);
+  const objective = new ObjectiveClass(model, lossByName(settings.loss), settings.weightDecay);
   objective.validate(train, 'training data');
   if (test) objective.validate(test, 'test data');
   const theta0 = model.init({ seed, dtype });
@@ -47,23 +53,23 @@ export function trainCommand(argv: string[]): void {
   let theta: Tensor;
   let info: Record<string, unknown>;
   if (optimizer === 'lbfgs') {
-    const maxIter = numberFlag(flags, 'max-iter', { integer: true, min: 1 });
+    const maxIter = numberFlag(flags, 'max-iter', { integer: true, min: 1, default: 2000 });
     const bar = progress('L-BFGS iterations', maxIter, { quiet });
     const r = fitLbfgs(objective, theta0, train, {
-      gradTol: numberFlag(flags, 'grad-tol', { min: 0 }), maxIter,
-      batchSize: numberFlag(flags, 'batch-size', { integer: true, min: 1 }),
+      gradTol: numberFlag(flags, 'grad-tol', { min: 0, default: 1e-8 }), maxIter,
+      batchSize: numberFlag(flags, 'batch-size', { integer: true, min: 1, default: 4096 }),
       onIteration: () => bar.tick(),
     });
     bar.done();
     theta = r.theta;
     info = { iterations: r.result.iterations, gradNorm: r.result.gradNorm, converged: r.result.converged, message: r.result.message };
   } else {
-    const epochs = numberFlag(flags, 'epochs', { integer: true, min: 1 }), lr = numberFlag(flags, 'lr', { min: 0 });
-    const opt = optimizer === 'adam' ? new Adam(lr) : new SGD(lr, numberFlag(flags, 'momentum', { min: 0 }));
+    const epochs = numberFlag(flags, 'epochs', { integer: true, min: 1, default: 20 }), lr = numberFlag(flags, 'lr', { min: 0, default: 1e-3 });
+    const opt = optimizer === 'adam' ? new Adam(lr) : new SGD(lr, numberFlag(flags, 'momentum', { min: 0, default: 0.9 }));
     const bar = progress(`${optimizer} epochs`, epochs, { quiet });
     const losses: number[] = [];
     theta = fitMinibatch(objective, theta0, train, opt, {
-      epochs, batchSize: numberFlag(flags, 'minibatch', { integer: true, min: 1 }), seed,
+      epochs, batchSize: numberFlag(flags, 'minibatch', { integer: true, min: 1, default: 128 }), seed,
       onEpoch: (_, loss) => { losses.push(loss); bar.tick(); },
     });
     bar.done();
@@ -71,20 +77,30 @@ export function trainCommand(argv: string[]): void {
     info = { epochs, lr, epochLosses: losses };
   }
   const t2 = performance.now();
-  saveSafetensors(out, model, theta, {
-    arch: String(flags['arch']), activation: String(flags['activation']), loss: lossName, weight_decay: String(weightDecay),
-  });
   const { value, grad } = objective.fullValueAndGrad(theta, train);
   let g2 = 0;
   for (const g of grad) g2 += g * g;
-  writeJson(flags, {
+  const summary = {
     command: 'train', backend: backend ?? getBackend().name, optimizer, out, data: source,
-    model: { arch: String(flags['arch']), activation: String(flags['activation']), loss: lossName, weightDecay, parameters: model.numParams },
+    model: { arch: settings.arch.join(','), activation: settings.activation, description: describeModel(settings), loss: settings.loss, weightDecay: settings.weightDecay, parameters: model.numParams },
     objective: value, gradNorm: Math.sqrt(g2),
     trainAccuracy: accuracy(objective, theta, train), testAccuracy: test ? accuracy(objective, theta, test) : null,
     ...info,
     timings: { loadSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 },
-  });
+  };
+  outputs.stage('out', encodeSafetensors(stateDict(model, theta), settingsMetadata(settings)));
+  const json = JSON.stringify(summary, null, 2) + '\n';
+  outputs.stage('json', json);
+  outputs.commit();
+  if (flags['json'] === '-') process.stdout.write(json);
+  else {
+    const acc = (a: number | null): string => (a === null ? '' : `${(100 * a).toFixed(1)}%`);
+    process.stdout.write(`trained ${summary.model.description} (${settings.loss}, weight decay ${settings.weightDecay}, ${model.numParams} parameters) with ${optimizer}: `
+      + `J = ${value.toPrecision(6)}, ‖∇J‖ = ${summary.gradNorm.toExponential(2)}`
+      + `${summary.trainAccuracy !== null ? `, train accuracy ${acc(summary.trainAccuracy)}` : ''}${summary.testAccuracy !== null && summary.testAccuracy !== undefined ? `, test accuracy ${acc(summary.testAccuracy)}` : ''}\n`
+      + `saved to ${out} (its settings are stored in the file: influence and hvp need no --arch/--loss/--weight-decay)\n`);
+  }
+  return 0;
 }
 
 /** Classification accuracy (argmax for several outputs, logit > 0 for one); null for regression targets. */

@@ -19,6 +19,8 @@ export interface InfluenceOptions {
   damping?: number;
   /** Examples per batch for HVPs and per-sample gradients. */
   batchSize?: number;
+  /** Called after every curvature-operator product, during the fit and the solves (progress reporting). */
+  onProduct?: () => void;
 }
 
 /** Statistics of the solves behind a score matrix. */
@@ -58,7 +60,7 @@ export class InfluenceModel {
     // One validation pass over a chunk source, shared by every operator built on it.
     this.train = isChunkSource(train) ? CheckedChunks.of(train, objective, 'training data') : train;
     train = this.train;
-    const curvature = { batchSize: options.batchSize ?? 4096, damping: options.damping ?? 0 };
+    const curvature = { batchSize: options.batchSize ?? 4096, damping: options.damping ?? 0, ...(options.onProduct ? { onProduct: options.onProduct } : {}) };
     const kind = options.hessian ?? 'exact';
     if (kind !== 'exact' && kind !== 'gauss-newton' && kind !== 'empirical-fisher') {
       throw new InputError(`hessian must be 'exact', 'gauss-newton' or 'empirical-fisher', got '${String(kind)}'`);

@@ -53,9 +53,10 @@ function pidAlive(pid: number): boolean {
 
 /**
  * Deletes the temporary files of `target` left by processes that no longer run (a run killed with
- * SIGKILL cannot clean up after itself). Returns the paths removed. Files of live processes stay.
+ * SIGKILL cannot clean up after itself). Returns the paths removed. Files of live processes stay,
+ * except this process's own with `includeOwn` (a worker thread of ours was stopped mid-write).
  */
-export function removeStalePartials(target: string): string[] {
+export function removeStalePartials(target: string, options: { includeOwn?: boolean } = {}): string[] {
   const p = pathModule();
   const dir = p.dirname(target), base = p.basename(target);
   let names: string[];
@@ -63,7 +64,8 @@ export function removeStalePartials(target: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const m = PARTIAL.exec(name);
-    if (!m || m[1] !== base || pidAlive(Number(m[2]))) continue;
+    const pid = Number(m?.[2]);
+    if (!m || m[1] !== base || ((pid !== process.pid || !options.includeOwn) && pidAlive(pid))) continue;
     const full = p.join(dir, name);
     try { fs().rmSync(full, { force: true }); removed.push(full); } catch { /* not ours to remove */ }
   }

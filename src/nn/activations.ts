@@ -31,7 +31,7 @@ export const ACTIVATIONS = { tanh: Tanh, sigmoid: Sigmoid, relu: ReLU, gelu: GEL
 export type ActivationName = keyof typeof ACTIVATIONS;
 
 export function activation(name: string): Layer {
-  const make = (ACTIVATIONS as Record<string, () => Layer>)[name];
+  const make = Object.hasOwn(ACTIVATIONS, name) ? (ACTIVATIONS as Record<string, () => Layer>)[name] : undefined;
   if (!make) throw new InputError(`unknown activation '${name}': expected one of ${Object.keys(ACTIVATIONS).join(', ')}`);
   return make();
 }

@@ -81,7 +81,7 @@ export const LOSSES: Record<LossName, Loss> = {
 };
 
 export function lossByName(name: string): Loss {
-  const l = (LOSSES as Record<string, Loss>)[name];
+  const l = Object.hasOwn(LOSSES, name) ? (LOSSES as Record<string, Loss>)[name] : undefined;
   if (!l) throw new InputError(`unknown loss '${name}': expected one of ${Object.keys(LOSSES).join(', ')}`);
   return l;
 }

@@ -13,6 +13,8 @@ export interface CurvatureOptions {
   damping?: number;
   /** How the exact Hessian's products are formed. */
   mode?: HvpMode;
+  /** Called after every product (progress reporting for long fits such as direct's dense build). */
+  onProduct?: () => void;
 }
 
 function checkDamping(damping: number): void {
@@ -42,10 +44,12 @@ function batchedOperator(objective: Objective, theta: Tensor, data: TrainingData
     matvec(v) {
       checkVector(op, v);
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
-      return tidy(() => {
+      const out = tidy(() => {
         const acc = batches.reduce(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
+      options.onProduct?.();
+      return out;
     },
   };
   return op;

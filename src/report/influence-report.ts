@@ -12,7 +12,7 @@ export interface ReportInput {
   solver: string;
   damping: number;
   shapes: { parameters: number; train: number; test: number };
-  labels: { train: number[] | null; test: number[] | null };
+  labels: { train: Readonly<Record<number, number>> | null; test: number[] | null };
   solve: { method: string; iterations: number[]; residualNorms: number[]; converged: boolean; histories: number[][] } | null;
   top: { test: number; helpful: { index: number; score: number; predictedDelta: number }[]; harmful: { index: number; score: number; predictedDelta: number }[] }[] | null;
   self: { top: { index: number; score: number }[] } | null;

@@ -55,7 +55,7 @@ export function lowRankSolver(op: LinearOperator, factors: LowRankFactors, dampi
         x: restoreShape(x, b), method, iterations: 0, converged: true,
         residualNorm: computeResidual ? trueResidual(op, damping, bb, x) : NaN,
         info: {
-          ...info, rank: r, lambda, complement: lambda === 0 ? 'dropped (λ = 0)' : '(1/λ)(I − VVᵀ)b',
+          ...info, rank: r, lambda, capturedEigenvalueSum: d.reduce((a, b) => a + b, 0), complement: lambda === 0 ? 'dropped (λ = 0)' : '(1/λ)(I − VVᵀ)b',
           ...(dropped.length ? { droppedZeroEigenvalues: dropped.length } : {}),
           ...(computeResidual ? {} : { residual: 'not computed (computeResidual: true costs one product per column)' }),
         },

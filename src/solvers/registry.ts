@@ -253,7 +253,7 @@ export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch pr
  * missing requirements (lissa without minibatch products, datainf without gradients) are InputErrors.
  */
 export function fitSolver(name: string, op: LinearOperator, options: SolverOptions = {}, context?: SolverContext): FittedSolver {
-  const make = (SOLVERS as Record<string, SolverFactory>)[name];
+  const make = Object.hasOwn(SOLVERS, name) ? (SOLVERS as Record<string, SolverFactory>)[name] : undefined;
   if (!make) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
   if (name === 'datainf') return make(op, options, context);
   const blocks = blocksOf(options, context, name);
@@ -272,7 +272,7 @@ export function fitBlockDiagonal(
   op: LinearOperator | ((block: Block, index: number) => LinearOperator), blocks: readonly Block[], solverName: SolverName,
   options: SolverOptions = {}, perBlockDamping?: readonly number[],
 ): FittedSolver {
-  const make = (SOLVERS as Record<string, SolverFactory>)[solverName];
+  const make = Object.hasOwn(SOLVERS, solverName) ? (SOLVERS as Record<string, SolverFactory>)[solverName] : undefined;
   if (!make) throw new InputError(`unknown solver '${solverName}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
   if (perBlockDamping && perBlockDamping.length !== blocks.length) {
     throw new InputError(`block-diagonal: perBlockDamping has ${perBlockDamping.length} entries for ${blocks.length} blocks`);
