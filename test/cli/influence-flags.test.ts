@@ -72,11 +72,11 @@ test('--self and --self-out: ∇ℓᵀH⁻¹∇ℓ per training point, as the li
   assert.ok(self.every((v) => v > 0));
 });
 
-test('progress bars go to stderr (a line per 10% when not a terminal); --quiet silences them; stdout stays JSON', () => {
-  const r = runCli(['influence', ...common, ...testFlags, '--solver', 'cg', '--rtol', '1e-6', '--chunk', '50']);
+test('progress goes to stderr (fit, solves, scoring); --quiet silences it; --json - puts the JSON on stdout', () => {
+  const r = runCli(['influence', ...common, ...testFlags, '--solver', 'cg', '--rtol', '1e-6', '--chunk', '50', '--json', '-']);
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stderr, /solving test points: 4\/4 \(100%\)/);
-  assert.match(r.stderr, /scoring training points: 250\/500 \(50%\)/);
+  assert.match(r.stderr, /fitting cg \(exact curvature, 490 parameters\): done, \d+ curvature products/);
+  assert.match(r.stderr, /solving 4 test points \(cg\): done, 4\/4/);
   assert.match(r.stderr, /scoring training points: done, 500\/500/);
   const summary = JSON.parse(r.stdout);
   assert.is(summary.solve.method, 'cg');
@@ -92,7 +92,7 @@ test('progress bars go to stderr (a line per 10% when not a terminal); --quiet s
 
 test('every solver runs from the CLI with its options (block-diagonal too), on the Gauss-Newton Hessian', () => {
   const base = influence(['--hessian', 'gauss-newton', '--solver', 'direct', '--quiet'], 'base').scores;
-  const cases: [string[], number][] = [
+  const cases: [string[], number, boolean?][] = [
     [['--solver', 'block-cg', '--rtol', '1e-10'], 1e-6],
     [['--solver', 'cg', '--preconditioner', 'nystrom', '--rank', '20', '--rtol', '1e-10'], 1e-6],
     [['--solver', 'nystrom', '--rank', '490'], 1e-6],
@@ -101,14 +101,17 @@ test('every solver runs from the CLI with its options (block-diagonal too), on t
     [['--solver', 'lissa', '--depth', '20', '--repeats', '1', '--lissa-batch-size', '100'], Infinity],
     [['--solver', 'datainf', '--damping', '0.1'], Infinity],
     // The empirical Fisher has a closed-form diagonal (the Gauss-Newton one would be a Hutchinson estimate).
-    [['--solver', 'diagonal', '--hessian', 'empirical-fisher'], Infinity],
+    [['--solver', 'diagonal'], Infinity, true],
     [['--solver', 'direct', '--block-diagonal'], Infinity],
   ];
-  for (const [args, tol] of cases) {
-    const { scores, summary } = influence(['--hessian', 'gauss-newton', ...args, '--quiet'], `s-${args[1]}-${args.length}`, !Number.isFinite(tol));
+  for (const [args, tol, fisher] of cases) {
+    const { scores, summary } = influence(['--hessian', fisher ? 'empirical-fisher' : 'gauss-newton', ...args, '--quiet'], `s-${args[1]}-${args.length}`, !Number.isFinite(tol));
     assert.is(scores.length, 2000, args.join(' '));
     assert.ok(scores.every(Number.isFinite), args.join(' '));
     assert.is(summary.solver, args[1]);
+    const approximate = ['arnoldi', 'nystrom', 'datainf', 'diagonal'].includes(args[1]!);
+    assert.is(summary.exact, !approximate, args.join(' '));
+    if (approximate) assert.is(summary.converged, null, `${args.join(' ')}: an approximate method reports no convergence`);
     if (Number.isFinite(tol)) assert.ok(relErr(scores, base) <= tol, `${args.join(' ')}: rel ${relErr(scores, base)}`);
   }
 });
