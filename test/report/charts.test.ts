@@ -1,12 +1,13 @@
 import { inflateSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { niceTicks, scale } from '../../src/report/axes.js';
+import { niceTicks, outerFences, quantile, scale, symlogConstant, symlogInverse, symlogScale, symlogTransform } from '../../src/report/axes.js';
 import { escapeHtml, fmt } from '../../src/report/escape.js';
 import { heatmap } from '../../src/report/heatmap.js';
 import { lineChart } from '../../src/report/line-chart.js';
 import { crc32, encodeGrayPng, pngDataUrl } from '../../src/report/png.js';
-import { scatterPlot } from '../../src/report/scatter.js';
+import { flatten, formatValue, metadataTable } from '../../src/report/metadata.js';
+import { SCATTER_FRAME, scatterPlot } from '../../src/report/scatter.js';
 import { InputError } from '../../src/errors.js';
 import { throwsType } from '../helpers.js';
 
@@ -59,10 +60,97 @@ test('scatterPlot: one circle per finite point, y = x line, coordinates inside t
   assert.is(count(svg, /<circle class="point"/g), 3);
   assert.is(count(svg, /class="diagonal"/g), 1);
   assert.ok(svg.includes('p&lt;q') && !svg.includes('p<q'));
-  for (const m of svg.matchAll(/cx="([\d.-]+)" cy="([\d.-]+)"/g)) {
+  const { left, width, right, top, height, bottom } = SCATTER_FRAME;
+  for (const m of svg.matchAll(/<circle class="point" cx="([\d.-]+)" cy="([\d.-]+)"/g)) {
     const x = Number(m[1]), y = Number(m[2]);
-    assert.ok(x >= 70 && x <= 460 && y >= 36 && y <= 310, `${x}, ${y}`);
+    assert.ok(x >= left && x <= width - right && y >= top && y <= height - bottom, `${x}, ${y}`);
   }
+  assert.not.match(svg, /scale-note/, 'no outlier, linear axes, no note');
+});
+
+test('scatterPlot legend: a swatch per group colour named by groupName, groups 3 and 13 get different colours, and the diagonal', () => {
+  const svg = scatterPlot([1, 2, 3, 4], [1, 2, 3, 4], { title: 't', xLabel: 'x', yLabel: 'y', groups: [3, 3, 13, 13], groupName: 'test point' });
+  assert.match(svg, /<g class="legend"/);
+  assert.is(count(svg, /class="legend-swatch"/g), 2);
+  assert.ok(svg.includes('>test point 3<') && svg.includes('>test point 13<'));
+  assert.ok(svg.includes('Colour = test point') && svg.includes('y = x'));
+  const fills = [...svg.matchAll(/<circle class="point"[^>]*fill="([^"]+)"/g)].map((m) => m[1]);
+  assert.is(fills[0], fills[1]); assert.is.not(fills[0], fills[2]);
+  // More groups than colours: groups sharing a colour are listed together, and the legend says so.
+  const many = scatterPlot(Array.from({ length: 25 }, (_, i) => i), Array.from({ length: 25 }, (_, i) => i), { title: 't', xLabel: 'x', yLabel: 'y', groups: Array.from({ length: 25 }, (_, i) => i), groupName: 'test point' });
+  assert.is(count(many, /class="legend-swatch"/g), 10);
+  assert.ok(many.includes('test points 0, 10, 20') && many.includes('colours repeat every 10'));
+  // No groups: no colour legend, only the diagonal entry.
+  const plain = scatterPlot([1, 2], [1, 2], { title: 't', xLabel: 'x', yLabel: 'y' });
+  assert.is(count(plain, /class="legend-swatch"/g), 0);
+  assert.ok(plain.includes('y = x'));
+});
+
+test('scatterPlot tooltips: the given title per point, escaped; default "x, y"', () => {
+  const svg = scatterPlot([1, 2], [3, 4], { title: 't', xLabel: 'x', yLabel: 'y', titles: ['test point 5, training point 17 <a>', 'second'] });
+  assert.ok(svg.includes('<title>test point 5, training point 17 &lt;a&gt;</title>') && svg.includes('<title>second</title>'));
+  assert.ok(scatterPlot([1], [2], { title: 't', xLabel: 'x', yLabel: 'y' }).includes('<title>1, 2</title>'));
+});
+
+test('scatterPlot with one outlier: symmetric-log axes with a visible note, the other points not squashed', () => {
+  const xs = [0.001, 0.002, -0.0015, 0.003, 0.0025, -0.001, 0.0005, 5];
+  const ys = xs.map((v, i) => v * 1.1 + (i % 2 ? 1e-4 : -1e-4));
+  const linear = scatterPlot(xs, ys, { title: 't', xLabel: 'x', yLabel: 'y', scale: 'linear' });
+  const auto = scatterPlot(xs, ys, { title: 't', xLabel: 'x', yLabel: 'y' });
+  assert.not.match(linear, /scale-note/);
+  const note = /<text class="scale-note"[^>]*>([^<]*)<\/text>/.exec(auto);
+  assert.ok(note, 'a visible scale note');
+  assert.match(note![1]!, /Symmetric-log both axes, sign\(v\)·log1p\(\|v\|\/c\), c = 0\.001: 1 outlier point/);
+  const spread = (svg: string) => {
+    const cx = [...svg.matchAll(/<circle class="point" cx="([\d.-]+)"/g)].map((m) => Number(m[1])).slice(0, 7);
+    return Math.max(...cx) - Math.min(...cx);
+  };
+  assert.ok(spread(linear) < 5, `linear: the 7 small points within ${spread(linear)} px`);
+  assert.ok(spread(auto) > 60, `symlog: the 7 small points spread over ${spread(auto)} px`);
+  // The diagonal stays the straight y = x line: both axes share one scale.
+  const d = /class="diagonal" x1="([\d.-]+)" y1="([\d.-]+)" x2="([\d.-]+)" y2="([\d.-]+)"/.exec(auto)!.slice(1).map(Number);
+  const { left, width, right, top, height, bottom } = SCATTER_FRAME;
+  assert.ok(Math.abs((d[0]! - left) / (width - right - left) - (height + 18 - bottom - 18 - d[1]!) / (height - bottom - top)) < 1e-2);
+  // Forced symlog without outliers: the note names the scale but no outliers.
+  const forced = scatterPlot([1, 2, 3], [1, 2, 3], { title: 't', xLabel: 'x', yLabel: 'y', scale: 'symlog' });
+  assert.match(forced, /class="scale-note"[^>]*>Symmetric-log both axes, sign\(v\)·log1p\(\|v\|\/c\), c = 1</);
+  // Without the diagonal each axis decides alone.
+  const yOnly = scatterPlot([1, 2, 3, 4, 5], [1, 2, 3, 4, 1e6], { title: 't', xLabel: 'x', yLabel: 'y', diagonal: false });
+  assert.match(yOnly, /Symmetric-log y axis[^<]*1 outlier point/);
+});
+
+test('symlog scale: odd, monotone, linear near 0; ticks at 0 and ±powers of ten inside the range', () => {
+  for (const v of [-100, -1, -1e-3, 0, 1e-3, 2, 1e4]) assert.ok(Math.abs(symlogInverse(symlogTransform(v, 0.01), 0.01) - v) <= 1e-12 * Math.max(1, Math.abs(v)));
+  assert.is(symlogTransform(-3, 1), -symlogTransform(3, 1));
+  assert.ok(Math.abs(symlogTransform(1e-6, 1) - 1e-6) < 1e-11);
+  const s = symlogScale(-10, 1000, 0, 100, 1);
+  assert.is(s(-10), 0); assert.ok(Math.abs(s(1000) - 100) < 1e-9);
+  assert.is(s.symlog, 1);
+  assert.ok(s.ticks.includes(0) && s.ticks.includes(1000) && s.ticks.includes(-10));
+  assert.ok(s.ticks.every((t) => t === 0 || Math.abs(Math.log10(Math.abs(t)) - Math.round(Math.log10(Math.abs(t)))) < 1e-12));
+  assert.ok(s.ticks.length <= 10);
+  const wide = symlogScale(-1e12, 1e12, 0, 100, 1e-6);
+  assert.ok(wide.ticks.length <= 12, `${wide.ticks.length} ticks`);
+  assert.equal([...wide.ticks].sort((a, b) => a - b), wide.ticks);
+  assert.is(symlogConstant([0, 0.003, -0.02, 0.004]), 0.001);
+  assert.is(symlogConstant([0, 0]), 1);
+  assert.is(quantile([4, 1, 3, 2], 0.5), 2.5);
+  assert.equal(outerFences([1, 2, 3, 4, 5]), [2 - 6, 4 + 6]);
+});
+
+test('metadata: nested objects flattened to dotted keys, arrays joined or summarised, values escaped', () => {
+  const rows = flatten({ data: { kind: 'npy', trainX: 'a.npy', testX: null }, solverOptions: { rtol: 1e-6, maxIter: 500 }, shapes: { scores: [2, 100] },
+    iterations: Array.from({ length: 40 }, (_, i) => i + 1), info: [{ a: 1 }, { a: 2 }], many: Array.from({ length: 9 }, () => ({ a: 1 })), timings: { fitSeconds: 0.5 }, empty: {}, gone: undefined, ok: true });
+  assert.equal(rows, [
+    ['data.kind', 'npy'], ['data.trainX', 'a.npy'], ['data.testX', '—'], ['solverOptions.rtol', '1e-6'], ['solverOptions.maxIter', '500'],
+    ['shapes.scores', '2, 100'], ['iterations', '40 values, 1 – 40'], ['info.0.a', '1'], ['info.1.a', '2'], ['many', '9 entries'],
+    ['timings.fitSeconds', '0.50 s'], ['empty', '—'], ['ok', 'yes'],
+  ]);
+  assert.is(formatValue('x', 60000), '60000');
+  assert.is(formatValue('x', 0.123456), '0.1235');
+  const table = metadataTable({ a: { b: '<x>' } }, 'cap & co');
+  assert.ok(table.includes('<th scope="row"><code>a.b</code></th><td>&lt;x&gt;</td>') && table.includes('<caption>cap &amp; co</caption>'));
+  assert.ok(table.includes('<th scope="col">key</th>'));
 });
 
 test('lineChart: a polyline per series; log y drops non-positive values', () => {
