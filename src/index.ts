@@ -13,3 +13,16 @@ export * from './solvers/index.js';
 export * from './influence/index.js';
 export * from './estimators/index.js';
 export { lanczos, arnoldi, type LanczosOptions, type LanczosResult, type LanczosWhich } from './linalg/lanczos.js';
+
+// File formats and bundled datasets (also `curvature/io`, which holds these plus the low-level
+// RawArray helpers and loads nothing but Node built-ins). NpyWriter comes through influence/.
+export {
+  readNpy, writeNpy, readNpyHeader, readNpyRows, encodeNpy, decodeNpy, parseNpyHeader, type NpyHeader,
+  readSafetensors, writeSafetensors, encodeSafetensors, type SafetensorsFile, type PyValue,
+  readIdx, writeIdx, encodeIdx, decodeIdx,
+  readCsv, parseCsv, readCsvMatrix, csvToMatrix, type CsvOptions, type CsvTable, type MatrixOptions,
+  loadBreastCancer, loadFashionMnist, bundledDataPath, BREAST_CANCER_FEATURES, FASHION_MNIST_CLASSES,
+  DEBIAN_FASHION_MNIST_DIR, type BreastCancer, type FashionMnist, type FashionMnistOptions,
+  writeFileAtomic, removeStalePartials, removeTrackedTemps,
+  rawArray, type RawArray, type RawArrayOf, type RawData, type RawDType, type ByteSource,
+} from './io/index.js';
