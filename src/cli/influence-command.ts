@@ -60,7 +60,7 @@ function reportNotConverged(summary: InfluenceSummary): void {
   describe('test-point solve', summary.solve);
   describe('self-influence solve, chunk from training row', summary.self ? { notConverged: summary.self.notConverged } : null);
   const tol = summary.solverOptions['rtol'];
-  process.stderr.write(`curvature: not converged: the ${summary.solver} solves below stopped before their tolerance (rtol ${String(tol)}); the outputs were written, but their scores are approximate. Raise --max-iter, add --damping, or use --preconditioner.\n${lines.join('\n')}\n`);
+  process.stderr.write(`curvature: not converged: the ${summary.solver} solves below stopped before their tolerance (rtol ${String(tol)}); any outputs requested were written, but their scores are approximate. Raise --max-iter, add --damping, or use --preconditioner.\n${lines.join('\n')}\n`);
 }
 
 /** The curvature kind from --hessian. */

@@ -140,19 +140,21 @@ export type Parsed = { command: CommandSpec; flags: Flags } | { exit: number };
 
 /** Parses argv; help/version/usage text goes to `out`/`err`. */
 export function parseCli(argv: string[], io: { out: (s: string) => void; err: (s: string) => void }): Parsed {
+  // commander shares one output configuration between a program and its commands: one prefix, named after the command typed.
+  const prefix = COMMANDS.some((c) => c.name === argv[0]) ? `curvature ${argv[0]}` : 'curvature';
+  const output = { writeOut: io.out, writeErr: io.err, outputError: (s: string, write: (s: string) => void) => write(s.replace(/^error: /, `${prefix}: error: `)) };
   const program = new Command('curvature')
     .description('Second-order quantities of ML models: Hessian-vector products, inverse-Hessian solvers and influence functions.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s.replace(/^error: /, 'curvature: error: ')) })
+    .configureOutput(output)
     .addHelpText('after', EXAMPLES);
   let chosen: Parsed | null = null;
   for (const spec of COMMANDS) {
     const cmd = program.command(spec.name).description(spec.summary).allowExcessArguments(false)
-      .helpOption('-h, --help', 'show help for this command').showSuggestionAfterError(true).exitOverride()
-      .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s.replace(/^error: /, `curvature ${spec.name}: error: `)) });
+      .helpOption('-h, --help', 'show help for this command').showSuggestionAfterError(true).exitOverride();
     for (const s of spec.flags) {
       const o = new Option(`--${s.name}${s.arg ? ` <${s.arg}>` : ''}`, s.help);
       if (s.choices) o.choices(s.choices);
@@ -174,7 +176,7 @@ export function parseCli(argv: string[], io: { out: (s: string) => void; err: (s
   }
   const dup = duplicateFlag(argv, program);
   if (dup) {
-    io.err(`curvature: error: --${dup} given more than once (give each flag once)\n`);
+    io.err(`${prefix}: error: --${dup} given more than once (give each flag once)\n`);
     return { exit: 2 };
   }
   try {

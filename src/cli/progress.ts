@@ -20,6 +20,8 @@ export interface ProgressOptions {
   width?: number;
   /** What one unit is, for the open-ended form ("products"). */
   unit?: string;
+  /** Milliseconds clock (default performance.now; tests pass a fake one). */
+  clock?: () => number;
 }
 
 export const noProgress: Progress = { tick() {}, done() {} };
@@ -31,9 +33,10 @@ export function progress(label: string, total: number | undefined, options: Prog
   const stream = options.stream ?? process.stderr;
   if (options.quiet || (total !== undefined && !(total > 0))) return noProgress;
   const tty = Boolean(stream.isTTY), width = options.width ?? 24;
-  const start = performance.now();
+  const now = options.clock ?? (() => performance.now());
+  const start = now();
   let count = 0, lastDraw = 0, lastStep = -1, finished = false;
-  const elapsed = (): number => performance.now() - start;
+  const elapsed = (): number => now() - start;
   const eta = (): string => (count > 0 && total !== undefined && count < total ? `, ETA ${seconds((elapsed() / count) * (total - count))}` : '');
   const draw = (): void => {
     if (total === undefined) {
@@ -58,9 +61,9 @@ export function progress(label: string, total: number | undefined, options: Prog
     tick(n = 1) {
       if (finished) return;
       count = total === undefined ? count + n : Math.min(total, count + n);
-      const now = performance.now();
+      const t = now();
       const interval = total === undefined ? (tty ? 100 : 2000) : 100;
-      if ((total !== undefined && !tty) || now - lastDraw >= interval || count === total) { lastDraw = now; draw(); }
+      if ((total !== undefined && !tty) || t - lastDraw >= interval || count === total) { lastDraw = t; draw(); }
     },
     done() {
       if (finished) return;
