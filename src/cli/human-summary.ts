@@ -16,7 +16,7 @@ export function printInfluenceSummary(s: InfluenceSummary, write: (text: string)
   const label = (i: number | undefined): string => (i === undefined ? '' : ` (label ${i})`);
   for (const t of (s.top ?? []).slice(0, perTest)) {
     const p = s.testPoints?.[t.test];
-    lines.push('', `test point ${t.test}${label(s.labels.test?.[t.test])}${p ? `: predicted ${num(p.predicted)}${p.probability !== null ? ` (p = ${p.probability.toFixed(3)})` : ''}, loss ${num(p.loss)}` : ''}`);
+    lines.push('', `test point ${t.test}${label(p?.label ?? s.labels.test?.[t.test])}${p ? `: predicted ${num(p.predicted)}${p.probability !== null ? ` (p = ${p.probability.toFixed(3)})` : ''}, loss ${num(p.loss)}` : ''}`);
     lines.push('  rank  helpful train   score        Δloss if removed  |  harmful train   score        Δloss if removed');
     for (let r = 0; r < Math.max(t.helpful.length, t.harmful.length); r++) {
       const h = t.helpful[r], b = t.harmful[r];
