@@ -1,6 +1,7 @@
 /**
- * The public names the README documents (its "Library API", "Backends and threads", "Influence at
- * scale", I/O and error paragraphs), by entry point. The one list both package tests use:
+ * The public names the README ("Library API") and the library guide docs/API.md (tensors and
+ * solvers, I/O, errors, "Backends and threads", "Influence at scale") document, by entry point.
+ * The one list both package tests use:
  * exports.test.ts imports them through the package name, tarball.test.ts from an installed tarball
  * (values at run time, values and types through tsc). A name added to the README goes here.
  */
