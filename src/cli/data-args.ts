@@ -60,11 +60,13 @@ function split(flags: Flags, name: 'train' | 'test', loss: string, dtype: DType)
   if (typeof label === 'string') {
     if (!isCsv(xPath)) throw new InputError(`--label-column needs .csv inputs, got --${name}-x ${xPath}`);
     if (flags[`${name}-y`] !== undefined) throw new InputError(`--label-column and --${name}-y cannot be combined: the targets come from one or the other`);
-    const table = readCsv(xPath);
+    // A column named by name needs the header row (auto-detection fails when the labels are not numbers).
+    const byIndex = /^\d+$/.test(label);
+    const table = readCsv(xPath, byIndex ? {} : { header: true });
     const width = table.header?.length ?? table.rows[0]?.length ?? 0;
     let col = table.header ? table.header.indexOf(label) : -1;
     if (col < 0) {
-      col = /^\d+$/.test(label) ? Number(label) : -1;
+      col = byIndex ? Number(label) : -1;
       if (col < 0 || col >= width) {
         throw new InputError(`--label-column ${label}: ${xPath} has no such column (${table.header ? `columns: ${table.header.join(', ')}` : `${width} columns, no header`})`);
       }

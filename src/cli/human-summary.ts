@@ -6,7 +6,8 @@ import type { InfluenceSummary } from './summary.js';
 
 const num = (v: number): string => (Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3));
 
-export function printInfluenceSummary(s: InfluenceSummary, write: (text: string) => void, perTest = 3): void {
+/** `written` lists the files the run wrote (flag → path), for the last line. */
+export function printInfluenceSummary(s: InfluenceSummary, write: (text: string) => void, perTest = 3, written: Record<string, string> = {}): void {
   const lines: string[] = [];
   const seconds = Object.values(s.timings).reduce((a, b) => a + b, 0);
   lines.push(`model      ${s.model.description}, ${s.model.loss}, weight decay ${s.model.weightDecay}, ${s.model.parameters} parameters${s.model.gradNorm !== undefined ? `, ‖∇J‖ = ${s.model.gradNorm.toExponential(2)}` : ''}`);
@@ -16,7 +17,7 @@ export function printInfluenceSummary(s: InfluenceSummary, write: (text: string)
   const label = (i: number | undefined): string => (i === undefined ? '' : ` (label ${i})`);
   for (const t of (s.top ?? []).slice(0, perTest)) {
     const p = s.testPoints?.[t.test];
-    lines.push('', `test point ${t.test}${label(p?.label ?? s.labels.test?.[t.test])}${p ? `: predicted ${num(p.predicted)}${p.probability !== null ? ` (p = ${p.probability.toFixed(3)})` : ''}, loss ${num(p.loss)}` : ''}`);
+    lines.push('', `test point ${t.row ?? t.test}${label(p?.label ?? s.labels.test?.[t.test])}${p ? `: predicted ${num(p.predicted)}${p.probability !== null ? ` (p = ${p.probability.toFixed(3)})` : ''}, loss ${num(p.loss)}` : ''}`);
     lines.push('  rank  helpful train   score        Δloss if removed  |  harmful train   score        Δloss if removed');
     for (let r = 0; r < Math.max(t.helpful.length, t.harmful.length); r++) {
       const h = t.helpful[r], b = t.harmful[r];
@@ -33,7 +34,7 @@ export function printInfluenceSummary(s: InfluenceSummary, write: (text: string)
     const v = s.validation;
     lines.push('', `validation (${v.kind}, ${v.method}): ${v.pairs.length} pairs, Pearson ${v.pearson.toFixed(4)}, Spearman ${v.spearman.toFixed(4)}, ${v.retrained} retrainings`);
   }
-  const written = [s.out ? `scores ${s.out}` : '', s.self?.out ? `self-influence ${s.self.out}` : ''].filter(Boolean);
-  if (written.length) lines.push('', `written: ${written.join(', ')}`);
+  const files = Object.entries(written).map(([flag, path]) => `${path} (--${flag})`);
+  if (files.length) lines.push('', `written: ${files.join(', ')}`);
   write(lines.join('\n') + '\n');
 }

@@ -38,7 +38,7 @@ export function influenceCommand(flags: Flags): number {
   if (typeof flags['report'] === 'string') outputs.stage('report', renderReport(summary));
   outputs.commit();
   if (flags['json'] === '-') process.stdout.write(json);
-  else printInfluenceSummary(summary, (s) => process.stdout.write(s));
+  else printInfluenceSummary(summary, (s) => process.stdout.write(s), 3, Object.fromEntries(outputs.entries()));
   if (summary.converged === false) {
     reportNotConverged(summary);
     return 3;
@@ -162,8 +162,9 @@ export function runInfluence(flags: Flags): InfluenceRun {
       warnIfIndefinite(solve.info[0]);
       if (exact) summary.converged = summary.converged !== false && solve.converged;
       const sc = scores;
+      const rows = problem.source.testIndex;
       summary.top = topK(sc, nTest, nTrain, k).map((t, i) => ({
-        test: i,
+        test: i, ...(rows ? { row: rows[i]! } : {}),
         helpful: t.helpful.map((r) => ({ ...r, predictedDelta: -r.score / nTrain })),
         harmful: t.harmful.map((r) => ({ ...r, predictedDelta: -r.score / nTrain })),
       }));

@@ -36,6 +36,11 @@ export class OutputSet {
     return [...this.targets.values()];
   }
 
+  /** [flag, path] of every output. */
+  entries(): [string, string][] {
+    return [...this.targets.entries()];
+  }
+
   has(name: string): boolean {
     return this.targets.has(name);
   }

@@ -61,7 +61,7 @@ const SOLVER: FlagSpec[] = [
   f('depth', 'T', 'lissa: recursion depth'),
   f('repeats', 'R', 'lissa: repeats averaged'),
   f('lissa-batch-size', 'B', 'lissa: minibatch size'),
-  f('auto', undefined, 'lissa: hyperparameters from the spectrum (Agarwal et al. 2017, Theorem 1)'),
+  f('auto', undefined, 'lissa: η, batch size and depth T = 2/(λη) from the spectrum ("Revisiting iHVP", Theorem 1; see the README\'s references)'),
   f('seed', 'N', 'seed of the randomised methods (default: 0)'),
   f('block-diagonal', undefined, 'solve per layer (block-diagonal curvature)'),
 ];
@@ -100,7 +100,12 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'demo', summary: 'influence vs leave-one-out retraining on the bundled breast-cancer data (npm start)', flags: [], writes: [] },
   {
     name: 'train', summary: 'fit a model and save it with its settings (arch, activation, loss, weight decay)',
-    flags: [...only(MODEL, ['arch', 'activation', 'loss', 'weight-decay']), ...DATA, ...TRAIN, ...COMMON], writes: ['out', 'json'],
+    flags: [
+      f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); required'),
+      f('activation', 'name', 'hidden activation: tanh (default), sigmoid, relu, gelu, softplus'),
+      f('loss', 'name', 'cross-entropy, bce-with-logits or mse (default: the dataset\'s, else cross-entropy)'),
+      f('weight-decay', 'λ', 'L2 coefficient of J = mean loss + (λ/2)‖θ‖² (default: 0); stored in the model file'),
+      ...DATA, ...TRAIN, ...COMMON], writes: ['out', 'json'],
   },
   {
     name: 'influence', summary: 'influence of training points on test points (and self-influence)',

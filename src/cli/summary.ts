@@ -44,7 +44,8 @@ export interface InfluenceSummary {
    */
   testPoints: TestPointSummary[] | null;
   solve: SolveSummary | null;
-  top: { test: number; helpful: RankedDelta[]; harmful: RankedDelta[] }[] | null;
+  /** Per test point (row `test` of the score matrix; `row`: its row in the test data when --test-index picked rows). */
+  top: { test: number; row?: number; helpful: RankedDelta[]; harmful: RankedDelta[] }[] | null;
   self: { top: Ranked[]; solves: number; converged: boolean | null; notConverged: SolveSummary['notConverged']; out: string | null } | null;
   validation: Validation | null;
   timings: Record<string, number>;

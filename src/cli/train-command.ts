@@ -109,7 +109,7 @@ export function accuracy(objective: Objective, theta: Tensor, data: Dataset): nu
   return tidy(() => {
     const z = objective.model.apply(theta, data.x).dataSync(), y = data.y.dataSync();
     const n = data.x.shape[0]!;
-    if (data.y.dtype !== 'int32' && k !== 1) return null;
+    if ((data.y.dtype !== 'int32' && k !== 1) || objective.loss.name === 'mse') return null;
     let correct = 0;
     for (let i = 0; i < n; i++) {
       let pred: number;
