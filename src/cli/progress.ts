@@ -68,6 +68,7 @@ export function progress(label: string, total: number | undefined, options: Prog
     done() {
       if (finished) return;
       finished = true;
+      if (total === undefined && count === 0) return; // nothing happened (e.g. cg fits nothing before its solves)
       if (tty) { draw(); stream.write('\n'); } else stream.write(`${label}: done, ${count}${total === undefined ? ` ${options.unit ?? 'steps'}` : `/${total}`} ${seconds(elapsed())}\n`);
     },
   };

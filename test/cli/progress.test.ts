@@ -48,6 +48,12 @@ test('no total: counts units, a line every 2 s, then done', () => {
   assert.equal(r.lines, ['fitting nystrom: 2 curvature products, 2.0 s\n', 'fitting nystrom: 4 curvature products, 4.0 s\n', 'fitting nystrom: done, 5 curvature products 5.0 s\n']);
 });
 
+test('an open-ended phase in which nothing happened prints nothing', () => {
+  const r = recorder(false);
+  progress('fitting cg', undefined, { stream: r.stream, clock: r.clock }).done();
+  assert.equal(r.lines, []);
+});
+
 test('quiet and empty totals print nothing', () => {
   const r = recorder(false);
   progress('x', 10, { stream: r.stream, quiet: true }).tick();
