@@ -162,4 +162,20 @@ test('bad input: missing file, invalid array to write', () => {
   }
 });
 
+test('bad input: hostile headers (deep nesting, duplicate keys, escapes, bad UTF-8) are InputErrors', () => {
+  const deep = "{'descr': " + '['.repeat(100000);
+  throwsInput(() => decodeNpy(handMade(deep, new Uint8Array(0), 2)), 'nested more than 32 deep');
+  throwsInput(() => decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", new Uint8Array(16))),
+    "duplicate key 'shape'");
+  throwsInput(() => decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'sh\\ape': (2,), }", new Uint8Array(16))), 'backslash');
+  const v3 = handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16), 3);
+  v3[13] = 0xff;
+  throwsInput(() => decodeNpy(v3), 'UTF-8');
+  // Long headers are cut in messages.
+  const long = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + '1, '.repeat(50000) + '2 2)}';
+  let msg = '';
+  try { decodeNpy(handMade(long, new Uint8Array(0), 2)); } catch (err) { msg = (err as Error).message; }
+  assert.ok(msg.includes('not a valid Python dict literal') && msg.length < 600, msg.slice(0, 300));
+});
+
 test.run();
