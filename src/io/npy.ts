@@ -87,7 +87,7 @@ export function parseNpyHeader(bytes: Uint8Array, name = sourceName(bytes)): Npy
   let headerText: string;
   if (major === 3) {
     try {
-      headerText = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+      headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
     } catch {
       return fail('expected a UTF-8 header (format version 3.0), got invalid UTF-8 bytes');
     }
@@ -120,10 +120,10 @@ export function parseNpyHeader(bytes: Uint8Array, name = sourceName(bytes)): Npy
   const fortran = header.get('fortran_order');
   if (typeof fortran !== 'boolean') fail(`expected 'fortran_order' to be True or False, got ${pyRepr(fortran, 80)}`);
   const shapeVal = header.get('shape');
-  if (!Array.isArray(shapeVal) || !shapeVal.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    return fail(`expected 'shape' to be a tuple of non-negative integers, got ${pyRepr(shapeVal, 80)}`);
+  if (!Array.isArray(shapeVal) || PY_LISTS.has(shapeVal) || !shapeVal.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    return fail(`expected 'shape' to be a tuple of non-negative integers, got ${PY_LISTS.has(shapeVal as PyValue[]) ? 'a list ' : ''}${pyRepr(shapeVal, 80)}`);
   }
-  const shape = shapeVal as number[];
+  const shape = (shapeVal as number[]).map((d) => d + 0); // d + 0: -0 → 0
   return { dtype, littleEndian, fortranOrder: fortran as boolean, shape, dataStart: headerStart + headerLen, descr };
 }
 
@@ -230,6 +230,7 @@ function hex(bytes: Uint8Array): string {
 //   value  := dict | tuple | list | string | int | 'True' | 'False' | 'None'
 //   dict   := '{' [ value ':' value { ',' value ':' value } [','] ] '}'     (no duplicate keys)
 //   tuple  := '(' [ value { ',' value } [','] ] ')'      list := the same with '[' ']'
+//             (lists parse, for the messages about structured descrs, but 'shape' must be a tuple)
 //   string := '...' or "..." without backslashes or line breaks
 //   int    := ['-'] digits ['L']   (Python 2 long suffix)
 //
@@ -240,6 +241,8 @@ function hex(bytes: Uint8Array): string {
 export type PyValue = string | number | boolean | null | PyValue[] | Map<PyValue, PyValue>;
 
 const MAX_DEPTH = 32;
+/** The arrays that were Python lists rather than tuples (numpy requires a tuple for 'shape'). */
+const PY_LISTS = new WeakSet<PyValue[]>();
 const PY_WS = /[ \t\f\n\r]*/y;
 const PY_ATOM = /(-?\d+)L?(?![A-Za-z0-9_])|(True|False|None)(?![A-Za-z0-9_])/y;
 
@@ -285,13 +288,15 @@ function parsePyLiteral(text: string): PyValue {
       const items: PyValue[] = [];
       for (;;) {
         ws();
-        if (text[i] === close) { i++; return items; }
+        if (text[i] === close) { i++; break; }
         items.push(value(depth + 1));
         ws();
         if (text[i] === ',') { i++; continue; }
         expect(close);
-        return items;
+        break;
       }
+      if (close === ']') PY_LISTS.add(items);
+      return items;
     }
     if (c === "'" || c === '"') {
       const end = text.indexOf(c, i + 1);

@@ -60,7 +60,8 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
   if (headerLen < 2) fail(`expected a JSON object header, got a header of length ${headerLen}`);
   let headerText: string;
   try {
-    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    // ignoreBOM: a byte-order mark is kept, so that a header starting with one fails the '{' check.
+    headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
     return fail('header is not valid UTF-8');
   }
@@ -127,7 +128,7 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
     if (end - begin !== expectedBytes) {
       fail(`${where}: shape [${(shape as number[]).join(', ')}] of ${fileDType} needs ${expectedBytes} bytes, data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
-    planned.push({ key, dtype: dtype!, shape: [...(shape as number[])], count, begin, end });
+    planned.push({ key, dtype: dtype!, shape: (shape as number[]).map((d) => d + 0), count, begin, end }); // d + 0: -0 → 0
   }
 
   // The spec: the byte buffer must be entirely indexed, with no holes and no overlaps.

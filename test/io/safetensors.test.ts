@@ -210,4 +210,11 @@ test('bad input: hostile headers give InputError, never RangeError or a prototyp
   throwsInput(() => readSafetensors(handMade('{"w":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}}')), 'tensor "w"', 'more elements');
 });
 
+test('found by fuzzing: a header starting with a byte-order mark is rejected; a -0 dimension reads as 0', () => {
+  const bom = handMade('\ufeff{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1));
+  throwsInput(() => readSafetensors(bom), "start with '{'");
+  const z = readSafetensors(handMade('{"w":{"dtype":"F32","shape":[-0,2],"data_offsets":[0,0]}}')).tensors.get('w')!;
+  assert.ok(Object.is(z.shape[0], 0), 'shape[0] is +0');
+});
+
 test.run();
