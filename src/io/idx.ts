@@ -125,22 +125,27 @@ function inflateIdx(input: Uint8Array, fail: (msg: string) => never): Uint8Array
   const small = gunzipAtMost(input, SMALL_INFLATE, false, fail);
   if (small !== TOO_LARGE) return small; // the caller compares its length with the header's
 
-  // More than SMALL_INFLATE bytes: find the shortest prefix of the compressed bytes that inflates
-  // to the whole header (bisection; each try inflates at most SMALL_INFLATE bytes).
+  // More than SMALL_INFLATE bytes: inflate a prefix of the compressed bytes that holds the whole
+  // header but inflates to at most SMALL_INFLATE bytes. Prefixes of 64, 256, 1024, ... bytes
+  // (usually the first suffices), then bisection if one of them inflates to too much.
+  const headerDone = (part: Uint8Array): boolean => part.length >= 4 && part.length >= 4 + 4 * part[3]!;
   let lo = 0;
   let hi = input.length;
   let head: Uint8Array | null = null;
-  while (hi - lo > 1) {
+  for (let p = 64; head === null; p *= 4) {
+    const end = Math.min(p, input.length);
+    const part = gunzipAtMost(input.subarray(0, end), SMALL_INFLATE, true, fail);
+    if (part === TOO_LARGE) { hi = end; break; }
+    if (headerDone(part)) head = part;
+    else if (end === input.length) break;
+    else lo = end;
+  }
+  while (head === null && hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
     const part = gunzipAtMost(input.subarray(0, mid), SMALL_INFLATE, true, fail);
-    if (part === TOO_LARGE) {
-      hi = mid;
-    } else if (part.length >= 4 && part.length >= 4 + 4 * part[3]!) {
-      head = part;
-      break;
-    } else {
-      lo = mid;
-    }
+    if (part === TOO_LARGE) hi = mid;
+    else if (headerDone(part)) head = part;
+    else lo = mid;
   }
   if (head === null) {
     // Cannot happen for zlib (one compressed byte inflates to at most a few kilobytes); say so plainly.
