@@ -256,6 +256,8 @@ export function describeValue(value: unknown): string {
     if (s === undefined) return String(value);
     return s.length > 60 ? s.slice(0, 57) + '...' : s;
   } catch {
-    return String(value);
+    // Too deeply nested to stringify (or cyclic): describe the kind only. String(value) would
+    // recurse as deeply and throw a RangeError of its own.
+    return Array.isArray(value) ? '[a deeply nested array]' : value !== null && typeof value === 'object' ? '{a deeply nested object}' : typeof value;
   }
 }

@@ -5,11 +5,15 @@
  * - a field may be enclosed in double quotes, and then may contain the delimiter, line breaks
  *   and doubled quotes `""` (an escaped quote); whitespace around a quoted field is not allowed;
  *   a quote inside an unquoted field is kept literally;
- * - a UTF-8 BOM is ignored, empty lines are skipped, a final line break is optional;
+ * - one UTF-8 byte-order mark (U+FEFF) at the very start is ignored; a U+FEFF anywhere else (a
+ *   second BOM, one inside a cell) is an InputError naming its line and field, never silently
+ *   dropped;
+ * - empty lines are skipped, a final line break is optional;
  * - every record must have as many fields as the first one, otherwise InputError.
  *
  * `csvToMatrix` turns the parsed rows into a float64 RawArray, reporting every non-numeric,
- * empty, NaN or infinite cell as an InputError naming its row, line and column.
+ * empty, NaN or infinite cell (including decimal literals that overflow float64, such as `1e999`)
+ * as an InputError naming its row, line and column and quoting the cell.
  */
 import { InputError } from '../errors.js';
 import type { RawArrayOf } from './array.js';
@@ -18,7 +22,8 @@ import { readBytes } from './source.js';
 export interface CsvOptions {
   /**
    * Whether the first record is a header. 'auto' (default): it is one when it has a cell that is
-   * not a number while the second record's cells all are numbers.
+   * not written as a decimal number while the second record's cells all are (`1e999` counts as
+   * written as a number here, so that csvToMatrix reports it rather than taking its row for a header).
    */
   header?: boolean | 'auto';
   /** One-character field separator, default ','. */
@@ -43,11 +48,14 @@ export function readCsv(path: string, options: CsvOptions = {}): CsvTable {
   return parseCsv(readTextFile(path), { source: path, ...options });
 }
 
-/** Read a UTF-8 text file; missing files and invalid UTF-8 become InputError. */
+/**
+ * Read a UTF-8 text file; missing files and invalid UTF-8 become InputError. A leading byte-order
+ * mark is kept (parseCsv drops exactly one; TextDecoder's default would silently drop another).
+ */
 export function readTextFile(path: string): string {
   const bytes = readBytes(path, 'CSV file');
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new InputError(`CSV ${path}: expected UTF-8 text, got invalid UTF-8 bytes`);
   }
@@ -83,7 +91,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   }
   let hasHeader: boolean;
   if (header === 'auto') {
-    hasHeader = records.length >= 2 && !records[0]!.every(isNumber) && records[1]!.every(isNumber);
+    hasHeader = records.length >= 2 && !records[0]!.every(looksNumeric) && records[1]!.every(looksNumeric);
   } else {
     hasHeader = header;
   }
@@ -137,6 +145,12 @@ function tokenize(text: string, delim: string, fail: (msg: string) => never, fir
         while (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') i++;
         field = text.slice(start, i);
       }
+      const bom = field.indexOf('\ufeff');
+      if (bom >= 0) {
+        const shown = JSON.stringify(field.length > 40 ? field.slice(0, 37) + '...' : field).replace(/\ufeff/g, '\\ufeff');
+        fail(`line ${line}, field ${record.length}: unexpected byte-order mark U+FEFF in ${shown} ` +
+          '(only one, at the very start of the file, is allowed)');
+      }
       record.push(field);
       if (i < n && text[i] === delim) { i++; continue; }
       break;
@@ -152,9 +166,25 @@ function tokenize(text: string, delim: string, fail: (msg: string) => never, fir
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** True when `cell` (trimmed) is a finite decimal number such as `-1.5e3` (not NaN, inf, '', 0x1). */
+/**
+ * `cell` without leading and trailing spaces and tabs. (String.prototype.trim would also drop
+ * U+FEFF, U+00A0 and other Unicode spaces, turning a stray byte-order mark into a silent number.)
+ */
+function trimCell(cell: string): string {
+  return cell.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/** True when `cell` (without surrounding spaces/tabs) is written as a decimal number, finite or not. */
+function looksNumeric(cell: string): boolean {
+  return NUMBER_RE.test(trimCell(cell));
+}
+
+/**
+ * True when `cell` (without surrounding spaces and tabs) is a decimal number such as `-1.5e3`
+ * whose value is finite in float64 (not NaN, inf, '', 0x1, nor `1e999`, which overflows).
+ */
 export function isNumber(cell: string): boolean {
-  return NUMBER_RE.test(cell.trim());
+  return looksNumeric(cell) && Number.isFinite(Number(trimCell(cell)));
 }
 
 /** Options for `csvToMatrix`. */
@@ -184,12 +214,16 @@ export function csvToMatrix(table: CsvTable, options: MatrixOptions = {}): RawAr
     for (let k = 0; k < c; k++) {
       const j = columns[k]!;
       const cell = row[j];
-      if (cell === undefined || !isNumber(cell)) {
+      const value = cell !== undefined && looksNumeric(cell) ? Number(trimCell(cell)) : NaN;
+      if (!Number.isFinite(value)) {
         const col = table.header ? `column ${j} ('${table.header[j]}')` : `column ${j}`;
-        const what = cell === undefined ? 'a missing cell' : cell.trim() === '' ? 'an empty cell' : JSON.stringify(cell);
+        const what = cell === undefined ? 'a missing cell'
+          : trimCell(cell) === '' ? 'an empty cell'
+          : looksNumeric(cell) ? `${JSON.stringify(cell)}, which overflows float64 (not finite)`
+          : JSON.stringify(cell);
         throw new InputError(`CSV ${table.source}: expected a finite number at row ${r} (line ${table.lines[r] ?? '?'}), ${col}, got ${what}`);
       }
-      data[r * c + k] = Number(cell.trim());
+      data[r * c + k] = value;
     }
   }
   return { data, shape: [m, c], dtype: 'float64' };

@@ -16,11 +16,15 @@
  *
  * Element types map to RawArray dtypes as: ubyte → uint8, int → int32, float → float32,
  * double → float64; signed byte and short are widened to int32 (RawArray has no int8/int16).
- * The reader insists that the data is exactly as long as the dimensions say.
+ * The reader insists that the data is exactly as long as the dimensions say. For gzip input it
+ * stops inflating at the size the header declares (and rejects declared sizes beyond what a Buffer
+ * can hold before inflating anything large), so a small file that inflates to gigabytes costs a
+ * bounded amount of memory and time.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
-import { type RawArray, type RawDType, assertRawArray, decodeData, encodeData, numel } from './array.js';
+import { type RawArray, type RawDType, assertRawArray, decodeData, encodeData } from './array.js';
 import { type ByteSource, readBytes, sourceName } from './source.js';
 import { writeFileAtomic } from './temp-files.js';
 
@@ -50,22 +54,48 @@ export function decodeIdx(input: Uint8Array, name = sourceName(input)): RawArray
   const fail = (msg: string): never => {
     throw new InputError(`IDX ${name}: ${msg}`);
   };
-  let bytes = input;
-  if (isGzip(input)) {
-    try {
-      const out = gunzipSync(input);
-      bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    } catch (err) {
-      return fail(`gzip data is corrupt or truncated (${(err as Error).message})`);
-    }
+  const bytes = isGzip(input) ? inflateIdx(input, fail) : input;
+  const { type, shape, count, dataStart, byteLength } = parseIdxHeader(bytes, fail);
+  const actual = bytes.length - dataStart;
+  const expected = byteLength - dataStart;
+  if (actual !== expected) {
+    fail(`dimensions [${shape.join(', ')}] of ${type.name} need ${expected} data bytes, ${isGzip(input) ? 'the gzip data holds' : 'file has'} ${actual}${actual < expected ? ' (truncated file?)' : ' (trailing bytes)'}`);
   }
+  const body = bytes.subarray(dataStart);
+  let data: RawArray['data'];
+  if (type.code === 0x09) {
+    data = Int32Array.from(new Int8Array(body.buffer, body.byteOffset, body.byteLength));
+  } else if (type.code === 0x0b) {
+    const out = new Int32Array(count);
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let i = 0; i < count; i++) out[i] = dv.getInt16(2 * i, false);
+    data = out;
+  } else {
+    data = decodeData(body, type.read, count, false);
+  }
+  return { data, shape, dtype: type.read };
+}
+
+interface IdxHeader {
+  type: IdxType & { code: number };
+  shape: number[];
+  count: number;
+  /** Offset of the first element. */
+  dataStart: number;
+  /** The whole (uncompressed) file's length as the header declares it: dataStart + count * size. */
+  byteLength: number;
+}
+
+/** Parse the magic and dimensions at the start of uncompressed IDX bytes (the data may be absent). */
+function parseIdxHeader(bytes: Uint8Array, fail: (msg: string) => never): IdxHeader {
   if (bytes.length < 4) fail(`expected at least a 4-byte magic number, got ${bytes.length} bytes (truncated file?)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     fail(`expected magic number starting with 00 00, got ${hex(bytes.subarray(0, 4))} (not an IDX file)`);
   }
-  const type = IDX_TYPES[bytes[2]!];
+  const code = bytes[2]!;
+  const type = IDX_TYPES[code];
   if (type === undefined) {
-    fail(`unknown element type 0x${bytes[2]!.toString(16).padStart(2, '0')} in magic ${hex(bytes.subarray(0, 4))} (expected 08, 09, 0b, 0c, 0d or 0e)`);
+    return fail(`unknown element type 0x${code.toString(16).padStart(2, '0')} in magic ${hex(bytes.subarray(0, 4))} (expected 08, 09, 0b, 0c, 0d or 0e)`);
   }
   const ndim = bytes[3]!;
   const dataStart = 4 + 4 * ndim;
@@ -73,25 +103,82 @@ export function decodeIdx(input: Uint8Array, name = sourceName(input)): RawArray
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let k = 0; k < ndim; k++) shape.push(view.getUint32(4 + 4 * k, false));
-  const count = numel(shape);
-  const expected = count * type!.size;
-  const actual = bytes.length - dataStart;
-  if (actual !== expected) {
-    fail(`dimensions [${shape.join(', ')}] of ${type!.name} need ${expected} data bytes, file has ${actual}${actual < expected ? ' (truncated file?)' : ' (trailing bytes)'}`);
+  // The product may exceed 2^53 (255 dimensions of up to 2^32 - 1): compare as a float, which is
+  // exact below 2^53 and far beyond any readable size above it.
+  let count = 1;
+  for (const d of shape) count *= d;
+  return { type: { ...type, code }, shape, count, dataStart, byteLength: dataStart + count * type.size };
+}
+
+/** Largest uncompressed IDX file the reader will inflate (Node's Buffer limit). */
+const MAX_INFLATED = bufferConstants.MAX_LENGTH;
+/** Inflated sizes up to this are decoded in one call without first reading the header. */
+const SMALL_INFLATE = 1 << 20;
+const TOO_LARGE = Symbol('too large');
+
+/**
+ * Inflate gzip-compressed IDX bytes, never producing more than the header declares (plus at most
+ * SMALL_INFLATE bytes): a small file whose data inflates to far more than its header says (a
+ * "zip bomb") is rejected after a bounded amount of work.
+ */
+function inflateIdx(input: Uint8Array, fail: (msg: string) => never): Uint8Array {
+  const small = gunzipAtMost(input, SMALL_INFLATE, false, fail);
+  if (small !== TOO_LARGE) return small; // the caller compares its length with the header's
+
+  // More than SMALL_INFLATE bytes: inflate a prefix of the compressed bytes that holds the whole
+  // header but inflates to at most SMALL_INFLATE bytes. Prefixes of 64, 256, 1024, ... bytes
+  // (usually the first suffices), then bisection if one of them inflates to too much.
+  const headerDone = (part: Uint8Array): boolean => part.length >= 4 && part.length >= 4 + 4 * part[3]!;
+  let lo = 0;
+  let hi = input.length;
+  let head: Uint8Array | null = null;
+  for (let p = 64; head === null; p *= 4) {
+    const end = Math.min(p, input.length);
+    const part = gunzipAtMost(input.subarray(0, end), SMALL_INFLATE, true, fail);
+    if (part === TOO_LARGE) { hi = end; break; }
+    if (headerDone(part)) head = part;
+    else if (end === input.length) break;
+    else lo = end;
   }
-  const body = bytes.subarray(dataStart);
-  let data: RawArray['data'];
-  if (bytes[2] === 0x09) {
-    data = Int32Array.from(new Int8Array(body.buffer, body.byteOffset, body.byteLength));
-  } else if (bytes[2] === 0x0b) {
-    const out = new Int32Array(count);
-    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    for (let i = 0; i < count; i++) out[i] = dv.getInt16(2 * i, false);
-    data = out;
-  } else {
-    data = decodeData(body, type!.read, count, false);
+  while (head === null && hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const part = gunzipAtMost(input.subarray(0, mid), SMALL_INFLATE, true, fail);
+    if (part === TOO_LARGE) hi = mid;
+    else if (headerDone(part)) head = part;
+    else lo = mid;
   }
-  return { data, shape, dtype: type!.read };
+  if (head === null) {
+    // Cannot happen for zlib (one compressed byte inflates to at most a few kilobytes); say so plainly.
+    return fail(`gzip data inflates to more than ${SMALL_INFLATE} bytes but its IDX header could not be isolated`);
+  }
+  const { shape, type, byteLength } = parseIdxHeader(head, fail);
+  if (byteLength > MAX_INFLATED) {
+    fail(`the header declares dimensions [${shape.join(', ')}] of ${type.name}, ${byteLength} bytes in all, ` +
+      `which exceeds the ${MAX_INFLATED} bytes that can be read into memory`);
+  }
+  const all = gunzipAtMost(input, byteLength, false, fail);
+  if (all === TOO_LARGE) {
+    fail(`gzip data inflates to more than the ${byteLength} bytes that the header declares (dimensions [${shape.join(', ')}] of ${type.name}); ` +
+      'stopped inflating there (corrupt file or a decompression bomb?)');
+  }
+  return all as Uint8Array;
+}
+
+/**
+ * gunzip `input`, giving up (TOO_LARGE) as soon as the output exceeds `limit` bytes. `partial`:
+ * `input` is a prefix of the gzip data, so its end is not an error.
+ */
+function gunzipAtMost(input: Uint8Array, limit: number, partial: boolean, fail: (msg: string) => never): Uint8Array | typeof TOO_LARGE {
+  try {
+    const out = gunzipSync(input, {
+      maxOutputLength: Math.max(1, limit),
+      ...(partial ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}),
+    });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return TOO_LARGE;
+    return fail(`gzip data is corrupt or truncated (${(err as Error).message})`);
+  }
 }
 
 /**

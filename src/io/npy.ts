@@ -84,38 +84,46 @@ export function parseNpyHeader(bytes: Uint8Array, name = sourceName(bytes)): Npy
     fail(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file (truncated file?)`);
   }
   const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
-  const headerText = major === 3
-    ? new TextDecoder('utf-8').decode(headerBytes)
-    : Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString('latin1');
+  let headerText: string;
+  if (major === 3) {
+    try {
+      headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+    } catch {
+      return fail('expected a UTF-8 header (format version 3.0), got invalid UTF-8 bytes');
+    }
+  } else {
+    headerText = Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString('latin1');
+  }
+  const shown = JSON.stringify(headerText.length > 200 ? headerText.slice(0, 197).trim() + '...' : headerText.trim());
 
   let header: PyValue;
   try {
     header = parsePyLiteral(headerText);
   } catch (err) {
-    return fail(`header is not a valid Python dict literal (${(err as Error).message}): ${JSON.stringify(headerText.trim())}`);
+    return fail(`header is not a valid Python dict literal (${(err as Error).message}): ${shown}`);
   }
-  if (!(header instanceof Map)) return fail(`expected the header to be a dict, got ${JSON.stringify(headerText.trim())}`);
+  if (!(header instanceof Map)) return fail(`expected the header to be a dict, got ${shown}`);
   for (const key of ['descr', 'fortran_order', 'shape']) {
-    if (!header.has(key)) fail(`header is missing the '${key}' key: ${JSON.stringify(headerText.trim())}`);
+    if (!header.has(key)) fail(`header is missing the '${key}' key: ${shown}`);
   }
   const extra = [...header.keys()].filter((k) => !['descr', 'fortran_order', 'shape'].includes(String(k)));
-  if (extra.length > 0) fail(`header has unexpected keys ${extra.map((k) => `'${String(k)}'`).join(', ')}`);
+  if (extra.length > 0) fail(`header has unexpected keys ${extra.slice(0, 5).map((k) => pyRepr(k, 40)).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
 
   const descr = header.get('descr');
   if (typeof descr !== 'string') {
-    return fail(`unsupported dtype: descr ${pyRepr(descr)} (structured dtypes are not supported; expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
+    return fail(`unsupported dtype: descr ${pyRepr(descr, 80)} (structured dtypes are not supported; expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
   }
   const dt = parseDescr(descr);
-  if (dt === null) fail(`unsupported dtype '${descr}' (expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
+  if (dt === null) fail(`unsupported dtype ${pyRepr(descr, 40)} (expected one of '<f4', '<f8', '<i4', '<i8', '|u1')`);
   const { dtype, littleEndian } = dt!;
 
   const fortran = header.get('fortran_order');
-  if (typeof fortran !== 'boolean') fail(`expected 'fortran_order' to be True or False, got ${pyRepr(fortran)}`);
+  if (typeof fortran !== 'boolean') fail(`expected 'fortran_order' to be True or False, got ${pyRepr(fortran, 80)}`);
   const shapeVal = header.get('shape');
-  if (!Array.isArray(shapeVal) || !shapeVal.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    return fail(`expected 'shape' to be a tuple of non-negative integers, got ${pyRepr(shapeVal)}`);
+  if (!Array.isArray(shapeVal) || PY_LISTS.has(shapeVal) || !shapeVal.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    return fail(`expected 'shape' to be a tuple of non-negative integers, got ${PY_LISTS.has(shapeVal as PyValue[]) ? 'a list ' : ''}${pyRepr(shapeVal, 80)}`);
   }
-  const shape = shapeVal as number[];
+  const shape = (shapeVal as number[]).map((d) => d + 0); // d + 0: -0 → 0
   return { dtype, littleEndian, fortranOrder: fortran as boolean, shape, dataStart: headerStart + headerLen, descr };
 }
 
@@ -216,35 +224,58 @@ function hex(bytes: Uint8Array): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A tiny parser for the Python literals numpy writes in npy headers: dicts, tuples, lists,
-// strings, ints (with an optional Python 2 'L' suffix), True, False, None.
+// A tiny parser for the Python literals numpy writes in npy headers. The grammar it accepts (a
+// strict subset of Python's, enough for every header numpy has written):
+//
+//   value  := dict | tuple | list | string | int | 'True' | 'False' | 'None'
+//   dict   := '{' [ value ':' value { ',' value ':' value } [','] ] '}'     (no duplicate keys)
+//   tuple  := '(' [ value { ',' value } [','] ] ')'      list := the same with '[' ']'
+//             (lists parse, for the messages about structured descrs, but 'shape' must be a tuple)
+//   string := '...' or "..." without backslashes or line breaks
+//   int    := ['-'] digits ['L']   (Python 2 long suffix)
+//
+// with spaces, tabs, form feeds and line breaks (\n, \r) allowed between tokens, and nesting at
+// most MAX_DEPTH deep.
 
 /** Parsed Python literal: dict → Map, tuple/list → array. */
 export type PyValue = string | number | boolean | null | PyValue[] | Map<PyValue, PyValue>;
 
+const MAX_DEPTH = 32;
+/** The arrays that were Python lists rather than tuples (numpy requires a tuple for 'shape'). */
+const PY_LISTS = new WeakSet<PyValue[]>();
+const PY_WS = /[ \t\f\n\r]*/y;
+const PY_ATOM = /(-?\d+)L?(?![A-Za-z0-9_])|(True|False|None)(?![A-Za-z0-9_])/y;
+
 function parsePyLiteral(text: string): PyValue {
   let i = 0;
   const ws = (): void => {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
+    PY_WS.lastIndex = i;
+    PY_WS.test(text);
+    i = PY_WS.lastIndex;
   };
+  const at = (): string => (text[i] === undefined ? 'end of header' : `'${text[i]}'`);
   const expect = (c: string): void => {
     ws();
-    if (text[i] !== c) throw new Error(`expected '${c}' at offset ${i}, got ${text[i] === undefined ? 'end of header' : `'${text[i]}'`}`);
+    if (text[i] !== c) throw new Error(`expected '${c}' at offset ${i}, got ${at()}`);
     i++;
   };
-  const value = (): PyValue => {
+  const value = (depth: number): PyValue => {
     ws();
     const c = text[i];
     if (c === undefined) throw new Error('unexpected end of header');
+    if ((c === '{' || c === '(' || c === '[') && depth >= MAX_DEPTH) throw new Error(`nested more than ${MAX_DEPTH} deep at offset ${i}`);
     if (c === '{') {
       i++;
       const map = new Map<PyValue, PyValue>();
       for (;;) {
         ws();
         if (text[i] === '}') { i++; return map; }
-        const k = value();
+        const keyAt = i;
+        const k = value(depth + 1);
+        if (k instanceof Map || Array.isArray(k)) throw new Error(`expected a string, number or constant as dict key at offset ${keyAt}`);
+        if (map.has(k)) throw new Error(`duplicate key ${pyRepr(k, 40)} at offset ${keyAt}`);
         expect(':');
-        map.set(k, value());
+        map.set(k, value(depth + 1));
         ws();
         if (text[i] === ',') { i++; continue; }
         expect('}');
@@ -257,42 +288,48 @@ function parsePyLiteral(text: string): PyValue {
       const items: PyValue[] = [];
       for (;;) {
         ws();
-        if (text[i] === close) { i++; return items; }
-        items.push(value());
+        if (text[i] === close) { i++; break; }
+        items.push(value(depth + 1));
         ws();
         if (text[i] === ',') { i++; continue; }
         expect(close);
-        return items;
+        break;
       }
+      if (close === ']') PY_LISTS.add(items);
+      return items;
     }
     if (c === "'" || c === '"') {
-      i++;
-      let s = '';
-      while (text[i] !== c) {
-        if (i >= text.length) throw new Error('unterminated string');
-        if (text[i] === '\\') i++;
-        s += text[i];
-        i++;
-      }
-      i++;
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) throw new Error(`unterminated string at offset ${i}`);
+      const s = text.slice(i + 1, end);
+      if (/[\\\n\r]/.test(s)) throw new Error(`unsupported backslash or line break in the string at offset ${i}`);
+      i = end + 1;
       return s;
     }
-    const m = /^(-?\d+)L?|^(True|False|None)\b/.exec(text.slice(i));
-    if (m === null) throw new Error(`unexpected '${c}' at offset ${i}`);
-    i += m[0].length;
+    PY_ATOM.lastIndex = i;
+    const m = PY_ATOM.exec(text);
+    if (m === null) throw new Error(`unexpected ${at()} at offset ${i}`);
+    i = PY_ATOM.lastIndex;
     if (m[1] !== undefined) return Number(m[1]);
     return m[2] === 'True' ? true : m[2] === 'False' ? false : null;
   };
-  const v = value();
+  const v = value(0);
   ws();
-  if (i !== text.length) throw new Error(`unexpected '${text[i]}' after the dict at offset ${i}`);
+  if (i !== text.length) throw new Error(`unexpected ${at()} after the dict at offset ${i}`);
   return v;
 }
 
-function pyRepr(v: PyValue | undefined): string {
+/** Python-like repr for messages, cut to about `max` characters. */
+function pyRepr(v: PyValue | undefined, max = Infinity): string {
+  const s = reprOf(v, 0);
+  return s.length > max ? s.slice(0, Math.max(0, max - 3)) + '...' : s;
+}
+
+function reprOf(v: PyValue | undefined, depth: number): string {
   if (v === undefined) return 'nothing';
-  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
-  if (Array.isArray(v)) return `(${v.map(pyRepr).join(', ')})`;
+  if (depth > MAX_DEPTH) return '...';
+  if (v instanceof Map) return `{${[...v].map(([k, x]) => `${reprOf(k, depth + 1)}: ${reprOf(x, depth + 1)}`).join(', ')}}`;
+  if (Array.isArray(v)) return `(${v.map((x) => reprOf(x, depth + 1)).join(', ')})`;
   if (typeof v === 'string') return `'${v}'`;
   if (v === null) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';

@@ -12,7 +12,9 @@
  * where `[b, e)` is a byte range relative to the start of the byte buffer, and may hold the
  * special key `"__metadata__"`: a string-to-string map. The spec requires the tensors to cover
  * the byte buffer exactly (no holes, no overlaps) and forbids duplicate keys; this reader enforces
- * both, and checks `e - b === product(shape) * itemsize` for every tensor.
+ * both (duplicates in any object of the header), and checks `e - b === product(shape) * itemsize`
+ * for every tensor. Every check runs before any tensor is copied, so a malformed file never makes
+ * the reader allocate more than the file's size.
  *
  * Supported dtypes: F32, F64, I64, I32, U8 (→ float32, float64, int64, int32, uint8). Others
  * (F16, BF16, BOOL, I8, ...) are rejected with an InputError naming the tensor.
@@ -58,7 +60,8 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
   if (headerLen < 2) fail(`expected a JSON object header, got a header of length ${headerLen}`);
   let headerText: string;
   try {
-    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    // ignoreBOM: a byte-order mark is kept, so that a header starting with one fails the '{' check.
+    headerText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
     return fail('header is not valid UTF-8');
   }
@@ -76,9 +79,12 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
   const bufferStart = 8 + headerLen;
   const bufferLen = bytes.length - bufferStart;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, RawArray>();
-  const ranges: Array<{ key: string; begin: number; end: number }> = [];
+  interface Planned { key: string; dtype: RawDType; shape: number[]; count: number; begin: number; end: number }
+  const planned: Planned[] = [];
 
+  // First pass: validate every entry (dtype, shape, offsets within the buffer, byte length equal to
+  // dtype × shape) without copying anything, so that a hostile header cannot make the reader
+  // allocate more than the file holds.
   for (const key of order) {
     const entry = entries[key];
     if (key === METADATA_KEY) {
@@ -89,49 +95,58 @@ export function readSafetensors(source: ByteSource): SafetensorsFile {
       }
       continue;
     }
-    const where = `tensor "${key}"`;
+    const where = `tensor ${describeValue(key)}`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describeValue(entry)}`);
     const info = entry as Record<string, unknown>;
 
-    const fileDType = info['dtype'];
+    const fileDType = Object.hasOwn(info, 'dtype') ? info['dtype'] : undefined;
     if (typeof fileDType !== 'string') fail(`${where}: expected a string "dtype", got ${describeValue(fileDType)}`);
-    const dtype = FILE_DTYPE_TO_RAW[fileDType as string];
+    const dtype = Object.hasOwn(FILE_DTYPE_TO_RAW, fileDType as string) ? FILE_DTYPE_TO_RAW[fileDType as string] : undefined;
     if (dtype === undefined) {
       const kind = KNOWN_UNSUPPORTED.includes(fileDType as string) ? 'unsupported' : 'unknown';
-      fail(`${where}: ${kind} dtype "${fileDType}" (supported: ${Object.keys(FILE_DTYPE_TO_RAW).join(', ')})`);
+      fail(`${where}: ${kind} dtype ${describeValue(fileDType)} (supported: ${Object.keys(FILE_DTYPE_TO_RAW).join(', ')})`);
     }
 
-    const shape = info['shape'];
+    const shape = Object.hasOwn(info, 'shape') ? info['shape'] : undefined;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`${where}: expected "shape" to be an array of non-negative integers, got ${describeValue(shape)}`);
     }
-    const offsets = info['data_offsets'];
+    const offsets = Object.hasOwn(info, 'data_offsets') ? info['data_offsets'] : undefined;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`${where}: expected "data_offsets" to be [begin, end] non-negative integers, got ${describeValue(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`${where}: data_offsets [${begin}, ${end}] has begin > end`);
     if (end > bufferLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${bufferLen}-byte data buffer (truncated file?)`);
-    const count = numel(shape as number[]);
+    let count: number;
+    try {
+      count = numel(shape as number[]);
+    } catch {
+      return fail(`${where}: shape ${describeValue(shape)} has more elements than can be indexed (it would need more bytes than the ${bufferLen}-byte data buffer)`);
+    }
     const expectedBytes = count * itemSize(dtype!);
     if (end - begin !== expectedBytes) {
       fail(`${where}: shape [${(shape as number[]).join(', ')}] of ${fileDType} needs ${expectedBytes} bytes, data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
-    const data = decodeData(bytes.subarray(bufferStart + begin, bufferStart + end), dtype!, count, true);
-    tensors.set(key, { data, shape: [...(shape as number[])], dtype: dtype! });
-    ranges.push({ key, begin, end });
+    planned.push({ key, dtype: dtype!, shape: (shape as number[]).map((d) => d + 0), count, begin, end }); // d + 0: -0 → 0
   }
 
   // The spec: the byte buffer must be entirely indexed, with no holes and no overlaps.
-  ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const ranges = [...planned].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const r of ranges) {
-    if (r.begin < cursor) fail(`tensor "${r.key}": data_offsets [${r.begin}, ${r.end}] overlap the previous tensor (which ends at ${cursor})`);
-    if (r.begin > cursor) fail(`tensor "${r.key}": data_offsets start at ${r.begin} but the previous tensor ends at ${cursor} (holes are not allowed)`);
+    if (r.begin < cursor) fail(`tensor ${describeValue(r.key)}: data_offsets [${r.begin}, ${r.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (r.begin > cursor) fail(`tensor ${describeValue(r.key)}: data_offsets start at ${r.begin} but the previous tensor ends at ${cursor} (holes are not allowed)`);
     cursor = r.end;
   }
   if (cursor !== bufferLen) fail(`tensors cover ${cursor} bytes of data but the data buffer has ${bufferLen} (trailing bytes are not allowed)`);
 
+  // Only now copy: the ranges tile the buffer, so the copies add up to at most the file size.
+  const tensors = new Map<string, RawArray>();
+  for (const t of planned) {
+    const data = decodeData(bytes.subarray(bufferStart + t.begin, bufferStart + t.end), t.dtype, t.count, true);
+    tensors.set(t.key, { data, shape: t.shape, dtype: t.dtype });
+  }
   return { tensors, metadata };
 }
 
@@ -190,14 +205,15 @@ export function writeSafetensors(
 }
 
 /**
- * The keys of the top-level JSON object in source order, rejecting duplicates. `JSON.parse` alone
- * would silently keep the last duplicate and would move integer-like keys ("0", "1") first.
- * `text` must already be known to be valid JSON whose top level is an object.
+ * The keys of the top-level JSON object in source order, rejecting duplicate keys in every object
+ * of the header (the spec forbids them; `JSON.parse` alone would silently keep the last one, and
+ * would move integer-like keys ("0", "1") first). Iterative, so deep nesting cannot overflow the
+ * stack. `text` must already be known to be valid JSON whose top level is an object.
  */
 function topLevelKeys(text: string, fail: (msg: string) => never): string[] {
   const keys: string[] = [];
-  const seen = new Set<string>();
-  let depth = 0;
+  // One entry per open bracket: the keys seen so far for an object, null for an array.
+  const stack: Array<Set<string> | null> = [];
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
@@ -206,20 +222,24 @@ function topLevelKeys(text: string, fail: (msg: string) => never): string[] {
       i++;
       while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
       i++;
-      if (depth === 1) {
+      const seen = stack[stack.length - 1];
+      if (seen) {
         let j = i;
-        while (j < text.length && /\s/.test(text[j]!)) j++;
+        while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
         if (text[j] === ':') {
           const key = JSON.parse(text.slice(start, i)) as string;
-          if (seen.has(key)) fail(`duplicate key "${key}" in header`);
+          if (seen.has(key)) {
+            fail(stack.length === 1 ? `duplicate key ${describeValue(key)} in header` : `duplicate key ${describeValue(key)} in a header object`);
+          }
           seen.add(key);
-          keys.push(key);
+          if (stack.length === 1) keys.push(key);
         }
       }
       continue;
     }
-    if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
+    if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
     i++;
   }
   return keys;

@@ -96,4 +96,36 @@ test('files: readCsv, readCsvMatrix, missing file, invalid UTF-8', () => {
   }
 });
 
+test('overflowing decimals such as 1e999 are rejected, not read as Infinity (issue 10)', () => {
+  throwsInput(() => csvToMatrix(parseCsv('a,b\n1,2\n3,1e999\n', { source: 'big.csv' })),
+    'big.csv', 'row 1 (line 3)', "column 1 ('b')", '"1e999"', 'not finite');
+  throwsInput(() => csvToMatrix(parseCsv('-1E+400,2')), 'row 0 (line 1)', 'column 0', '"-1E+400"', 'not finite');
+  assert.not.ok(isNumber('1e999'));
+  assert.not.ok(isNumber('-1e309'));
+  assert.ok(isNumber('1.7976931348623157e308'));
+  assert.ok(isNumber('1e-999'), 'underflow to 0 is a finite value');
+  assert.equal(Array.from(csvToMatrix(parseCsv('1e-999,1e308')).data), [0, 1e308]);
+  // A first row holding 1e999 is data to be rejected, not a header to be skipped.
+  assert.is(parseCsv('1e999,2\n3,4').header, null);
+});
+
+test('byte-order marks: one leading BOM is ignored, any other U+FEFF is an InputError (issue 10)', () => {
+  assert.equal(Array.from(csvToMatrix(parseCsv('\ufeff7,8\n')).data), [7, 8]);
+  // A doubled BOM used to read as 7: String.prototype.trim drops U+FEFF.
+  throwsInput(() => parseCsv('\ufeff\ufeff7,8\n', { source: 'bom.csv' }), 'bom.csv', 'line 1, field 0', 'U+FEFF', '\\ufeff7');
+  throwsInput(() => parseCsv('1,2\n3,4\ufeff\n'), 'line 2, field 1', 'U+FEFF');
+  throwsInput(() => parseCsv('a,b\n"x\ufeff",2\n'), 'line 2, field 0', 'U+FEFF');
+  // Other Unicode spaces are not trimmed either (only spaces and tabs are).
+  throwsInput(() => csvToMatrix(parseCsv('\u00a07,8')), 'column 0');
+  assert.equal(Array.from(csvToMatrix(parseCsv(' 7\t,\t8 ')).data), [7, 8]);
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 'bom.csv');
+    writeFileSync(path, Buffer.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf, 0x37, 0x0a]));
+    throwsInput(() => readCsvMatrix(path), path, 'U+FEFF');
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();

@@ -6,6 +6,7 @@ import { readIdx } from '../../src/io/idx.js';
 import {
   BREAST_CANCER_FEATURES, DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, bundledDataPath, loadBreastCancer, loadFashionMnist,
 } from '../../src/io/datasets.js';
+import { skipBecause } from '../skip.js';
 import { repoRoot, tempDir, throwsInput } from './helpers.js';
 
 test('bundled data is found from the compiled module and lives in <repo>/data', () => {
@@ -102,16 +103,17 @@ test('bad options and missing files', () => {
   }
 });
 
-test('full Fashion-MNIST from the Debian package, when installed', () => {
-  if (!existsSync(join(DEBIAN_FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz'))) {
-    console.log(`  (skipped: ${DEBIAN_FASHION_MNIST_DIR} not installed; apt-get install dataset-fashion-mnist)`);
-    return;
-  }
-  const full = loadFashionMnist({ dir: DEBIAN_FASHION_MNIST_DIR, split: 'test' });
-  assert.equal(full.x.shape, [10000, 784]);
-  const sub = loadFashionMnist({ split: 'test' });
-  assert.equal(Array.from(full.x.data.subarray(0, 1000 * 784)), Array.from(sub.x.data), 'bundled subset is a prefix');
-  assert.equal(Array.from(full.y.data.subarray(0, 1000)), Array.from(sub.y.data));
-});
+const FULL_TEST = 'full Fashion-MNIST from the Debian package';
+if (existsSync(join(DEBIAN_FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz'))) {
+  test(FULL_TEST, () => {
+    const full = loadFashionMnist({ dir: DEBIAN_FASHION_MNIST_DIR, split: 'test' });
+    assert.equal(full.x.shape, [10000, 784]);
+    const sub = loadFashionMnist({ split: 'test' });
+    assert.equal(Array.from(full.x.data.subarray(0, 1000 * 784)), Array.from(sub.x.data), 'bundled subset is a prefix');
+    assert.equal(Array.from(full.y.data.subarray(0, 1000)), Array.from(sub.y.data));
+  });
+} else {
+  skipBecause(test, FULL_TEST, `${DEBIAN_FASHION_MNIST_DIR} is not installed (apt-get install dataset-fashion-mnist)`);
+}
 
 test.run();

@@ -57,3 +57,22 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+/**
+ * Run `fn` and return how much ArrayBuffer memory (typed arrays, Buffers) is still held right after
+ * it returns or throws, relative to before. Garbage is not collected in between, so this bounds
+ * from above what `fn` allocated and did not free; it is a loose measure, meant for assertions
+ * like "far less than the hundreds of MiB a decompression bomb would need".
+ */
+export function arrayBufferGrowth(fn: () => unknown): { growth: number; error: unknown } {
+  const before = process.memoryUsage().arrayBuffers;
+  let error: unknown;
+  try {
+    fn();
+  } catch (err) {
+    error = err;
+  }
+  return { growth: process.memoryUsage().arrayBuffers - before, error };
+}
+
+export const MiB = 1 << 20;

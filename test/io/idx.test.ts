@@ -1,10 +1,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync as nodeGzip } from 'node:zlib';
 import type { RawArray } from '../../src/io/array.js';
+import { concat } from './helpers.js';
 import { decodeIdx, encodeIdx, isGzip, readIdx, writeIdx } from '../../src/io/idx.js';
-import { tempDir, throwsInput } from './helpers.js';
+import { InputError } from '../../src/errors.js';
+import { MiB, arrayBufferGrowth, tempDir, throwsInput } from './helpers.js';
+
+/** gzip as a plain Uint8Array. */
+function gzipSync(bytes: Uint8Array): Uint8Array {
+  const z = nodeGzip(bytes);
+  return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
+}
 
 const SAMPLES: RawArray[] = [
   { data: new Uint8Array([0, 17, 255, 3, 4, 5]), shape: [2, 3], dtype: 'uint8' },
@@ -38,7 +46,7 @@ test('known bytes: big-endian header and data, gzip detected by magic', () => {
   const r = decodeIdx(bytes);
   assert.equal(r.shape, [2, 2]);
   assert.equal(Array.from(r.data as Uint8Array), [1, 2, 3, 4]);
-  const gz = new Uint8Array(gzipSync(bytes));
+  const gz = gzipSync(bytes);
   assert.ok(isGzip(gz) && !isGzip(bytes));
   assert.equal(Array.from(decodeIdx(gz).data as Uint8Array), [1, 2, 3, 4]);
   assert.equal(Array.from(encodeIdx(r)), Array.from(bytes));
@@ -72,7 +80,7 @@ test('bad input: truncated header, truncated data, trailing bytes', () => {
 });
 
 test('bad input: corrupt or truncated gzip', () => {
-  const gz = new Uint8Array(gzipSync(new Uint8Array([0, 0, 0x08, 1, 0, 0, 0, 3, 1, 2, 3])));
+  const gz = gzipSync(new Uint8Array([0, 0, 0x08, 1, 0, 0, 0, 3, 1, 2, 3]));
   throwsInput(() => decodeIdx(gz.subarray(0, gz.length - 6)), 'gzip data is corrupt or truncated');
 });
 
@@ -85,6 +93,53 @@ test('bad input: missing file; unsupported dtype to write', () => {
   } finally {
     cleanup();
   }
+});
+
+/** Big-endian IDX header: type code, then dimensions. */
+function idxHeader(code: number, ...dims: number[]): Uint8Array {
+  const h = new Uint8Array(4 + 4 * dims.length);
+  h[2] = code;
+  h[3] = dims.length;
+  dims.forEach((d, k) => new DataView(h.buffer).setUint32(4 + 4 * k, d, false));
+  return h;
+}
+
+test('decompression bomb: inflating stops at the size the header declares (issue 10)', () => {
+  // A gzip file may hold several members, which inflate to their concatenation: one member with a
+  // header declaring a single byte, then 256 members of 1 MiB of zeros each (about 270 kB in all,
+  // 256 MiB inflated). The reader used to inflate all of it before comparing lengths.
+  const zeros = gzipSync(new Uint8Array(MiB));
+  const members = [gzipSync(concat(idxHeader(0x08, 1), new Uint8Array([7])))];
+  for (let k = 0; k < 256; k++) members.push(zeros);
+  const bomb = new Uint8Array(Buffer.concat(members));
+  const { growth, error } = arrayBufferGrowth(() => decodeIdx(bomb));
+  assert.instance(error, InputError);
+  const msg = (error as Error).message;
+  assert.ok(msg.includes('more than the 9 bytes that the header declares'), msg);
+  assert.ok(growth < 64 * MiB, `reader kept ${(growth / MiB).toFixed(1)} MiB alive for a 9-byte array`);
+});
+
+test('gzip: a header declaring more than can be read says so (not "corrupt")', () => {
+  // 5 GiB declared; the compressed data holds 2 MiB of zeros (more than the one-shot size).
+  const gz = gzipSync(concat(idxHeader(0x08, 5, 1 << 30), new Uint8Array(2 * MiB)));
+  throwsInput(() => decodeIdx(gz), 'declares dimensions [5, 1073741824]', '5368709132 bytes', 'exceeds', 'can be read');
+});
+
+test('gzip: large valid files, and data shorter or longer than declared', () => {
+  const n = 3 * MiB + 5;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = (i * 2654435761) >>> 24;
+  const file = concat(idxHeader(0x08, n), data);
+  const r = decodeIdx(gzipSync(file));
+  assert.equal(r.shape, [n]);
+  assert.ok(Buffer.from(r.data as Uint8Array).equals(Buffer.from(data)), 'data inflated from a multi-MiB gzip');
+  throwsInput(() => decodeIdx(gzipSync(file.subarray(0, file.length - 1))), `need ${n} data bytes`, `holds ${n - 1}`, 'truncated');
+  throwsInput(() => decodeIdx(gzipSync(concat(file, new Uint8Array(1)))), `more than the ${n + 8} bytes that the header declares`);
+  throwsInput(() => decodeIdx(gzipSync(concat(file.subarray(0, 8), new Uint8Array(2)))), `need ${n} data bytes`, 'holds 2', 'truncated');
+});
+
+test('plain: a header declaring more elements than 2^53 is an InputError naming the file', () => {
+  throwsInput(() => decodeIdx(idxHeader(0x0e, 0xffffffff, 0xffffffff, 0xffffffff), 'big.idx'), 'IDX big.idx', 'dimensions [4294967295, 4294967295, 4294967295]', 'truncated');
 });
 
 test.run();

@@ -28,14 +28,15 @@ const NUMPY = {
 /** A v1.0 npy file with the given header dict text (padded to 64 like numpy) and data bytes. */
 function handMade(dict: string, data: Uint8Array = new Uint8Array(0), major = 1): Uint8Array {
   const pre = major === 1 ? 10 : 12;
-  const total = Math.ceil((pre + dict.length + 1) / 64) * 64;
-  const header = dict.padEnd(total - pre - 1, ' ') + '\n';
+  const dictBytes = utf8(dict);
+  const total = Math.ceil((pre + dictBytes.length + 1) / 64) * 64;
+  const header = concat(dictBytes, utf8(' '.repeat(total - pre - 1 - dictBytes.length) + '\n'));
   const head = new Uint8Array(pre);
   head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0]);
   const dv = new DataView(head.buffer);
   if (major === 1) dv.setUint16(8, header.length, true);
   else dv.setUint32(8, header.length, true);
-  return concat(head, utf8(header), data);
+  return concat(head, header, data);
 }
 
 const SAMPLES: RawArray[] = [
@@ -160,6 +161,30 @@ test('bad input: missing file, invalid array to write', () => {
   } finally {
     cleanup();
   }
+});
+
+test('bad input: hostile headers (deep nesting, duplicate keys, escapes, bad UTF-8) are InputErrors', () => {
+  const deep = "{'descr': " + '['.repeat(100000);
+  throwsInput(() => decodeNpy(handMade(deep, new Uint8Array(0), 2)), 'nested more than 32 deep');
+  throwsInput(() => decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", new Uint8Array(16))),
+    "duplicate key 'shape'");
+  throwsInput(() => decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'sh\\ape': (2,), }", new Uint8Array(16))), 'backslash');
+  const v3 = handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(16), 3);
+  v3[13] = 0xff;
+  throwsInput(() => decodeNpy(v3), 'UTF-8');
+  // Long headers are cut in messages.
+  const long = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + '1, '.repeat(50000) + '2 2)}';
+  let msg = '';
+  try { decodeNpy(handMade(long, new Uint8Array(0), 2)); } catch (err) { msg = (err as Error).message; }
+  assert.ok(msg.includes('not a valid Python dict literal') && msg.length < 600, msg.slice(0, 300));
+});
+
+test('found by fuzzing: shape must be a tuple (numpy rejects lists); -0 reads as 0; v3 header with a BOM is rejected', () => {
+  const data = new Uint8Array(new Float64Array([1, 2]).buffer);
+  throwsInput(() => decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'shape': [2], }", data)), "'shape'", 'tuple', 'a list');
+  const z = decodeNpy(handMade("{'descr': '<f8', 'fortran_order': False, 'shape': (-0, 2), }"));
+  assert.ok(Object.is(z.shape[0], 0), 'shape[0] is +0');
+  throwsInput(() => decodeNpy(handMade("\ufeff{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", data, 3)), 'not a valid Python dict literal');
 });
 
 test.run();

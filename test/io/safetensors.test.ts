@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { type RawArray, toInt32 } from '../../src/io/array.js';
 import { encodeSafetensors, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
-import { concat, tempDir, throwsInput, utf8 } from './helpers.js';
+import { InputError } from '../../src/errors.js';
+import { MiB, arrayBufferGrowth, concat, tempDir, throwsInput, utf8 } from './helpers.js';
 
 /** Build a safetensors file by hand: u64 LE header length, header text as given, then data. */
 function handMade(header: string, data: Uint8Array = new Uint8Array(0), lengthOverride?: number): Uint8Array {
@@ -177,6 +178,43 @@ test('writer rejects bad tensors and metadata', () => {
   throwsInput(() => encodeSafetensors({ w: { data: new Float32Array(3), shape: [2, 2], dtype: 'float32' } }), 'tensor "w"', 'needs 4');
   throwsInput(() => encodeSafetensors({ __metadata__: { data: new Float32Array(1), shape: [1], dtype: 'float32' } }), 'reserved');
   throwsInput(() => encodeSafetensors({}, { n: 1 as unknown as string }), 'metadata["n"]', 'string');
+});
+
+test('memory bomb: many tensors claiming one range are rejected before anything is copied (issue 10)', () => {
+  // 200 tensors, each claiming the same 1 MiB range of a 1 MiB buffer. The reader used to copy
+  // every tensor (200 MiB here; 6.7 GB for the 32 MB file of the report) before checking overlap.
+  const parts = Array.from({ length: 200 }, (_, k) => `"t${k}":{"dtype":"U8","shape":[${MiB}],"data_offsets":[0,${MiB}]}`);
+  const file = handMade(`{${parts.join(',')}}`, new Uint8Array(MiB));
+  const { growth, error } = arrayBufferGrowth(() => readSafetensors(file));
+  assert.instance(error, InputError);
+  assert.ok((error as Error).message.includes('overlap'), (error as Error).message);
+  assert.ok(growth < 16 * MiB, `reader kept ${(growth / MiB).toFixed(1)} MiB of copies alive; expected none`);
+});
+
+test('bad input: duplicate keys inside a tensor entry or the metadata', () => {
+  const d = new Uint8Array(4);
+  throwsInput(() => readSafetensors(handMade('{"w":{"dtype":"F32","shape":[1],"shape":[2],"data_offsets":[0,4]}}', d)), 'duplicate key "shape"');
+  throwsInput(() => readSafetensors(handMade('{"__metadata__":{"a":"x","\\u0061":"y"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', d)),
+    'duplicate key "a"');
+});
+
+test('bad input: hostile headers give InputError, never RangeError or a prototype lookup', () => {
+  // Deep nesting used to overflow the stack in the error message (a RangeError escaped).
+  const deep = '['.repeat(100000) + ']'.repeat(100000);
+  throwsInput(() => readSafetensors(handMade(`{"w":${deep}}`)), 'tensor "w"', 'expected {dtype, shape, data_offsets}');
+  // Names of Object.prototype members are not dtypes.
+  for (const dt of ['constructor', 'toString', '__proto__']) {
+    throwsInput(() => readSafetensors(handMade(`{"w":{"dtype":"${dt}","shape":[1],"data_offsets":[0,4]}}`, new Uint8Array(4))), 'unknown dtype');
+  }
+  // Element counts beyond 2^53 are reported, not multiplied into nonsense.
+  throwsInput(() => readSafetensors(handMade('{"w":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}}')), 'tensor "w"', 'more elements');
+});
+
+test('found by fuzzing: a header starting with a byte-order mark is rejected; a -0 dimension reads as 0', () => {
+  const bom = handMade('\ufeff{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1));
+  throwsInput(() => readSafetensors(bom), "start with '{'");
+  const z = readSafetensors(handMade('{"w":{"dtype":"F32","shape":[-0,2],"data_offsets":[0,0]}}')).tensors.get('w')!;
+  assert.ok(Object.is(z.shape[0], 0), 'shape[0] is +0');
 });
 
 test.run();
