@@ -5,13 +5,17 @@
  * own location (src/io/ when run from source, dist/src/io/ when compiled), so it works from both
  * and from an installed package (`data` is in package.json "files").
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import type { RawArrayOf } from './array.js';
 import { csvToMatrix, parseCsv, readTextFile } from './csv.js';
 import { readIdx } from './idx.js';
+import { nodeFs } from './source.js';
+
+// Node's file system through source.ts's guarded import (a browser bundle has no static node: import).
+const existsSync = (path: string): boolean => nodeFs('look for', path).fs.existsSync(path);
+const dirname = (path: string): string => nodeFs('resolve', path).path.dirname(path);
+const join = (...parts: string[]): string => nodeFs('resolve', parts.join('/')).path.join(...parts);
+const fileURLToPath = (url: string): string => nodeFs('resolve', url).url.fileURLToPath(url);
 
 /**
  * Absolute path of a file or directory inside the bundled `data/` directory: the first

@@ -21,11 +21,9 @@
  * can hold before inflating anything large), so a small file that inflates to gigabytes costs a
  * bounded amount of memory and time.
  */
-import { constants as bufferConstants } from 'node:buffer';
-import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { type RawArray, type RawDType, assertRawArray, decodeData, encodeData } from './array.js';
-import { type ByteSource, readBytes, sourceName } from './source.js';
+import { type ByteSource, nodeFs, readBytes, sourceName } from './source.js';
 import { writeFileAtomic } from './temp-files.js';
 
 interface IdxType { name: string; size: number; read: RawDType }
@@ -111,7 +109,9 @@ function parseIdxHeader(bytes: Uint8Array, fail: (msg: string) => never): IdxHea
 }
 
 /** Largest uncompressed IDX file the reader will inflate (Node's Buffer limit). */
-const MAX_INFLATED = bufferConstants.MAX_LENGTH;
+// Read when needed, not at module load: a browser bundle must not evaluate a node: import it never uses.
+const maxInflated = (): number => nodeFs('inflate', 'gzip data').buffer.constants.MAX_LENGTH;
+const zlib = (): typeof import('node:zlib') => nodeFs('inflate or deflate', 'gzip data').zlib;
 /** Inflated sizes up to this are decoded in one call without first reading the header. */
 const SMALL_INFLATE = 1 << 20;
 const TOO_LARGE = Symbol('too large');
@@ -152,6 +152,7 @@ function inflateIdx(input: Uint8Array, fail: (msg: string) => never): Uint8Array
     return fail(`gzip data inflates to more than ${SMALL_INFLATE} bytes but its IDX header could not be isolated`);
   }
   const { shape, type, byteLength } = parseIdxHeader(head, fail);
+  const MAX_INFLATED = maxInflated();
   if (byteLength > MAX_INFLATED) {
     fail(`the header declares dimensions [${shape.join(', ')}] of ${type.name}, ${byteLength} bytes in all, ` +
       `which exceeds the ${MAX_INFLATED} bytes that can be read into memory`);
@@ -170,9 +171,9 @@ function inflateIdx(input: Uint8Array, fail: (msg: string) => never): Uint8Array
  */
 function gunzipAtMost(input: Uint8Array, limit: number, partial: boolean, fail: (msg: string) => never): Uint8Array | typeof TOO_LARGE {
   try {
-    const out = gunzipSync(input, {
+    const out = zlib().gunzipSync(input, {
       maxOutputLength: Math.max(1, limit),
-      ...(partial ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}),
+      ...(partial ? { finishFlush: zlib().constants.Z_SYNC_FLUSH } : {}),
     });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (err) {
@@ -203,7 +204,7 @@ export function encodeIdx(raw: RawArray, options: { gzip?: boolean } = {}): Uint
   out.set(head, 0);
   out.set(body, head.length);
   if (!options.gzip) return out;
-  const z = gzipSync(out, { level: 9 });
+  const z = zlib().gzipSync(out, { level: 9 });
   return new Uint8Array(z.buffer, z.byteOffset, z.byteLength);
 }
 

@@ -7,10 +7,15 @@ import { InputError } from '../errors.js';
 // Node file access without a static `node:` import (as in src/backend/wasm/loader.ts), so that the
 // library also loads in a browser bundle, where only in-memory Uint8Array sources apply.
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-type NodeModules = { fs: typeof import('node:fs'); path: typeof import('node:path') };
-const node: NodeModules | null = isNode ? { fs: await import('node:fs'), path: await import('node:path') } : null;
+type NodeModules = {
+  fs: typeof import('node:fs'); path: typeof import('node:path'); url: typeof import('node:url');
+  zlib: typeof import('node:zlib'); buffer: typeof import('node:buffer');
+};
+const node: NodeModules | null = isNode
+  ? { fs: await import('node:fs'), path: await import('node:path'), url: await import('node:url'), zlib: await import('node:zlib'), buffer: await import('node:buffer') }
+  : null;
 
-/** Node's fs and path modules, or an InputError naming the action when there is no file system. */
+/** Node's fs, path, url, zlib and buffer modules, or an InputError naming the action when there is no Node.js. */
 export function nodeFs(action: string, path: string): NodeModules {
   if (!node) throw new InputError(`cannot ${action} '${path}': no file system here (not Node.js); pass the bytes as a Uint8Array`);
   return node;
