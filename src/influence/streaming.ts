@@ -84,8 +84,13 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
   }
   checkAborted(options.signal, 'influence scoring');
   const g = outputGradients(model.objective, model.theta, test, output, model.batchSize);
-  const { x: s, stats } = model.inverseHvp(g);
-  g.dispose();
+  let solved: ReturnType<InfluenceModel['inverseHvp']>;
+  try {
+    solved = model.inverseHvp(g);
+  } finally {
+    g.dispose();
+  }
+  const { x: s, stats } = solved;
   keep(s);
   const nTest = s.shape[0]!;
   options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });

@@ -112,7 +112,11 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const test = datasetFromSpec(req.test), train = datasetFromSpec(req.train);
       try {
         const r = perturbationInfluence(model, test, train, req.options.output ? { output: req.options.output } : {});
-        return { data: r.dataSync(), shape: [...r.shape] };
+        try {
+          return { data: r.dataSync(), shape: [...r.shape] };
+        } finally {
+          r.dispose();
+        }
       } finally {
         disposeData(test); disposeData(train);
       }
@@ -122,7 +126,11 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const test = datasetFromSpec(req.test);
       try {
         const r = groupInfluence(model, test, req.groups, req.options.output ? { output: req.options.output } : {});
-        return { data: r.dataSync(), shape: [...r.shape] };
+        try {
+          return { data: r.dataSync(), shape: [...r.shape] };
+        } finally {
+          r.dispose();
+        }
       } finally {
         disposeData(test);
       }
