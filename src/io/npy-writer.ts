@@ -94,7 +94,8 @@ export class NpyWriter {
       this.fd = fs().openSync(this.tempPath, 'w');
       this.writeHeader(options.rows ?? 0);
     } catch (err) {
-      this.abort();
+      try { this.abort(); } catch { /* nothing was created (e.g. the directory is a file) */ }
+      untrackTemp(this.tempPath);
       throw new InputError(`npy writer: cannot create '${this.tempPath}': ${(err as Error).message}`);
     }
   }
