@@ -103,12 +103,14 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
   const { x: s, stats } = solved;
   keep(s);
   const nTest = s.shape[0]!;
-  options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });
-  const top = options.topK !== undefined ? new TopKAccumulator(nTest, options.topK) : null;
+  let top: TopKAccumulator | null = null;
   let writer: NpyWriter | null = null;
   const blocks: Float64Array[] = [];
   let done = 0;
   try {
+    // Inside the try: a bad topK or a throwing callback must still free s.
+    options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });
+    top = options.topK !== undefined ? new TopKAccumulator(nTest, options.topK) : null;
     writer = options.npyPath !== undefined
       ? NpyWriter.open(options.npyPath, { rowShape: [nTest], rows: options.total, dtype: options.npyDtype ?? 'float64', onTempPath: options.onTempFile })
       : null;

@@ -78,6 +78,10 @@ for (const backend of testBackends()) {
     try {
       const path = join(dir, 'scores.npy');
       noGrowth('streamInfluence()', await growth(() => c.streamInfluence(model, test, c.chunked(train, 8), { npyPath: path, topK: 2 })));
+      noGrowth('streamInfluence() refusing a bad topK after its solve', await growth(async () => {
+        try { await c.streamInfluence(model, test, c.chunked(train, 8), { topK: -1 }); } catch (err) { assert.instance(err, c.InputError); return; }
+        assert.unreachable('topK -1 was accepted');
+      }));
       noGrowth('streamSelfInfluence()', await growth(() => c.streamSelfInfluence(model, c.chunked(train, 8))));
       noGrowth('groupInfluence()', await growth(() => c.groupInfluence(model, test, [[0, 1], [2]]).dispose()));
       const few = c.batchOf(train, 0, 3);
