@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, ShapeError } from '../errors.js';
 import { concat, keep, matmul, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
@@ -75,9 +75,15 @@ export class InfluenceModel {
         : empiricalFisherOperator(objective, theta, train, { damping: curvature.damping, batchSize: this.batchSize });
     // The context lets solvers that need more than products (LiSSA: minibatch HVPs; DataInf:
     // per-example gradients) and those that keep the damping outside a sketch see the problem.
-    this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {}, {
-      objective, theta, data: train, ...(kind === 'empirical-fisher' ? {} : { hessian: kind }), damping: curvature.damping, batchSize: curvature.batchSize,
-    });
+    try {
+      this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {}, {
+        objective, theta, data: train, ...(kind === 'empirical-fisher' ? {} : { hessian: kind }), damping: curvature.damping, batchSize: curvature.batchSize,
+      });
+    } catch (err) {
+      // A failed fit (not positive definite, bad solver options) frees what it built so far.
+      if (isEmpiricalFisherOperator(this.operator)) this.operator.dispose();
+      throw err;
+    }
   }
 
   /** Fits the curvature and its solver (a Cholesky factorisation for `direct`); `train` in memory or a ChunkSource. */
@@ -98,23 +104,44 @@ export class InfluenceModel {
     });
   }
 
-  /** H⁻¹·G for the rows of G [m, P]: returns [m, P] and the solve statistics. */
+  /**
+   * H⁻¹·G for the rows of G [m, P]: returns [m, P] and the solve statistics. A single gradient [P]
+   * gives a vector [P]. The caller owns the result; nothing else stays allocated (no scope needed).
+   */
   inverseHvp(g: Tensor): { x: Tensor; stats: SolveStats } {
-    const r: SolveResult = this.solver.solve(transpose(g));
+    const P = this.theta.size;
+    if ((g.rank !== 1 && g.rank !== 2) || g.shape[g.rank - 1] !== P) {
+      throw new ShapeError(`inverseHvp: expected gradients [m, ${P}] or one gradient [${P}], got [${g.shape.join(', ')}]`);
+    }
+    const vector = g.rank === 1;
+    // The solver takes right-hand sides as columns: [P] or [P, m]. The transposed copy is ours to
+    // free whether the solve succeeds or throws (a vector is passed as it is: it is the caller's).
+    const b = vector ? g : transpose(g);
+    let r: SolveResult | undefined;
+    try {
+      r = this.solver.solve(b);
+    } finally {
+      if (b !== g && r?.x !== b) b.dispose();
+    }
     const stats: SolveStats = {
-      solves: g.shape[0]!, iterations: [r.iterations], residualNorms: [r.residualNorm], converged: r.converged, info: [r.info ?? {}],
+      solves: vector ? 1 : g.shape[0]!, iterations: [r.iterations], residualNorms: [r.residualNorm], converged: r.converged, info: [r.info ?? {}],
     };
-    const x = tidy(() => transpose(r.x));
-    r.x.dispose();
+    if (vector) return { x: r.x, stats };
+    const solved = r.x;
+    const x = tidy(() => transpose(solved));
+    if (x !== solved) solved.dispose();
     return { x, stats };
   }
 
   /** s_test = H⁻¹·∇ℓ(z_test) for each test point, [nTest, P]. */
   sTest(test: Dataset): { s: Tensor; stats: SolveStats } {
     const g = this.gradients(test);
-    const out = this.inverseHvp(g);
-    g.dispose();
-    return { s: out.x, stats: out.stats };
+    try {
+      const out = this.inverseHvp(g);
+      return { s: out.x, stats: out.stats };
+    } finally {
+      g.dispose();
+    }
   }
 
   /**

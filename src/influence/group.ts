@@ -39,8 +39,12 @@ export function groupInfluence(model: InfluenceModel, test: Dataset, groups: rea
   const n = isChunkSource(train) ? train.n : train.x.shape[0]!;
   checkGroups(groups, n);
   const g = outputGradients(model.objective, model.theta, test, options.output ?? 'loss', model.batchSize);
-  const { x: s } = model.inverseHvp(g);
-  g.dispose();
+  let s: Tensor;
+  try {
+    s = model.inverseHvp(g).x;
+  } finally {
+    g.dispose();
+  }
   try {
     return tidy(() => {
       const P = model.theta.size;

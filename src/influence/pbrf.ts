@@ -66,61 +66,64 @@ export function pbrf(objective: Objective, thetaS: Tensor, train: Dataset, test:
   const dtype = thetaS.dtype;
   const output = options.output ?? 'loss';
 
-  // The anchors of eq. 29 per batch: yˢ = f(θˢ, x), ℓ(yˢ), and ∇_y ℓ(yˢ) (rows: per example).
-  const anchors: { b: Dataset; yS: Tensor; lS: number; gS: Tensor }[] = [];
-  for (let start = 0; start < n; start += batchSize) {
-    anchors.push(tidy(() => {
-      const b = batchOf(train, start, batchSize);
-      const yS = model.apply(thetaS, b.x);
-      const lS = sum(loss.perSample(yS, b.y)).item();
-      const gS = grad((z: Tensor) => sum(loss.perSample(z, b.y)), yS);
-      return { b: { x: keep(b.x), y: keep(b.y) }, yS: keep(yS), lS, gS: keep(gS) };
-    }));
-  }
   const thetaHost = Float64Array.from(thetaS.dataSync());
   const base = tidy(() => Float64Array.from(outputValues(objective, thetaS, test, output).dataSync()));
   const result: PbrfResult = { deltas: [], steps: [], gradNorms: [], iterations: [], converged: [] };
+  const anchors: { b: Dataset; yS: Tensor; lS: number; gS: Tensor }[] = [];
   try {
+    // The anchors of eq. 29 per batch: yˢ = f(θˢ, x), ℓ(yˢ), and ∇_y ℓ(yˢ) (rows: per example).
+    for (let start = 0; start < n; start += batchSize) {
+      anchors.push(tidy(() => {
+        const b = batchOf(train, start, batchSize);
+        const yS = model.apply(thetaS, b.x);
+        const lS = sum(loss.perSample(yS, b.y)).item();
+        const gS = grad((z: Tensor) => sum(loss.perSample(z, b.y)), yS);
+        return { b: { x: keep(b.x), y: keep(b.y) }, yS: keep(yS), lS, gS: keep(gS) };
+      }));
+    }
     for (const m of removed) {
       const zm = subset(train, [m]);
-      const fg = (x: Float64Array): { value: number; grad: Float64Array } => tidy(() => {
-        const t = tensor(x, [x.length], dtype);
-        let value = 0;
-        const g = new Float64Array(x.length);
-        const addGrad = (w: number, gt: Tensor) => { const d = gt.dataSync(); for (let i = 0; i < g.length; i++) g[i]! += w * d[i]!; };
-        for (const a of anchors) {
-          const r = valueAndGrad((th: Tensor) => {
-            const z = model.apply(th, a.b.x);
-            return sub(sum(loss.perSample(z, a.b.y)), sum(mul(a.gS, sub(z, a.yS))));
-          }, t);
-          value += (r.value.item() - a.lS) / n;
-          addGrad(1 / n, r.grad);
-        }
-        const rm = valueAndGrad((th: Tensor) => sum(loss.perSample(model.apply(th, zm.x), zm.y)), t);
-        value -= eps * rm.value.item();
-        addGrad(-eps, rm.grad);
-        let sq = 0;
-        for (let i = 0; i < g.length; i++) { const d = x[i]! - thetaHost[i]!; sq += d * d; g[i]! += mu * d; }
-        value += (mu / 2) * sq;
-        return { value, grad: g };
-      });
-      const g0 = fg(thetaHost).grad;
-      const g0n = Math.sqrt(g0.reduce((s, v) => s + v * v, 0));
-      const gradTol = options.gradTol ?? (options.relTol ?? 1e-7) * g0n;
-      // Q is a difference of O(Σℓ/N) terms: its value carries round-off of ~u·Σ|ℓ|/N that the
-      // line search must not mistake for an increase (near the optimum Q changes by less).
-      const valueNoise = 1e-12 * (anchors.reduce((s, a) => s + Math.abs(a.lS), 0) / n + 1);
-      const r: LbfgsResult = lbfgs(fg, thetaHost, { gradTol, maxIter: options.maxIter ?? 1000, valueNoise });
-      const after = tidy(() => outputValues(objective, tensor(r.x, [r.x.length], dtype), test, output).dataSync());
-      result.deltas.push(Float64Array.from(after, (v, i) => v - base[i]!));
-      let step = 0;
-      for (let i = 0; i < r.x.length; i++) step += (r.x[i]! - thetaHost[i]!) ** 2;
-      result.steps.push(Math.sqrt(step));
-      result.gradNorms.push(r.gradNorm);
-      result.iterations.push(r.iterations);
-      result.converged.push(r.converged);
-      zm.x.dispose(); zm.y.dispose();
-      options.onPoint?.({ index: m, iterations: r.iterations, gradNorm: r.gradNorm });
+      try {
+        const fg = (x: Float64Array): { value: number; grad: Float64Array } => tidy(() => {
+          const t = tensor(x, [x.length], dtype);
+          let value = 0;
+          const g = new Float64Array(x.length);
+          const addGrad = (w: number, gt: Tensor) => { const d = gt.dataSync(); for (let i = 0; i < g.length; i++) g[i]! += w * d[i]!; };
+          for (const a of anchors) {
+            const r = valueAndGrad((th: Tensor) => {
+              const z = model.apply(th, a.b.x);
+              return sub(sum(loss.perSample(z, a.b.y)), sum(mul(a.gS, sub(z, a.yS))));
+            }, t);
+            value += (r.value.item() - a.lS) / n;
+            addGrad(1 / n, r.grad);
+          }
+          const rm = valueAndGrad((th: Tensor) => sum(loss.perSample(model.apply(th, zm.x), zm.y)), t);
+          value -= eps * rm.value.item();
+          addGrad(-eps, rm.grad);
+          let sq = 0;
+          for (let i = 0; i < g.length; i++) { const d = x[i]! - thetaHost[i]!; sq += d * d; g[i]! += mu * d; }
+          value += (mu / 2) * sq;
+          return { value, grad: g };
+        });
+        const g0 = fg(thetaHost).grad;
+        const g0n = Math.sqrt(g0.reduce((s, v) => s + v * v, 0));
+        const gradTol = options.gradTol ?? (options.relTol ?? 1e-7) * g0n;
+        // Q is a difference of O(Σℓ/N) terms: its value carries round-off of ~u·Σ|ℓ|/N that the
+        // line search must not mistake for an increase (near the optimum Q changes by less).
+        const valueNoise = 1e-12 * (anchors.reduce((s, a) => s + Math.abs(a.lS), 0) / n + 1);
+        const r: LbfgsResult = lbfgs(fg, thetaHost, { gradTol, maxIter: options.maxIter ?? 1000, valueNoise });
+        const after = tidy(() => outputValues(objective, tensor(r.x, [r.x.length], dtype), test, output).dataSync());
+        result.deltas.push(Float64Array.from(after, (v, i) => v - base[i]!));
+        let step = 0;
+        for (let i = 0; i < r.x.length; i++) step += (r.x[i]! - thetaHost[i]!) ** 2;
+        result.steps.push(Math.sqrt(step));
+        result.gradNorms.push(r.gradNorm);
+        result.iterations.push(r.iterations);
+        result.converged.push(r.converged);
+        options.onPoint?.({ index: m, iterations: r.iterations, gradNorm: r.gradNorm });
+      } finally {
+        zm.x.dispose(); zm.y.dispose();
+      }
     }
   } finally {
     for (const a of anchors) { a.yS.dispose(); a.gS.dispose(); if (a.b.x !== train.x) { a.b.x.dispose(); a.b.y.dispose(); } }

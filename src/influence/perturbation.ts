@@ -21,8 +21,12 @@ export function perturbationInfluence(model: InfluenceModel, test: Dataset, trai
   const { objective, theta } = model;
   objective.validate(train, 'training points');
   const g = outputGradients(objective, theta, test, options.output ?? 'loss', model.batchSize);
-  const { x: s } = model.inverseHvp(g);
-  g.dispose();
+  let s: Tensor;
+  try {
+    s = model.inverseHvp(g).x;
+  } finally {
+    g.dispose();
+  }
   try {
     return tidy(() => {
       const nTest = s.shape[0]!, nTrain = train.x.shape[0]!, P = theta.size;

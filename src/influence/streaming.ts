@@ -26,9 +26,19 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Number of training points, if known: progress reports it and the .npy header is final up front. */
   total?: number;
-  /** Write the scores here incrementally, train-major: shape [nTrain, nTest] (row j = training point j). */
+  /**
+   * Write the scores here incrementally, train-major: shape [nTrain, nTest] (row j = training point
+   * j). The rows go to a temporary file next to it (`.<name>.<pid>.<n>.partial`), renamed over
+   * npyPath at the end and deleted on failure or cancellation; temporary files of `npyPath` left by
+   * processes that were killed are deleted when the output is opened.
+   */
   npyPath?: string;
   npyDtype?: NpyWriterDType;
+  /**
+   * Called with the temporary file's path before it is created (for a supervisor that may terminate
+   * this thread and must then delete it, as InfluenceService does with its worker).
+   */
+  onTempFile?: (temp: string) => void;
   /** Keep the k most helpful / harmful training points per test point (bounded heaps). */
   topK?: number;
   /** Return the whole [nTest, nTrain] matrix (default true; false keeps memory independent of nTrain). */
@@ -84,18 +94,25 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
   }
   checkAborted(options.signal, 'influence scoring');
   const g = outputGradients(model.objective, model.theta, test, output, model.batchSize);
-  const { x: s, stats } = model.inverseHvp(g);
-  g.dispose();
+  let solved: ReturnType<InfluenceModel['inverseHvp']>;
+  try {
+    solved = model.inverseHvp(g);
+  } finally {
+    g.dispose();
+  }
+  const { x: s, stats } = solved;
   keep(s);
   const nTest = s.shape[0]!;
-  options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });
-  const top = options.topK !== undefined ? new TopKAccumulator(nTest, options.topK) : null;
+  let top: TopKAccumulator | null = null;
   let writer: NpyWriter | null = null;
   const blocks: Float64Array[] = [];
   let done = 0;
   try {
+    // Inside the try: a bad topK or a throwing callback must still free s.
+    options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });
+    top = options.topK !== undefined ? new TopKAccumulator(nTest, options.topK) : null;
     writer = options.npyPath !== undefined
-      ? NpyWriter.open(options.npyPath, { rowShape: [nTest], rows: options.total, dtype: options.npyDtype ?? 'float64' })
+      ? NpyWriter.open(options.npyPath, { rowShape: [nTest], rows: options.total, dtype: options.npyDtype ?? 'float64', onTempPath: options.onTempFile })
       : null;
     let index = 0;
     for await (const chunk of chunksOf(chunks)) {
@@ -156,14 +173,14 @@ function assembleColumns(blocks: Float64Array[], nTest: number, nTrain: number):
  * mislabelled-example score of 004_…, §D): returns the scores in stream order.
  */
 export async function streamSelfInfluence(model: InfluenceModel, chunks: DataChunks,
-  options: Pick<StreamOptions, 'onProgress' | 'signal' | 'total' | 'npyPath' | 'npyDtype'> = {}): Promise<{ scores: Float64Array; stats: SolveStats }> {
+  options: Pick<StreamOptions, 'onProgress' | 'signal' | 'total' | 'npyPath' | 'npyDtype' | 'onTempFile'> = {}): Promise<{ scores: Float64Array; stats: SolveStats }> {
   checkAborted(options.signal, 'self-influence');
   const parts: Float64Array[] = [];
   const all: SolveStats = { solves: 0, iterations: [], residualNorms: [], converged: true, info: [] };
   let writer: NpyWriter | null = null;
   let done = 0, index = 0;
   try {
-    writer = options.npyPath !== undefined ? NpyWriter.open(options.npyPath, { rowShape: [], rows: options.total, dtype: options.npyDtype ?? 'float64' }) : null;
+    writer = options.npyPath !== undefined ? NpyWriter.open(options.npyPath, { rowShape: [], rows: options.total, dtype: options.npyDtype ?? 'float64', onTempPath: options.onTempFile }) : null;
     for await (const chunk of chunksOf(chunks)) {
       checkAborted(options.signal, 'self-influence');
       checkChunk(model, chunk, index++);

@@ -7,10 +7,14 @@
  * - Everything goes to a temporary file next to the target (same directory, so the rename is
  *   atomic on POSIX file systems); close() renames it over the target, abort() deletes it. A
  *   cancelled or failed run leaves no half-written file at the target path.
+ * - A run killed outright (SIGKILL) cannot delete its temporary file; open() deletes the ones of
+ *   `path` left by processes that no longer run (removeStalePartials, src/io/temp-files.ts).
+ * - A thread that may be terminated (InfluenceService's worker) can name its temporary file to a
+ *   supervisor with `onTempPath`, called before the file is created, so the supervisor can delete it.
  */
 import { InputError } from '../errors.js';
 import { nodeFs } from './source.js';
-import { tempPathFor, untrackTemp } from './temp-files.js';
+import { removeStalePartials, tempPathFor, untrackTemp } from './temp-files.js';
 
 // Node's fs/path through source.ts's guarded import, so a browser bundle of the library has no
 // static `node:` import (writing files is Node-only; the error says so elsewhere).
@@ -25,6 +29,11 @@ export interface NpyWriterOptions {
   rowShape: readonly number[];
   /** The final number of rows, if known: the header is then final from the start. */
   rows?: number;
+  /**
+   * Called with the temporary file's path before the file is created (it is renamed to the target
+   * by close() or deleted by abort()): lets a supervisor delete it if this thread is terminated.
+   */
+  onTempPath?: (temp: string) => void;
 }
 
 const DESCR: Record<NpyWriterDType, string> = { float32: '<f4', float64: '<f8' };
@@ -76,12 +85,17 @@ export class NpyWriter {
     const widest = headerText(dtype, [options.rows ?? 10 ** (MAX_ROWS_DIGITS - 1), ...rowShape]);
     this.headerLength = Math.ceil((10 + widest.length + 1) / ALIGN) * ALIGN;
     if (this.headerLength - 10 > 0xffff) throw new InputError(`npy writer: a row shape of rank ${rowShape.length} does not fit a version 1.0 header`);
+    removeStalePartials(path);
     this.tempPath = tempPathFor(path);
+    this.fd = null;
     try {
+      options.onTempPath?.(this.tempPath);
       fs().mkdirSync(pathModule().dirname(path), { recursive: true });
       this.fd = fs().openSync(this.tempPath, 'w');
       this.writeHeader(options.rows ?? 0);
     } catch (err) {
+      try { this.abort(); } catch { /* nothing was created (e.g. the directory is a file) */ }
+      untrackTemp(this.tempPath);
       throw new InputError(`npy writer: cannot create '${this.tempPath}': ${(err as Error).message}`);
     }
   }

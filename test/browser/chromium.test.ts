@@ -20,6 +20,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import * as c from '../../src/index.js';
 import { relErr, repoRoot } from '../helpers.js';
+import { skipBecause } from '../skip.js';
 import { runBrowserProblem, type BrowserResults } from './problem.js';
 
 const TIMEOUT_MS = 120_000;
@@ -35,8 +36,7 @@ function findChromium(): string | null {
 }
 
 const chromium = findChromium();
-if (!chromium) console.log('(skipping the headless-Chromium loader test: no `chromium` on PATH; install it with apt-get install -y chromium, or set CHROMIUM=/path/to/chromium)');
-const t = chromium ? test : (name: string, _fn: unknown) => test.skip(name);
+const NAME = 'headless Chromium: the bundled library loads the wasm backend over fetch and matches the js backend';
 
 /** The browser bundle of entry.ts (compiled by tsc next to this file), node:* left external. */
 async function bundle(): Promise<string> {
@@ -113,7 +113,9 @@ function kill(child: ChildProcess): void {
   try { process.kill(-child.pid, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
 }
 
-t('headless Chromium: the bundled library loads the wasm backend over fetch and matches the js backend', async () => {
+if (!chromium) {
+  skipBecause(test, NAME, 'no `chromium` on PATH; install it with apt-get install -y chromium, or set CHROMIUM=/path/to/chromium');
+} else test(NAME, async () => {
   const js = await bundle();
   const wasm = readFileSync(join(repoRoot(), 'wasm', 'curvature.wasm'));
   const requests: string[] = [];
@@ -121,7 +123,7 @@ t('headless Chromium: the bundled library loads the wasm backend over fetch and 
   const port = await listening;
   const profile = mkdtempSync(join(tmpdir(), 'curvature-chromium-'));
   const log: string[] = [];
-  const child = launch(chromium!, `http://127.0.0.1:${port}/`, profile, log);
+  const child = launch(chromium, `http://127.0.0.1:${port}/`, profile, log);
   let timer: NodeJS.Timeout | undefined;
   try {
     const exited = new Promise<Report>((resolve) => child.once('exit', (code, sig) =>

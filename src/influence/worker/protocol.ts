@@ -29,5 +29,7 @@ export type Request =
 
 export type Reply =
   | { id: number; kind: 'progress'; progress: Progress | { phase: string; done: number; total?: number } }
+  /** A temporary output file the request is about to create: the service deletes it if the worker is terminated. */
+  | { id: number; kind: 'temp'; path: string }
   | { id: number; kind: 'result'; result: unknown }
   | { id: number; kind: 'error'; name: string; message: string };

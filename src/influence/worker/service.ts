@@ -11,6 +11,19 @@
  * A cancelled call rejects with CancelledError; worker-side errors come back as the same typed
  * error classes (ShapeError, InputError, …) with their messages.
  *
+ * Ordering: a call that needs the fitted model (scores, selfInfluence, perturbation, group) waits
+ * for a fit() issued before it, then runs; a fit() waits for the calls issued before it to finish
+ * (it replaces the model they read). Calls that need no fit (leaveOneOut, pbrf) run at once.
+ *
+ * Files: a .npy output is written to a temporary file next to its target and renamed at the end.
+ * The worker names each temporary file to the service before creating it; whenever the worker
+ * stops — close(), a cancelled fit, a crash — the service deletes the ones still open, so close()
+ * mid-stream leaves nothing behind. Temporary files of a target left by a killed process are
+ * deleted when that target is next opened (NpyWriter).
+ *
+ * Lifetime: the worker keeps the process alive only while a call is pending; a service that is
+ * never closed does not keep Node running once its calls are done (close() still frees the worker).
+ *
  * Training data larger than memory: start the service with an NpyChunkSpec { kind: 'npy', x, y,
  * chunkRows } instead of a dataset; the worker then fits and scores from the .npy files chunk by
  * chunk (npyChunkSource). leaveOneOut and pbrf retrain on the data and need it in memory: with an
@@ -32,13 +45,38 @@ import {
 } from './spec.js';
 import { ShapeError } from '../../errors.js';
 import { readNpyHeader } from '../../io/npy.js';
+import { nodeFs } from '../../io/source.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
   onProgress?: (p: { phase: string; done: number; total?: number }) => void;
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: CallOptions['onProgress'] };
+/** One worker thread and what the service must clean up after it. */
+interface Thread {
+  readonly worker: Worker;
+  /** Temporary files announced by each of its requests and not yet finished with (renamed or deleted). */
+  readonly temps: Map<number, string[]>;
+  /** Settles once the thread has exited and its temporary files are deleted. */
+  readonly gone: Promise<void>;
+  exited: boolean;
+}
+
+type Pending = { thread: Thread; resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: CallOptions['onProgress'] };
+
+/** Resolves when `p` settles (p must not reject), or rejects with CancelledError when `signal` aborts first. */
+function waitTurn(p: Promise<void>, signal: AbortSignal | undefined, op: string): Promise<void> {
+  const cancelled = () => new CancelledError(`${op} was cancelled before it started`);
+  if (signal?.aborted) return Promise.reject(cancelled());
+  if (!signal) return p;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => { signal.removeEventListener('abort', onAbort); resolve(); });
+  });
+}
+
+const settled = (p: Promise<unknown>): Promise<void> => p.then(() => undefined, () => undefined);
 type Body = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 function typedError(name: string, message: string): Error {
@@ -56,11 +94,17 @@ function typedError(name: string, message: string): Error {
 }
 
 export class InfluenceService {
-  private worker: Worker | null = null;
+  private thread: Thread | null = null;
+  /** Every thread started and not yet gone (a terminated one may still be exiting). */
+  private readonly threads = new Set<Thread>();
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private fitted = false;
   private closed = false;
+  /** Settles when the last fit() issued has settled. */
+  private fitTurn: Promise<void> = Promise.resolve();
+  /** Calls that read the fitted model, issued and not yet settled (a fit() waits for them). */
+  private readonly readers = new Set<Promise<void>>();
   private readonly init: { objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec | NpyChunkSpec; backend: string };
 
   private constructor(objective: Objective, theta: Tensor, train: Dataset | NpyChunkSpec, backend: string) {
@@ -89,12 +133,35 @@ export class InfluenceService {
     return service;
   }
 
-  /** Fits the curvature operator and its solver in the worker (a Cholesky factorisation for 'direct'). */
-  async fit(options: InfluenceOptions = {}, call: CallOptions = {}): Promise<{ seconds: number }> {
-    this.fitted = false;
-    const r = await this.request({ op: 'fit', options }, call, 'terminate') as { seconds: number };
-    this.fitted = true;
-    return r;
+  /**
+   * Fits the curvature operator and its solver in the worker (a Cholesky factorisation for 'direct').
+   * Runs after the calls issued before it; calls that need the fit and are issued after it wait for it.
+   */
+  fit(options: InfluenceOptions = {}, call: CallOptions = {}): Promise<{ seconds: number }> {
+    const before = Promise.all([this.fitTurn, ...this.readers].map(settled)).then(() => undefined);
+    const run = (async () => {
+      await waitTurn(before, call.signal, 'fit');
+      this.fitted = false;
+      const r = await this.request({ op: 'fit', options }, call, 'terminate') as { seconds: number };
+      this.fitted = true;
+      return r;
+    })();
+    this.fitTurn = settled(run);
+    return run;
+  }
+
+  /** Runs a call that reads the fitted model once the fit() issued before it (if any) has settled. */
+  private afterFit<T>(body: Body, call: CallOptions, cancel: 'message' | 'terminate'): Promise<T> {
+    const turn = this.fitTurn;
+    const run = (async () => {
+      await waitTurn(turn, call.signal, body.op);
+      this.needFit();
+      return await this.request(body, call, cancel) as T;
+    })();
+    const mark = settled(run);
+    this.readers.add(mark);
+    void mark.then(() => this.readers.delete(mark));
+    return run;
   }
 
   /**
@@ -102,18 +169,18 @@ export class InfluenceService {
    * in the worker: scores [nTest, nTrain] (unless keepScores: false), top-k, and/or a .npy file.
    */
   async scores(test: Dataset, options: ScoreRequest & { train?: Dataset } = {}, call: CallOptions = {}): Promise<StreamResult> {
-    this.needFit();
+    this.checkOpen();
     const out = options.output;
     if (typeof out === 'function') throw new InputError('InfluenceService: a function output cannot be sent to a worker thread; use InfluenceModel with streamInfluence on this thread');
     const { train, ...rest } = options;
-    return await this.request({ op: 'score', test: datasetSpec(test), train: train ? datasetSpec(train) : undefined, options: rest }, call, 'message') as StreamResult;
+    return await this.afterFit<StreamResult>({ op: 'score', test: datasetSpec(test), train: train ? datasetSpec(train) : undefined, options: rest }, call, 'message');
   }
 
   /** Self-influence ∇ℓᵀH⁻¹∇ℓ of each training point (or of `options.train`), streamed in chunks. */
   async selfInfluence(options: { train?: Dataset; chunkSize?: number; npyPath?: string } = {}, call: CallOptions = {}): Promise<{ scores: Float64Array; stats: SolveStats }> {
-    this.needFit();
+    this.checkOpen();
     const { train, ...rest } = options;
-    return await this.request({ op: 'selfInfluence', train: train ? datasetSpec(train) : undefined, options: rest }, call, 'message') as { scores: Float64Array; stats: SolveStats };
+    return await this.afterFit<{ scores: Float64Array; stats: SolveStats }>({ op: 'selfInfluence', train: train ? datasetSpec(train) : undefined, options: rest }, call, 'message');
   }
 
   /**
@@ -121,15 +188,15 @@ export class InfluenceService {
    * Koh & Liang 2017 §2.2), computed in the worker; returned as a flat float64 array and its shape.
    */
   async perturbation(test: Dataset, train: Dataset, options: { output?: SerializableOutput } = {}, call: CallOptions = {}): Promise<{ data: Float64Array; shape: number[] }> {
-    this.needFit();
-    return await this.request({ op: 'perturbation', test: datasetSpec(test), train: datasetSpec(train), options }, call, 'terminate') as { data: Float64Array; shape: number[] };
+    this.checkOpen();
+    return await this.afterFit<{ data: Float64Array; shape: number[] }>({ op: 'perturbation', test: datasetSpec(test), train: datasetSpec(train), options }, call, 'terminate');
   }
 
   /** First-order group influence (groupInfluence) of groups of training rows, [nTest, nGroups], in the worker. */
   async group(test: Dataset, groups: readonly (readonly number[])[], options: { output?: SerializableOutput } = {}, call: CallOptions = {}): Promise<{ data: Float64Array; shape: number[] }> {
-    this.needFit();
+    this.checkOpen();
     if (!Array.isArray(groups)) throw new InputError('InfluenceService.group: expected a list of index groups');
-    return await this.request({ op: 'group', test: datasetSpec(test), groups: groups.map((g) => [...g]), options }, call, 'terminate') as { data: Float64Array; shape: number[] };
+    return await this.afterFit<{ data: Float64Array; shape: number[] }>({ op: 'group', test: datasetSpec(test), groups: groups.map((g) => [...g]), options }, call, 'terminate');
   }
 
   /** Leave-one-out retraining ground truth (leaveOneOut) in the worker. */
@@ -142,82 +209,130 @@ export class InfluenceService {
     return await this.request({ op: 'pbrf', test: datasetSpec(test), removed: [...removed], options }, call, 'terminate') as PbrfResult;
   }
 
-  /** Stops the worker; pending calls reject with CancelledError. */
+  /**
+   * Stops the worker; pending calls reject with CancelledError, and the temporary files of an
+   * output being written are deleted before this resolves.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.kill('the service was closed');
+    await this.kill(this.thread, 'the service was closed');
+    await Promise.all([...this.threads].map((t) => t.gone));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new InputError('InfluenceService: the service is closed');
   }
 
   private needFit(): void {
-    if (this.closed) throw new InputError('InfluenceService: the service is closed');
+    this.checkOpen();
     if (!this.fitted) throw new InputError('InfluenceService: call fit() before scoring (a cancelled fit, or a restarted worker, needs a new fit)');
   }
 
-  private async ensureWorker(): Promise<Worker> {
+  private async ensureWorker(): Promise<Thread> {
     // Imported on first use: a browser bundle of the library must not import node:worker_threads.
     // (The checks follow the await, so two concurrent calls cannot both start a worker.)
     const { Worker: NodeWorker } = await import('node:worker_threads');
     if (this.closed) throw new InputError('InfluenceService: the service is closed');
-    if (this.worker) return this.worker;
+    if (this.thread) return this.thread;
     const w = new NodeWorker(new URL('./worker.js', import.meta.url));
-    this.worker = w;
+    let markGone!: () => void;
+    const t: Thread = { worker: w, temps: new Map(), gone: new Promise<void>((r) => { markGone = r; }), exited: false };
+    this.thread = t;
+    this.threads.add(t);
     w.on('message', (m: Reply) => {
+      if (m.kind === 'temp') {
+        t.temps.set(m.id, [...(t.temps.get(m.id) ?? []), m.path]);
+        return;
+      }
+      // A result or an error: the worker has renamed or deleted the request's temporary files.
+      if (m.kind !== 'progress') t.temps.delete(m.id);
       const p = this.pending.get(m.id);
       if (!p) return;
       if (m.kind === 'progress') { p.onProgress?.(m.progress); return; }
       this.pending.delete(m.id);
+      this.updateRef(t);
       if (m.kind === 'result') p.resolve(m.result);
       else p.reject(typedError(m.name, m.message));
     });
-    w.on('error', (err) => this.failAll(err instanceof Error ? err : new Error(String(err))));
+    w.on('error', (err) => this.failThread(t, err instanceof Error ? err : new Error(String(err))));
+    // Only this thread's calls fail with it: a fresh worker started after a cancelled fit (or any
+    // later one) keeps its own pending calls when this one's exit event arrives.
     w.on('exit', () => {
-      if (this.worker === w) { this.worker = null; this.fitted = false; }
-      this.failAll(new CancelledError('the influence worker stopped'));
+      t.exited = true;
+      if (this.thread === t) { this.thread = null; this.fitted = false; }
+      this.failThread(t, new CancelledError('the influence worker stopped'));
+      removeTemps(t);
+      this.threads.delete(t);
+      markGone();
     });
-    await this.send(w, { op: 'init', ...this.init }, {});
-    return w;
+    await this.send(t, { op: 'init', ...this.init }, {});
+    return t;
   }
 
   private request(body: Body, call: CallOptions, cancel: 'message' | 'terminate'): Promise<unknown> {
-    return this.ensureWorker().then((w) => this.send(w, body, call, cancel));
+    return this.ensureWorker().then((t) => this.send(t, body, call, cancel));
   }
 
-  private send(w: Worker, body: Body, call: CallOptions, cancel: 'message' | 'terminate' = 'terminate'): Promise<unknown> {
+  private send(t: Thread, body: Body, call: CallOptions, cancel: 'message' | 'terminate' = 'terminate'): Promise<unknown> {
     const id = this.nextId++;
     const signal = call.signal;
     if (signal?.aborted) return Promise.reject(new CancelledError(`${body.op} was cancelled before it started`));
+    if (t.exited) return Promise.reject(new CancelledError(`${body.op}: the influence worker stopped`));
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = (): void => {
         if (cancel === 'message') {
-          w.postMessage({ id, op: 'abort' } satisfies Request);
+          t.worker.postMessage({ id, op: 'abort' } satisfies Request);
         } else {
           this.pending.delete(id);
+          this.updateRef(t);
           reject(new CancelledError(`${body.op} was cancelled; the worker was stopped`));
-          void this.kill(`${body.op} was cancelled`);
+          void this.kill(t, `${body.op} was cancelled`);
         }
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = (): void => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
+        thread: t,
         resolve: (v) => { done(); resolve(v); },
         reject: (e) => { done(); reject(e); },
         onProgress: call.onProgress,
       });
-      w.postMessage({ id, ...body } as Request);
+      this.updateRef(t);
+      t.worker.postMessage({ id, ...body } as Request);
     });
   }
 
-  private failAll(err: Error): void {
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) p.reject(err);
+  /** The worker keeps the process alive only while one of its calls is pending. */
+  private updateRef(t: Thread): void {
+    for (const p of this.pending.values()) {
+      if (p.thread === t) { t.worker.ref(); return; }
+    }
+    t.worker.unref();
   }
 
-  private async kill(reason: string): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    this.fitted = false;
-    this.failAll(new CancelledError(reason));
-    if (w) await w.terminate();
+  private failThread(t: Thread, err: Error): void {
+    const mine = [...this.pending].filter(([, p]) => p.thread === t);
+    for (const [id] of mine) this.pending.delete(id);
+    for (const [, p] of mine) p.reject(err);
+  }
+
+  /** Terminates a thread (the current one if it is that); its calls reject, its temporary files go. */
+  private async kill(t: Thread | null, reason: string): Promise<void> {
+    if (!t) return;
+    if (this.thread === t) { this.thread = null; this.fitted = false; }
+    this.failThread(t, new CancelledError(reason));
+    await t.worker.terminate();
+    await t.gone;
+  }
+}
+
+/** Deletes the temporary files a terminated worker had open (best effort: the process goes on). */
+function removeTemps(t: Thread): void {
+  const paths = [...t.temps.values()].flat();
+  t.temps.clear();
+  if (paths.length === 0) return;
+  const { fs } = nodeFs('remove', paths[0]!);
+  for (const path of paths) {
+    try { fs.rmSync(path, { force: true }); } catch { /* not ours to remove any more */ }
   }
 }

@@ -3,6 +3,8 @@
  * specs, then serves fit / score / self-influence / validation requests, posting progress. Scoring
  * streams the training set in chunks and yields between them, so an 'abort' message is seen there
  * (the partial .npy is deleted); fitting is one synchronous call, cancelled by terminating the thread.
+ * Each temporary output file is named to the service ('temp' reply) before it is created, so that
+ * the service can delete it when it terminates this thread mid-stream.
  */
 import { parentPort } from 'node:worker_threads';
 import { setBackend } from '../../backend/registry.js';
@@ -86,6 +88,7 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
         return await streamInfluence(model, test, chunks, {
           ...req.options, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
+          onTempFile: (path) => post({ id: req.id, kind: 'temp', path }),
         });
       } finally {
         disposeData(test); disposeData(other);
@@ -102,6 +105,7 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
         return await streamSelfInfluence(model, chunks, {
           npyPath: req.options.npyPath, total, signal: ctl.signal,
           onProgress: (p) => post({ id: req.id, kind: 'progress', progress: p }),
+          onTempFile: (path) => post({ id: req.id, kind: 'temp', path }),
         });
       } finally {
         disposeData(other);
@@ -112,7 +116,11 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const test = datasetFromSpec(req.test), train = datasetFromSpec(req.train);
       try {
         const r = perturbationInfluence(model, test, train, req.options.output ? { output: req.options.output } : {});
-        return { data: r.dataSync(), shape: [...r.shape] };
+        try {
+          return { data: r.dataSync(), shape: [...r.shape] };
+        } finally {
+          r.dispose();
+        }
       } finally {
         disposeData(test); disposeData(train);
       }
@@ -122,7 +130,11 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       const test = datasetFromSpec(req.test);
       try {
         const r = groupInfluence(model, test, req.groups, req.options.output ? { output: req.options.output } : {});
-        return { data: r.dataSync(), shape: [...r.shape] };
+        try {
+          return { data: r.dataSync(), shape: [...r.shape] };
+        } finally {
+          r.dispose();
+        }
       } finally {
         disposeData(test);
       }
