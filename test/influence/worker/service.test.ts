@@ -109,35 +109,36 @@ for (const backend of testBackends()) {
 }
 
 const loop = suite('InfluenceService keeps the event loop responsive');
-loop('max event-loop delay during a multi-second fit: worker ≪ the same fit on the main thread', async () => {
+loop('timers keep firing while the worker fits; none fire during the same fit on the main thread', async () => {
   c.setBackend('js');
   const { objective, theta, train } = slowProblem();
   const options = { solver: 'direct' as const, hessian: 'gauss-newton' as const, damping: 1e-3 };
   const service = await c.InfluenceService.start(objective, theta, train);
+  // A behaviour, not a time: count timer callbacks that run while each fit is in progress.
+  const ticker = () => {
+    let ticks = 0, running = true;
+    const tick = (): void => { if (running) { ticks++; setTimeout(tick, 5); } };
+    setTimeout(tick, 5);
+    return { stop: () => { running = false; return ticks; } };
+  };
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   const t0 = performance.now();
+  const during = ticker();
   await service.fit(options);
+  const asyncTicks = during.stop();
   const asyncSeconds = (performance.now() - t0) / 1000;
   h.disable();
   await service.close();
-  const hs = monitorEventLoopDelay({ resolution: 10 });
-  hs.enable();
-  await new Promise((r) => setTimeout(r, 50)); // the monitor needs one sample before the block
+  let syncTicks = 0;
   const t1 = performance.now();
+  const sync = ticker();
   c.InfluenceModel.fit(objective, theta, train, options).dispose();
+  syncTicks = sync.stop();
   const syncSeconds = (performance.now() - t1) / 1000;
-  await new Promise((r) => setTimeout(r, 30));
-  hs.disable();
-  const asyncMax = h.max / 1e6, syncMax = hs.max / 1e6;
-  console.log(`  event loop: fit in worker ${asyncSeconds.toFixed(2)} s, max delay ${asyncMax.toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms); ` +
-    `same fit on the main thread ${syncSeconds.toFixed(2)} s, max delay ${syncMax.toFixed(0)} ms`);
-  // Relative, not absolute, bounds: the fit's length depends on the machine (and its other jobs).
-  assert.ok(asyncSeconds > 0.3 && syncSeconds > 0.3, 'the fit must be long enough to mean something');
-  // The synchronous fit blocks the loop for most of its duration …
-  assert.ok(syncMax > 0.5 * syncSeconds * 1000, `the synchronous fit blocks the loop (${syncMax} ms of ${syncSeconds} s)`);
-  // … the worker's does not: 150 ms at most, not 0 (the main thread still competes for CPU with the
-  // worker), and well under the synchronous block.
-  assert.ok(asyncMax < Math.min(150, syncMax / 3), `max delay ${asyncMax} ms during the worker fit (synchronous: ${syncMax} ms)`);
+  console.log(`  event loop (information, not asserted): fit in worker ${asyncSeconds.toFixed(2)} s with ${asyncTicks} timer callbacks, max delay ${(h.max / 1e6).toFixed(1)} ms; ` +
+    `same fit on the main thread ${syncSeconds.toFixed(2)} s with ${syncTicks} timer callbacks`);
+  assert.ok(asyncTicks >= 2, `timers ran while the worker fitted (${asyncTicks} callbacks)`);
+  assert.is(syncTicks, 0, 'a synchronous fit blocks every timer until it returns');
 });
 loop.run();
