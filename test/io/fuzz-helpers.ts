@@ -27,6 +27,7 @@ import { decodeIdx } from '../../src/io/idx.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { Random } from '../../src/tensor/random.js';
+import { concat as concatBytes } from './helpers.js';
 
 export const FUZZ_FORMATS = ['safetensors', 'npy', 'idx', 'idx.gz', 'csv'] as const;
 export type FuzzFormat = (typeof FUZZ_FORMATS)[number];
@@ -66,15 +67,6 @@ function randomBytes(rng: Random, n: number): Uint8Array {
   return out;
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -6,29 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as c from '../../../src/index.js';
-import { Random } from '../../../src/tensor/random.js';
-import { randn, relErr } from '../../helpers.js';
+import { relErr } from '../../helpers.js';
 import { smallProblem } from '../problem.js';
+import { rejectsType, slowProblem } from './service-helpers.js';
 
 /**
  * Issue 10, defect 3 (InfluenceService races) and the service half of defect 2 (temporary files
  * when the worker stops). The backend does not matter here: js.
  */
-async function rejectsType(p: Promise<unknown>, type: new (...a: any[]) => Error, re?: RegExp): Promise<void> {
-  let caught: unknown;
-  try { await p; } catch (err) { caught = err; }
-  assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
-  if (re) assert.match((caught as Error).message, re);
-}
 
-/** A fit that takes about a second (325 dense Gauss–Newton products over 600 points). */
-function slowProblem() {
-  const rng = new Random(1);
-  const model = c.Sequential.mlp([10, 20, 5], 'tanh');
-  const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
-  const train = { x: c.keep(randn(rng, [600, 10])), y: c.keep(c.tensor(Int32Array.from({ length: 600 }, () => rng.int(5)), [600], 'int32')) };
-  return { objective, theta: c.keep(model.init({ dtype: 'float64' })), train };
-}
 
 const s = suite('InfluenceService lifecycle: queued calls, restarts, temporary files, process exit');
 c.setBackend('js');
