@@ -15,9 +15,15 @@ export type { FlatParam } from './model.js';
 const SHAPE_PRESERVING = new Set(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus']);
 
 export interface ForwardOptions extends ForwardHooks {
-  /** Added to each Linear layer's output, in order (zero tensors whose gradient is ∂ℓ/∂z). */
+  /**
+   * Added to each Linear layer's output, in order (zero tensors whose gradient is ∂ℓ/∂z).
+   * @deprecated Linear-only; use `capture()` (or the `onLayer` hook), which serves every layer.
+   */
   taps?: readonly Tensor[];
-  /** Receives each Linear layer's input, in order. */
+  /**
+   * Receives each Linear layer's input, in order.
+   * @deprecated Linear-only; use `capture()` (or the `onLayer` hook), which serves every layer.
+   */
   record?: Tensor[];
 }
 
