@@ -1,7 +1,7 @@
 import './rules/index.js';
 import { ShapeError } from '../errors.js';
 import { onesLike, zerosLike } from '../tensor/creation.js';
-import { mul } from '../tensor/ops/elementwise.js';
+import { add, mul } from '../tensor/ops/elementwise.js';
 import { sum } from '../tensor/ops/reduce.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
@@ -48,6 +48,42 @@ export function vjp<A extends Args>(f: (x: Like<A>) => Tensor, x: A): { value: T
     return shapeLike(x, grads.map((g, i) => g ?? zerosLike(xs[i]!)));
   };
   return { value, pullback };
+}
+
+/**
+ * Reverse mode at intermediate values. Runs `f` once; inside it `tap(t)` returns t unchanged
+ * (t + 0, the 0 a fresh input of this transformation) and `keep(t)` records t. Returns f's value,
+ * the kept values (with this transformation's tracer removed, so they outlive it) and a pullback
+ * ct ↦ [ctᵀ·∂f/∂t for every tapped t, in tap order]. One forward and one backward pass thus give a
+ * network's inputs and output gradients at every layer (what nn's capture() is built on).
+ * Taps must be made while f runs; f's value may be of any shape.
+ */
+export function vjpAtTaps(f: (tap: (t: Tensor) => Tensor, keep: (t: Tensor) => Tensor) => Tensor):
+  { value: Tensor; kept: Tensor[]; pullback: (ct: Tensor) => Tensor[] } {
+  const trace = pushTrace('vjp');
+  const leaves: Tensor[] = [], kept: Tensor[] = [];
+  let y: Tensor;
+  try {
+    const tap = (t: Tensor): Tensor => {
+      if (!trace.active) throw new ShapeError('vjpAtTaps: tap() called after the function returned');
+      const leaf = vjpTracer(trace, zerosLike(t.concrete()), null);
+      leaves.push(leaf);
+      return add(t, leaf);
+    };
+    const keep = (t: Tensor): Tensor => { kept.push(t); return t; };
+    y = checkOutput(f(tap, keep), 'vjpAtTaps');
+  } finally {
+    popTrace(trace);
+  }
+  const value = unwrap(y, trace);
+  const pullback = (ct: Tensor): Tensor[] => {
+    if (ct.shape.length !== value.shape.length || ct.shape.some((d, i) => d !== value.shape[i])) {
+      throw new ShapeError(`vjpAtTaps: cotangent shape ${fmt(ct.shape)} must equal the output shape ${fmt(value.shape)}`);
+    }
+    const grads = traceOf(y, trace) ? backward(trace, y, ct, leaves) : leaves.map(() => null);
+    return grads.map((g, i) => g ?? zerosLike(leaves[i]!._trace!.primal));
+  };
+  return { value, kept: kept.map((t) => unwrap(t, trace)), pullback };
 }
 
 /** Value and gradient of a scalar function. */

@@ -1,1 +1,1 @@
-export { vjp, valueAndGrad, grad, jvp, hvp, gnvp, type HvpMode, type Args } from './api.js';
+export { vjp, vjpAtTaps, valueAndGrad, grad, jvp, hvp, gnvp, type HvpMode, type Args } from './api.js';

@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.js';
-import { add, matmul } from '../tensor/index.js';
+import { add, concat, matmul, mul, reshape, sum } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, ParamSpec } from './module.js';
+import type { Layer, LayerActivity, ParamSpec } from './module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
 export class Linear implements Layer {
@@ -23,6 +23,26 @@ export class Linear implements Layer {
     }
     const y = matmul(x, params[0]!, { transB: true });
     return this.bias ? add(y, params[1]!) : y;
+  }
+
+  /**
+   * The capture rule: with a the input and δ the output gradient, example i's weight gradient is
+   * δᵢ·aᵢᵀ ([out, in], row-major as in θ) and its bias gradient δᵢ (Goodfellow 2015, "Efficient
+   * per-example gradient computations"). Inputs of rank > 2 ([n, …, in], e.g. a sequence) sum
+   * the outer products over the middle axes: gᵢ = Σₜ δᵢₜ·aᵢₜᵀ.
+   */
+  perExampleGradients(_params: readonly Tensor[], { input: a, outputGrad: d }: LayerActivity): Tensor {
+    const n = a.shape[0]!, out = this.outFeatures, inF = this.inFeatures;
+    let weight: Tensor, bias: Tensor | null = null;
+    if (a.rank === 2) {
+      weight = reshape(mul(reshape(d, [n, out, 1]), reshape(a, [n, 1, inF])), [n, out * inF]);
+      if (this.bias) bias = d;
+    } else {
+      const d3 = reshape(d, [n, -1, out]);
+      weight = reshape(matmul(d3, reshape(a, [n, -1, inF]), { transA: true }), [n, out * inF]);
+      if (this.bias) bias = sum(d3, 1);
+    }
+    return bias ? concat([weight, bias], 1) : weight;
   }
 
   /** PyTorch's default: U(−1/√in, 1/√in) for weight and bias (kaiming_uniform with a = √5). */

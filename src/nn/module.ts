@@ -7,6 +7,18 @@ export interface ParamSpec {
 }
 
 /**
+ * What a forward and a backward pass see of one parameterised layer for a batch of n examples
+ * (Kronfluence's tracked module): its input a and the gradient δ of the summed per-example losses
+ * with respect to its output z. Examples are independent, so row i of δ is ∂ℓᵢ/∂zᵢ.
+ */
+export interface LayerActivity {
+  /** The layer input a, [n, …, in]. */
+  readonly input: Tensor;
+  /** δ = ∂(Σᵢ ℓᵢ)/∂z, [n, …, out] (the shape of the layer output). */
+  readonly outputGrad: Tensor;
+}
+
+/**
  * A layer as a pure function of its parameters: `apply(params, x)`. Keeping parameters outside the
  * layer lets every curvature quantity treat the model as a function of one flat vector θ.
  */
@@ -18,4 +30,11 @@ export interface Layer {
   init(rng: { uniform(): number }): Float64Array[];
   /** Human-readable description, e.g. "Linear(784, 16)". */
   describe(): string;
+  /**
+   * The capture rule, optional: per-example gradients of this layer's parameters in closed form
+   * from what a forward/backward pass captured (Linear: δᵢ·aᵢᵀ and δᵢ), as [n, Σ param sizes] with
+   * the parameters flattened row-major in `params` order. A parameterised layer without it still
+   * gets exact per-example gradients, from a per-example vjp of `apply` (slower; see capture.ts).
+   */
+  perExampleGradients?(params: readonly Tensor[], activity: LayerActivity): Tensor;
 }

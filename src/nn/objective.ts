@@ -1,14 +1,13 @@
-import { grad, valueAndGrad } from '../autodiff/api.js';
-import { InputError, ShapeError, UnsupportedLayerError } from '../errors.js';
-import {
-  add, concat, gather, isFiniteMask, min, mean, mul, reshape, slice, sum, tensor, tidy, zeros,
-} from '../tensor/index.js';
+import { valueAndGrad } from '../autodiff/api.js';
+import { InputError, ShapeError } from '../errors.js';
+import { add, gather, isFiniteMask, min, mean, mul, slice, sum, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Linear } from './linear.js';
+import { perExampleGradientsFromCaptures } from './capture.js';
 import type { Loss } from './losses.js';
+import type { Captures, Model } from './model.js';
 import type { Sequential } from './sequential.js';
 
-/** A supervised dataset held as tensors: inputs [N, features] and targets (int32 labels or floats). */
+/** A supervised dataset held as tensors: inputs [N, …] and targets (int32 labels or floats). */
 export interface Dataset {
   readonly x: Tensor;
   readonly y: Tensor;
@@ -35,24 +34,22 @@ export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
  * The training objective J(θ) = (1/N)·Σᵢ ℓ(f(xᵢ; θ), yᵢ) + (λ_wd/2)·‖θ‖² (λ_wd = weightDecay),
  * the function whose Hessian the curvature operators and influence functions use.
  */
-export class Objective {
-  constructor(readonly model: Sequential, readonly loss: Loss, readonly weightDecay = 0) {
+export class Objective<M extends Model = Sequential> {
+  constructor(readonly model: M, readonly loss: Loss, readonly weightDecay = 0) {
     if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new InputError(`weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
   }
 
   /** Checks a dataset against the model and loss: shapes, dtypes, finite inputs, label range. */
   validate(data: Dataset, what = 'data'): void {
     const { x, y } = data;
-    if (x.rank !== 2) throw new ShapeError(`${what}: inputs must be [N, features], got [${x.shape.join(', ')}]`);
+    if (x.rank === 0) throw new ShapeError(`${what}: inputs must be [N, features] (or [N, …]), got a scalar`);
     if (x.shape[0] === 0) throw new InputError(`${what}: the dataset is empty`);
-    if (x.shape[1] !== this.model.inFeatures) {
-      throw new ShapeError(`${what}: inputs have ${x.shape[1]} features, ${this.model.describe()} expects ${this.model.inFeatures}`);
-    }
+    const outputs = this.model.checkInput(x, what);
     if (y.shape[0] !== x.shape[0]) throw new ShapeError(`${what}: ${x.shape[0]} inputs but ${y.shape[0]} targets`);
     tidy(() => {
       if (min(isFiniteMask(x)).item() === 0) throw new InputError(`${what}: inputs contain NaN or Inf`);
     });
-    this.loss.validate({ shape: [x.shape[0]!, this.model.outFeatures] }, y);
+    this.loss.validate({ shape: outputs }, y);
   }
 
   /** One loss per example, ℓ(f(xᵢ; θ), yᵢ), shape [batch]. */
@@ -103,33 +100,21 @@ export class Objective {
   }
 
   /**
-   * Per-example gradients ∇θ ℓ(f(xᵢ; θ), yᵢ) as a [batch, P] matrix, vectorised: one backward pass
-   * gives δᵢ = ∂ℓᵢ/∂zᵢ at every Linear output (through zero "taps" added to z), and the weight
-   * gradient of example i is the outer product δᵢ·aᵢᵀ with the layer input aᵢ (Goodfellow 2015,
-   * "Efficient per-example gradient computations"). No weight decay.
+   * One forward and one backward pass over a batch: every parameterised layer's input a and the
+   * gradient δ of Σᵢ ℓᵢ w.r.t. its output (row i = ∂ℓᵢ/∂zᵢ), plus the per-example losses ℓᵢ (no
+   * weight decay). The one mechanism behind per-example gradients (and K-FAC/EK-FAC factors).
+   */
+  capture(theta: Tensor, batch: Dataset): Captures {
+    return this.model.capture(theta, batch.x, (z) => this.loss.perSample(z, batch.y));
+  }
+
+  /**
+   * Per-example gradients ∇θ ℓ(f(xᵢ; θ), yᵢ) as a [batch, P] matrix in θ's layout, from one
+   * capture (one forward and one backward pass): each parameterised layer's block comes from its
+   * capture rule (Linear: δᵢ·aᵢᵀ and δᵢ; Goodfellow 2015), or, for a layer without one, from an
+   * exact per-example vjp of that layer alone (see capture.ts). No weight decay.
    */
   perSampleGradients(theta: Tensor, batch: Dataset): Tensor {
-    const model = this.model;
-    for (const layer of model.layers) {
-      if (layer.params.length > 0 && !(layer instanceof Linear)) {
-        throw new UnsupportedLayerError(`per-sample gradients: layer ${layer.describe()} has parameters but is not Linear`);
-      }
-    }
-    return tidy(() => {
-      const b = batch.x.shape[0]!;
-      const inputs: Tensor[] = [];
-      model.apply(theta, batch.x, { record: inputs });
-      const linears = model.linearLayers();
-      const taps = linears.map((l) => zeros([b, l.layer.outFeatures], theta.dtype));
-      const deltas = grad((ts: Tensor[]) => sum(this.loss.perSample(model.apply(theta, batch.x, { taps: ts }), batch.y)), taps);
-      const pieces: Tensor[] = [];
-      linears.forEach((l, i) => {
-        const d = deltas[i]!, a = inputs[i]!;
-        const outer = mul(reshape(d, [b, l.layer.outFeatures, 1]), reshape(a, [b, 1, l.layer.inFeatures]));
-        pieces.push(reshape(outer, [b, -1]));
-        if (l.bias) pieces.push(d);
-      });
-      return concat(pieces, 1);
-    });
+    return tidy(() => perExampleGradientsFromCaptures(this.model, theta, this.capture(theta, batch)));
   }
 }

@@ -5,30 +5,38 @@ import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { activation } from './activations.js';
 import { Linear } from './linear.js';
-import type { Layer, ParamSpec } from './module.js';
+import { captureModel } from './capture.js';
+import type { Captures, FlatParam, ForwardHooks, Model, TrackedLayer } from './model.js';
+import type { Layer } from './module.js';
 
-/** A named parameter in the flat vector θ: PyTorch state_dict name, shape and offset. */
-export interface FlatParam extends ParamSpec {
-  readonly layer: number;
-  readonly offset: number;
-  readonly size: number;
-}
+export type { FlatParam } from './model.js';
 
-export interface ForwardOptions {
-  /** Added to each Linear layer's output, in order (zero tensors whose gradient is ∂ℓ/∂z). */
+/** Layer kinds whose output has their input's shape (checkInput follows them). */
+const SHAPE_PRESERVING = new Set(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus']);
+
+export interface ForwardOptions extends ForwardHooks {
+  /**
+   * Added to each Linear layer's output, in order (zero tensors whose gradient is ∂ℓ/∂z).
+   * @deprecated Linear-only; use `capture()` (or the `onLayer` hook), which serves every layer.
+   */
   taps?: readonly Tensor[];
-  /** Receives each Linear layer's input, in order. */
+  /**
+   * Receives each Linear layer's input, in order.
+   * @deprecated Linear-only; use `capture()` (or the `onLayer` hook), which serves every layer.
+   */
   record?: Tensor[];
 }
 
 /**
  * Layers applied in order, as a function of one flat parameter vector θ laid out like
  * torch.nn.Sequential's state_dict: `0.weight`, `0.bias`, `2.weight`, … (index = position).
+ * Each layer sees the previous layer's output whatever its rank; a Model (see model.ts).
  */
-export class Sequential {
+export class Sequential implements Model {
   readonly layers: readonly Layer[];
   readonly flatParams: readonly FlatParam[];
   readonly numParams: number;
+  private readonly tracked: readonly TrackedLayer[];
 
   constructor(layers: readonly Layer[]) {
     if (layers.length === 0) throw new ShapeError('Sequential: needs at least one layer');
@@ -44,6 +52,11 @@ export class Sequential {
     });
     this.flatParams = flat;
     this.numParams = offset;
+    this.tracked = this.layers.flatMap((layer, i) => {
+      const params = flat.filter((p) => p.layer === i);
+      if (params.length === 0) return [];
+      return [{ name: String(i), index: i, layer, params, offset: params[0]!.offset, size: params.reduce((a, p) => a + p.size, 0) }];
+    });
   }
 
   /**
@@ -95,12 +108,17 @@ export class Sequential {
     return concat(params.map((t) => reshape(t, [-1])), 0);
   }
 
-  /** The model output for a batch x of shape [batch, inFeatures]. */
+  /**
+   * The model output for a batch x of shape [batch, …] ([batch, inFeatures] for an MLP). The
+   * hook `onLayer` sees every parameterised layer's input and output (see capture()).
+   */
   apply(theta: Tensor, x: Tensor, options: ForwardOptions = {}): Tensor {
     const perLayer = this.unflatten(theta);
+    const sites = options.onLayer ? new Map(this.tracked.map((t) => [t.index, t])) : null;
     let h = x;
     let linearIndex = 0;
     this.layers.forEach((layer, i) => {
+      const input = h;
       if (layer instanceof Linear) {
         options.record?.push(h);
         h = layer.apply(perLayer[i]!, h);
@@ -110,8 +128,51 @@ export class Sequential {
       } else {
         h = layer.apply(perLayer[i]!, h);
       }
+      const site = sites?.get(i);
+      if (site) h = options.onLayer!(site, input, h);
     });
     return h;
+  }
+
+  /** The parameterised layers in θ order, named by their index (the state_dict prefix). */
+  trackedLayers(): readonly TrackedLayer[] {
+    return this.tracked;
+  }
+
+  /**
+   * One forward and one backward pass over a batch: for every parameterised layer, its input
+   * a [n, …, in] and the gradient δ [n, …, out] of Σᵢ ℓᵢ w.r.t. its output, ℓ = perSampleLoss(outputs)
+   * of shape [n]. What per-example gradients, K-FAC and EK-FAC are built from (see Captures).
+   */
+  capture(theta: Tensor, x: Tensor, perSampleLoss: (outputs: Tensor) => Tensor): Captures {
+    return captureModel(this, theta, x, perSampleLoss);
+  }
+
+  /**
+   * Checks a batch of inputs: rank ≥ 2 ([N, features…]) and, through the layers whose shape rule
+   * is known (Linear acts on the last axis, Flatten merges all but the first, activations keep the
+   * shape), the widths each Linear expects. Returns the output shape; past a layer whose shape rule
+   * it does not know it stops checking and answers [N, outFeatures].
+   */
+  checkInput(x: Tensor, what = 'inputs'): readonly number[] {
+    if (x.rank < 2) throw new ShapeError(`${what}: inputs must be [N, features] (or [N, …]), got [${x.shape.join(', ')}]`);
+    let shape: number[] | null = [...x.shape];
+    for (const layer of this.layers) {
+      if (!shape) break;
+      if (layer instanceof Linear) {
+        const width = shape[shape.length - 1]!;
+        if (width !== layer.inFeatures) {
+          const where = layer === this.layers.find((l) => l instanceof Linear) ? '' : ` at ${layer.describe()} (input shape [${x.shape.join(', ')}])`;
+          throw new ShapeError(`${what}: inputs have ${width} features, ${this.describe()} expects ${layer.inFeatures}${where}`);
+        }
+        shape[shape.length - 1] = layer.outFeatures;
+      } else if (layer.kind === 'flatten') {
+        shape = [shape[0]!, shape.slice(1).reduce((a, b) => a * b, 1)];
+      } else if (!SHAPE_PRESERVING.has(layer.kind)) {
+        shape = null;
+      }
+    }
+    return shape ?? [x.shape[0]!, this.outFeatures];
   }
 
   /** Fresh parameters as torch.nn.Linear initialises them, from a seeded generator. */

@@ -1,0 +1,87 @@
+import { vjp, vjpAtTaps } from '../autodiff/api.js';
+import { ShapeError } from '../errors.js';
+import { concat, onesLike, reshape, slice, zeros } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Captures, LayerCapture, Model, TrackedLayer } from './model.js';
+
+/**
+ * Captures of a model for a batch, from one forward and one backward pass: the forward runs with
+ * a hook that keeps every parameterised layer's input and taps its output (adds a zero whose
+ * gradient is δ = ∂(Σᵢ ℓᵢ)/∂z); one pullback of Σᵢ ℓᵢ then yields every δ at once.
+ * `perSampleLoss` maps the model outputs to the per-example losses [n].
+ * Works for any Model whose `apply` honours ForwardHooks.
+ */
+export function captureModel(model: Model, theta: Tensor, x: Tensor, perSampleLoss: (outputs: Tensor) => Tensor): Captures {
+  model.checkTheta(theta);
+  const sites: TrackedLayer[] = [];
+  const { value, kept, pullback } = vjpAtTaps((tap, keep) => {
+    const z = model.apply(theta, x, {
+      onLayer(site, input, output) {
+        sites.push(site);
+        keep(input);
+        return tap(output);
+      },
+    });
+    return perSampleLoss(z);
+  });
+  const n = x.shape[0]!;
+  if (value.rank !== 1 || value.shape[0] !== n) {
+    throw new ShapeError(`capture: the per-sample loss must have shape [${n}], got [${value.shape.join(', ')}]`);
+  }
+  const grads = pullback(onesLike(value));
+  const layers: LayerCapture[] = sites.map((site, i) => ({ name: site.name, site, input: kept[i]!, outputGrad: grads[i]! }));
+  return { losses: value, layers };
+}
+
+/** A tracked layer's parameter tensors cut out of θ (slices and reshapes). */
+export function layerParams(theta: Tensor, site: TrackedLayer): Tensor[] {
+  return site.params.map((p) => reshape(slice(theta, [p.offset], [p.size]), p.shape));
+}
+
+/**
+ * One layer's per-example gradients [n, site.size] from its capture: the layer's closed-form
+ * rule when it declares one, otherwise the exact fallback — for each example i, the vjp of
+ * p ↦ layer(p, aᵢ) with cotangent δᵢ (n small backward passes through this layer alone; exact
+ * because examples are independent, so only row i of δ depends on ℓᵢ).
+ */
+export function layerPerExampleGradients(theta: Tensor, capture: LayerCapture): Tensor {
+  const { site, input, outputGrad } = capture;
+  const params = layerParams(theta, site);
+  const n = input.shape[0]!;
+  if (site.layer.perExampleGradients) {
+    const g = site.layer.perExampleGradients(params, capture);
+    if (g.rank !== 2 || g.shape[0] !== n || g.shape[1] !== site.size) {
+      throw new ShapeError(`${site.layer.describe()}: its capture rule returned [${g.shape.join(', ')}], expected [${n}, ${site.size}]`);
+    }
+    return g;
+  }
+  const rows: Tensor[] = [];
+  for (let i = 0; i < n; i++) {
+    const ai = slice(input, [i, ...input.shape.slice(1).map(() => 0)], [1, ...input.shape.slice(1)]);
+    const di = slice(outputGrad, [i, ...outputGrad.shape.slice(1).map(() => 0)], [1, ...outputGrad.shape.slice(1)]);
+    const gs = vjp((ps: Tensor[]) => site.layer.apply(ps, ai), params).pullback(di);
+    rows.push(reshape(concat(gs.map((g) => reshape(g, [-1])), 0), [1, site.size]));
+  }
+  return concat(rows, 0);
+}
+
+/**
+ * Per-example gradients [n, P] in θ's layout, assembled from captures: each tracked layer's block
+ * (its rule or the exact fallback) placed at its offset. Parameters of no captured layer (none in
+ * a Sequential) get zero columns.
+ */
+export function perExampleGradientsFromCaptures(model: Model, theta: Tensor, captures: Captures): Tensor {
+  const n = captures.losses.shape[0]!;
+  const blocks: Tensor[] = [];
+  let at = 0;
+  const sorted = [...captures.layers].sort((a, b) => a.site.offset - b.site.offset);
+  for (const c of sorted) {
+    if (c.site.offset < at) throw new ShapeError(`capture: layer ${c.name} was captured twice or overlaps another layer's parameters`);
+    if (c.site.offset > at) blocks.push(zeros([n, c.site.offset - at], theta.dtype));
+    blocks.push(layerPerExampleGradients(theta, c));
+    at = c.site.offset + c.site.size;
+  }
+  if (at < model.numParams) blocks.push(zeros([n, model.numParams - at], theta.dtype));
+  if (blocks.length === 0) return zeros([n, 0], theta.dtype);
+  return blocks.length === 1 ? blocks[0]! : concat(blocks, 1);
+}

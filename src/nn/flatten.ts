@@ -1,0 +1,18 @@
+import { reshape } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Layer } from './module.js';
+
+/** [N, d₁, …, d_k] → [N, d₁·…·d_k] (torch.nn.Flatten with its defaults): no parameters. */
+export class Flatten implements Layer {
+  readonly kind = 'flatten';
+  readonly params = [];
+  apply(_params: readonly Tensor[], x: Tensor): Tensor {
+    return x.rank === 2 ? x : reshape(x, [x.shape[0]!, -1]);
+  }
+  init(): Float64Array[] {
+    return [];
+  }
+  describe(): string {
+    return 'Flatten()';
+  }
+}
