@@ -13,7 +13,7 @@ import { getBackend, setBackend } from '../../src/backend/registry.js';
 import { fitInfluence, scoreTraining, solveTestPoints, topK } from '../../src/cli/influence-steps.js';
 import { progress } from '../../src/cli/progress.js';
 import { reportImages } from '../../src/cli/report-command.js';
-import { fashionData } from '../../src/jobs/fashion-data.js';
+import { fashionData } from '../../src/cli/data-args.js';
 import { crossEntropyLoss } from '../../src/nn/losses.js';
 import { Objective, subset } from '../../src/nn/objective.js';
 import { Sequential } from '../../src/nn/sequential.js';

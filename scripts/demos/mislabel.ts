@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setBackend } from '../../src/backend/registry.js';
-import { runMislabel } from '../../src/jobs/mislabel.js';
+import { runMislabel } from '../../examples/mislabel.js';
 import { lineChart } from '../../src/report/line-chart.js';
 import { htmlPage } from '../../src/report/page.js';
 

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setBackend } from '../../src/backend/registry.js';
-import { runSimilarity } from '../../src/jobs/similarity.js';
+import { runSimilarity } from '../../examples/similarity.js';
 import { heatmap } from '../../src/report/heatmap.js';
 import { htmlPage } from '../../src/report/page.js';
 

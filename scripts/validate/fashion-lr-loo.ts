@@ -12,8 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setBackend, getBackend } from '../../src/backend/registry.js';
-import { defaultFashionDir } from '../../src/jobs/fashion-data.js';
-import { runFashionLrLoo } from '../../src/jobs/fashion-lr-loo.js';
+import { defaultFashionDir } from '../../src/io/fashion-pixels.js';
+import { runFashionLrLoo } from '../../examples/fashion-lr-loo.js';
 import type { SolverName } from '../../src/solvers/registry.js';
 
 const { values } = parseArgs({

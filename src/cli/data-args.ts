@@ -3,16 +3,17 @@
  * --test-x/--test-y as .npy or .csv, or one .csv per split with --label-column), with row limits
  * (--train-limit, --test-limit) and a selection of test rows (--test-index).
  */
-import { DEBIAN_FASHION_MNIST_DIR } from '../io/datasets.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadBreastCancer } from '../io/datasets.js';
 import { InputError } from '../errors.js';
 import { toFloat64, toInt32, type RawArray } from '../io/array.js';
 import { readCsv, csvToMatrix } from '../io/csv.js';
+import { fashionPixels, type FashionPixels, type FashionPixelsOptions } from '../io/fashion-pixels.js';
 import { readNpy } from '../io/npy.js';
-import { breastCancerSplit } from '../jobs/breast-cancer.js';
-import { fashionData } from '../jobs/fashion-data.js';
+import { standardisedSplit } from '../io/splits.js';
 import { batchOf, subset, type Dataset } from '../nn/objective.js';
 import type { DType } from '../backend/types.js';
 import { cast as castTensor, tensor } from '../tensor/index.js';
+import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numberFlag, parseNumber, required, type Flags } from './flags.js';
 
@@ -44,6 +45,33 @@ export function targetsFrom(raw: RawArray, loss: string, dtype: DType, path: str
   }
   const f = toFloat64(raw);
   return tensor(f.data, shape, dtype);
+}
+
+export interface BreastCancerSplit { train: Dataset; test: Dataset; trainIndex: Int32Array; testIndex: Int32Array }
+
+/**
+ * The bundled breast-cancer data (569×30) as float64 Datasets, split 80/20 by a seeded permutation,
+ * features standardised with the training split's mean and standard deviation; targets 1 = benign
+ * (`--data breast-cancer` and `curvature demo`).
+ */
+export function breastCancerSplit(seed = 0): BreastCancerSplit {
+  const bc = loadBreastCancer();
+  const s = standardisedSplit(bc, new Random(seed).permutation(bc.x.shape[0]!));
+  const dataset = (part: typeof s.train): Dataset => ({ x: tensor(part.x.data, part.x.shape, 'float64'), y: tensor(part.y.data, part.y.shape, 'float64') });
+  return { train: dataset(s.train), test: dataset(s.test), trainIndex: s.trainIndex, testIndex: s.testIndex };
+}
+
+export interface FashionDataOptions extends FashionPixelsOptions { dtype?: DType }
+
+/** A Fashion-MNIST split as a Dataset (pixels / 255, int32 labels) plus the raw images for reports. */
+export interface FashionData extends FashionPixels { data: Dataset }
+
+/** Fashion-MNIST as a Dataset (io's fashionPixels, features in `dtype`, default float64): `--data fashion-mnist`. */
+export function fashionData(options: FashionDataOptions = {}): FashionData {
+  const { dtype, ...rest } = options;
+  const px = fashionPixels(rest);
+  const n = px.labels.length;
+  return { ...px, data: { x: tensor(px.x.data, px.x.shape, dtype ?? 'float64'), y: tensor(px.labels, [n], 'int32') } };
 }
 
 const isCsv = (path: string): boolean => path.toLowerCase().endsWith('.csv');

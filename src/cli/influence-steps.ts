@@ -8,7 +8,7 @@ import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
 import { leaveOneOut } from '../influence/leave-one-out.js';
 import { batchOf, subset, type Dataset, type Objective } from '../nn/objective.js';
-import { newtonLeaveOneOut } from '../jobs/newton-retrain.js';
+import { newtonLeaveOneOut } from '../influence/newton-retrain.js';
 import { pbrf } from '../influence/pbrf.js';
 import { concat, matmul, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';

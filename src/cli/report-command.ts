@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { toFloat64 } from '../io/array.js';
 import { FASHION_MNIST_CLASSES } from '../io/datasets.js';
-import { fashionData } from '../jobs/fashion-data.js';
+import { fashionPixels } from '../io/fashion-pixels.js';
 import { renderInfluenceReport, type ReportImages } from '../report/influence-report.js';
 import { encodeGrayPng, pngDataUrl } from '../report/png.js';
 import type { DataSource } from './data-args.js';
@@ -24,7 +24,7 @@ export function reportImages(source: DataSource): ReportImages {
 function sourceImages(source: DataSource): ReportImages {
   if (source.kind === 'fashion-mnist') {
     const dir = source.dir ?? undefined;
-    const load = (split: 'train' | 'test', limit: number | null) => fashionData({ split, ...(dir ? { dir } : {}), ...(limit ? { limit } : {}) });
+    const load = (split: 'train' | 'test', limit: number | null) => fashionPixels({ split, ...(dir ? { dir } : {}), ...(limit ? { limit } : {}) });
     const train = load('train', source.trainLimit), test = load('test', source.testLimit);
     const thumb = (d: typeof train) => (i: number) => pngDataUrl(encodeGrayPng(d.images.subarray(i * 784, (i + 1) * 784), 28, 28, { upscale: 2, invert: true }));
     return { train: thumb(train), test: thumb(test), classNames: FASHION_MNIST_CLASSES };

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { breastCancerSplit, runBreastCancer } from '../../src/jobs/breast-cancer.js';
+import { breastCancerSplit } from '../../src/cli/data-args.js';
+import { runBreastCancer } from '../../src/cli/demo.js';
 
-// The main job's acceptance: influence predicts leave-one-out retraining (Pearson ≥ 0.99).
+// The demo's acceptance (`curvature demo`, npm start): influence predicts leave-one-out retraining (Pearson ≥ 0.99).
 test('breast cancer: predicted vs actual LOO test-loss change, Pearson ≥ 0.99', () => {
   const r = runBreastCancer();
   console.log(`    breast cancer: Pearson ${r.pearson.toFixed(4)}, Spearman ${r.spearman.toFixed(4)}, ${r.rows.length} retrainings`);

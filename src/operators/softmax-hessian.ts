@@ -1,9 +1,7 @@
 import { InputError, ShapeError } from '../errors.js';
-import { cholesky, choleskySolve } from '../linalg/dense.js';
 import type { Dataset } from '../nn/objective.js';
 import type { Sequential } from '../nn/sequential.js';
-import type { FittedSolver, SolveResult } from '../solvers/types.js';
-import { concat, keep, matmul, mul, ones, reshape, slice, softmax, sub, tensor, tidy } from '../tensor/index.js';
+import { concat, matmul, mul, ones, slice, softmax, sub, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -15,7 +13,8 @@ import type { Tensor } from '../tensor/tensor.js';
  *
  * laid out in θ's order (weight [K, D] row-major, then bias [K]). Block (c, d) is
  * X̃ᵀ·diag(w_cd)·X̃/N with w_cd,i = p_ic·(δ_cd − p_id): K(K+1)/2 GEMMs of [D+1, N]·[N, D+1], far
- * cheaper than P Hessian-vector products. Returns a dense [P, P] float64 host array.
+ * cheaper than P Hessian-vector products. Returns a dense [P, P] float64 host array (factor it with
+ * fitCholesky of src/influence/newton-retrain.ts, or wrap it with denseOperator).
  */
 export function softmaxRegressionHessian(model: Sequential, theta: Tensor, data: Dataset, weightDecay: number, batchSize = 8192): Float64Array {
   const lin = model.linearLayers();
@@ -60,18 +59,4 @@ export function softmaxRegressionHessian(model: Sequential, theta: Tensor, data:
   }
   for (let i = 0; i < p; i++) h[i * p + i]! += weightDecay;
   return h;
-}
-
-/** The direct solver on an explicit SPD matrix: one Cholesky factorisation, then two triangular solves per right-hand side. */
-export function fitCholesky(matrix: Float64Array, size: number, dtype: 'float32' | 'float64' = 'float64'): FittedSolver {
-  if (matrix.length !== size * size) throw new ShapeError(`fitCholesky: expected ${size}×${size} entries, got ${matrix.length}`);
-  const l = tidy(() => keep(cholesky(tensor(matrix, [size, size], dtype))));
-  return {
-    method: 'direct',
-    solve(b: Tensor): SolveResult {
-      const x = tidy(() => (b.rank === 1 ? reshape(choleskySolve(l, reshape(b, [size, 1])), [size]) : choleskySolve(l, b)));
-      return { x, method: 'direct', iterations: 0, converged: true, residualNorm: NaN, info: { factorization: 'cholesky', matrix: 'closed-form softmax-regression Hessian' } };
-    },
-    dispose: () => l.dispose(),
-  };
 }

@@ -1,12 +1,13 @@
-import { InputError } from '../errors.js';
-import { crossEntropyLoss } from '../nn/losses.js';
-import { batchOf, Objective, type Dataset } from '../nn/objective.js';
-import { Sequential } from '../nn/sequential.js';
-import { fitLbfgs } from '../nn/train.js';
-import { mul, sum, tensor, tidy, transpose } from '../tensor/index.js';
-import { Random } from '../tensor/random.js';
-import { fashionData } from './fashion-data.js';
-import { fitCholesky, softmaxRegressionHessian } from './softmax-hessian.js';
+import { InputError } from '../src/errors.js';
+import { crossEntropyLoss } from '../src/nn/losses.js';
+import { batchOf, Objective, type Dataset } from '../src/nn/objective.js';
+import { Sequential } from '../src/nn/sequential.js';
+import { fitLbfgs } from '../src/nn/train.js';
+import { mul, sum, tensor, tidy, transpose } from '../src/tensor/index.js';
+import { Random } from '../src/tensor/random.js';
+import { fashionData } from '../src/cli/data-args.js';
+import { fitCholesky } from '../src/influence/newton-retrain.js';
+import { softmaxRegressionHessian } from '../src/operators/softmax-hessian.js';
 
 export interface MislabelOptions {
   trainLimit?: number;

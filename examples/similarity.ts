@@ -1,10 +1,11 @@
-import { crossEntropyLoss } from '../nn/losses.js';
-import { Objective, type Dataset } from '../nn/objective.js';
-import { Sequential } from '../nn/sequential.js';
-import { fitLbfgs } from '../nn/train.js';
-import { tensor, tidy, transpose, matmul } from '../tensor/index.js';
-import { fashionData } from './fashion-data.js';
-import { fitCholesky, softmaxRegressionHessian } from './softmax-hessian.js';
+import { crossEntropyLoss } from '../src/nn/losses.js';
+import { Objective, type Dataset } from '../src/nn/objective.js';
+import { Sequential } from '../src/nn/sequential.js';
+import { fitLbfgs } from '../src/nn/train.js';
+import { tensor, tidy, transpose, matmul } from '../src/tensor/index.js';
+import { fashionData } from '../src/cli/data-args.js';
+import { fitCholesky } from '../src/influence/newton-retrain.js';
+import { softmaxRegressionHessian } from '../src/operators/softmax-hessian.js';
 
 export interface SimilarityOptions {
   trainLimit?: number;

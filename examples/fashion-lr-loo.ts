@@ -1,20 +1,20 @@
-import { InputError } from '../errors.js';
-import { InfluenceModel } from '../influence/exact.js';
-import { pearson, spearman } from '../influence/correlation.js';
-import { leaveOneOut } from '../influence/leave-one-out.js';
-import { crossEntropyLoss } from '../nn/losses.js';
-import { batchOf, Objective, subset, type Dataset } from '../nn/objective.js';
-import { hessianOperator } from '../operators/curvature.js';
-import type { FittedSolver } from '../solvers/types.js';
-import { Random } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { fitCholesky, softmaxRegressionHessian } from './softmax-hessian.js';
-import { Sequential } from '../nn/sequential.js';
-import { fitLbfgs } from '../nn/train.js';
-import type { SolverName } from '../solvers/registry.js';
-import { keep, matmul, tensor, tidy, transpose } from '../tensor/index.js';
-import { fashionData } from './fashion-data.js';
-import { chordNewton, newtonLeaveOneOut } from './newton-retrain.js';
+import { InputError } from '../src/errors.js';
+import { InfluenceModel } from '../src/influence/exact.js';
+import { pearson, spearman } from '../src/influence/correlation.js';
+import { leaveOneOut } from '../src/influence/leave-one-out.js';
+import { crossEntropyLoss } from '../src/nn/losses.js';
+import { batchOf, Objective, subset, type Dataset } from '../src/nn/objective.js';
+import { hessianOperator } from '../src/operators/curvature.js';
+import type { FittedSolver } from '../src/solvers/types.js';
+import { Random } from '../src/tensor/random.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { softmaxRegressionHessian } from '../src/operators/softmax-hessian.js';
+import { Sequential } from '../src/nn/sequential.js';
+import { fitLbfgs } from '../src/nn/train.js';
+import type { SolverName } from '../src/solvers/registry.js';
+import { keep, matmul, tensor, tidy, transpose } from '../src/tensor/index.js';
+import { fashionData } from '../src/cli/data-args.js';
+import { chordNewton, fitCholesky, newtonLeaveOneOut } from '../src/influence/newton-retrain.js';
 
 export interface FashionLrLooOptions {
   /** Full-set directory (Debian's /usr/share/datasets/fashion-mnist) or undefined for the bundled subset. */

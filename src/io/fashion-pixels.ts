@@ -1,11 +1,15 @@
-import { existsSync } from 'node:fs';
-import type { DType } from '../backend/types.js';
+/**
+ * Fashion-MNIST ready for a model, as plain arrays (no tensors): pixels scaled to [0, 1],
+ * optionally k×k average-pooled (a cheap way to get small models for CI-sized checks), plus the
+ * images as fed to the model for report thumbnails. The CLI turns it into a Dataset in
+ * src/cli/data-args.ts (fashionData).
+ */
 import { InputError } from '../errors.js';
-import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from '../io/datasets.js';
-import type { Dataset } from '../nn/objective.js';
-import { tensor } from '../tensor/index.js';
+import type { RawArrayOf } from './array.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from './datasets.js';
+import { nodeFs } from './source.js';
 
-export interface FashionDataOptions {
+export interface FashionPixelsOptions {
   /** Directory of the full set (e.g. Debian's); 'bundled' or undefined: the bundled 5000/1000 subset. */
   dir?: string;
   split?: 'train' | 'test';
@@ -13,29 +17,27 @@ export interface FashionDataOptions {
   limit?: number;
   /** Average-pool k×k pixel blocks (28 must be divisible by k): 1 = 784 features, 4 = 49, 7 = 16. */
   pool?: number;
-  dtype?: DType;
 }
 
-/** A Fashion-MNIST split as a Dataset (pixels / 255, int32 labels) plus the raw images for reports. */
-export interface FashionData {
-  data: Dataset;
+export interface FashionPixels {
+  /** float64 [n, side·side]: pooled pixels / 255. */
+  x: RawArrayOf<'float64'>;
   /** uint8 [n, side, side] images as fed to the model (after pooling), for thumbnails. */
   images: Uint8Array;
   side: number;
+  /** int32 [n] labels 0..9. */
   labels: Int32Array;
+  /** Where the images came from (the directory, or the bundled subset). */
   source: string;
 }
 
-/** The directory a `--data fashion-mnist` run reads: Debian's full set when installed, else the bundled subset. */
+/** The directory a `--data fashion-mnist` run reads: Debian's full set when installed, else undefined (the bundled subset). */
 export function defaultFashionDir(): string | undefined {
-  return existsSync(DEBIAN_FASHION_MNIST_DIR) ? DEBIAN_FASHION_MNIST_DIR : undefined;
+  return nodeFs('look for', DEBIAN_FASHION_MNIST_DIR).fs.existsSync(DEBIAN_FASHION_MNIST_DIR) ? DEBIAN_FASHION_MNIST_DIR : undefined;
 }
 
-/**
- * Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) ready for a model: features scaled to [0, 1],
- * optionally k×k average-pooled (a cheap way to get small models for CI-sized checks).
- */
-export function fashionData(options: FashionDataOptions = {}): FashionData {
+/** Fashion-MNIST (Xiao, Rasul & Vollgraf 2017) scaled to [0, 1] and optionally pooled, as plain arrays. */
+export function fashionPixels(options: FashionPixelsOptions = {}): FashionPixels {
   const pool = options.pool ?? 1;
   if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0) {
     throw new InputError(`Fashion-MNIST pooling: expected a divisor of 28 (1, 2, 4, 7, 14, 28), got ${pool}`);
@@ -57,10 +59,9 @@ export function fashionData(options: FashionDataOptions = {}): FashionData {
       }
     }
   }
-  const labels = Int32Array.from(raw.y.data);
   return {
-    data: { x: tensor(x, [n, d], options.dtype ?? 'float64'), y: tensor(labels, [n], 'int32') },
-    images, side, labels,
+    x: { data: x, shape: [n, d], dtype: 'float64' },
+    images, side, labels: Int32Array.from(raw.y.data),
     source: dir ?? 'bundled subset (data/fashion-mnist-subset)',
   };
 }

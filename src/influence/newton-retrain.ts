@@ -1,8 +1,9 @@
-import { InputError } from '../errors.js';
+import { InputError, ShapeError } from '../errors.js';
+import { cholesky, choleskySolve } from '../linalg/dense.js';
 import { subset, type Dataset, type Objective } from '../nn/objective.js';
 import { lbfgs } from '../nn/optim/lbfgs.js';
-import type { FittedSolver } from '../solvers/types.js';
-import { tensor, tidy } from '../tensor/index.js';
+import type { FittedSolver, SolveResult } from '../solvers/types.js';
+import { keep, reshape, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface NewtonRetrainOptions {
@@ -101,4 +102,22 @@ export function newtonLeaveOneOut(objective: Objective, theta: Tensor, train: Da
     options.onPoint?.(iterations.length);
   }
   return { deltas, gradNorms, iterations };
+}
+
+/**
+ * The direct solver on an explicit SPD matrix (e.g. softmaxRegressionHessian of
+ * src/operators/softmax-hessian.ts), the fixed H⁻¹ of the chord method: one Cholesky
+ * factorisation, then two triangular solves per right-hand side.
+ */
+export function fitCholesky(matrix: Float64Array, size: number, dtype: 'float32' | 'float64' = 'float64'): FittedSolver {
+  if (matrix.length !== size * size) throw new ShapeError(`fitCholesky: expected ${size}×${size} entries, got ${matrix.length}`);
+  const l = tidy(() => keep(cholesky(tensor(matrix, [size, size], dtype))));
+  return {
+    method: 'direct',
+    solve(b: Tensor): SolveResult {
+      const x = tidy(() => (b.rank === 1 ? reshape(choleskySolve(l, reshape(b, [size, 1])), [size]) : choleskySolve(l, b)));
+      return { x, method: 'direct', iterations: 0, converged: true, residualNorm: NaN, info: { factorization: 'cholesky', matrix: 'explicit' } };
+    },
+    dispose: () => l.dispose(),
+  };
 }
