@@ -20,3 +20,4 @@ export {
   fitSolver, fitBlockDiagonal, inverseOf, stochasticOperatorOf, SOLVERS, SOLVER_INFO,
   type SolverName, type SolverOptions,
 } from './registry.js';
+export { SOLVER_OPTIONS, optionApplies, optionReaders, optionsOf, type SolverOptionSpec, type SolverOptionName } from './options.js';

@@ -16,10 +16,12 @@ import { fitNystrom } from './nystrom.js';
 import { jacobiPreconditionerFor, nystromPreconditioner, type Preconditioner } from './preconditioners.js';
 import { fitDataInf, fitDiagonal } from './structured.js';
 import type { FittedSolver } from './types.js';
+import { optionsOf } from './options.js';
 
 /**
- * Options any registered solver accepts; each reads the ones it knows (listed per solver in
- * SOLVER_INFO). One flat object so the CLI and the influence API can pass flags through.
+ * Options any registered solver accepts; each reads the ones it knows. Each option's type,
+ * default, meaning and readers are declared once, in SOLVER_OPTIONS (options.ts); SOLVER_INFO and
+ * the CLI derive from it. One flat object so the CLI and the influence API can pass flags through.
  */
 export interface SolverOptions {
   /**
@@ -205,17 +207,17 @@ export const SOLVERS = {
 
 export type SolverName = keyof typeof SOLVERS;
 
-/** What each solver needs and reads, for help texts and reports. */
+/** What each solver needs and reads (derived from SOLVER_OPTIONS), for help texts and reports. */
 export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch products' | 'per-sample gradients'; options: string[]; description: string }> = {
-  direct: { needs: 'operator', options: ['damping'], description: 'dense Cholesky (eigh when indefinite); n operator products' },
-  cg: { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'conjugate gradients, one right-hand side at a time' },
-  'block-cg': { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
-  lissa: { needs: 'minibatch products', options: ['scale', 'depth', 'repeats', 'batchSize', 'auto', 'targetError', 'dampen', 'lissaRtol', 'damping', 'seed'], description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
-  neumann: { needs: 'operator', options: ['scale', 'maxIter', 'rtol', 'atol', 'damping'], description: 'scaled truncated Neumann series with full products' },
-  arnoldi: { needs: 'operator', options: ['rank', 'tol', 'maxIter', 'damping', 'seed'], description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
-  nystrom: { needs: 'operator', options: ['rank', 'powerIterations', 'damping', 'seed'], description: 'randomized Nyström sketch-and-solve (Woodbury)' },
-  datainf: { needs: 'per-sample gradients', options: ['damping', 'dampingHeuristic', 'blockDiagonal', 'perBlockDamping'], description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
-  diagonal: { needs: 'operator', options: ['damping', 'probes', 'seed'], description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
+  direct: { needs: 'operator', options: optionsOf('direct'), description: 'dense Cholesky (eigh when indefinite); n operator products' },
+  cg: { needs: 'operator', options: optionsOf('cg'), description: 'conjugate gradients, one right-hand side at a time' },
+  'block-cg': { needs: 'operator', options: optionsOf('block-cg'), description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
+  lissa: { needs: 'minibatch products', options: optionsOf('lissa'), description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
+  neumann: { needs: 'operator', options: optionsOf('neumann'), description: 'scaled truncated Neumann series with full products' },
+  arnoldi: { needs: 'operator', options: optionsOf('arnoldi'), description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
+  nystrom: { needs: 'operator', options: optionsOf('nystrom'), description: 'randomized Nyström sketch-and-solve (Woodbury)' },
+  datainf: { needs: 'per-sample gradients', options: optionsOf('datainf'), description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
+  diagonal: { needs: 'operator', options: optionsOf('diagonal'), description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
 };
 
 /**
