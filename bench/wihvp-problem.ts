@@ -19,7 +19,7 @@ import * as c from '../src/index.js';
 import { toFloat64 } from '../src/io/array.js';
 import { loadFashionMnist } from '../src/io/datasets.js';
 import { readSafetensors } from '../src/io/safetensors.js';
-import { blocksFromModel } from '../src/solvers/blocks.js';
+import { blocksFromModel } from '../src/operators/blocks.js';
 import type { SolverName, SolverOptions } from '../src/solvers/registry.js';
 
 const P = 12730;
@@ -128,16 +128,11 @@ export class WihvpProblem {
     return out;
   }
 
-  /** The SolverContext the influence API would pass (LiSSA's minibatches, DataInf's gradients, blocks). */
-  private context(): c.SolverContext {
-    return { objective: this.objective, theta: this.theta, data: this.train, hessian: 'exact', damping: 0, batchSize: 5000 };
-  }
-
   /** Fits and runs one solver case; the damping of the problem is added to its options. */
   run(sc: SolverCase): WihvpRow {
     const options: SolverOptions = this.damping > 0 ? { ...sc.options, damping: this.damping } : sc.solver === 'datainf' ? { ...sc.options, damping: 1e-3 } : sc.options;
     const t0 = performance.now();
-    const solver = c.fitSolver(sc.solver, this.op, options, this.context());
+    const solver = c.fitSolver(sc.solver, this.op, options);
     const t1 = performance.now();
     const r = solver.solve(this.b);
     const t2 = performance.now();

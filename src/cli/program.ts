@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { SOLVERS } from '../solvers/registry.js';
+import { solverFlagHelp } from './solver-flags.js';
 import type { Flags } from './flags.js';
 
 interface FlagSpec { name: string; arg?: string; help: string; choices?: readonly string[] }
@@ -49,21 +50,10 @@ const CURVATURE: FlagSpec[] = [
   f('batch-size', 'B', 'examples per curvature-product batch (default: 4096)'),
 ];
 
+// The solver flags' help texts derive from the registry's SOLVER_OPTIONS (one declaration per option).
 const SOLVER: FlagSpec[] = [
   f('solver', 'name', 'inverse-HVP solver (default: direct)', Object.keys(SOLVERS)),
-  f('rtol', 'x', 'cg, block-cg, neumann: relative residual tolerance (default: 1e-8)'),
-  f('atol', 'x', 'cg, block-cg, neumann: absolute residual tolerance (default: 0)'),
-  f('max-iter', 'N', 'cg, block-cg: iterations; neumann: terms; arnoldi: Krylov dimension; lissa: depth'),
-  f('preconditioner', 'name', 'cg, block-cg: jacobi or nystrom', ['jacobi', 'nystrom']),
-  f('rank', 'R', 'arnoldi, nystrom: rank (≤ parameters); cg/block-cg: the Nyström preconditioner\'s rank'),
-  f('power-iterations', 'Q', 'nystrom (solver or preconditioner): power iterations on the sketch'),
-  f('scale', 'σ', 'lissa, neumann: the scale σ'),
-  f('depth', 'T', 'lissa: recursion depth'),
-  f('repeats', 'R', 'lissa: repeats averaged'),
-  f('lissa-batch-size', 'B', 'lissa: minibatch size'),
-  f('auto', undefined, 'lissa: η, batch size and depth T = 2/(λη) from the spectrum ("Revisiting iHVP", Theorem 1; see the README\'s references)'),
-  f('seed', 'N', 'seed of the randomised methods (default: 0)'),
-  f('block-diagonal', undefined, 'solve per layer (block-diagonal curvature)'),
+  ...solverFlagHelp().map((o) => f(o.name, o.arg, o.help, o.choices)),
 ];
 
 const INFLUENCE_OUT: FlagSpec[] = [

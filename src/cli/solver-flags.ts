@@ -5,30 +5,34 @@
  */
 import { InputError } from '../errors.js';
 import { SOLVERS, type SolverName, type SolverOptions } from '../solvers/registry.js';
+import { optionApplies, optionReaders, SOLVER_OPTIONS, type SolverOptionName, type SolverOptionSpec } from '../solvers/options.js';
 import { choiceFlag, numberFlag, type Flags } from './flags.js';
 
-type Rule = readonly SolverName[] | ((solver: SolverName, flags: Flags) => boolean);
+/** The solver options the CLI exposes, in --help order (each declared once in SOLVER_OPTIONS). */
+const CLI_OPTIONS: readonly SolverOptionName[] = [
+  'rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'powerIterations', 'scale', 'depth', 'repeats', 'batchSize', 'auto', 'seed', 'blockDiagonal',
+];
 
-const withNystromPreconditioner = (s: SolverName, f: Flags): boolean => (s === 'nystrom' || ((s === 'cg' || s === 'block-cg') && f['preconditioner'] === 'nystrom'));
+const spec = (key: SolverOptionName): SolverOptionSpec => SOLVER_OPTIONS[key];
+const flagOf = (key: SolverOptionName): string => spec(key).cli!.flag;
+const preconditionerOf = (flags: Flags): string | undefined => (typeof flags['preconditioner'] === 'string' ? flags['preconditioner'] : undefined);
 
-/** Flag → the solvers that read it (all others reject it). */
-export const SOLVER_FLAG_RULES: Record<string, { rule: Rule; appliesTo: string }> = {
-  rtol: { rule: ['cg', 'block-cg', 'neumann'], appliesTo: 'cg, block-cg, neumann' },
-  atol: { rule: ['cg', 'block-cg', 'neumann'], appliesTo: 'cg, block-cg, neumann' },
-  'max-iter': { rule: ['cg', 'block-cg', 'neumann', 'arnoldi', 'lissa'], appliesTo: 'cg, block-cg, neumann, arnoldi, lissa' },
-  preconditioner: { rule: ['cg', 'block-cg'], appliesTo: 'cg, block-cg' },
-  rank: { rule: (s, f) => s === 'arnoldi' || withNystromPreconditioner(s, f), appliesTo: 'arnoldi, nystrom, and cg/block-cg with --preconditioner nystrom' },
-  'power-iterations': { rule: withNystromPreconditioner, appliesTo: 'nystrom, and cg/block-cg with --preconditioner nystrom' },
-  scale: { rule: ['lissa', 'neumann'], appliesTo: 'lissa, neumann' },
-  depth: { rule: ['lissa'], appliesTo: 'lissa' },
-  repeats: { rule: ['lissa'], appliesTo: 'lissa' },
-  'lissa-batch-size': { rule: ['lissa'], appliesTo: 'lissa' },
-  auto: { rule: ['lissa'], appliesTo: 'lissa' },
-  seed: {
-    rule: (s, f) => ['lissa', 'neumann', 'arnoldi', 'nystrom', 'diagonal'].includes(s) || ((s === 'cg' || s === 'block-cg') && f['preconditioner'] !== undefined),
-    appliesTo: 'lissa, neumann, arnoldi, nystrom, diagonal, and cg/block-cg with a preconditioner',
-  },
-};
+/** Flag → whether the chosen solver reads it, and who does in words (derived from SOLVER_OPTIONS). */
+export const SOLVER_FLAG_RULES: Record<string, { rule: (solver: SolverName, flags: Flags) => boolean; appliesTo: string }> = Object.fromEntries(
+  CLI_OPTIONS.map((key) => [flagOf(key), { rule: (s: SolverName, f: Flags) => optionApplies(key, s, preconditionerOf(f)), appliesTo: optionReaders(key) }]),
+);
+
+/** The solver flags of `curvature influence` for --help: name, metavariable, help text (readers: meaning (default)), choices. */
+export function solverFlagHelp(): { name: string; arg?: string; help: string; choices?: readonly string[] }[] {
+  const all = Object.keys(SOLVERS).length;
+  return CLI_OPTIONS.map((key) => {
+    const o = spec(key), cli = o.cli!;
+    const readers = o.readBy.length === all ? '' : `${optionReaders(key)}: `;
+    const def = cli.default ?? o.default;
+    const help = `${readers}${o.meaning}${o.type === 'boolean' ? '' : ` (default: ${def})`}`;
+    return { name: cli.flag, help, ...(cli.arg ? { arg: cli.arg } : {}), ...(cli.choices ? { choices: cli.choices } : {}) };
+  });
+}
 
 export const SOLVER_NAMES = Object.keys(SOLVERS) as SolverName[];
 
@@ -37,8 +41,7 @@ export function solverFlag(flags: Flags): SolverName {
   const solver = choiceFlag(flags, 'solver', SOLVER_NAMES, 'direct');
   for (const [name, { rule, appliesTo }] of Object.entries(SOLVER_FLAG_RULES)) {
     if (flags[name] === undefined) continue;
-    const applies = typeof rule === 'function' ? rule(solver, flags) : rule.includes(solver);
-    if (!applies) {
+    if (!rule(solver, flags)) {
       throw new InputError(`--${name} does not apply to --solver ${solver}${flags['solver'] === undefined ? ' (the default)' : ''}: it is read by ${appliesTo}`);
     }
   }

@@ -5,6 +5,7 @@ export { frobeniusNorm, type FrobeniusOptions, type FrobeniusEstimate } from './
 export { topEigenvalues, type TopEigenvaluesOptions, type TopEigenvaluesResult, type EigenvalueMethod } from './eigenvalues.js';
 export { subspaceIteration, type SubspaceIterationOptions, type SubspaceIterationResult } from './subspace-iteration.js';
 export { gaussianSketchEigenvalues, type GaussianSketchOptions, type GaussianSketchResult } from './gaussian-sketch.js';
-export { gaussNewtonFiniteDifferenceOperator, type GaussNewtonFdOptions } from './gauss-newton-fd.js';
 export { orthonormalBasis } from './orthonormal-basis.js';
 export type { ProbeDistribution } from './random-vectors.js';
+export { recommendLissa, type LissaRecommendation, type LissaRecommendOptions } from './lissa-tuning.js';
+export { extremeEigenvalues, traceEstimate, diagonalEstimate } from './spectral.js';

@@ -5,7 +5,7 @@ import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
-import { empiricalFisherOperator, isEmpiricalFisherOperator } from '../solvers/structured.js';
+import { empiricalFisherOperator, isEmpiricalFisherOperator } from '../operators/empirical-fisher.js';
 import { fitSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
 import type { FittedSolver, SolveResult } from '../solvers/types.js';
 
@@ -73,12 +73,10 @@ export class InfluenceModel {
       : kind === 'gauss-newton'
         ? gaussNewtonOperator(objective, theta, train, curvature)
         : empiricalFisherOperator(objective, theta, train, { damping: curvature.damping, batchSize: this.batchSize });
-    // The context lets solvers that need more than products (LiSSA: minibatch HVPs; DataInf:
-    // per-example gradients) and those that keep the damping outside a sketch see the problem.
+    // The operator declares all a solver needs beyond products (its shift, LiSSA's minibatch
+    // products, DataInf's per-sample gradients, the layer blocks): the solver sees only it.
     try {
-      this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {}, {
-        objective, theta, data: train, ...(kind === 'empirical-fisher' ? {} : { hessian: kind }), damping: curvature.damping, batchSize: curvature.batchSize,
-      });
+      this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {});
     } catch (err) {
       // A failed fit (not positive definite, bad solver options) frees what it built so far.
       if (isEmpiricalFisherOperator(this.operator)) this.operator.dispose();

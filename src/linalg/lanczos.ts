@@ -1,10 +1,21 @@
 import type { FloatDType } from '../backend/types.js';
 import { DTypeError, InputError, ShapeError } from '../errors.js';
-import type { LinearOperator } from '../operators/linear-operator.js';
 import { concat, matmul, mul, reshape, slice, sub, sum, tensor, tidy } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { eigh } from './dense.js';
+
+/**
+ * What the Krylov methods need of an operator: its products. linalg sits below operators, so it
+ * states the shape structurally; every src/operators KrylovOperator is one.
+ */
+export interface KrylovOperator {
+  readonly size: number;
+  readonly dtype: FloatDType;
+  readonly symmetric: boolean;
+  matvec(v: Tensor): Tensor;
+  matmat?(v: Tensor): Tensor;
+}
 
 /** Which end(s) of the spectrum to compute. */
 export type LanczosWhich = 'largest' | 'smallest' | 'both-ends' | 'magnitude';
@@ -79,7 +90,7 @@ export interface LanczosResult {
  *
  * Throws InputError for a non-symmetric operator or bad options, ShapeError when k ∉ [1, n].
  */
-export function lanczos(op: LinearOperator, k: number, options: LanczosOptions = {}): LanczosResult {
+export function lanczos(op: KrylovOperator, k: number, options: LanczosOptions = {}): LanczosResult {
   const n = op.size;
   const cfg = configure(op, k, options);
   const { m, maxIter, tol, full, which, u } = cfg;
@@ -198,12 +209,12 @@ export function lanczos(op: LinearOperator, k: number, options: LanczosOptions =
  * operator the Arnoldi process is the Lanczos process). Defaults to which = 'magnitude', the k
  * eigenvalues of largest |λ|, as scipy's eigsh(which='LM') in pyDVL. Symmetric operators only.
  */
-export function arnoldi(op: LinearOperator, k: number, options: LanczosOptions = {}): LanczosResult {
+export function arnoldi(op: KrylovOperator, k: number, options: LanczosOptions = {}): LanczosResult {
   if (!op.symmetric) throw new InputError('arnoldi: only symmetric operators are supported (the Lanczos process); the operator says symmetric: false');
   return lanczos(op, k, { which: 'magnitude', ...options });
 }
 
-function configure(op: LinearOperator, k: number, options: LanczosOptions) {
+function configure(op: KrylovOperator, k: number, options: LanczosOptions) {
   const n = op.size;
   if (!op.symmetric) throw new InputError('lanczos: the operator must be symmetric (it says symmetric: false); Lanczos needs A = Aᵀ');
   if (op.dtype !== 'float32' && op.dtype !== 'float64') throw new DTypeError(`lanczos: expected a float32 or float64 operator, got ${String(op.dtype)}`);
@@ -227,7 +238,7 @@ function configure(op: LinearOperator, k: number, options: LanczosOptions) {
 }
 
 /** The normalised starting vector as a row [1, n]. */
-function startVector(op: LinearOperator, v0: Tensor | undefined, rng: Random): Tensor {
+function startVector(op: KrylovOperator, v0: Tensor | undefined, rng: Random): Tensor {
   const n = op.size;
   return tidy(() => {
     let v: Tensor;
@@ -285,7 +296,7 @@ function select(theta: Float64Array, count: number, which: LanczosWhich): number
 }
 
 /** ‖A·xᵢ − λᵢ·xᵢ‖ for the columns of X [n, k]. */
-export function residualNorms(op: LinearOperator, x: Tensor, values: ArrayLike<number>): number[] {
+export function residualNorms(op: KrylovOperator, x: Tensor, values: ArrayLike<number>): number[] {
   return tidy(() => {
     const n = op.size, k = x.shape[1]!;
     let ax: Tensor;

@@ -1,3 +1,19 @@
-export { type LinearOperator, applyToColumns, checkVector, toDense } from './linear-operator.js';
-export { denseOperator, shifted, sumOperator, diagonalOperator } from './family.js';
-export { hessianOperator, gaussNewtonOperator, type CurvatureOptions } from './curvature.js';
+export {
+  type LinearOperator, type ShiftedOperator, applyToColumns, checkVector, toDense, isShiftedOperator, splitShift, psdOf,
+} from './linear-operator.js';
+export { denseOperator, shifted, sumOperator, diagonalOperator, scaledOperator, chainOperator } from './family.js';
+export { hessianOperator, gaussNewtonOperator, type CurvatureOperator, type CurvatureOptions, type CurvatureKind } from './curvature.js';
+export {
+  minibatchHessianOperator, finiteSumOperator, isStochasticOperator, sampleIndices,
+  type StochasticOperator, type FiniteSumSpec, type MinibatchHessianOptions,
+} from './stochastic.js';
+export {
+  empiricalFisherOperator, perSampleGradientMatrix, isEmpiricalFisherOperator, hasPerSampleGradients,
+  type EmpiricalFisherOperator, type EmpiricalFisherOptions, type PerSampleGradientSource,
+} from './empirical-fisher.js';
+export {
+  restrictToBlock, blockDiagonalOperator, blockDiagonalOf, blocksFromModel, checkBlocks, layerBlocksOf,
+  type Block, type LayerBlocks,
+} from './blocks.js';
+export { gaussNewtonFiniteDifferenceOperator, type GaussNewtonFdOptions } from './gauss-newton-fd.js';
+export { inverseOperator, type SolveFunction, type DisposableOperator } from './inverse.js';

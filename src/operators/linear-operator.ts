@@ -7,11 +7,32 @@ import type { Tensor } from '../tensor/tensor.js';
  * A square linear operator A: ℝⁿ → ℝⁿ known only through products (curvlinops / JAX style). A
  * solver or estimator sees nothing else. `matmat` is optional: the default applies `matvec` to
  * each column.
+ *
+ * Structure an operator declares about itself (solvers read it; none of them needs anything else):
+ *   - `symmetric`: A = Aᵀ.
+ *   - `psd`: positive semi-definite — true, false, or 'unknown' (the default when absent).
+ *   - `shift` and `base` (a ShiftedOperator): A = base + shift·I, the shift it already contains.
+ *     See DAMPING below for what the curvature operators put there.
+ *
+ * DAMPING — the one damping semantics of the library:
+ *   1. A curvature operator (hessianOperator, gaussNewtonOperator, empiricalFisherOperator,
+ *      minibatchHessianOperator, gaussNewtonFiniteDifferenceOperator) of an objective with weight
+ *      decay λ_wd, built with `damping: λ_op`, is  A = C + (λ_wd + λ_op)·I  where C is the data
+ *      part (mean loss curvature). It declares `shift = λ_wd + λ_op` and `base = C`.
+ *   2. A solver's `damping: λ` option adds λ on top: every solver solves (A + λ·I)·x = b, i.e.
+ *      (C + (λ_wd + λ_op + λ)·I)·x = b. Solvers that treat the identity part specially (arnoldi,
+ *      nystrom: exact in the complement of the sketch; LiSSA's tuning: the curvature floor; Jacobi:
+ *      the diagonal) use shift + λ and apply their approximation to `base` only.
+ *   3. An operator that declares no shift is treated as shift 0, base = itself.
+ * So the same damping gives the same answer whether it sits in the operator or in the solver
+ * (up to each approximation's treatment of the identity, which is exact for shift and λ alike).
  */
 export interface LinearOperator {
   readonly size: number;
   readonly dtype: FloatDType;
   readonly symmetric: boolean;
+  /** Positive semi-definite: true, false or 'unknown' (absent means 'unknown'). */
+  readonly psd?: boolean | 'unknown';
   matvec(v: Tensor): Tensor;
   matmat?(v: Tensor): Tensor;
   /** Closed forms, where cheap. */
@@ -55,4 +76,30 @@ export function toDense(op: LinearOperator, blockSize = 64): Tensor {
     }
     return concat(blocks, 1);
   });
+}
+
+/**
+ * An operator of the form `base + shift·I` that says so (see DAMPING above): the curvature
+ * operators are (shift = λ_wd + λ_op). Low-rank solvers (Arnoldi, Nyström) sketch `base` and treat
+ * `shift` as damping, which keeps the shift exact in the complement of the sketch; LiSSA's
+ * hyperparameter recommendation reads `shift` as the known curvature floor.
+ */
+export interface ShiftedOperator extends LinearOperator {
+  readonly shift: number;
+  readonly base: LinearOperator;
+}
+
+export function isShiftedOperator(op: LinearOperator): op is ShiftedOperator {
+  const s = op as Partial<ShiftedOperator>;
+  return typeof s.shift === 'number' && Number.isFinite(s.shift) && s.base !== undefined && typeof s.base.matvec === 'function';
+}
+
+/** `op` as base + shift·I: the declared split when the operator has one, else (op, 0). */
+export function splitShift(op: LinearOperator): { base: LinearOperator; shift: number } {
+  return isShiftedOperator(op) ? { base: op.base, shift: op.shift } : { base: op, shift: 0 };
+}
+
+/** The declared positive semi-definiteness of an operator ('unknown' when it declares none). */
+export function psdOf(op: LinearOperator): boolean | 'unknown' {
+  return op.psd ?? 'unknown';
 }

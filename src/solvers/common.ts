@@ -10,26 +10,7 @@ import { norm2Columns } from './vector-ops.js';
  * bookkeeping, and the conventions an operator can use to tell a solver more about itself.
  */
 
-/**
- * An operator of the form `base + shift·I` that says so. Curvature operators built with weight
- * decay and damping are of this form (shift = λ_wd + λ). Low-rank solvers (Arnoldi, Nyström) sketch
- * `base` and treat `shift` as damping, which keeps the shift exact in the complement of the
- * sketch; LiSSA's hyperparameter recommendation reads `shift` as the known curvature floor.
- */
-export interface ShiftedOperator extends LinearOperator {
-  readonly shift: number;
-  readonly base: LinearOperator;
-}
-
-export function isShiftedOperator(op: LinearOperator): op is ShiftedOperator {
-  const s = op as Partial<ShiftedOperator>;
-  return typeof s.shift === 'number' && Number.isFinite(s.shift) && s.base !== undefined && typeof s.base.matvec === 'function';
-}
-
-/** `op` as base + shift·I: the declared split when the operator has one, else (op, 0). */
-export function splitShift(op: LinearOperator): { base: LinearOperator; shift: number } {
-  return isShiftedOperator(op) ? { base: op.base, shift: op.shift } : { base: op, shift: 0 };
-}
+export { isShiftedOperator, splitShift, type ShiftedOperator } from '../operators/linear-operator.js';
 
 /** A preconditioner function that also accepts [n, k] blocks (applied column-wise). */
 export type BlockPreconditioner = ((r: Tensor) => Tensor) & { readonly acceptsBlocks: true };
@@ -76,16 +57,8 @@ export function columnNorms(v: Tensor): Float64Array {
   return tidy(() => Float64Array.from(norm2Columns(v).dataSync()));
 }
 
-/** Column j of an [n, k] block as [n, 1]. */
-export function sliceColumn(v: Tensor, j: number): Tensor {
-  return matmul(v, unitColumn(v.shape[1]!, j, v.dtype as FloatDType));
-}
-
-function unitColumn(k: number, j: number, dtype: FloatDType): Tensor {
-  const e = new Float64Array(k);
-  e[j] = 1;
-  return tensor(e, [k, 1], dtype);
-}
+export { sliceColumn, checkInteger, checkNonNegative } from '../operators/checks.js';
+import { sliceColumn } from '../operators/checks.js';
 
 /** The columns `cols` of an [n, k] block, as [n, cols.length] (a product with a selection matrix). */
 export function selectColumns(v: Tensor, cols: readonly number[]): Tensor {
@@ -107,18 +80,6 @@ export function spreadColumns(a: Float64Array, m: number, cols: readonly number[
 /** Machine epsilon of a float dtype. */
 export function epsilonOf(dtype: FloatDType): number {
   return dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7;
-}
-
-/** Checks an option that must be a finite number ≥ 0 (or > 0 with `positive`). */
-export function checkNonNegative(method: string, name: string, value: number, positive = false): void {
-  if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new InputError(`${method}: ${name} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${value}`);
-  }
-}
-
-/** Checks an option that must be an integer ≥ min. */
-export function checkInteger(method: string, name: string, value: number, minimum = 1): void {
-  if (!Number.isInteger(value) || value < minimum) throw new InputError(`${method}: ${name} must be an integer ≥ ${minimum}, got ${value}`);
 }
 
 /** Stopping tolerances as CG reads them: ‖r‖ ≤ max(rtol·‖b‖, atol), not both zero. */

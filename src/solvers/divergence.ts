@@ -1,7 +1,7 @@
 import { DivergenceError } from '../errors.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { shifted } from '../operators/family.js';
-import { extremeEigenvalues } from './spectral.js';
+import { extremeEigenvalues } from '../estimators/spectral.js';
 
 /** The factor by which the suggested scale exceeds the λ_max estimate (Lanczos Ritz values underestimate λ_max). */
 export const SCALE_SAFETY = 1.1;

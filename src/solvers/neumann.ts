@@ -7,7 +7,7 @@ import {
   checkInteger, checkNonNegative, checkTolerances, columnNorms, dampedApply, requireSymmetric, restoreShape, rhsBlock,
 } from './common.js';
 import { divergenceError, SCALE_SAFETY } from './divergence.js';
-import { extremeEigenvalues } from './spectral.js';
+import { extremeEigenvalues } from '../estimators/spectral.js';
 import type { FittedSolver, SolveResult } from './types.js';
 
 export interface NeumannOptions {

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { applyToColumns, type LinearOperator } from '../operators/linear-operator.js';
 import { blockPreconditioner, checkNonNegative, epsilonOf, requireSymmetric, splitShift } from './common.js';
 import { choleskyUpper, householderQr, matmulHost, solveUpperRight, symmetricEigen, symmetrize } from './small-dense.js';
-import { diagonalEstimate } from './spectral.js';
+import { diagonalEstimate } from '../estimators/spectral.js';
 
 /**
  * Preconditioners for CG and block CG: functions r ↦ M⁻¹·r on [n] vectors and [n, k] blocks

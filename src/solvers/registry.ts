@@ -1,28 +1,33 @@
 import { InputError } from '../errors.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
-import type { Objective } from '../nn/objective.js';
-import type { TrainingData } from '../nn/chunk-source.js';
+import { layerBlocksOf, type Block } from '../operators/blocks.js';
+import { hasPerSampleGradients, isEmpiricalFisherOperator } from '../operators/empirical-fisher.js';
+import { inverseOperator, type DisposableOperator } from '../operators/inverse.js';
+import { isStochasticOperator, type StochasticOperator } from '../operators/stochastic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fitBlockCg } from './block-cg.js';
-import { blocksFromModel, fitBlockDiagonalWith, type Block } from './blocks.js';
+import { fitBlockDiagonalWith } from './blocks.js';
 import { fitCg } from './cg.js';
 import { fitDirect } from './direct.js';
-import { fitLissa, isStochasticOperator, minibatchHessianOperator, type StochasticOperator } from './lissa.js';
+import { fitLissa } from './lissa.js';
 import { fitArnoldi } from './low-rank.js';
 import { fitNeumann } from './neumann.js';
 import { fitNystrom } from './nystrom.js';
 import { jacobiPreconditionerFor, nystromPreconditioner, type Preconditioner } from './preconditioners.js';
-import { fitDataInf, fitDiagonal, isEmpiricalFisherOperator, perSampleGradientMatrix } from './structured.js';
-import { isShiftedOperator, type ShiftedOperator } from './common.js';
-import { shifted } from '../operators/family.js';
+import { fitDataInf, fitDiagonal } from './structured.js';
 import type { FittedSolver } from './types.js';
+import { optionsOf } from './options.js';
 
 /**
- * Options any registered solver accepts; each reads the ones it knows (listed per solver in
- * SOLVER_INFO). One flat object so the CLI and the influence API can pass flags through.
+ * Options any registered solver accepts; each reads the ones it knows. Each option's type,
+ * default, meaning and readers are declared once, in SOLVER_OPTIONS (options.ts); SOLVER_INFO and
+ * the CLI derive from it. One flat object so the CLI and the influence API can pass flags through.
  */
 export interface SolverOptions {
-  /** λ added by the solver: it solves (A + λI)·x = b (on top of any damping inside A). */
+  /**
+   * λ added by the solver: it solves (A + λI)·x = b, on top of the shift A already contains
+   * (a curvature operator's weight decay + damping; see DAMPING in src/operators/linear-operator.ts).
+   */
   damping?: number;
   /** Seeds every random choice (probes, sketches, minibatches). Default 0. */
   seed?: number;
@@ -61,7 +66,7 @@ export interface SolverOptions {
   probes?: number;
   /** datainf: Kwon et al.'s per-block λ_l = 0.1·mean‖g_l‖²/d_l. */
   dampingHeuristic?: boolean;
-  /** Solve per block of θ: true = one block per layer (needs a SolverContext), or explicit blocks. */
+  /** Solve per block of θ: true = one block per layer (the operator's declared `blocks`: curvature operators have them), or explicit blocks. */
   blockDiagonal?: boolean | readonly Block[];
   /** λ_l per block (block-diagonal mode and datainf), replacing `damping`. */
   perBlockDamping?: readonly number[];
@@ -71,27 +76,7 @@ export interface SolverOptions {
   history?: boolean;
 }
 
-/**
- * What a solver may need beyond the operator: the model, its parameters and the training data the
- * operator was built from. LiSSA uses it to build minibatch products (minibatchHessianOperator),
- * DataInf to compute per-sample gradients, block-diagonal mode to find the layers. Operators that
- * carry this ability themselves (a StochasticOperator for lissa, an EmpiricalFisherOperator for
- * datainf) need no context.
- */
-export interface SolverContext {
-  objective: Objective;
-  theta: Tensor;
-  /** In memory, or a ChunkSource (streamed: lissa samples within chunks, datainf gathers the N×P gradients). */
-  data: TrainingData;
-  /** Which curvature `op` is. Default 'exact'. */
-  hessian?: 'exact' | 'gauss-newton';
-  /** The damping already inside `op` (on top of the objective's weight decay). Default 0. */
-  damping?: number;
-  /** Examples per batch of full-data products and per-sample gradients. */
-  batchSize?: number;
-}
-
-type SolverFactory = (op: LinearOperator, options: SolverOptions, context?: SolverContext) => FittedSolver;
+type SolverFactory = (op: LinearOperator, options: SolverOptions) => FittedSolver;
 
 function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver): FittedSolver {
   let built: Preconditioner | undefined;
@@ -127,57 +112,39 @@ function cgOptions(o: SolverOptions, preconditioner: ((r: Tensor) => Tensor) | u
   };
 }
 
-/**
- * `op` as base + shift·I when the context says what its shift is (λ_wd + the damping inside op),
- * so the low-rank methods sketch the data part and keep the shift exact in the complement; `op`
- * itself when it already declares a shift or there is no context.
- */
-export function declaredShiftOperator(op: LinearOperator, context?: SolverContext): LinearOperator {
-  if (isShiftedOperator(op) || !context) return op;
-  const shift = context.objective.weightDecay + (context.damping ?? 0);
-  if (!(shift > 0)) return op;
-  const declared: ShiftedOperator = { ...op, shift, base: shifted(op, -shift) };
-  return declared;
-}
-
-/** The StochasticOperator LiSSA runs on: `op` itself, or minibatch products built from the context. */
-export function stochasticOperatorFor(op: LinearOperator, context?: SolverContext): StochasticOperator {
+/** The StochasticOperator LiSSA runs on: `op` itself (curvature operators are), else an InputError saying what to pass. */
+export function stochasticOperatorOf(op: LinearOperator): StochasticOperator {
   if (isStochasticOperator(op)) return op;
-  if (!context) {
-    throw new InputError(
-      "solver 'lissa' needs minibatch products: pass a StochasticOperator (minibatchHessianOperator, finiteSumOperator) or a SolverContext { objective, theta, data } (the influence API passes one); for a deterministic operator use 'neumann'");
-  }
-  return minibatchHessianOperator(context.objective, context.theta, context.data, {
-    damping: context.damping ?? 0, hessian: context.hessian ?? 'exact', ...(context.batchSize ? { batchSize: context.batchSize } : {}),
-  });
+  throw new InputError(
+    "solver 'lissa' needs minibatch products: pass a StochasticOperator (hessianOperator, gaussNewtonOperator, minibatchHessianOperator, finiteSumOperator); for a deterministic operator use 'neumann'");
 }
 
-function blocksOf(o: SolverOptions, context: SolverContext | undefined, name: string): readonly Block[] | null {
+function blocksOf(o: SolverOptions, op: LinearOperator, name: string): readonly Block[] | null {
   if (!o.blockDiagonal) return null;
   if (o.blockDiagonal === true) {
-    if (!context) throw new InputError(`solver '${name}' with blockDiagonal: true needs a SolverContext (the model's layers), or pass explicit blocks`);
-    return blocksFromModel(context.objective.model);
+    const blocks = layerBlocksOf(op);
+    if (!blocks) throw new InputError(`solver '${name}' with blockDiagonal: true needs an operator that declares its layer blocks (hessianOperator, gaussNewtonOperator, empiricalFisherOperator …), or pass explicit blocks`);
+    return blocks;
   }
   return o.blockDiagonal;
 }
 
-function fitDataInfFor(op: LinearOperator, o: SolverOptions, context?: SolverContext): FittedSolver {
+function fitDataInfFor(op: LinearOperator, o: SolverOptions): FittedSolver {
   let gradients: Tensor;
-  let shift: number;
   let owned = false;
   if (isEmpiricalFisherOperator(op)) {
     gradients = op.gradients();
-    shift = op.shift;
-  } else if (context) {
-    gradients = perSampleGradientMatrix(context.objective, context.theta, context.data, context.batchSize ?? 1024);
-    shift = context.objective.weightDecay + (context.damping ?? 0);
+  } else if (hasPerSampleGradients(op)) {
+    gradients = op.perSampleGradients();
     owned = true;
   } else {
     throw new InputError(
-      "solver 'datainf' needs per-sample gradients: pass an empiricalFisherOperator(objective, theta, data) or a SolverContext { objective, theta, data } (the influence API passes one)");
+      "solver 'datainf' needs per-sample gradients: pass an operator that has them (hessianOperator, gaussNewtonOperator, empiricalFisherOperator)");
   }
+  // DataInf inverts (1/N)·Σ gᵢgᵢᵀ + λ: λ = the operator's declared shift + the solver's damping.
+  const shift = isShiftedOperatorLike(op) ? op.shift : 0;
   try {
-    const blocks = blocksOf(o, context, 'datainf');
+    const blocks = blocksOf(o, op, 'datainf');
     const lambda = shift + (o.damping ?? 0);
     return fitDataInf(gradients, {
       ...(lambda > 0 ? { damping: lambda } : {}),
@@ -191,17 +158,23 @@ function fitDataInfFor(op: LinearOperator, o: SolverOptions, context?: SolverCon
   }
 }
 
+function isShiftedOperatorLike(op: LinearOperator): op is LinearOperator & { shift: number } {
+  return typeof (op as { shift?: unknown }).shift === 'number';
+}
+
 /**
  * Every solver by name: the CLI's --solver and the influence API take any of these. Each factory
- * gets the operator A, the shared options and, optionally, a SolverContext; it fits once (factors,
- * sketches, eigenpairs, recommended hyperparameters) and returns a FittedSolver for (A + λI)·x = b.
+ * gets the operator A and the shared options; it fits once (factors, sketches, eigenpairs,
+ * recommended hyperparameters) and returns a FittedSolver for (A + λI)·x = b. Everything a solver
+ * needs beyond products — the shift inside A, minibatch products, per-sample gradients, layer
+ * blocks — the operator declares itself (src/operators).
  */
 export const SOLVERS = {
   direct: (op, o) => fitDirect(op, { damping: o.damping ?? 0 }),
   // The preconditioner sees the declared weight-decay shift (an estimated Jacobi diagonal adds it exactly).
-  cg: (op, o, context) => withPreconditioner(declaredShiftOperator(op, context), o, (p) => fitCg(op, cgOptions(o, p))),
-  'block-cg': (op, o, context) => withPreconditioner(declaredShiftOperator(op, context), o, (p) => fitBlockCg(op, cgOptions(o, p))),
-  lissa: (op, o, context) => fitLissa(stochasticOperatorFor(op, context), {
+  cg: (op, o) => withPreconditioner(op, o, (p) => fitCg(op, cgOptions(o, p))),
+  'block-cg': (op, o) => withPreconditioner(op, o, (p) => fitBlockCg(op, cgOptions(o, p))),
+  lissa: (op, o) => fitLissa(stochasticOperatorOf(op), {
     damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true, computeResidual: o.computeResidual ?? false,
     ...(o.scale !== undefined ? { scale: o.scale } : {}),
     ...(o.depth !== undefined || o.maxIter !== undefined ? { depth: o.depth ?? o.maxIter! } : {}),
@@ -217,34 +190,34 @@ export const SOLVERS = {
     ...(o.scale !== undefined ? { scale: o.scale } : {}), ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
     ...(o.rtol !== undefined ? { rtol: o.rtol } : {}), ...(o.atol !== undefined ? { atol: o.atol } : {}),
   }),
-  arnoldi: (op, o, context) => fitArnoldi(declaredShiftOperator(op, context), {
+  arnoldi: (op, o) => fitArnoldi(op, {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false,
     ...(o.rank !== undefined ? { rank: o.rank } : {}), ...(o.tol !== undefined ? { tol: o.tol } : {}),
     ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
   }),
-  nystrom: (op, o, context) => fitNystrom(declaredShiftOperator(op, context), {
+  nystrom: (op, o) => fitNystrom(op, {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.rank !== undefined ? { rank: o.rank } : {}),
     ...(o.powerIterations !== undefined ? { powerIterations: o.powerIterations } : {}),
   }),
   datainf: fitDataInfFor,
-  diagonal: (op, o, context) => fitDiagonal(declaredShiftOperator(op, context), {
+  diagonal: (op, o) => fitDiagonal(op, {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.probes ? { probes: o.probes } : {}),
   }),
 } satisfies Record<string, SolverFactory>;
 
 export type SolverName = keyof typeof SOLVERS;
 
-/** What each solver needs and reads, for help texts and reports. */
+/** What each solver needs and reads (derived from SOLVER_OPTIONS), for help texts and reports. */
 export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch products' | 'per-sample gradients'; options: string[]; description: string }> = {
-  direct: { needs: 'operator', options: ['damping'], description: 'dense Cholesky (eigh when indefinite); n operator products' },
-  cg: { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'conjugate gradients, one right-hand side at a time' },
-  'block-cg': { needs: 'operator', options: ['rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'probes', 'damping', 'x0'], description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
-  lissa: { needs: 'minibatch products', options: ['scale', 'depth', 'repeats', 'batchSize', 'auto', 'targetError', 'dampen', 'lissaRtol', 'damping', 'seed'], description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
-  neumann: { needs: 'operator', options: ['scale', 'maxIter', 'rtol', 'atol', 'damping'], description: 'scaled truncated Neumann series with full products' },
-  arnoldi: { needs: 'operator', options: ['rank', 'tol', 'maxIter', 'damping', 'seed'], description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
-  nystrom: { needs: 'operator', options: ['rank', 'powerIterations', 'damping', 'seed'], description: 'randomized Nyström sketch-and-solve (Woodbury)' },
-  datainf: { needs: 'per-sample gradients', options: ['damping', 'dampingHeuristic', 'blockDiagonal', 'perBlockDamping'], description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
-  diagonal: { needs: 'operator', options: ['damping', 'probes', 'seed'], description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
+  direct: { needs: 'operator', options: optionsOf('direct'), description: 'dense Cholesky (eigh when indefinite); n operator products' },
+  cg: { needs: 'operator', options: optionsOf('cg'), description: 'conjugate gradients, one right-hand side at a time' },
+  'block-cg': { needs: 'operator', options: optionsOf('block-cg'), description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
+  lissa: { needs: 'minibatch products', options: optionsOf('lissa'), description: 'stochastic Neumann series (Agarwal et al. 2017), hyperparameters per Theorem 1 of 003' },
+  neumann: { needs: 'operator', options: optionsOf('neumann'), description: 'scaled truncated Neumann series with full products' },
+  arnoldi: { needs: 'operator', options: optionsOf('arnoldi'), description: 'top-k eigenpairs by Lanczos, low-rank inverse with damped complement' },
+  nystrom: { needs: 'operator', options: optionsOf('nystrom'), description: 'randomized Nyström sketch-and-solve (Woodbury)' },
+  datainf: { needs: 'per-sample gradients', options: optionsOf('datainf'), description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
+  diagonal: { needs: 'operator', options: optionsOf('diagonal'), description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
 };
 
 /**
@@ -252,13 +225,23 @@ export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch pr
  * (one per layer, or the blocks given; λ per block from `perBlockDamping`). Unknown names and
  * missing requirements (lissa without minibatch products, datainf without gradients) are InputErrors.
  */
-export function fitSolver(name: string, op: LinearOperator, options: SolverOptions = {}, context?: SolverContext): FittedSolver {
+export function fitSolver(name: string, op: LinearOperator, options: SolverOptions = {}): FittedSolver {
   const make = Object.hasOwn(SOLVERS, name) ? (SOLVERS as Record<string, SolverFactory>)[name] : undefined;
   if (!make) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
-  if (name === 'datainf') return make(op, options, context);
-  const blocks = blocksOf(options, context, name);
-  if (!blocks) return make(op, options, context);
-  return fitBlockDiagonal(name === 'lissa' ? stochasticOperatorFor(op, context) : op, blocks, name as SolverName, options, options.perBlockDamping);
+  if (name === 'datainf') return make(op, options);
+  const blocks = blocksOf(options, op, name);
+  if (!blocks) return make(op, options);
+  return fitBlockDiagonal(name === 'lissa' ? stochasticOperatorOf(op) : op, blocks, name as SolverName, options, options.perBlockDamping);
+}
+
+/**
+ * (A + λI)⁻¹ as a LinearOperator: solver `name` fitted once for `op` (λ = options.damping), its
+ * matvec a solve and its matmat a solve of all columns at once — so H⁻¹ composes with
+ * sumOperator, scaledOperator, chainOperator and blockDiagonalOf like any other operator.
+ * dispose() frees the fitted solver. Exact to the solver's tolerance (direct: round-off).
+ */
+export function inverseOf(op: LinearOperator, name: string, options: SolverOptions = {}): DisposableOperator {
+  return inverseOperator(op, fitSolver(name, op, options));
 }
 
 /**

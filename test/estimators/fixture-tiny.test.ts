@@ -55,7 +55,7 @@ for (const backend of testBackends()) {
 
   s('finite-difference Gauss–Newton product vs PyTorch gnhvp_v, rel ≤ 1e-6', () => {
     const v = c.tensor(get(fx, 'v').data, [P], 'float64');
-    const gv = est.gaussNewtonFiniteDifferenceOperator(objective, theta, train).matvec(v).dataSync();
+    const gv = c.gaussNewtonFiniteDifferenceOperator(objective, theta, train).matvec(v).dataSync();
     const e = relErr(gv, get(fx, 'gnhvp_v').data);
     console.log(`    mlp-tiny GN finite differences vs PyTorch: rel err ${e.toExponential(2)}`);
     assert.ok(e <= 1e-6);

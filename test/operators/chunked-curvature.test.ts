@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { CheckedChunks } from '../../src/nn/chunk-source.js';
-import { minibatchHessianOperator } from '../../src/solvers/lissa.js';
+import { minibatchHessianOperator } from '../../src/operators/stochastic.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, testBackends, throwsType } from '../helpers.js';
 import { smallProblem } from '../influence/problem.js';

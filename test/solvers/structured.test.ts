@@ -133,11 +133,10 @@ for (const backend of testBackends()) {
     assert.equal(c.blocksFromModel(model, { perParameter: true }).map((b) => b.size), [12, 4, 8, 2]);
   });
 
-  test('registry: every solver by name on one SPD system (with a SolverContext where one is needed)', () => {
+  test('registry: every solver by name on one SPD system (the curvature operator declares all they need)', () => {
     const { objective, theta, data, model } = tinyProblem();
     const damping = 0.05;
     const op = c.gaussNewtonOperator(objective, theta, data, { damping });
-    const context: c.SolverContext = { objective, theta, data, hessian: 'gauss-newton', damping };
     const b = c.transpose(objective.perSampleGradients(theta, c.batchOf(data, 0, 2)));
     const ref = c.direct(op, b).x.dataSync();
     const p = theta.size;
@@ -147,7 +146,7 @@ for (const backend of testBackends()) {
       direct: 1e-10, cg: 1e-6, 'block-cg': 1e-6, neumann: 1e-6, arnoldi: 1e-8, nystrom: 1e-8, lissa: 0.2, diagonal: Infinity, datainf: Infinity,
     };
     for (const name of Object.keys(c.SOLVERS) as c.SolverName[]) {
-      const s = c.fitSolver(name, op, { rtol: 1e-10, rank: p, seed: 1 }, context);
+      const s = c.fitSolver(name, op, { rtol: 1e-10, rank: p, seed: 1 });
       const r = s.solve(b);
       assert.equal(r.x.shape, [p, 2], name);
       assert.ok(r.x.dataSync().every(Number.isFinite), name);
@@ -155,16 +154,19 @@ for (const backend of testBackends()) {
       assert.ok(e < tolerance[name], `${name}: rel ${e}`);
       s.dispose();
     }
-    // With a context the low-rank methods know op = base + (λ_wd + λ)·I: the complement is exact.
+    // The operator declares op = base + (λ_wd + λ)·I: the low-rank methods keep the complement exact.
     const shift = 1e-2 + damping;
-    const lowRank = c.fitSolver('arnoldi', op, { rank: 3 }, context).solve(b);
+    assert.is(op.shift, shift);
+    assert.is(op.psd, true);
+    const lowRank = c.fitSolver('arnoldi', op, { rank: 3 }).solve(b);
     assert.ok(Math.abs((lowRank.info!['lambda'] as number) - shift) < 1e-15);
     const { values, vectors } = c.eigh(c.toDense(op));
     const top = c.slice(vectors, [0, p - 3], [p, 3]);
     const coeff = c.tensor(Array.from(values.dataSync()).slice(p - 3).map((v) => 1 / v - 1 / shift), [3, 1], 'float64');
     const formula = c.add(c.matmul(top, c.mul(c.matmul(top, b, { transA: true }), coeff)), c.mul(b, 1 / shift));
     assert.ok(relErr(lowRank.x.dataSync(), formula.dataSync()) < 1e-6, `rel ${relErr(lowRank.x.dataSync(), formula.dataSync())}`);
-    const dropped = c.fitSolver('arnoldi', op, { rank: 3 }).solve(b);
+    // An operator that declares no shift (here the same matrix, densified) has its complement dropped at λ = 0.
+    const dropped = c.fitSolver('arnoldi', c.denseOperator(c.toDense(op)), { rank: 3 }).solve(b);
     assert.is(dropped.info!['complement'], 'dropped (λ = 0)');
     // Preconditioners by name; block-diagonal from the model's layers.
     for (const preconditioner of ['jacobi', 'nystrom'] as const) {
@@ -173,19 +175,22 @@ for (const backend of testBackends()) {
       assert.is((r.info!['preconditioner'] as { kind: string }).kind, preconditioner);
     }
     const blocks = c.blocksFromModel(model);
-    const bd = c.fitSolver('cg', op, { rtol: 1e-12, blockDiagonal: true }, context).solve(b);
+    const bd = c.fitSolver('cg', op, { rtol: 1e-12, blockDiagonal: true }).solve(b);
     const bdRef = c.fitBlockDiagonal(op, blocks, 'direct').solve(b);
     assert.ok(relErr(bd.x.dataSync(), bdRef.x.dataSync()) < 1e-8);
     // LiSSA on the block-diagonal part too (minibatch products restricted to each block).
-    const lb = c.fitSolver('lissa', op, { blockDiagonal: true, seed: 2 }, context).solve(b);
+    const lb = c.fitSolver('lissa', op, { blockDiagonal: true, seed: 2 }).solve(b);
     assert.ok(relErr(lb.x.dataSync(), bdRef.x.dataSync()) < 0.2);
-    // DataInf from an empirical-Fisher operator, without a context.
+    // DataInf from an empirical-Fisher operator: the same per-sample gradients and shift.
     const ef = c.empiricalFisherOperator(objective, theta, data, { damping });
-    assert.ok(c.fitSolver('datainf', ef).solve(b).x.dataSync().every(Number.isFinite));
+    const fromEf = c.fitSolver('datainf', ef).solve(b).x.dataSync();
+    assert.ok(fromEf.every(Number.isFinite));
+    assert.ok(relErr(c.fitSolver('datainf', op).solve(b).x.dataSync(), fromEf) < 1e-12);
     // What a plain operator cannot do, said plainly.
-    throwsType(() => c.fitSolver('lissa', op), c.InputError, /minibatch/);
-    throwsType(() => c.fitSolver('datainf', op), c.InputError, /per-sample gradients/);
-    throwsType(() => c.fitSolver('cg', op, { blockDiagonal: true }), c.InputError, /SolverContext/);
+    const plain = c.denseOperator(c.toDense(op));
+    throwsType(() => c.fitSolver('lissa', plain), c.InputError, /minibatch/);
+    throwsType(() => c.fitSolver('datainf', plain), c.InputError, /per-sample gradients/);
+    throwsType(() => c.fitSolver('cg', plain, { blockDiagonal: true }), c.InputError, /layer blocks/);
     throwsType(() => c.fitSolver('magic', op), c.InputError);
     throwsType(() => c.fitSolver('cg', op, { preconditioner: 'ilu' as 'jacobi' }), c.InputError);
   });

@@ -1,10 +1,16 @@
 import { hvp, vjp } from '../autodiff/api.js';
 import { InputError } from '../errors.js';
+import type { FloatDType } from '../backend/types.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
-import { checkVector, type LinearOperator } from '../operators/linear-operator.js';
 import { add, mean, mul, reshape, sigmoid, softmax, sub, sum, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { unitRoundoff } from './random-vectors.js';
+import { convexLoss } from './batched.js';
+import { checkVector, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
+
+/** Unit roundoff u of a float dtype (half the machine epsilon). */
+function unitRoundoff(dtype: FloatDType): number {
+  return dtype === 'float64' ? 2 ** -53 : 2 ** -24;
+}
 
 export interface GaussNewtonFdOptions {
   /** Examples per batch (memory vs. overhead). Default 4096. */
@@ -34,9 +40,11 @@ export interface GaussNewtonFdOptions {
  * output-space product H_ℓ·u is in closed form for the built-in losses — cross-entropy
  * (diag(p) − ppᵀ)u with p = softmax(z) (003's S_h), MSE u, BCE σ(z)(1 − σ(z))⊙u, each over |B| for
  * the mean — and an output-space hvp (cheap: [B, outputs]) for any other loss. The error against
- * the exact product is the central difference's, O(δ²) + O(u/δ) (see `epsilon`).
+ * the exact product is the central difference's, O(δ²) + O(u/δ) (see `epsilon`). Like the other
+ * curvature operators it declares shift = λ_wd + λ and base = the data part (psd for the built-in
+ * losses, as G is; the finite-difference products are so only up to their error).
  */
-export function gaussNewtonFiniteDifferenceOperator(objective: Objective, theta: Tensor, data: Dataset, options: GaussNewtonFdOptions = {}): LinearOperator {
+export function gaussNewtonFiniteDifferenceOperator(objective: Objective, theta: Tensor, data: Dataset, options: GaussNewtonFdOptions = {}): ShiftedOperator {
   objective.model.checkTheta(theta);
   objective.validate(data);
   const damping = options.damping ?? 0;
@@ -53,6 +61,7 @@ export function gaussNewtonFiniteDifferenceOperator(objective: Objective, theta:
   const shift = objective.weightDecay + damping;
   const thetaNorm = tidy(() => Math.sqrt(sum(mul(theta, theta)).item()));
   const model = objective.model, loss = objective.loss;
+  const psd: boolean | 'unknown' = convexLoss(objective) ? true : 'unknown';
 
   /** H_ℓ·u for the mean loss over the batch, at outputs z. */
   const lossHessianProduct = (z: Tensor, y: Tensor, u: Tensor): Tensor => {
@@ -74,33 +83,38 @@ export function gaussNewtonFiniteDifferenceOperator(objective: Objective, theta:
     }
   };
 
-  const op: LinearOperator = {
-    size: theta.size,
-    dtype,
-    symmetric: true,
-    matvec(v) {
-      checkVector(op, v);
-      if (v.rank !== 1) throw new InputError('matvec: expected a vector');
-      return tidy(() => {
-        const vNorm = Math.sqrt(sum(mul(v, v)).item());
-        if (!Number.isFinite(vNorm)) throw new InputError('gaussNewtonFiniteDifferenceOperator: v contains NaN or Inf');
-        if (vNorm === 0) return mul(v, 0);
-        const delta = epsilon === 'auto' ? Math.cbrt(unitRoundoff(dtype)) * (1 + thetaNorm) / vNorm : epsilon;
-        const plus = add(theta, mul(v, delta)), minus = sub(theta, mul(v, delta));
-        let acc: Tensor | null = null;
-        for (let start = 0; start < n; start += batchSize) {
-          const gv = tidy(() => {
-            const b = batchOf(data, start, batchSize);
-            const jv = mul(sub(model.apply(plus, b.x), model.apply(minus, b.x)), 1 / (2 * delta)); // forwards 1, 2
-            const { value: z, pullback } = vjp((t: Tensor) => model.apply(t, b.x), theta);           // forward 3
-            const u = lossHessianProduct(z, b.y, reshape(jv, z.shape));
-            return mul(pullback(u), b.x.shape[0]! / n);                                            // backward
-          });
-          acc = acc ? add(acc, gv) : gv;
-        }
-        return shift === 0 ? acc! : add(acc!, mul(v, shift));
-      });
-    },
+  const make = (shift: number): LinearOperator => {
+    const op: LinearOperator = {
+      size: theta.size,
+      dtype,
+      symmetric: true,
+      psd,
+      matvec(v) {
+        checkVector(op, v);
+        if (v.rank !== 1) throw new InputError('matvec: expected a vector');
+        return tidy(() => {
+          const vNorm = Math.sqrt(sum(mul(v, v)).item());
+          if (!Number.isFinite(vNorm)) throw new InputError('gaussNewtonFiniteDifferenceOperator: v contains NaN or Inf');
+          if (vNorm === 0) return mul(v, 0);
+          const delta = epsilon === 'auto' ? Math.cbrt(unitRoundoff(dtype)) * (1 + thetaNorm) / vNorm : epsilon;
+          const plus = add(theta, mul(v, delta)), minus = sub(theta, mul(v, delta));
+          let acc: Tensor | null = null;
+          for (let start = 0; start < n; start += batchSize) {
+            const gv = tidy(() => {
+              const b = batchOf(data, start, batchSize);
+              const jv = mul(sub(model.apply(plus, b.x), model.apply(minus, b.x)), 1 / (2 * delta)); // forwards 1, 2
+              const { value: z, pullback } = vjp((t: Tensor) => model.apply(t, b.x), theta);           // forward 3
+              const u = lossHessianProduct(z, b.y, reshape(jv, z.shape));
+              return mul(pullback(u), b.x.shape[0]! / n);                                            // backward
+            });
+            acc = acc ? add(acc, gv) : gv;
+          }
+          return shift === 0 ? acc! : add(acc!, mul(v, shift));
+        });
+      },
+    };
+    return op;
   };
-  return op;
+  const base = make(0);
+  return { ...make(shift), shift, base };
 }

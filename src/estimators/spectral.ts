@@ -1,11 +1,11 @@
-import { hutchinsonDiagonal, hutchinsonTrace } from '../estimators/hutchinson.js';
+import { hutchinsonDiagonal, hutchinsonTrace } from './hutchinson.js';
 import { InputError } from '../errors.js';
 import { lanczos } from '../linalg/lanczos.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
- * The spectral facts the solvers need, as thin adapters over src/linalg/lanczos.ts and
+ * The spectral facts the solvers and LiSSA's tuning need, as thin adapters over src/linalg/lanczos.ts and
  * src/estimators/: closed forms first (an operator's own trace() and diagonal()), estimates
  * otherwise, with defaults chosen for solver use.
  */

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
-import { gaussNewtonFiniteDifferenceOperator } from '../../src/estimators/index.js';
+import { gaussNewtonFiniteDifferenceOperator } from '../../src/operators/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 

@@ -1,0 +1,111 @@
+import { gnvp, hvp, type HvpMode } from '../autodiff/api.js';
+import { InputError } from '../errors.js';
+import { add, mean, mul, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
+import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
+import { checkVector, type LinearOperator } from './linear-operator.js';
+
+export interface CurvatureOptions {
+  /** Examples per HVP batch (memory vs. overhead). Default 4096. */
+  batchSize?: number;
+  /** λ of the damped operator H + λI. Default 0. */
+  damping?: number;
+  /** How the exact Hessian's products are formed. */
+  mode?: HvpMode;
+  /** Called after every product (progress reporting for long fits such as direct's dense build). */
+  onProduct?: () => void;
+}
+
+/**
+ * The batched product machinery behind the curvature operators of a training objective (the
+ * public constructors are in curvature.ts, stochastic.ts, empirical-fisher.ts).
+ */
+
+export function checkDamping(damping: number): void {
+  if (!Number.isFinite(damping) || damping < 0) throw new InputError(`damping must be a finite number ≥ 0, got ${damping}`);
+}
+
+/** Which curvature of the data loss a batch product forms. */
+export type CurvatureKind = 'exact' | 'gauss-newton';
+
+/** The product of one batch's mean-loss Hessian (or Gauss–Newton Hessian) with v. */
+export function batchProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): (batch: Dataset, v: Tensor) => Tensor {
+  return kind === 'exact'
+    ? (b, v) => hvp((t) => objective.dataLoss(t, b), theta, v, mode)
+    : (b, v) => gnvp((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v);
+}
+
+/**
+ * The operator v ↦ Σ_b (|b|/N)·P_b(v) + shift·v over a dataset split into batches, where
+ * P_b is a per-batch curvature product of the mean data loss. `data` may be a ChunkSource: then
+ * the batches are those of each chunk (at most batchSize rows, never straddling two chunks), N is
+ * the total over all chunks, and each product is one pass over the source — the same operator as
+ * in memory, up to the order of floating-point sums.
+ */
+export function batchedOperator(batches: Batches, theta: Tensor, batchSize: number, shift: number, options: CurvatureOptions,
+  product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
+  const { n } = batches;
+  const op: LinearOperator = {
+    size: theta.size,
+    dtype: theta.dtype as 'float32' | 'float64',
+    symmetric: true,
+    matvec(v) {
+      checkVector(op, v);
+      if (v.rank !== 1) throw new InputError('matvec: expected a vector');
+      const out = tidy(() => {
+        const acc = batches.reduce(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
+        return shift === 0 ? acc : add(acc, mul(v, shift));
+      });
+      options.onProduct?.();
+      return out;
+    },
+  };
+  return op;
+}
+
+/** The training rows, checked, as batches (in memory or a chunk source). */
+export function batchesOf(objective: Objective, theta: Tensor, data: TrainingData): Batches {
+  objective.model.checkTheta(theta);
+  return isChunkSource(data) ? chunkBatches(CheckedChunks.of(data, objective)) : memoryBatches(objective, data);
+}
+
+/** The training rows as batches: Σ_batches f(batch), and N. */
+export interface Batches {
+  n: number;
+  reduce(batchSize: number, f: (batch: Dataset) => Tensor): Tensor;
+}
+
+function memoryBatches(objective: Objective, data: Dataset): Batches {
+  objective.validate(data);
+  const n = data.x.shape[0]!;
+  return {
+    n,
+    reduce(batchSize, f) {
+      let acc: Tensor | null = null;
+      for (let start = 0; start < n; start += batchSize) {
+        const part = f(batchOf(data, start, batchSize));
+        acc = acc ? add(acc, part) : part;
+      }
+      return acc!;
+    },
+  };
+}
+
+/** One pass over a checked chunk source per reduction, one chunk in memory at a time. */
+function chunkBatches(chunks: CheckedChunks): Batches {
+  return { n: chunks.n, reduce: (batchSize, f) => chunks.reduceBatches(batchSize, f) };
+}
+
+export function checkBatchSize(batchSize: number): void {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+}
+
+
+/**
+ * Whether the loss is convex in the model outputs (the built-in cross-entropy, MSE and BCE with
+ * logits are), which makes the Gauss–Newton Hessian positive semi-definite.
+ */
+export function convexLoss(objective: Objective): boolean {
+  return ['cross-entropy', 'mse', 'bce-with-logits'].includes(objective.loss.name);
+}
