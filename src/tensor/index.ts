@@ -10,3 +10,4 @@ export * from './ops/indexing.js';
 export * from './ops/softmax.js';
 export * from './ops/activation.js';
 export { toBackend } from './transfer.js';
+export { kernels, Kernels } from './kernels.js';

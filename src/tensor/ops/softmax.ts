@@ -6,6 +6,7 @@ import { exp, log, neg, stopGradient, sub } from './elementwise.js';
 import { checkIndices } from './check-indices.js';
 import { gather } from './indexing.js';
 import { reshape } from './shape.js';
+import { kernels } from '../kernels.js';
 import { max, sum } from './reduce.js';
 
 /**
@@ -20,9 +21,9 @@ export const softmaxPrimitive = definePrimitive<SoftmaxParams>('softmax', ([x], 
   const cols = x!.shape[x!.rank - 1]!;
   const rows = cols === 0 ? 0 : x!.size / cols;
   const backend = x!.backend;
-  if (!backend.softmax) return composedSoftmax(x!, isLog);
+  if (!kernels(backend).native('softmax', [x!.dtype, x!.dtype])) return composedSoftmax(x!, isLog);
   const out = empty(x!.shape, x!.dtype, backend);
-  backend.softmax(x!.buffer, rows, cols, out.buffer, isLog);
+  backend.softmax!(x!.buffer, rows, cols, out.buffer, isLog);
   return out;
 });
 
@@ -36,7 +37,7 @@ function composedSoftmax(x: Tensor, isLog: boolean): Tensor {
 export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, labels]) => {
   const [rows, cols] = z!.shape as [number, number];
   const backend = backendOf('crossEntropy', [z!, labels!]);
-  if (!backend.crossEntropy) {
+  if (!kernels(backend).native('crossEntropy', [z!.dtype, labels!.dtype, z!.dtype])) {
     // −log-softmax at the flat positions r·cols + y_r (labels were validated by the caller).
     const y = labels!.dataSync();
     const at = empty([rows], 'int32', backend);
@@ -44,7 +45,7 @@ export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, 
     return neg(reshape(gather(reshape(composedSoftmax(z!, true), [rows * cols, 1]), at), [rows]));
   }
   const out = empty([rows], z!.dtype, backend);
-  backend.crossEntropy(z!.buffer, labels!.buffer, rows, cols, out.buffer);
+  backend.crossEntropy!(z!.buffer, labels!.buffer, rows, cols, out.buffer);
   return out;
 });
 
