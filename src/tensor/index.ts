@@ -10,4 +10,3 @@ export * from './ops/indexing.js';
 export * from './ops/softmax.js';
 export * from './ops/activation.js';
 export { toBackend } from './transfer.js';
-export { kernels, Kernels } from './kernels.js';
