@@ -19,6 +19,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { JsBackend } from '../../src/backend/js/index.js';
 import { fallbackCounts } from '../../src/backend/fallback.js';
+import { unregisterBackend } from '../../src/backend/registry.js';
 import type {
   Backend, BackendBuffer, BinaryOp, DType, ReduceOp, TypedArray, UnaryOp,
 } from '../../src/backend/types.js';
@@ -74,8 +75,13 @@ class GatherBackend extends MinimalBackend {
 
 const minimal = new MinimalBackend('test-minimal');
 const gathering = new GatherBackend('test-gather');
-c.registerBackend('test-minimal', () => minimal, -100);
-c.registerBackend('test-gather', () => gathering, -100);
+const quiet = new MinimalBackend('test-minimal-debug');
+const TEMPORARY: [string, Backend][] = [['test-minimal', minimal], ['test-gather', gathering], ['test-minimal-debug', quiet]];
+
+// Registered only while this file's tests run: suites of other files iterate over every
+// registered backend (test/helpers.ts testBackends) when they are defined.
+test.before(() => { for (const [name, b] of TEMPORARY) c.registerBackend(name, () => b, -100); });
+test.after(() => { for (const [name] of TEMPORARY) unregisterBackend(name); });
 
 function on<T>(name: string, fn: () => T): T {
   const previous = c.getBackend();
@@ -156,8 +162,6 @@ test('CURVATURE_DEBUG=1: each fallback kernel is reported once per backend', () 
   const lines: string[] = [];
   process.env['CURVATURE_DEBUG'] = '1';
   console.warn = (...a: unknown[]) => { lines.push(a.join(' ')); };
-  const quiet = new MinimalBackend('test-minimal-debug');
-  c.registerBackend('test-minimal-debug', () => quiet, -100);
   try {
     on('test-minimal-debug', () => c.tidy(() => {
       const m = c.tensor([4, 1, 1, 3], [2, 2], 'float64');
