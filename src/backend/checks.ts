@@ -5,7 +5,7 @@
  * backends reject the same calls with the same typed errors and messages.
  */
 import { DTypeError, InputError, ShapeError } from '../errors.js';
-import type { BackendBuffer, DType, TypedArray } from './types.js';
+import type { BackendBuffer, TypedArray } from './types.js';
 
 /** Throws ShapeError unless `v` is a non-negative integer (a dimension, count or offset). */
 export function checkDim(fn: string, name: string, v: number): void {
@@ -144,11 +144,6 @@ export function checkIndexValues(fn: string, values: ArrayLike<number>, n: numbe
     const v = values[i]!;
     if (!(v >= 0 && v < limit)) throw new InputError(`${fn}: index ${v} at position ${i} is outside [0, ${limit})`);
   }
-}
-
-/** The dtypes a kernel call's buffers have, for error messages. */
-export function dtypesOf(bufs: readonly BackendBuffer[]): DType[] {
-  return bufs.map((b) => b.dtype);
 }
 
 /**
