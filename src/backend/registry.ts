@@ -16,6 +16,17 @@ export function registerBackend(name: string, create: () => Backend, priority = 
   entries.set(name, { priority, create });
 }
 
+/**
+ * Removes a registered backend (tests register temporary ones); if it is the active backend, the
+ * next getBackend() picks again. Tensors already on it keep it.
+ */
+export function unregisterBackend(name: string): void {
+  const entry = entries.get(name);
+  if (!entry) return;
+  entries.delete(name);
+  if (entry.instance && current === entry.instance) current = undefined;
+}
+
 registerBackend('js', () => new JsBackend(), 0);
 registerBackend('wasm', () => new WasmBackend(), 10);
 

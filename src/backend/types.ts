@@ -30,9 +30,23 @@ export type ReduceOp = 'sum' | 'max' | 'min';
 /** Result of a Cholesky factorisation: `pivot` is the first failing pivot, `value` its value. */
 export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: number };
 
+/** Names of the Backend kernels (the keys a backend's supports() is asked about). */
+export type KernelName =
+  | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
+  | 'gather' | 'scatterAdd' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
+
 /**
  * Every buffer argument is followed by an element offset where the kernel may read a sub-block.
  * Strides are in elements; a stride of 0 broadcasts. Outputs of elementwise kernels are contiguous.
+ *
+ * Required: allocation (alloc/free/write/read/fill), cast, the elementwise kernels (unary, binary,
+ * where, copy, reduce) and gemm — enough for a new backend (native, GPU) to run every op. Every
+ * other kernel is optional: the tensor layer's dispatcher (src/tensor/kernels.ts) runs the backend's
+ * kernel when present and else either composes it from required kernels (gemmStridedBatched: a
+ * loop of gemm; tanhGrad, softmax, crossEntropy: elementwise chains) or copies the operands to the
+ * js reference backend and back (gather, scatterAdd, potrf, trsm, syev), counted per backend in
+ * ./fallback.ts and reported once per kernel with CURVATURE_DEBUG=1. Argument checks all backends
+ * share are in ./checks.ts.
  */
 export interface Backend {
   readonly name: string;
@@ -43,6 +57,18 @@ export interface Backend {
   write(buf: BackendBuffer, data: ArrayLike<number>, offset?: number): void;
   /** A fresh typed-array copy of the buffer (never a view of backend memory). */
   read(buf: BackendBuffer): TypedArray;
+  /**
+   * The same copy without blocking the thread (a GPU backend resolves it when the device-to-host
+   * transfer completes). Optional: the tensor layer resolves read() at once without it.
+   */
+  readAsync?(buf: BackendBuffer): Promise<TypedArray>;
+  /**
+   * Whether the backend runs `kernel` natively on buffers of these dtypes (in argument order;
+   * `op` for unary/binary/reduce). Optional: absent means every dtype the interface allows. When
+   * false, the tensor layer runs the reference kernel on copies instead (./fallback.ts counts it),
+   * and the backend's own method may throw DTypeError for that call.
+   */
+  supports?(kernel: KernelName, dtypes: readonly DType[], op?: string): boolean;
   fill(buf: BackendBuffer, value: number): void;
   /** Elementwise dtype conversion of `n` elements. */
   cast(src: BackendBuffer, dst: BackendBuffer, n: number): void;
@@ -64,16 +90,29 @@ export interface Backend {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
     beta: number, c: BackendBuffer, cOff: number, ldc: number): void;
+  /**
+   * `batch` GEMMs in one call: C_i = alpha·op(A_i)·op(B_i) + beta·C_i with X_i at xOff + i·strideX
+   * (a stride of 0 reuses one matrix for the whole batch; C blocks must not overlap). Optional:
+   * without it the tensor layer loops over gemm.
+   */
+  gemmStridedBatched?(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, strideA: number,
+    b: BackendBuffer, bOff: number, ldb: number, strideB: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number, strideC: number, batch: number): void;
 
-  /** out[i, :] = src[idx[i], :] for rows of length `rowSize`; indices already validated. */
-  gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
-  /** out[idx[i], :] += src[i, :] (out must be pre-filled). */
-  scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
+  /**
+   * out[i, :] = src[idx[i], :] for rows of length `rowSize`. The kernel checks the indices (an
+   * index outside [0, src rows) is an InputError; the tensor layer does not read them to the host).
+   * Optional (reference fallback).
+   */
+  gather?(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
+  /** out[idx[i], :] += src[i, :] (out must be pre-filled; indices checked like gather's). Optional. */
+  scatterAdd?(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
 
-  /** In-place lower Cholesky of the n×n matrix at aOff (lower triangle read, upper zeroed). */
-  potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult;
-  /** Solves op(A)·X = alpha·B in place, A m×m triangular, B m×n. */
-  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+  /** In-place lower Cholesky of the n×n matrix at aOff (lower triangle read, upper zeroed). Optional. */
+  potrf?(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult;
+  /** Solves op(A)·X = alpha·B in place, A m×m triangular, B m×n. Optional. */
+  trsm?(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void;
   /**
    * out[i] = g[i]·(1 − y[i]²) for i < n, all of one float dtype: tanh's derivative through its
@@ -90,7 +129,7 @@ export interface Backend {
    * backend). Optional, like softmax.
    */
   crossEntropy?(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void;
-  /** Symmetric eigendecomposition: ascending eigenvalues into w, eigenvectors as columns of a. */
-  syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
+  /** Symmetric eigendecomposition: ascending eigenvalues into w, eigenvectors as columns of a. Optional. */
+  syev?(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void;
 }

@@ -1,9 +1,11 @@
 import { DTypeError, InputError, NotPositiveDefiniteError, ShapeError } from '../errors.js';
 import { empty, isFiniteMask, min, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { kernels } from '../tensor/kernels.js';
 
 /**
- * Dense linear algebra on concrete tensors, through the backend's potrf/trsm/syev kernels.
+ * Dense linear algebra on concrete tensors, through the backend's potrf/trsm/syev kernels (optional
+ * ones: the tensor layer's dispatcher, src/tensor/kernels.ts, runs the js reference without them).
  * These are not differentiable (they run on values, never on tracers).
  */
 
@@ -17,7 +19,7 @@ function squareMatrix(op: string, a: Tensor): number {
 
 function copyOf(a: Tensor): Tensor {
   const out = empty(a.shape, a.dtype, a.backend);
-  a.backend.copy([a.size], a.buffer, 0, [1], out.buffer, 0, [1]);
+  kernels(a.backend).copy([a.size], a.buffer, 0, [1], out.buffer, 0, [1]);
   return out;
 }
 
@@ -28,7 +30,7 @@ function copyOf(a: Tensor): Tensor {
 export function cholesky(a: Tensor): Tensor {
   const n = squareMatrix('cholesky', a);
   const l = copyOf(a);
-  const r = l.backend.potrf(n, l.buffer, 0, n);
+  const r = kernels(l.backend).potrf(n, l.buffer, 0, n);
   if (!r.ok) {
     l.dispose();
     throw new NotPositiveDefiniteError(
@@ -44,7 +46,7 @@ export function solveTriangular(t: Tensor, b: Tensor, options: { lower?: boolean
   if (b.shape[0] !== n || b.rank > 2) throw new ShapeError(`solveTriangular: right-hand side [${b.shape.join(', ')}] does not match a ${n}×${n} matrix`);
   const x = copyOf(b);
   const k = b.rank === 2 ? b.shape[1]! : 1;
-  x.backend.trsm(options.lower ?? true ? 'lower' : 'upper', options.transpose ?? false, options.unitDiagonal ?? false, n, k, 1,
+  kernels(x.backend).trsm(options.lower ?? true ? 'lower' : 'upper', options.transpose ?? false, options.unitDiagonal ?? false, n, k, 1,
     t.buffer, 0, n, x.buffer, 0, k);
   return x;
 }
@@ -62,7 +64,7 @@ export function eigh(a: Tensor): { values: Tensor; vectors: Tensor } {
   const n = squareMatrix('eigh', a);
   const vectors = copyOf(a);
   const values = empty([n], a.dtype, a.backend);
-  vectors.backend.syev(n, vectors.buffer, 0, n, values.buffer, 0, true);
+  kernels(vectors.backend).syev(n, vectors.buffer, 0, n, values.buffer, 0, true);
   return { values, vectors };
 }
 
@@ -71,7 +73,7 @@ export function eigvalsh(a: Tensor): Tensor {
   const n = squareMatrix('eigvalsh', a);
   const work = copyOf(a);
   const values = empty([n], a.dtype, a.backend);
-  work.backend.syev(n, work.buffer, 0, n, values.buffer, 0, false);
+  kernels(work.backend).syev(n, work.buffer, 0, n, values.buffer, 0, false);
   work.dispose();
   return values;
 }

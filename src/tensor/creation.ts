@@ -3,6 +3,7 @@ import type { DType, TypedArray } from '../backend/types.js';
 import { InputError, ShapeError } from '../errors.js';
 import { empty, Tensor } from './tensor.js';
 import { fmt, sizeOf } from './util.js';
+import { kernels } from './kernels.js';
 
 export type TensorData = TypedArray | ArrayLike<number> | number | NestedArray;
 interface NestedArray extends Array<number | NestedArray> {}
@@ -64,7 +65,7 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32', backend = getBackend()): Tensor {
   const t = empty(shape, dtype, backend);
-  backend.fill(t.buffer, value);
+  kernels(backend).fill(t.buffer, value);
   return t;
 }
 

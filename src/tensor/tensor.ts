@@ -124,9 +124,24 @@ export class Tensor {
     return this.concrete().storage.backend;
   }
 
-  /** A typed-array copy of the values (of the primal, for tracers). */
-  async data(): Promise<TypedArray> {
-    return this.dataSync();
+  /** A typed-array copy of the values (of the primal, for tracers); same as dataAsync(). */
+  data(): Promise<TypedArray> {
+    return this.dataAsync();
+  }
+
+  /**
+   * The values without blocking: Backend.readAsync where the backend has it (a GPU backend
+   * resolves when the device-to-host copy completes), else the synchronous read, resolved at once.
+   * The tensor must stay undisposed until the promise resolves.
+   */
+  dataAsync(): Promise<TypedArray> {
+    try {
+      const c = this.concrete();
+      const { backend } = c.storage;
+      return backend.readAsync ? backend.readAsync(c.buffer) : Promise.resolve(backend.read(c.buffer));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Synchronous copy of the values. */

@@ -19,10 +19,17 @@ import {
   shapeArb, sizeOf, spd, sumTol, UNARY, unaryTol, values, type Tol,
 } from './property-helpers.js';
 import { ref, Rng, testIf, wasmOrSkip } from './wasm/setup.js';
+import { kernels, type Kernels } from '../../src/tensor/kernels.js';
 
 const W = wasmOrSkip('backend property tests');
 const t = testIf(W !== null);
 const wasm = (): WasmBackend => W!;
+/**
+ * The wasm backend as the tensor layer reaches it (src/tensor/kernels.ts): calls whose dtypes it
+ * refuses (int32 arithmetic, where, scatter-add) run on the reference there, so those properties
+ * hold for what users meet; the float paths are the wasm kernels themselves.
+ */
+const kx = (): Kernels => kernels(W!);
 const { pair, freeAll, compareBuffers } = pairs(wasm);
 
 const floatArb = fc.constantFrom(...FLOATS);
@@ -78,7 +85,7 @@ t('copy: every dtype, rank 0..5, any axis order, padding, broadcast source, offs
     const sL = buildLayout(shape, sg), dL = buildLayout(shape, dg);
     const src = pair(dtype, values(rng, dtype, sL.size, { special: 0.2 }));
     const dst = pair(dtype, new Array<number>(dL.size).fill(-777));
-    wasm().copy(shape, src.w, sL.offset, sL.strides, dst.w, dL.offset, dL.strides);
+    kx().copy(shape, src.w, sL.offset, sL.strides, dst.w, dL.offset, dL.strides);
     ref.copy(shape, src.j, sL.offset, sL.strides, dst.j, dL.offset, dL.strides);
     compareBuffers(dst, exact, `copy ${dtype} [${shape}] src [${sL.strides}]+${sL.offset} dst [${dL.strides}]+${dL.offset}`);
   });
@@ -96,7 +103,7 @@ t('gather and scatterAdd: every dtype, repeated indices, row sizes 1..40', () =>
     compareBuffers(out, exact, `gather ${dtype} rows=${rows} rowSize=${rowSize} nIdx=${nIdx}`);
     const src = pair(dtype, values(rng, dtype, nIdx * rowSize, { special: 0 }));
     const acc = pair(dtype, values(rng, dtype, rows * rowSize, { special: 0 }));
-    wasm().scatterAdd(src.w, idx.w, nIdx, rowSize, acc.w);
+    kx().scatterAdd(src.w, idx.w, nIdx, rowSize, acc.w);
     ref.scatterAdd(src.j, idx.j, nIdx, rowSize, acc.j);
     // |values| ≤ 6: a row sum of nIdx + 1 terms is bounded by 6·(nIdx + 1).
     const eps = dtype === 'float64' ? 1e-12 : dtype === 'float32' ? 1e-6 : 0;
@@ -134,7 +141,7 @@ t('binary: every op × dtype on broadcast/transposed/padded shapes of rank 0..4'
       const a = pair(dtype, values(rng, dtype, aL.size, powArgs ? { lo: -3, hi: 3 } : {}));
       const b = pair(dtype, values(rng, dtype, bL.size, powArgs ? { lo: -3, hi: 3 } : {}));
       const out = pair(dtype, new Array<number>(sizeOf(shape)).fill(-777));
-      wasm().binary(op, shape, a.w, aL.strides, b.w, bL.strides, out.w);
+      kx().binary(op, shape, a.w, aL.strides, b.w, bL.strides, out.w);
       ref.binary(op, shape, a.j, aL.strides, b.j, bL.strides, out.j);
       compareBuffers(out, binaryTol(op, dtype, ref.read(a.j), ref.read(b.j), aL, bL, shape),
         `binary ${op} ${dtype} [${shape}] strides [${aL.strides}] / [${bL.strides}]`);
@@ -151,7 +158,7 @@ t('where: every dtype, three broadcast/padded operands; cond NaN ≠ 0, −0 = 0
     const cond = pair(dtype, Array.from({ length: cL.size }, () => rng.pick(dtype === 'int32' ? [0, 1, -3] : [0, 1, -0, NaN, 0.25])));
     const a = pair(dtype, values(rng, dtype, aL.size)), b = pair(dtype, values(rng, dtype, bL.size));
     const out = pair(dtype, new Array<number>(sizeOf(shape)).fill(-777));
-    wasm().where(shape, cond.w, cL.strides, a.w, aL.strides, b.w, bL.strides, out.w);
+    kx().where(shape, cond.w, cL.strides, a.w, aL.strides, b.w, bL.strides, out.w);
     ref.where(shape, cond.j, cL.strides, a.j, aL.strides, b.j, bL.strides, out.j);
     compareBuffers(out, exact, `where ${dtype} [${shape}]`);
   });
@@ -212,6 +219,44 @@ t('gemm: all transposes, m, n, k odd 1..40 (k = 0 too), ld > n, offsets, α/β; 
     };
     compareBuffers(cc, tol, `gemm ${dtype} tA=${tA} tB=${tB} m=${m} n=${n} k=${k} α=${alpha} β=${beta} ld=${lda},${ldb},${ldc} off=${aOff},${bOff},${cOff}`);
   });
+});
+
+t('gemmStridedBatched: batch 0..5, strides with gaps or 0 (one A or B for the batch), interleaved C, offsets: equals one reference gemm per element', () => {
+  const dim = fc.integer({ min: 1, max: 13 });
+  check(300, 119, [floatArb, fc.boolean(), fc.boolean(), dim, dim, fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 5 }),
+    fc.constantFrom('gap', 'zero'), fc.constantFrom('gap', 'zero'), fc.boolean(), fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), seedArb],
+  (dtype, tA, tB, m, n, k, batch, sa, sb, interleave, [aOff, bOff, cOff], seed) => {
+    const rng = new Rng(seed);
+    const aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
+    const lda = Math.max(1, aCols), ldb = Math.max(1, bCols + 1);
+    const strideA = sa === 'zero' ? 0 : aRows * lda + 2, strideB = sb === 'zero' ? 0 : bRows * ldb + 1;
+    // Interleaved: C is [m, batch, n] (ldc = batch·n, strideC = n); else blocks with a gap.
+    const ldc = interleave ? Math.max(1, batch) * n : n + 1, strideC = interleave ? n : m * ldc + 3;
+    const len = (off: number, stride: number, rows: number, ld: number) => off + Math.max(0, batch - 1) * stride + rows * ld + 1;
+    const a = pair(dtype, values(rng, dtype, len(aOff, strideA, aRows, lda), { lo: -1, hi: 1, special: 0 }));
+    const b = pair(dtype, values(rng, dtype, len(bOff, strideB, bRows, ldb), { lo: -1, hi: 1, special: 0 }));
+    const cc = pair(dtype, values(rng, dtype, len(cOff, strideC, m, ldc), { lo: -1, hi: 1, special: 0 }));
+    const alpha = 0.75, beta = -0.5;
+    wasm().gemmStridedBatched(tA, tB, m, n, k, alpha, a.w, aOff, lda, strideA, b.w, bOff, ldb, strideB, beta, cc.w, cOff, ldc, strideC, batch);
+    for (let i = 0; i < batch; i++) {
+      ref.gemm(tA, tB, m, n, k, alpha, a.j, aOff + i * strideA, lda, b.j, bOff + i * strideB, ldb, beta, cc.j, cOff + i * strideC, ldc);
+    }
+    // Same per-matrix kernel as gemm: the tolerance of the gemm property, bounded by |entries| ≤ 1.
+    const eps = dtype === 'float64' ? 1e-12 : 1e-6 * Math.sqrt(Math.max(k, 1));
+    compareBuffers(cc, () => eps * (k + 1), `gemmStridedBatched ${dtype} tA=${tA} tB=${tB} m=${m} n=${n} k=${k} batch=${batch} strides ${strideA},${strideB},${strideC}`);
+  });
+});
+
+t('dispatcher: a call the wasm backend refuses (int32 add) throws DTypeError there and runs on the reference through the tensor layer, counted', () => {
+  const a = pair('int32', [1, 2, 3]), b = pair('int32', [10, 20, 30]), out = pair('int32', [0, 0, 0]);
+  assert.is(wasm().supports('binary', ['int32', 'int32', 'int32'], 'add'), false);
+  assert.is(wasm().supports('binary', ['int32', 'int32', 'int32'], 'eq'), true);
+  assert.throws(() => wasm().binary('add', [3], a.w, [1], b.w, [1], out.w), (e: Error) => e.name === 'DTypeError');
+  const before = wasm().fallbackCounts.get('binary add int32,int32→int32') ?? 0;
+  kx().binary('add', [3], a.w, [1], b.w, [1], out.w);
+  assert.equal([...wasm().read(out.w)], [11, 22, 33]);
+  assert.is(wasm().fallbackCounts.get('binary add int32,int32→int32'), before + 1);
+  freeAll();
 });
 
 // ---------------------------------------------------------------------------------------------

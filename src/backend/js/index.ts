@@ -2,7 +2,9 @@ import type { Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp,
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
 import { tanhGradKernel } from './activation-grad.js';
-import { checkLabels, checkRows, checkSameFloat } from './rows.js';
+import {
+  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+} from '../checks.js';
 import { crossEntropyKernel, softmaxKernel } from './softmax.js';
 import * as dense from './linalg.js';
 import { allocTyped, arr, type JsBuffer } from './storage.js';
@@ -11,6 +13,8 @@ import type { FloatArray } from '../types.js';
 /**
  * The reference backend: every kernel in plain TypeScript, exact in float64 (the oracle the
  * other backends are tested against). Buffers are typed arrays owned by the JS garbage collector.
+ * Implements every kernel of the interface, optional ones included (it is the fallback of the
+ * tensor layer's dispatcher), with the argument checks of ../checks.ts.
  */
 export class JsBackend implements Backend {
   readonly name = 'js';
@@ -28,36 +32,56 @@ export class JsBackend implements Backend {
   read(buf: BackendBuffer): TypedArray {
     return arr(buf).slice();
   }
+  readAsync(buf: BackendBuffer): Promise<TypedArray> {
+    return Promise.resolve(this.read(buf));
+  }
   fill(buf: BackendBuffer, value: number): void {
     arr(buf).fill(value);
   }
   cast(src: BackendBuffer, dst: BackendBuffer, n: number): void {
+    checkCount('cast', n, [src, dst]);
     const s = arr(src), d = arr(dst);
     if (dst.dtype === 'int32') for (let i = 0; i < n; i++) d[i] = Math.trunc(s[i]!);
     else for (let i = 0; i < n; i++) d[i] = s[i]!;
   }
   unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, n: number): void {
+    checkCount(`unary ${op}`, n, [x, out]);
     unaryKernel(op, arr(x), arr(out), n);
   }
   binary(op: BinaryOp, shape: readonly number[], a: BackendBuffer, aStrides: readonly number[],
     b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    checkStrided(`binary ${op}`, shape, [[a, 0, aStrides], [b, 0, bStrides]], out);
     binaryKernel(op, shape, arr(a), aStrides, arr(b), bStrides, arr(out));
   }
   where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
     aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    checkStrided('where', shape, [[cond, 0, cStrides], [a, 0, aStrides], [b, 0, bStrides]], out);
     whereKernel(shape, arr(cond), cStrides, arr(a), aStrides, arr(b), bStrides, arr(out));
   }
   copy(shape: readonly number[], src: BackendBuffer, srcOff: number, srcStrides: readonly number[],
     dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void {
+    checkStrided('copy', shape, [[src, srcOff, srcStrides], [dst, dstOff, dstStrides]], null);
     copyKernel(shape, arr(src), srcOff, srcStrides, arr(dst), dstOff, dstStrides);
   }
   reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
+    checkReduce(x, outer, r, inner, out);
     reduceKernel(op, arr(x), outer, r, inner, arr(out));
   }
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
     beta: number, c: BackendBuffer, cOff: number, ldc: number): void {
+    if (!checkGemm('gemm', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) return;
     gemmKernel(transA, transB, m, n, k, alpha, arr(a), aOff, lda, arr(b), bOff, ldb, beta, arr(c), cOff, ldc);
+  }
+  gemmStridedBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, strideA: number,
+    b: BackendBuffer, bOff: number, ldb: number, strideB: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number, strideC: number, batch: number): void {
+    if (!checkGemm('gemmStridedBatched', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, batch, strideA, strideB, strideC)) return;
+    const A = arr(a), B = arr(b), C = arr(c);
+    for (let i = 0; i < batch; i++) {
+      gemmKernel(transA, transB, m, n, k, alpha, A, aOff + i * strideA, lda, B, bOff + i * strideB, ldb, beta, C, cOff + i * strideC, ldc);
+    }
   }
   tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
     checkSameFloat('tanhGrad', n, [y, g, out]);
@@ -73,6 +97,8 @@ export class JsBackend implements Backend {
     crossEntropyKernel(arr(z), arr(labels), rows, cols, arr(out) as FloatArray);
   }
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('gather', idx, nIdx, rowSize, out, src, arr(idx));
+    if (rowSize === 0) return;
     const s = arr(src), ix = arr(idx), o = arr(out);
     for (let i = 0; i < nIdx; i++) {
       const r = ix[i]! * rowSize;
@@ -80,6 +106,7 @@ export class JsBackend implements Backend {
     }
   }
   scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('scatterAdd', idx, nIdx, rowSize, src, out, arr(idx));
     const s = arr(src), ix = arr(idx), o = arr(out);
     for (let i = 0; i < nIdx; i++) {
       const r = ix[i]! * rowSize, q = i * rowSize;

@@ -12,28 +12,32 @@
  * may grow memory.
  *
  * Memory safety: a kernel that writes out of bounds corrupts the wasm heap silently (the
- * reference backend would only drop the write), so every call checks the extent each operand
- * touches against its buffer first (ShapeError), validates gather/scatter indices (InputError),
- * and requires the element types the C signature expects.
+ * reference backend would only drop the write), so every call runs the shared argument checks of
+ * ../checks.ts first (ShapeError), validates gather/scatter indices in the backend (InputError;
+ * they are in host-visible memory, so no copy), and requires the element types the C signature
+ * expects.
  *
  * Coverage: all kernels run in wasm for float32/float64. The ABI has no int32 variants of unary,
  * where, reduce or scatter-add, and int32 binary kernels only for eq/ne (the only int32 ops the
- * tensor layer issues); those cases, and mixed-dtype calls, run the reference kernels over views of
- * the wasm memory (noted once per kernel with CURVATURE_DEBUG=1).
+ * tensor layer issues); supports() says so, and the tensor layer's dispatcher (src/tensor/kernels.ts)
+ * runs those calls, and mixed-dtype ones, on the js reference (counted in fallbackCounts, noted once
+ * per kernel with CURVATURE_DEBUG=1). Called directly with such dtypes, a kernel throws DTypeError.
+ * A module built without softmax.c or activation_grad.c leaves softmax/crossEntropy/tanhGrad out
+ * (the tensor layer composes them).
  */
 import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
-import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from '../js/elementwise.js';
-import { gemmKernel } from '../js/gemm.js';
-import { tanhGradKernel } from '../js/activation-grad.js';
-import { checkLabels, checkRows, checkSameFloat } from '../js/rows.js';
-import { crossEntropyKernel, softmaxKernel } from '../js/softmax.js';
+import {
+  checkCount, checkDim, checkGemm, checkIndexed, checkLabels, checkMatrix, checkReduce, checkRows, checkSameFloat,
+  checkStrided, requireFloat,
+} from '../checks.js';
+import { fallbackCounts } from '../fallback.js';
 import { contiguousStrides } from '../strides.js';
 import type {
-  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, FloatArray, ReduceOp, TypedArray, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
-import { coalesce, extent, forEachBlock } from './strided.js';
+import { coalesce, forEachBlock } from './strided.js';
 import { ThreadPool, threadsSupported } from './thread-pool.js';
 import { getWasmThreads, onWasmThreadsChange, wasmThreadMinFlops } from './threads.js';
 
@@ -53,7 +57,6 @@ export class WasmBuffer implements BackendBuffer {
 
 const OK: CholeskyResult = Object.freeze({ ok: true as const });
 const SCRATCH_INTS = (1 + 4) * MAX_KERNEL_RANK; // shape + up to four stride lists (where)
-const debugEnabled = typeof process !== 'undefined' && process.env?.['CURVATURE_DEBUG'] === '1';
 /**
  * Unary ops worth splitting over threads: the transcendental ones (≈ 3–20 ns per element; the
  * others are a few loads and stores, bound by memory). Each element counts UNARY_FLOPS against the
@@ -72,17 +75,18 @@ export class WasmBackend implements Backend {
   private heapBuffer: ArrayBuffer | null = null;
   private heapI32: Int32Array = new Int32Array(0);
   private heapF64: Float64Array = new Float64Array(0);
-  private readonly fallbacksNoted = new Set<string>();
   /** Worker threads for large GEMMs (./thread-pool.ts), started on first use. */
   private pool: ThreadPool | null = null;
   /** The thread count whose pool failed to start, and why (not retried for that count). */
   private threadFailure: { threads: number; why: string } | null = null;
   /**
-   * How many times each kernel ran the reference implementation on wasm memory instead of a wasm
-   * export (counted always; printed once per kernel with CURVATURE_DEBUG=1). Lets a caller check
-   * that a workload stays on wasm kernels end to end.
+   * How many times each kernel ran the js reference instead of a wasm export, through the tensor
+   * layer's dispatcher (../fallback.ts; counted always, printed once per kernel with
+   * CURVATURE_DEBUG=1). Lets a caller check that a workload stays on wasm kernels end to end.
    */
-  readonly fallbackCounts = new Map<string, number>();
+  get fallbackCounts(): Map<string, number> {
+    return fallbackCounts(this);
+  }
 
   /** Loads the kernels with loadWasm() (or uses already loaded ones, e.g. from loadWasmFromUrl). */
   constructor(kernels: WasmKernels = loadWasm()) {
@@ -91,6 +95,28 @@ export class WasmBackend implements Backend {
     this.scratch = this.malloc(SCRATCH_INTS * 4);
     this.valueSlot = this.malloc(8);
     onWasmThreadsChange((n) => { if (this.pool && this.pool.threads !== n) this.stopThreads(); });
+    // A module built before softmax.c / activation_grad.c: leave those kernels out (optional ones).
+    const own = this as { -readonly [K in 'softmax' | 'crossEntropy' | 'tanhGrad']?: Backend[K] };
+    if (!this.rowKernels()) { own.softmax = undefined; own.crossEntropy = undefined; }
+    const ag = this.x as unknown as Partial<ActivationGradKernels>;
+    if (!ag.cv_tanh_grad_f32 || !ag.cv_tanh_grad_f64) own.tanhGrad = undefined;
+  }
+
+  /**
+   * The dtypes the wasm exports take (see the class comment); other calls go to the reference
+   * through the tensor layer.
+   */
+  supports(kernel: KernelName, dtypes: readonly DType[], op?: string): boolean {
+    const dt = dtypes[0];
+    const same = dtypes.every((d) => d === dt);
+    switch (kernel) {
+      case 'cast': case 'fill': case 'gather': return true;
+      case 'copy': return same;
+      case 'binary': return same && (dt !== 'int32' || op === 'eq' || op === 'ne');
+      // [src or z, int32 indices or labels, out]
+      case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[2] === dt;
+      default: return same && dt !== 'int32';
+    }
   }
 
   /**
@@ -133,6 +159,10 @@ export class WasmBackend implements Backend {
     this.x.cv_free(b.ptr);
   }
 
+  readAsync(buf: BackendBuffer): Promise<TypedArray> {
+    return Promise.resolve(this.read(buf));
+  }
+
   write(buf: BackendBuffer, data: ArrayLike<number>, offset = 0): void {
     this.view(this.own(buf)).set(data, offset);
   }
@@ -150,7 +180,7 @@ export class WasmBackend implements Backend {
 
   cast(src: BackendBuffer, dst: BackendBuffer, n: number): void {
     const s = this.own(src), d = this.own(dst);
-    this.checkCount('cast', n, [s, d]);
+    checkCount('cast', n, [s, d]);
     if (n === 0) return;
     if (s.dtype === d.dtype) {
       const bytes = n * ITEM_SIZE[s.dtype];
@@ -166,15 +196,11 @@ export class WasmBackend implements Backend {
     const xb = this.own(x), ob = this.own(out);
     const code = UNARY_CODES[op];
     if (code === undefined) throw new InputError(`unary: unknown op '${op}'`);
-    this.checkCount(`unary ${op}`, n, [xb, ob]);
+    checkCount(`unary ${op}`, n, [xb, ob]);
+    if (!this.supports('unary', [xb.dtype, ob.dtype])) throw unsupported(`unary ${op}`, [xb, ob]);
     if (n === 0) return;
-    if (xb.dtype !== ob.dtype || xb.dtype === 'int32') {
-      this.noteFallback(`unary ${xb.dtype}→${ob.dtype}`);
-      unaryKernel(op, this.view(xb), this.view(ob), n);
-      return;
-    }
     const pool = SPLIT_UNARY.has(op) && n * UNARY_FLOPS >= wasmThreadMinFlops() ? this.threadPool() : null;
-    if (pool) pool.unary(xb.dtype, code, xb.ptr, ob.ptr, n);
+    if (pool) pool.unary(xb.dtype as 'float32' | 'float64', code, xb.ptr, ob.ptr, n);
     else if (xb.dtype === 'float32') this.x.cv_unary_f32(code, xb.ptr, ob.ptr, n);
     else this.x.cv_unary_f64(code, xb.ptr, ob.ptr, n);
   }
@@ -185,14 +211,9 @@ export class WasmBackend implements Backend {
     const code = BINARY_CODES[op];
     if (code === undefined) throw new InputError(`binary: unknown op '${op}'`);
     const what = `binary ${op}`;
-    this.checkStrided(what, shape, [[ab, 0, aStrides], [bb, 0, bStrides]], ob);
+    checkStrided(what, shape, [[ab, 0, aStrides], [bb, 0, bStrides]], ob);
     const dt = ab.dtype;
-    const native = dt === bb.dtype && dt === ob.dtype && (dt !== 'int32' || op === 'eq' || op === 'ne');
-    if (!native) {
-      this.noteFallback(`${what} ${ab.dtype},${bb.dtype}→${ob.dtype}`);
-      binaryKernel(op, shape, this.view(ab), aStrides, this.view(bb), bStrides, this.view(ob));
-      return;
-    }
+    if (!this.supports('binary', [ab.dtype, bb.dtype, ob.dtype], op)) throw unsupported(what, [ab, bb, ob]);
     const s = coalesce(shape, [aStrides, bStrides, contiguousStrides(shape)]);
     if (!s) return;
     const fn = dt === 'float32' ? this.x.cv_binary_f32 : dt === 'float64' ? this.x.cv_binary_f64 : this.x.cv_binary_i32;
@@ -206,13 +227,9 @@ export class WasmBackend implements Backend {
   where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
     aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
     const cb = this.own(cond), ab = this.own(a), bb = this.own(b), ob = this.own(out);
-    this.checkStrided('where', shape, [[cb, 0, cStrides], [ab, 0, aStrides], [bb, 0, bStrides]], ob);
+    checkStrided('where', shape, [[cb, 0, cStrides], [ab, 0, aStrides], [bb, 0, bStrides]], ob);
     const dt = ab.dtype;
-    if (dt === 'int32' || cb.dtype !== dt || bb.dtype !== dt || ob.dtype !== dt) {
-      this.noteFallback(`where ${cb.dtype},${ab.dtype},${bb.dtype}→${ob.dtype}`);
-      whereKernel(shape, this.view(cb), cStrides, this.view(ab), aStrides, this.view(bb), bStrides, this.view(ob));
-      return;
-    }
+    if (!this.supports('where', [cb.dtype, ab.dtype, bb.dtype, ob.dtype])) throw unsupported('where', [cb, ab, bb, ob]);
     const s = coalesce(shape, [cStrides, aStrides, bStrides, contiguousStrides(shape)]);
     if (!s) return;
     const fn = dt === 'float32' ? this.x.cv_where_f32 : this.x.cv_where_f64;
@@ -227,12 +244,8 @@ export class WasmBackend implements Backend {
   copy(shape: readonly number[], src: BackendBuffer, srcOff: number, srcStrides: readonly number[],
     dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void {
     const sb = this.own(src), db = this.own(dst);
-    this.checkStrided('copy', shape, [[sb, srcOff, srcStrides], [db, dstOff, dstStrides]], null);
-    if (sb.dtype !== db.dtype) {
-      this.noteFallback(`copy ${sb.dtype}→${db.dtype}`);
-      copyKernel(shape, this.view(sb), srcOff, srcStrides, this.view(db), dstOff, dstStrides);
-      return;
-    }
+    checkStrided('copy', shape, [[sb, srcOff, srcStrides], [db, dstOff, dstStrides]], null);
+    if (sb.dtype !== db.dtype) throw unsupported('copy', [sb, db]);
     const s = coalesce(shape, [srcStrides, dstStrides]);
     if (!s) return;
     const item = ITEM_SIZE[sb.dtype];
@@ -247,17 +260,9 @@ export class WasmBackend implements Backend {
     const xb = this.own(x), ob = this.own(out);
     const code = REDUCE_CODES[op];
     if (code === undefined) throw new InputError(`reduce: unknown op '${op}'`);
-    for (const [name, v] of [['outer', outer], ['r', r], ['inner', inner]] as const) checkDim('reduce', name, v);
-    if (outer * r * inner > xb.size) {
-      throw new ShapeError(`reduce: x viewed as [${outer}, ${r}, ${inner}] needs ${outer * r * inner} elements, buffer has ${xb.size}`);
-    }
-    if (outer * inner > ob.size) throw new ShapeError(`reduce: out needs ${outer * inner} elements, buffer has ${ob.size}`);
+    checkReduce(xb, outer, r, inner, ob);
+    if (!this.supports('reduce', [xb.dtype, ob.dtype])) throw unsupported(`reduce ${op}`, [xb, ob]);
     if (outer * inner === 0) return;
-    if (xb.dtype !== ob.dtype || xb.dtype === 'int32') {
-      this.noteFallback(`reduce ${xb.dtype}→${ob.dtype}`);
-      reduceKernel(op, this.view(xb), outer, r, inner, this.view(ob));
-      return;
-    }
     if (xb.dtype === 'float32') this.x.cv_reduce_f32(code, xb.ptr, outer, r, inner, ob.ptr);
     else this.x.cv_reduce_f64(code, xb.ptr, outer, r, inner, ob.ptr);
   }
@@ -268,17 +273,29 @@ export class WasmBackend implements Backend {
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
     beta: number, c: BackendBuffer, cOff: number, ldc: number): void {
     const ab = this.own(a), bb = this.own(b), cb = this.own(c);
-    for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) checkDim('gemm', name, v);
-    if (m === 0 || n === 0) return;
-    checkSpan('gemm', 'A', ab, aOff, transA ? k : m, transA ? m : k, lda);
-    checkSpan('gemm', 'B', bb, bOff, transB ? n : k, transB ? k : n, ldb);
-    checkSpan('gemm', 'C', cb, cOff, m, n, ldc);
-    const dt = cb.dtype;
-    if (dt === 'int32' || ab.dtype !== dt || bb.dtype !== dt) {
-      this.noteFallback(`gemm ${ab.dtype},${bb.dtype}→${cb.dtype}`);
-      gemmKernel(transA, transB, m, n, k, alpha, this.view(ab), aOff, lda, this.view(bb), bOff, ldb, beta, this.view(cb), cOff, ldc);
-      return;
+    if (!checkGemm('gemm', transA, transB, m, n, k, ab, aOff, lda, bb, bOff, ldb, cb, cOff, ldc)) return;
+    this.gemmUnchecked(transA, transB, m, n, k, alpha, ab, aOff, lda, bb, bOff, ldb, beta, cb, cOff, ldc);
+  }
+
+  /**
+   * The batch as one call from the tensor layer: one argument check, then the per-matrix wasm GEMM
+   * (threaded like gemm when large) for each batch element.
+   */
+  gemmStridedBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, strideA: number,
+    b: BackendBuffer, bOff: number, ldb: number, strideB: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number, strideC: number, batch: number): void {
+    const ab = this.own(a), bb = this.own(b), cb = this.own(c);
+    if (!checkGemm('gemmStridedBatched', transA, transB, m, n, k, ab, aOff, lda, bb, bOff, ldb, cb, cOff, ldc, batch, strideA, strideB, strideC)) return;
+    for (let i = 0; i < batch; i++) {
+      this.gemmUnchecked(transA, transB, m, n, k, alpha, ab, aOff + i * strideA, lda, bb, bOff + i * strideB, ldb, beta, cb, cOff + i * strideC, ldc);
     }
+  }
+
+  private gemmUnchecked(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    ab: WasmBuffer, aOff: number, lda: number, bb: WasmBuffer, bOff: number, ldb: number,
+    beta: number, cb: WasmBuffer, cOff: number, ldc: number): void {
+    const dt = cb.dtype as 'float32' | 'float64'; // checkGemm refused int32
     const item = ITEM_SIZE[dt];
     const pa = ab.ptr + aOff * item, pb = bb.ptr + bOff * item, pc = cb.ptr + cOff * item;
     const pool = 2 * m * n * k >= wasmThreadMinFlops() ? this.threadPool() : null;
@@ -292,28 +309,19 @@ export class WasmBackend implements Backend {
 
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
     const sb = this.own(src), ib = this.own(idx), ob = this.own(out);
-    this.checkIndexed('gather', ib, nIdx, rowSize, ob, sb);
+    checkIndexed('gather', ib, nIdx, rowSize, ob, sb, this.view(ib));
     if (nIdx === 0 || rowSize === 0) return;
-    if (sb.dtype !== ob.dtype) throw new DTypeError(`gather: source is ${sb.dtype} but output is ${ob.dtype}`);
     const fn = ITEM_SIZE[sb.dtype] === 8 ? this.x.cv_gather_b64 : this.x.cv_gather_b32;
     fn(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
   }
 
   scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
     const sb = this.own(src), ib = this.own(idx), ob = this.own(out);
-    this.checkIndexed('scatterAdd', ib, nIdx, rowSize, sb, ob);
+    checkIndexed('scatterAdd', ib, nIdx, rowSize, sb, ob, this.view(ib));
+    if (!this.supports('scatterAdd', [sb.dtype, ib.dtype, ob.dtype])) throw unsupported('scatterAdd', [sb, ob]);
     if (nIdx === 0 || rowSize === 0) return;
-    if (sb.dtype !== ob.dtype) throw new DTypeError(`scatterAdd: source is ${sb.dtype} but output is ${ob.dtype}`);
     if (sb.dtype === 'float32') this.x.cv_scatter_add_f32(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
-    else if (sb.dtype === 'float64') this.x.cv_scatter_add_f64(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
-    else {
-      this.noteFallback('scatterAdd int32');
-      const s = this.view(sb), ix = this.view(ib), o = this.view(ob);
-      for (let i = 0; i < nIdx; i++) {
-        const r = ix[i]! * rowSize, q = i * rowSize;
-        for (let j = 0; j < rowSize; j++) o[r + j]! += s[q + j]!;
-      }
-    }
+    else this.x.cv_scatter_add_f64(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
   }
 
   // --- fused softmax, cross-entropy (wasm/src/softmax.c) and tanhGrad (activation_grad.c) ------
@@ -322,12 +330,7 @@ export class WasmBackend implements Backend {
     const xb = this.own(x), ob = this.own(out);
     checkRows('softmax', xb, rows, cols, rows * cols, ob);
     if (rows * cols === 0) return;
-    const k = this.rowKernels();
-    if (!k) {
-      this.noteFallback('softmax (module built without softmax.c)');
-      softmaxKernel(this.view(xb), rows, cols, this.view(ob) as FloatArray, log);
-      return;
-    }
+    const k = this.rowKernels()!;
     (xb.dtype === 'float32' ? k.cv_softmax_f32 : k.cv_softmax_f64)(rows, cols, xb.ptr, ob.ptr, log ? 1 : 0);
   }
 
@@ -336,12 +339,7 @@ export class WasmBackend implements Backend {
     checkRows('crossEntropy', zb, rows, cols, rows, ob);
     checkLabels(lb, rows, cols, this.view(lb)); // an out-of-range label would read outside the row
     if (rows === 0) return;
-    const k = this.rowKernels();
-    if (!k) {
-      this.noteFallback('crossEntropy (module built without softmax.c)');
-      crossEntropyKernel(this.view(zb), this.view(lb), rows, cols, this.view(ob) as FloatArray);
-      return;
-    }
+    const k = this.rowKernels()!;
     (zb.dtype === 'float32' ? k.cv_cross_entropy_f32 : k.cv_cross_entropy_f64)(rows, cols, zb.ptr, lb.ptr, ob.ptr);
   }
 
@@ -349,12 +347,7 @@ export class WasmBackend implements Backend {
     const yb = this.own(y), gb = this.own(g), ob = this.own(out);
     checkSameFloat('tanhGrad', n, [yb, gb, ob]);
     if (n === 0) return;
-    const k = this.x as unknown as Partial<ActivationGradKernels>;
-    if (!k.cv_tanh_grad_f32 || !k.cv_tanh_grad_f64) {
-      this.noteFallback('tanhGrad (module built without activation_grad.c)');
-      tanhGradKernel(this.view(yb), this.view(gb), this.view(ob) as FloatArray, n);
-      return;
-    }
+    const k = this.x as unknown as ActivationGradKernels;
     (yb.dtype === 'float32' ? k.cv_tanh_grad_f32 : k.cv_tanh_grad_f64)(n, yb.ptr, gb.ptr, ob.ptr);
   }
 
@@ -526,58 +519,6 @@ export class WasmBackend implements Backend {
     if (buf.freed) throw new CurvatureError(`wasm backend: a ${buf.dtype} buffer of ${buf.size} elements was used after free()`);
     return buf;
   }
-
-  private checkCount(what: string, n: number, bufs: WasmBuffer[]): void {
-    checkDim(what, 'n', n);
-    for (const b of bufs) if (n > b.size) throw new ShapeError(`${what}: n = ${n} exceeds a buffer of ${b.size} elements`);
-  }
-
-  /** Each operand's strided extent must lie in its buffer; out (contiguous) must hold the shape. */
-  private checkStrided(what: string, shape: readonly number[], operands: [WasmBuffer, number, readonly number[]][],
-    out: WasmBuffer | null): void {
-    let size = 1;
-    for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${what}: bad shape [${shape.join(', ')}]`);
-      size *= d;
-    }
-    if (out && size > out.size) throw new ShapeError(`${what}: shape [${shape.join(', ')}] needs ${size} output elements, buffer has ${out.size}`);
-    for (const [b, off, strides] of operands) {
-      if (strides.length !== shape.length) {
-        throw new ShapeError(`${what}: ${strides.length} strides for a rank-${shape.length} shape`);
-      }
-      if (size === 0) continue;
-      const { lo, hi } = extent(shape, strides);
-      if (!Number.isInteger(off) || off + lo < 0 || off + hi >= b.size || !strides.every(Number.isInteger)) {
-        throw new ShapeError(`${what}: shape [${shape.join(', ')}] with strides [${strides.join(', ')}] at offset ${off} reaches elements ${off + lo}..${off + hi} of a buffer of ${b.size}`);
-      }
-    }
-  }
-
-  /** Shared checks of gather/scatterAdd; `table` is the buffer the indices select rows of. */
-  private checkIndexed(what: string, idx: WasmBuffer, nIdx: number, rowSize: number,
-    packed: WasmBuffer, table: WasmBuffer): void {
-    if (idx.dtype !== 'int32') throw new DTypeError(`${what}: indices must be int32, got ${idx.dtype}`);
-    checkDim(what, 'nIdx', nIdx);
-    checkDim(what, 'rowSize', rowSize);
-    if (nIdx > idx.size) throw new ShapeError(`${what}: nIdx = ${nIdx} exceeds the ${idx.size} indices`);
-    if (nIdx * rowSize > packed.size) {
-      throw new ShapeError(`${what}: ${nIdx} rows of ${rowSize} need ${nIdx * rowSize} elements, buffer has ${packed.size}`);
-    }
-    if (nIdx === 0 || rowSize === 0) return;
-    const rows = Math.floor(table.size / rowSize);
-    const ix = this.view(idx);
-    for (let i = 0; i < nIdx; i++) {
-      const v = ix[i]!;
-      if (v < 0 || v >= rows) throw new InputError(`${what}: index ${v} at position ${i} is outside [0, ${rows})`);
-    }
-  }
-
-  private noteFallback(what: string): void {
-    this.fallbackCounts.set(what, (this.fallbackCounts.get(what) ?? 0) + 1);
-    if (!debugEnabled || this.fallbacksNoted.has(what)) return;
-    this.fallbacksNoted.add(what);
-    console.warn(`curvature: wasm backend has no kernel for ${what}; running the reference kernel on wasm memory`);
-  }
 }
 
 /** Exports of wasm/src/activation_grad.c (curvature.h), looked up at call time. */
@@ -594,36 +535,7 @@ interface RowKernels {
   cv_cross_entropy_f64(rows: number, cols: number, z: number, labels: number, out: number): void;
 }
 
-function requireFloat(fn: string, b: WasmBuffer): void {
-  if (b.dtype === 'int32') throw new DTypeError(`${fn}: needs float32 or float64, got int32`);
-}
-
-/** Same checks and messages as the reference backend (src/backend/js/linalg/types.ts). */
-function checkDim(fn: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) throw new ShapeError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
-}
-
-function checkMatrix(fn: string, name: string, buf: WasmBuffer, off: number, rows: number, cols: number, ld: number): void {
-  checkDim(fn, `offset of ${name}`, off);
-  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
-    throw new ShapeError(`${fn}: leading dimension of ${name} must be an integer ≥ max(1, ${cols}), got ${ld}`);
-  }
-  if (rows > 0 && cols > 0) {
-    const end = off + (rows - 1) * ld + cols;
-    if (end > buf.size) {
-      throw new ShapeError(`${fn}: ${name} (${rows}×${cols}, ld ${ld}, offset ${off}) needs ${end} elements, buffer has ${buf.size}`);
-    }
-  }
-}
-
-/** GEMM operands: only the memory extent is checked (the reference GEMM accepts any ld). */
-function checkSpan(fn: string, name: string, buf: WasmBuffer, off: number, rows: number, cols: number, ld: number): void {
-  checkDim(fn, `offset of ${name}`, off);
-  checkDim(fn, `leading dimension of ${name}`, ld);
-  if (rows > 0 && cols > 0) {
-    const end = off + (rows - 1) * ld + cols;
-    if (end > buf.size) {
-      throw new ShapeError(`${fn}: ${name} (${rows}×${cols}, ld ${ld}, offset ${off}) needs ${end} elements, buffer has ${buf.size}`);
-    }
-  }
+/** A DTypeError for a call whose dtypes supports() refuses (the tensor layer never makes one). */
+function unsupported(what: string, bufs: readonly WasmBuffer[]): DTypeError {
+  return new DTypeError(`${what}: the wasm backend has no kernel for ${bufs.map((b) => b.dtype).join(', ')} operands (the tensor layer runs such calls on the js reference)`);
 }

@@ -3,6 +3,7 @@ import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
 import { mul, square, sub } from './elementwise.js';
+import { kernels } from '../kernels.js';
 
 /**
  * tanhGrad(y, g) = g ⊙ (1 − y²): the derivative of tanh expressed through its output y = tanh(x),
@@ -12,9 +13,9 @@ import { mul, square, sub } from './elementwise.js';
  */
 export const tanhGradPrimitive = definePrimitive<null>('tanhGrad', ([y, g]) => {
   const backend = backendOf('tanhGrad', [y!, g!]);
-  if (!backend.tanhGrad) return mul(g!, sub(1, square(y!)));
+  if (!kernels(backend).native('tanhGrad', [y!.dtype, g!.dtype, y!.dtype])) return mul(g!, sub(1, square(y!)));
   const out = empty(y!.shape, y!.dtype, backend);
-  backend.tanhGrad(y!.buffer, g!.buffer, out.buffer, y!.size);
+  backend.tanhGrad!(y!.buffer, g!.buffer, out.buffer, y!.size);
   return out;
 });
 

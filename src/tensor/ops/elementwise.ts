@@ -4,6 +4,7 @@ import { full } from '../creation.js';
 import { bind, definePrimitive, type Primitive } from '../primitive.js';
 import { empty, Tensor } from '../tensor.js';
 import { backendOf, broadcastShapes, broadcastStrides, requireFloat, sameDType } from '../util.js';
+import { kernels } from '../kernels.js';
 
 export type Operand = Tensor | number;
 
@@ -15,7 +16,7 @@ export function unaryPrimitive(op: UnaryOp): Primitive<null> {
   if (!p) {
     p = definePrimitive<null>(op, ([x]) => {
       const out = empty(x!.shape, x!.dtype, x!.backend);
-      x!.backend.unary(op, x!.buffer, out.buffer, x!.size);
+      kernels(x!.backend).unary(op, x!.buffer, out.buffer, x!.size);
       return out;
     });
     unaryPrims.set(op, p);
@@ -61,7 +62,7 @@ export function binaryPrimitive(op: BinaryOp): Primitive<null> {
       const shape = broadcastShapes(a!.shape, b!.shape, op);
       const backend = backendOf(op, [a!, b!]);
       const out = empty(shape, a!.dtype, backend);
-      backend.binary(op, shape, a!.buffer, broadcastStrides(a!.shape, shape), b!.buffer, broadcastStrides(b!.shape, shape), out.buffer);
+      kernels(backend).binary(op, shape, a!.buffer, broadcastStrides(a!.shape, shape), b!.buffer, broadcastStrides(b!.shape, shape), out.buffer);
       return out;
     });
     binaryPrims.set(op, p);
@@ -103,7 +104,7 @@ export const wherePrimitive = definePrimitive<null>('where', ([c, a, b]) => {
   const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape, 'where'), b!.shape, 'where');
   const backend = backendOf('where', [c!, a!, b!]);
   const out = empty(shape, a!.dtype, backend);
-  backend.where(shape, c!.buffer, broadcastStrides(c!.shape, shape), a!.buffer, broadcastStrides(a!.shape, shape),
+  kernels(backend).where(shape, c!.buffer, broadcastStrides(c!.shape, shape), a!.buffer, broadcastStrides(a!.shape, shape),
     b!.buffer, broadcastStrides(b!.shape, shape), out.buffer);
   return out;
 });
@@ -121,7 +122,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 
 export const castPrimitive = definePrimitive<{ dtype: DType }>('cast', ([x], { dtype }) => {
   const out = empty(x!.shape, dtype, x!.backend);
-  x!.backend.cast(x!.buffer, out.buffer, x!.size);
+  kernels(x!.backend).cast(x!.buffer, out.buffer, x!.size);
   return out;
 });
 

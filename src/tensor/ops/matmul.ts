@@ -3,6 +3,7 @@ import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
 import { broadcastTo, reshape } from './shape.js';
+import { kernels } from '../kernels.js';
 
 export interface MatmulParams { transA: boolean; transB: boolean }
 
@@ -14,9 +15,12 @@ export const matmulPrimitive = definePrimitive<MatmulParams>('matmul', ([a, b], 
   const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
   const batch = batched ? a!.shape[0]! : 1;
   const out = empty(batched ? [batch, m, n] : [m, n], a!.dtype, a!.backend);
-  const backend = backendOf('matmul', [a!, b!]);
-  for (let i = 0; i < batch; i++) {
-    backend.gemm(transA, transB, m, n, k, 1, a!.buffer, i * ar * ac, ac, b!.buffer, i * br * bc, bc, 0, out.buffer, i * m * n, n);
+  const kx = kernels(backendOf('matmul', [a!, b!]));
+  if (batched) {
+    // One call for the whole batch (a GPU backend launches one kernel for it).
+    kx.gemmStridedBatched(transA, transB, m, n, k, 1, a!.buffer, 0, ac, ar * ac, b!.buffer, 0, bc, br * bc, 0, out.buffer, 0, n, m * n, batch);
+  } else {
+    kx.gemm(transA, transB, m, n, k, 1, a!.buffer, 0, ac, b!.buffer, 0, bc, 0, out.buffer, 0, n);
   }
   return out;
 });

@@ -4,6 +4,7 @@ import { empty, type Tensor } from '../tensor.js';
 import { contiguousStrides, normalizeAxis, requireFloat, sizeOf } from '../util.js';
 import { add, div, equal, exp, log, stopGradient, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
+import { kernels } from '../kernels.js';
 
 export interface ReduceParams { op: ReduceOp; axes: number[]; keepDims: boolean }
 
@@ -16,7 +17,7 @@ export const reducePrimitive = definePrimitive<ReduceParams>('reduce', ([x], { o
     // The reduced axes are one contiguous block: view x as [outer, r, inner].
     const outer = sizeOf(x!.shape.slice(0, lo));
     const r = sizeOf(x!.shape.slice(lo, hi + 1));
-    backend.reduce(op, x!.buffer, outer, r, x!.size / (outer * r || 1), out.buffer);
+    kernels(backend).reduce(op, x!.buffer, outer, r, x!.size / (outer * r || 1), out.buffer);
     return out;
   }
   // Otherwise move the reduced axes last with one strided copy, then reduce [outer, r, 1].
@@ -25,9 +26,9 @@ export const reducePrimitive = definePrimitive<ReduceParams>('reduce', ([x], { o
   const permShape = perm.map((p) => x!.shape[p]!);
   const tmp = backend.alloc(x!.dtype, x!.size);
   const src = contiguousStrides(x!.shape);
-  backend.copy(permShape, x!.buffer, 0, perm.map((p) => src[p]!), tmp, 0, contiguousStrides(permShape));
+  kernels(backend).copy(permShape, x!.buffer, 0, perm.map((p) => src[p]!), tmp, 0, contiguousStrides(permShape));
   const r = sizeOf(axes.map((a) => x!.shape[a]!));
-  backend.reduce(op, tmp, x!.size / (r || 1), r, 1, out.buffer);
+  kernels(backend).reduce(op, tmp, x!.size / (r || 1), r, 1, out.buffer);
   backend.free(tmp);
   return out;
 });

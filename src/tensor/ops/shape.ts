@@ -2,6 +2,7 @@ import { ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, view, type Tensor } from '../tensor.js';
 import { backendOf, broadcastShapes, broadcastStrides, contiguousStrides, fmt, normalizeAxis, sameDType, sizeOf } from '../util.js';
+import { kernels } from '../kernels.js';
 
 export const reshapePrimitive = definePrimitive<{ shape: number[] }>('reshape', ([x], { shape }) => view(x!, shape));
 
@@ -25,7 +26,7 @@ export const transposePrimitive = definePrimitive<{ perm: number[] }>('transpose
   const shape = perm.map((p) => x!.shape[p]!);
   const src = contiguousStrides(x!.shape);
   const out = empty(shape, x!.dtype, x!.backend);
-  x!.backend.copy(shape, x!.buffer, 0, perm.map((p) => src[p]!), out.buffer, 0, contiguousStrides(shape));
+  kernels(x!.backend).copy(shape, x!.buffer, 0, perm.map((p) => src[p]!), out.buffer, 0, contiguousStrides(shape));
   return out;
 });
 
@@ -41,7 +42,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 export const broadcastToPrimitive = definePrimitive<{ shape: number[] }>('broadcastTo', ([x], { shape }) => {
   const out = empty(shape, x!.dtype, x!.backend);
-  x!.backend.copy(shape, x!.buffer, 0, broadcastStrides(x!.shape, shape), out.buffer, 0, contiguousStrides(shape));
+  kernels(x!.backend).copy(shape, x!.buffer, 0, broadcastStrides(x!.shape, shape), out.buffer, 0, contiguousStrides(shape));
   return out;
 });
 
@@ -58,7 +59,7 @@ export const slicePrimitive = definePrimitive<{ begin: number[]; size: number[] 
   const strides = contiguousStrides(x!.shape);
   const off = begin.reduce((a, b, i) => a + b * strides[i]!, 0);
   const out = empty(size, x!.dtype, x!.backend);
-  x!.backend.copy(size, x!.buffer, off, strides, out.buffer, 0, contiguousStrides(size));
+  kernels(x!.backend).copy(size, x!.buffer, off, strides, out.buffer, 0, contiguousStrides(size));
   return out;
 });
 
@@ -82,8 +83,8 @@ export const padPrimitive = definePrimitive<{ before: number[]; after: number[] 
   const shape = x!.shape.map((d, i) => d + before[i]! + after[i]!);
   const out = empty(shape, x!.dtype, x!.backend);
   const strides = contiguousStrides(shape);
-  x!.backend.fill(out.buffer, 0);
-  x!.backend.copy(x!.shape, x!.buffer, 0, contiguousStrides(x!.shape), out.buffer, before.reduce((a, b, i) => a + b * strides[i]!, 0), strides);
+  kernels(x!.backend).fill(out.buffer, 0);
+  kernels(x!.backend).copy(x!.shape, x!.buffer, 0, contiguousStrides(x!.shape), out.buffer, before.reduce((a, b, i) => a + b * strides[i]!, 0), strides);
   return out;
 });
 
@@ -103,7 +104,7 @@ export const concatPrimitive = definePrimitive<{ axis: number }>('concat', (xs, 
   const strides = contiguousStrides(shape);
   let at = 0;
   for (const x of xs) {
-    backend.copy(x.shape, x.buffer, 0, contiguousStrides(x.shape), out.buffer, at * strides[axis]!, strides);
+    kernels(backend).copy(x.shape, x.buffer, 0, contiguousStrides(x.shape), out.buffer, at * strides[axis]!, strides);
     at += x.shape[axis]!;
   }
   return out;

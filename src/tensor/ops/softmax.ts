@@ -3,9 +3,10 @@ import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, normalizeAxis, requireFloat } from '../util.js';
 import { exp, log, neg, stopGradient, sub } from './elementwise.js';
-import { checkIndices } from './check-indices.js';
+import { checkLabels } from '../../backend/checks.js';
 import { gather } from './indexing.js';
 import { reshape } from './shape.js';
+import { kernels } from '../kernels.js';
 import { max, sum } from './reduce.js';
 
 /**
@@ -20,9 +21,9 @@ export const softmaxPrimitive = definePrimitive<SoftmaxParams>('softmax', ([x], 
   const cols = x!.shape[x!.rank - 1]!;
   const rows = cols === 0 ? 0 : x!.size / cols;
   const backend = x!.backend;
-  if (!backend.softmax) return composedSoftmax(x!, isLog);
+  if (!kernels(backend).native('softmax', [x!.dtype, x!.dtype])) return composedSoftmax(x!, isLog);
   const out = empty(x!.shape, x!.dtype, backend);
-  backend.softmax(x!.buffer, rows, cols, out.buffer, isLog);
+  backend.softmax!(x!.buffer, rows, cols, out.buffer, isLog);
   return out;
 });
 
@@ -36,15 +37,17 @@ function composedSoftmax(x: Tensor, isLog: boolean): Tensor {
 export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, labels]) => {
   const [rows, cols] = z!.shape as [number, number];
   const backend = backendOf('crossEntropy', [z!, labels!]);
-  if (!backend.crossEntropy) {
-    // −log-softmax at the flat positions r·cols + y_r (labels were validated by the caller).
+  if (!kernels(backend).native('crossEntropy', [z!.dtype, labels!.dtype, z!.dtype])) {
+    // −log-softmax at the flat positions r·cols + y_r. Without the kernel the labels are checked
+    // here, on the host (the fused kernels check them themselves).
     const y = labels!.dataSync();
+    checkLabels(labels!.buffer, rows, cols, y);
     const at = empty([rows], 'int32', backend);
     backend.write(at.buffer, Int32Array.from(y, (l, r) => r * cols + l));
     return neg(reshape(gather(reshape(composedSoftmax(z!, true), [rows * cols, 1]), at), [rows]));
   }
   const out = empty([rows], z!.dtype, backend);
-  backend.crossEntropy(z!.buffer, labels!.buffer, rows, cols, out.buffer);
+  backend.crossEntropy!(z!.buffer, labels!.buffer, rows, cols, out.buffer);
   return out;
 });
 
@@ -80,7 +83,8 @@ function logSoftmaxComposed(x: Tensor, axis: number): Tensor {
 /**
  * Per-row cross-entropy with integer labels, ℓ_r = −log softmax(z_r)[y_r] = log Σ_j e^{z_rj} − z_r,y_r
  * (torch.nn.functional.cross_entropy with reduction='none'): z is [rows, classes] float, labels
- * [rows] int32 in [0, classes). One fused kernel; derivatives via softmax (rules/softmax.ts).
+ * [rows] int32 in [0, classes) (InputError from the kernel otherwise). One fused kernel;
+ * derivatives via softmax (rules/softmax.ts).
  */
 export function softmaxCrossEntropy(z: Tensor, labels: Tensor): Tensor {
   requireFloat('softmaxCrossEntropy', z);
@@ -89,6 +93,6 @@ export function softmaxCrossEntropy(z: Tensor, labels: Tensor): Tensor {
   if (labels.rank !== 1 || labels.shape[0] !== z.shape[0]) {
     throw new ShapeError(`softmaxCrossEntropy: ${z.shape[0]} rows of logits but labels of shape ${fmt(labels.shape)}`);
   }
-  checkIndices('softmaxCrossEntropy', labels, z.shape[1]!);
+  // The label range is checked by Backend.crossEntropy (no host read of the labels per call).
   return bind(crossEntropyPrimitive, [z, labels], null);
 }

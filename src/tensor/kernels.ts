@@ -1,0 +1,189 @@
+/**
+ * The tensor layer's kernel dispatcher: every op reaches a backend kernel through kernels(backend),
+ * which runs the backend's own kernel when it has one for the call's dtypes (Backend.supports), and
+ * otherwise
+ * - composes it from required kernels where that costs no copy (gemmStridedBatched: one gemm per
+ *   batch element), or
+ * - copies the operands to the js reference backend, runs the reference kernel and writes the
+ *   outputs back (gather, scatterAdd, potrf, trsm, syev, and calls whose dtypes a backend refuses),
+ *   counted per backend in src/backend/fallback.ts (WasmBackend.fallbackCounts reads it) and
+ *   reported once per kernel with CURVATURE_DEBUG=1.
+ * The fused kernels (tanhGrad, softmax, crossEntropy) are composed from elementwise ops by their
+ * primitives when a backend leaves them out (see ops/activation.ts, ops/softmax.ts).
+ * This is the one fallback mechanism: backends never run another backend's kernels themselves.
+ */
+import { noteFallback } from '../backend/fallback.js';
+import { JsBackend } from '../backend/js/index.js';
+import type {
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, UnaryOp,
+} from '../backend/types.js';
+
+let reference: JsBackend | null = null;
+function ref(): JsBackend {
+  return (reference ??= new JsBackend());
+}
+
+type Buf = BackendBuffer;
+
+/** The kernels of one backend with every optional one present (see the file comment). */
+export class Kernels {
+  constructor(readonly backend: Backend) {}
+
+  /** Whether the backend runs `kernel` itself on these dtypes. */
+  native(kernel: KernelName, dtypes: readonly DType[], op?: string): boolean {
+    const b = this.backend;
+    if (kernel !== 'fill' && kernel !== 'cast' && kernel !== 'unary' && kernel !== 'binary' && kernel !== 'where'
+      && kernel !== 'copy' && kernel !== 'reduce' && kernel !== 'gemm' && typeof b[kernel] !== 'function') return false;
+    return b.supports ? b.supports(kernel, dtypes, op) : true;
+  }
+
+  /**
+   * Runs `run` on the reference backend over copies of `bufs`, then writes back those flagged in
+   * `outs` (a buffer listed twice is copied once).
+   */
+  private viaReference<R>(what: string, why: string, bufs: readonly Buf[], outs: readonly boolean[],
+    run: (r: JsBackend, copies: Buf[]) => R): R {
+    const b = this.backend, r = ref();
+    noteFallback(b, what, why);
+    const seen = new Map<Buf, Buf>();
+    const copies = bufs.map((x) => {
+      let c = seen.get(x);
+      if (!c) {
+        c = r.alloc(x.dtype, x.size);
+        r.write(c, b.read(x));
+        seen.set(x, c);
+      }
+      return c;
+    });
+    const result = run(r, copies);
+    const written = new Set<Buf>();
+    bufs.forEach((x, i) => {
+      if (!outs[i] || written.has(x)) return;
+      written.add(x);
+      b.write(x, r.read(copies[i]!));
+    });
+    return result;
+  }
+
+  /** The backend's kernel for these dtypes, or null with the reason it has none. */
+  private why(kernel: KernelName, dtypes: readonly DType[], op?: string): string | null {
+    if (this.native(kernel, dtypes, op)) return null;
+    return typeof (this.backend as unknown as Record<string, unknown>)[kernel] === 'function'
+      ? `does not take ${dtypes.join(', ')} operands` : 'has no kernel';
+  }
+
+  fill(buf: Buf, value: number): void {
+    const why = this.why('fill', [buf.dtype]);
+    if (why === null) return this.backend.fill(buf, value);
+    this.viaReference(`fill ${buf.dtype}`, why, [buf], [true], (r, [c]) => r.fill(c!, value));
+  }
+
+  cast(src: Buf, dst: Buf, n: number): void {
+    const why = this.why('cast', [src.dtype, dst.dtype]);
+    if (why === null) return this.backend.cast(src, dst, n);
+    this.viaReference(`cast ${src.dtype}→${dst.dtype}`, why, [src, dst], [false, true], (r, [s, d]) => r.cast(s!, d!, n));
+  }
+
+  unary(op: UnaryOp, x: Buf, out: Buf, n: number): void {
+    const why = this.why('unary', [x.dtype, out.dtype], op);
+    if (why === null) return this.backend.unary(op, x, out, n);
+    this.viaReference(`unary ${op} ${x.dtype}→${out.dtype}`, why, [x, out], [false, true], (r, [xc, oc]) => r.unary(op, xc!, oc!, n));
+  }
+
+  binary(op: BinaryOp, shape: readonly number[], a: Buf, aStrides: readonly number[], b: Buf, bStrides: readonly number[], out: Buf): void {
+    const why = this.why('binary', [a.dtype, b.dtype, out.dtype], op);
+    if (why === null) return this.backend.binary(op, shape, a, aStrides, b, bStrides, out);
+    this.viaReference(`binary ${op} ${a.dtype},${b.dtype}→${out.dtype}`, why, [a, b, out], [false, false, true],
+      (r, [ac, bc, oc]) => r.binary(op, shape, ac!, aStrides, bc!, bStrides, oc!));
+  }
+
+  where(shape: readonly number[], cond: Buf, cStrides: readonly number[], a: Buf, aStrides: readonly number[],
+    b: Buf, bStrides: readonly number[], out: Buf): void {
+    const why = this.why('where', [cond.dtype, a.dtype, b.dtype, out.dtype]);
+    if (why === null) return this.backend.where(shape, cond, cStrides, a, aStrides, b, bStrides, out);
+    this.viaReference(`where ${cond.dtype},${a.dtype},${b.dtype}→${out.dtype}`, why, [cond, a, b, out], [false, false, false, true],
+      (r, [cc, ac, bc, oc]) => r.where(shape, cc!, cStrides, ac!, aStrides, bc!, bStrides, oc!));
+  }
+
+  copy(shape: readonly number[], src: Buf, srcOff: number, srcStrides: readonly number[],
+    dst: Buf, dstOff: number, dstStrides: readonly number[]): void {
+    const why = this.why('copy', [src.dtype, dst.dtype]);
+    if (why === null) return this.backend.copy(shape, src, srcOff, srcStrides, dst, dstOff, dstStrides);
+    this.viaReference(`copy ${src.dtype}→${dst.dtype}`, why, [src, dst], [false, true],
+      (r, [s, d]) => r.copy(shape, s!, srcOff, srcStrides, d!, dstOff, dstStrides));
+  }
+
+  reduce(op: ReduceOp, x: Buf, outer: number, rr: number, inner: number, out: Buf): void {
+    const why = this.why('reduce', [x.dtype, out.dtype], op);
+    if (why === null) return this.backend.reduce(op, x, outer, rr, inner, out);
+    this.viaReference(`reduce ${op} ${x.dtype}→${out.dtype}`, why, [x, out], [false, true], (r, [xc, oc]) => r.reduce(op, xc!, outer, rr, inner, oc!));
+  }
+
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Buf, aOff: number, lda: number, b: Buf, bOff: number, ldb: number, beta: number, c: Buf, cOff: number, ldc: number): void {
+    const why = this.why('gemm', [a.dtype, b.dtype, c.dtype]);
+    if (why === null) return this.backend.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    this.viaReference(`gemm ${a.dtype},${b.dtype}→${c.dtype}`, why, [a, b, c], [false, false, true],
+      (r, [ac, bc, cc]) => r.gemm(transA, transB, m, n, k, alpha, ac!, aOff, lda, bc!, bOff, ldb, beta, cc!, cOff, ldc));
+  }
+
+  /** Backend.gemmStridedBatched, else one backend gemm per batch element (no copies). */
+  gemmStridedBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Buf, aOff: number, lda: number, strideA: number, b: Buf, bOff: number, ldb: number, strideB: number,
+    beta: number, c: Buf, cOff: number, ldc: number, strideC: number, batch: number): void {
+    const dtypes = [a.dtype, b.dtype, c.dtype];
+    if (this.native('gemmStridedBatched', dtypes)) {
+      this.backend.gemmStridedBatched!(transA, transB, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, batch);
+      return;
+    }
+    if (!this.native('gemm', dtypes)) {
+      this.viaReference(`gemmStridedBatched ${a.dtype},${b.dtype}→${c.dtype}`, this.why('gemm', dtypes)!, [a, b, c], [false, false, true],
+        (r, [ac, bc, cc]) => r.gemmStridedBatched(transA, transB, m, n, k, alpha, ac!, aOff, lda, strideA, bc!, bOff, ldb, strideB, beta, cc!, cOff, ldc, strideC, batch));
+      return;
+    }
+    for (let i = 0; i < batch; i++) {
+      this.backend.gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb, beta, c, cOff + i * strideC, ldc);
+    }
+  }
+
+  /** Rows of src picked by idx; an out-of-range index is an InputError raised by the kernel. */
+  gather(src: Buf, idx: Buf, nIdx: number, rowSize: number, out: Buf): void {
+    const why = this.why('gather', [src.dtype, idx.dtype, out.dtype]);
+    if (why === null) return this.backend.gather!(src, idx, nIdx, rowSize, out);
+    this.viaReference(`gather ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.gather(s!, i!, nIdx, rowSize, o!));
+  }
+
+  scatterAdd(src: Buf, idx: Buf, nIdx: number, rowSize: number, out: Buf): void {
+    const why = this.why('scatterAdd', [src.dtype, idx.dtype, out.dtype]);
+    if (why === null) return this.backend.scatterAdd!(src, idx, nIdx, rowSize, out);
+    this.viaReference(`scatterAdd ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.scatterAdd(s!, i!, nIdx, rowSize, o!));
+  }
+
+  potrf(n: number, a: Buf, aOff: number, lda: number): CholeskyResult {
+    const why = this.why('potrf', [a.dtype]);
+    if (why === null) return this.backend.potrf!(n, a, aOff, lda);
+    return this.viaReference(`potrf ${a.dtype}`, why, [a], [true], (r, [ac]) => r.potrf(n, ac!, aOff, lda));
+  }
+
+  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+    a: Buf, aOff: number, lda: number, b: Buf, bOff: number, ldb: number): void {
+    const why = this.why('trsm', [a.dtype, b.dtype]);
+    if (why === null) return this.backend.trsm!(uplo, trans, unitDiag, m, n, alpha, a, aOff, lda, b, bOff, ldb);
+    this.viaReference(`trsm ${a.dtype}`, why, [a, b], [false, true], (r, [ac, bc]) => r.trsm(uplo, trans, unitDiag, m, n, alpha, ac!, aOff, lda, bc!, bOff, ldb));
+  }
+
+  syev(n: number, a: Buf, aOff: number, lda: number, w: Buf, wOff: number, computeVectors: boolean): void {
+    const why = this.why('syev', [a.dtype, w.dtype]);
+    if (why === null) return this.backend.syev!(n, a, aOff, lda, w, wOff, computeVectors);
+    this.viaReference(`syev ${a.dtype}`, why, [a, w], [true, true], (r, [ac, wc]) => r.syev(n, ac!, aOff, lda, wc!, wOff, computeVectors));
+  }
+}
+
+const cache = new WeakMap<Backend, Kernels>();
+
+/** The dispatcher of `backend` (one per backend). */
+export function kernels(backend: Backend): Kernels {
+  let k = cache.get(backend);
+  if (!k) cache.set(backend, (k = new Kernels(backend)));
+  return k;
+}
