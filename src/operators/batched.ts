@@ -1,6 +1,6 @@
 import { gnvp, hvp, type HvpMode } from '../autodiff/api.js';
 import { InputError } from '../errors.js';
-import { add, mean, mul, tidy } from '../tensor/index.js';
+import { add, concat, mean, mul, reshape, slice, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
@@ -58,6 +58,25 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
       options.onProduct?.();
+      return out;
+    },
+    matmat(v) {
+      checkVector(op, v, 'matmat');
+      if (v.rank !== 2) throw new InputError('matmat: expected a block [n, k]');
+      const k = v.shape[1]!, p = op.size;
+      const out = tidy(() => {
+        // One pass over the data for all k columns (one chunk read per chunk, not k); within a
+        // batch, the per-vector product of each column, stacked as rows of a [k, P] block.
+        const rows = transpose(v);
+        const cols = Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p]));
+        const acc = batches.reduce(batchSize, (b) => {
+          const w = b.x.shape[0]! / n;
+          return concat(cols.map((c) => reshape(mul(product(b, c), w), [1, p])), 0);
+        });
+        const av = transpose(acc);
+        return shift === 0 ? av : add(av, mul(v, shift));
+      });
+      for (let j = 0; j < k; j++) options.onProduct?.();
       return out;
     },
   };

@@ -42,6 +42,7 @@ function curvatureOperator(kind: CurvatureKind, objective: Objective, theta: Ten
   return {
     size: full.size, dtype: full.dtype, symmetric: true, psd, kind,
     matvec: full.matvec,
+    matmat: full.matmat!,
     shift,
     base: { ...base, psd },
     numSamples: batches.n,
