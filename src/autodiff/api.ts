@@ -1,8 +1,11 @@
 import './rules/index.js';
+import './batching.js';
+
 import { ShapeError } from '../errors.js';
-import { onesLike, zerosLike } from '../tensor/creation.js';
+import { onesLike, zeros, zerosLike } from '../tensor/creation.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
 import { sum } from '../tensor/ops/reduce.js';
+import { concat, reshape, slice } from '../tensor/ops/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
 import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpState, type Trace } from './trace.js';
@@ -133,6 +136,65 @@ function forward<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A, wantValu
   });
 }
 
+/**
+ * k Hessian-vector products at once: V is [k, …x.shape] (k directions), the result [k, …x.shape]
+ * with row j = ∇²f(x)·V[j]. One forward-over-reverse pass with batched tangents (batching.ts):
+ * every layer's tangent GEMMs carry the k directions together. Throws BatchingUnsupported when f
+ * uses a primitive with no batched rule (callers then fall back to one `hvp` per direction).
+ */
+export function hvpBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
+  return forwardBatched((z: Tensor) => grad(f, z), x, v).tangent;
+}
+
+/** One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape]. */
+function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value: Tensor; tangent: Tensor } {
+  const k = v.shape[0]!;
+  if (v.rank !== x.rank + 1 || x.shape.some((d, i) => d !== v.shape[i + 1]) || v.dtype !== x.dtype || k < 1) {
+    throw new ShapeError(`batched jvp: V is ${v.dtype} ${fmt(v.shape)}, expected [k, ${x.shape.join(', ')}] ${x.dtype}`);
+  }
+  return tidy(() => {
+    const trace = pushTrace('jvp');
+    trace.batch = k;
+    let y: Tensor;
+    try {
+      y = checkOutput(f(jvpTracer(trace, x, v)), 'batched jvp');
+    } finally {
+      popTrace(trace);
+    }
+    if (!traceOf(y, trace)) return { value: y, tangent: zeros([k, ...y.shape], y.dtype) };
+    const info = y._trace as JvpState;
+    return { value: info.primal, tangent: info.tangent ?? zeros([k, ...y.shape], y.dtype) };
+  });
+}
+
+/**
+ * k Gauss–Newton products at once (V [k, …θ.shape] → [k, …θ.shape]): J·V in one batched forward
+ * pass (the model's GEMMs carry the k directions together), H_L·(J·V) batched in output space,
+ * then Jᵀ by k backward passes over the one tape. Throws BatchingUnsupported like hvpBatched.
+ */
+export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
+  return tidy(() => {
+    const k = v.shape[0]!;
+    const trace = pushTrace('vjp');
+    let wrapped: Tensor, z: Tensor, jv: Tensor;
+    try {
+      wrapped = vjpTracer(trace, theta, null);
+      ({ value: z, tangent: jv } = forwardBatched(model, wrapped, v));
+    } finally {
+      popTrace(trace);
+    }
+    const outputs = unwrap(z, trace);
+    const hjv = hvpBatched(loss, outputs, unwrap(jv, trace));
+    const rows: Tensor[] = [];
+    for (let j = 0; j < k; j++) {
+      const ct = reshape(slice(hjv, [j, ...outputs.shape.map(() => 0)], [1, ...outputs.shape]), outputs.shape);
+      const [g] = traceOf(z, trace) ? backward(trace, z, ct, [wrapped]) : [null];
+      rows.push(reshape(g ?? zerosLike(theta), [1, ...theta.shape]));
+    }
+    return concat(rows, 0);
+  });
+}
+
 export type HvpMode = 'forward-over-reverse' | 'reverse-over-reverse';
 
 /**
@@ -172,3 +234,5 @@ export function gnvp(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) =
     return g ?? zerosLike(theta);
   });
 }
+
+export { BatchingUnsupported } from './trace.js';

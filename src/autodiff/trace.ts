@@ -30,6 +30,32 @@ export interface Rule<P> {
 
 const rules = new Map<string, Rule<any> | 'zero'>();
 
+/**
+ * Batched forward-mode rule (a jvp trace with `batch` k > 0): every tangent carries a leading axis
+ * of k directions, [k, …primal shape], and the rule returns the output tangent as [k, …out shape].
+ * Registered in batching.ts; a primitive without one makes a batched jvp throw BatchingUnsupported.
+ */
+export type BatchedJvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: () => Tensor, params: P,
+  shapes: readonly (readonly number[])[], k: number) => Tensor;
+const batchedRules = new Map<string, BatchedJvpRule<any>>();
+
+export function defineBatchedJvp<P>(prim: Primitive<P>, rule: BatchedJvpRule<P>): void {
+  batchedRules.set(prim.name, rule);
+}
+
+/** The (unbatched) rule of a primitive, for batching.ts to lift. */
+export function ruleOf(name: string): Rule<any> | 'zero' | undefined {
+  return rules.get(name);
+}
+
+/** A batched jvp met a primitive with no batched rule (callers fall back to one direction at a time). */
+export class BatchingUnsupported extends Error {
+  constructor(prim: string) {
+    super(`no batched jvp rule for primitive '${prim}'`);
+    this.name = 'BatchingUnsupported';
+  }
+}
+
 export function defineRule<P>(prim: Primitive<P>, rule: Rule<P>): void {
   rules.set(prim.name, rule);
 }
@@ -41,6 +67,8 @@ export function defineZeroRule(prim: Primitive<any>): void {
 
 export class Trace {
   active = true;
+  /** k > 0: a batched jvp trace whose tangents are [k, …primal shape]. */
+  batch = 0;
   constructor(readonly level: number, readonly kind: 'jvp' | 'vjp', readonly home: Scope | null) {}
 }
 
@@ -101,8 +129,9 @@ export class JvpState implements TraceInfo {
     if (this.value === null) {
       const { prim, inputs, params } = this.pending!;
       const out = bind(prim, inputs.map((x) => primalOf(x, this.trace)), params);
-      if (this.tangent && (out.shape.length !== this.tangent.shape.length || out.shape.some((d, i) => d !== this.tangent!.shape[i]))) {
-        throw new Error(`internal error: the jvp rule of '${prim.name}' gave a tangent of shape [${this.tangent.shape}] for a primal of shape [${out.shape}]`);
+      const ts = this.tangent ? (this.trace.batch > 0 ? this.tangent.shape.slice(1) : this.tangent.shape) : null;
+      if (ts && (out.shape.length !== ts.length || out.shape.some((d, i) => d !== ts[i]))) {
+        throw new Error(`internal error: the jvp rule of '${prim.name}' gave a tangent of shape [${this.tangent!.shape}] for a primal of shape [${out.shape}]`);
       }
       this.value = out;
       this.pending = null;
@@ -198,10 +227,18 @@ function interpretJvp<P>(trace: Trace, prim: Primitive<P>, inputs: Tensor[], par
   const primals = anyPending ? lazyArray(inputs.length, (i) => primalOf(inputs[i]!, trace)) : inputs.map((x) => primalOf(x, trace));
   let out: Tensor | null = null;
   const force = (): Tensor => (out ??= bind(prim, inputs.map((x) => primalOf(x, trace)), params));
-  const tangent = rule.jvp(primals, tangents, force, params, inputs.map((x) => x.shape));
+  let tangent: Tensor;
+  if (trace.batch > 0) {
+    const b = batchedRules.get(prim.name);
+    if (!b) throw new BatchingUnsupported(prim.name);
+    tangent = b(primals, tangents, force, params, inputs.map((x) => x.shape), trace.batch);
+  } else {
+    tangent = rule.jvp(primals, tangents, force, params, inputs.map((x) => x.shape));
+  }
   if (out === null && !inputs.every((x) => concreteBelow(x, trace))) force();
   if (out !== null) return jvpTracer(trace, out, tangent);
-  return new Tensor(tangent.shape, tangent.dtype, new JvpState(trace, null, tangent, { prim, inputs, params }));
+  const shape = trace.batch > 0 ? tangent.shape.slice(1) : tangent.shape;
+  return new Tensor(shape, tangent.dtype, new JvpState(trace, null, tangent, { prim, inputs, params }));
 }
 
 setTraceInterpreter(interpret);

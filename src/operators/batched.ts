@@ -1,4 +1,4 @@
-import { gnvp, hvp, type HvpMode } from '../autodiff/api.js';
+import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched, type HvpMode } from '../autodiff/api.js';
 import { InputError } from '../errors.js';
 import { add, concat, mean, mul, reshape, slice, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -37,6 +37,16 @@ export function batchProduct(objective: Objective, theta: Tensor, kind: Curvatur
 }
 
 /**
+ * The product of one batch's curvature with k vectors at once (rows of V [k, P] → [k, P]) by
+ * batched tangents (autodiff/batching.ts): the model's GEMMs carry all k directions. Null where
+ * there is none (reverse-over-reverse): matmat then applies the per-vector product column by column.
+ */
+export function batchBlockProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): ((batch: Dataset, v: Tensor) => Tensor) | null {
+  if (kind === 'exact') return mode === 'forward-over-reverse' ? (b, v) => hvpBatched((t) => objective.dataLoss(t, b), theta, v) : null;
+  return (b, v) => gnvpBatched((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v);
+}
+
+/**
  * The operator v ↦ Σ_b (|b|/N)·P_b(v) + shift·v over a dataset split into batches, where
  * P_b is a per-batch curvature product of the mean data loss. `data` may be a ChunkSource: then
  * the batches are those of each chunk (at most batchSize rows, never straddling two chunks), N is
@@ -44,8 +54,12 @@ export function batchProduct(objective: Objective, theta: Tensor, kind: Curvatur
  * in memory, up to the order of floating-point sums.
  */
 export function batchedOperator(batches: Batches, theta: Tensor, batchSize: number, shift: number, options: CurvatureOptions,
-  product: (batch: Dataset, v: Tensor) => Tensor): LinearOperator {
+  product: (batch: Dataset, v: Tensor) => Tensor, blockProduct: ((batch: Dataset, v: Tensor) => Tensor) | null = null): LinearOperator {
   const { n } = batches;
+  // Set when the model uses a primitive without a batched rule: the per-column path from then on.
+  let batchedOk = blockProduct !== null;
+  const perColumn = (b: Dataset, rows: Tensor, cols: Tensor[]): Tensor =>
+    concat(cols.map((c) => reshape(product(b, c), [1, rows.shape[1]!])), 0);
   const op: LinearOperator = {
     size: theta.size,
     dtype: theta.dtype as 'float32' | 'float64',
@@ -66,12 +80,21 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       const k = v.shape[1]!, p = op.size;
       const out = tidy(() => {
         // One pass over the data for all k columns (one chunk read per chunk, not k); within a
-        // batch, the per-vector product of each column, stacked as rows of a [k, P] block.
+        // batch, one product with batched tangents (or, without one, the per-vector product of
+        // each column), as rows of a [k, P] block.
         const rows = transpose(v);
         const cols = Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p]));
         const acc = batches.reduce(batchSize, (b) => {
           const w = b.x.shape[0]! / n;
-          return concat(cols.map((c) => reshape(mul(product(b, c), w), [1, p])), 0);
+          if (batchedOk) {
+            try {
+              return mul(blockProduct!(b, rows), w);
+            } catch (err) {
+              if (!(err instanceof BatchingUnsupported)) throw err;
+              batchedOk = false;
+            }
+          }
+          return mul(perColumn(b, rows, cols), w);
         });
         const av = transpose(acc);
         return shift === 0 ? av : add(av, mul(v, shift));

@@ -3,7 +3,7 @@ import type { Objective } from '../nn/objective.js';
 import type { TrainingData } from '../nn/chunk-source.js';
 import type { Random } from '../tensor/random.js';
 import {
-  batchedOperator, batchesOf, batchProduct, checkBatchSize, checkDamping, convexLoss, type CurvatureKind, type CurvatureOptions,
+  batchBlockProduct, batchedOperator, batchesOf, batchProduct, checkBatchSize, checkDamping, convexLoss, type CurvatureKind, type CurvatureOptions,
 } from './batched.js';
 import { blocksFromModel, type LayerBlocks } from './blocks.js';
 import { perSampleGradientMatrix, type PerSampleGradientSource } from './empirical-fisher.js';
@@ -35,9 +35,10 @@ function curvatureOperator(kind: CurvatureKind, objective: Objective, theta: Ten
   checkBatchSize(batchSize);
   const shift = objective.weightDecay + damping;
   const product = batchProduct(objective, theta, kind, options.mode ?? 'forward-over-reverse');
+  const block = batchBlockProduct(objective, theta, kind, options.mode ?? 'forward-over-reverse');
   const psd: boolean | 'unknown' = kind === 'gauss-newton' && convexLoss(objective) ? true : 'unknown';
-  const full = batchedOperator(batches, theta, batchSize, shift, options, product);
-  const base = shift === 0 ? full : batchedOperator(batches, theta, batchSize, 0, options, product);
+  const full = batchedOperator(batches, theta, batchSize, shift, options, product, block);
+  const base = shift === 0 ? full : batchedOperator(batches, theta, batchSize, 0, options, product, block);
   let minibatch: StochasticOperator | null = null;
   return {
     size: full.size, dtype: full.dtype, symmetric: true, psd, kind,

@@ -1,0 +1,130 @@
+import type { BinaryOp, UnaryOp } from '../backend/types.js';
+import { zeros } from '../tensor/creation.js';
+import {
+  binaryPrimitive, castPrimitive, greaterEqual as ge, mul, square, sub, unaryPrimitive, where, wherePrimitive,
+} from '../tensor/ops/elementwise.js';
+import { tanhGradPrimitive } from '../tensor/ops/activation.js';
+import { oneHot } from '../tensor/ops/indexing.js';
+import { matmulPrimitive, matmulRaw, type MatmulParams } from '../tensor/ops/matmul.js';
+import { maxMask, reducePrimitive, sum, type ReduceParams } from '../tensor/ops/reduce.js';
+import {
+  broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, reshape, reshapePrimitive, slice,
+  slicePrimitive, transpose, transposePrimitive,
+} from '../tensor/ops/shape.js';
+import { crossEntropyPrimitive, softmax, softmaxPrimitive, type SoftmaxParams } from '../tensor/ops/softmax.js';
+import { bind, type Primitive } from '../tensor/primitive.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { broadcastShapes } from '../tensor/util.js';
+import { BatchingUnsupported, defineBatchedJvp, ruleOf, type BatchedJvpRule } from './trace.js';
+
+/**
+ * Batched forward mode: the jvp rules applied to k tangents at once, each tangent carrying a leading
+ * axis [k, …shape] (JAX's vmap of jvp, written out for this library's primitives). Elementwise rules
+ * broadcast: a primal [m, n] seen as [1, m, n] meets a tangent [k, m, n]. Shape primitives shift
+ * their axes by one. matmul folds the k directions into the GEMM's rows or columns, so a layer does
+ * one GEMM with k× the columns instead of k GEMV-shaped passes — the point of `hvpBatched`.
+ */
+
+const ones = (n: number): number[] => new Array<number>(Math.max(0, n)).fill(1);
+
+/** A [k, …s] tangent of an input of rank |s| aligned to rank r + 1 (right-aligned broadcasting). */
+function alignTangent(t: Tensor, k: number, r: number): Tensor {
+  const s = t.shape.slice(1);
+  return s.length === r ? t : reshape(t, [k, ...ones(r - s.length), ...s]);
+}
+
+/** Elementwise (broadcasting) rules lifted: primals as [1, …], tangents as [k, …], shapes with k in front. */
+function lift<P>(prim: Primitive<P>): BatchedJvpRule<P> {
+  return (primals, tangents, out, params, shapes, k) => {
+    const rule = ruleOf(prim.name);
+    if (!rule || rule === 'zero') throw new BatchingUnsupported(prim.name);
+    const r = shapes.reduce((a, s) => Math.max(a, s.length), 0);
+    const lp: Tensor[] = new Array(primals.length);
+    for (let i = 0; i < primals.length; i++) {
+      let v: Tensor | undefined;
+      Object.defineProperty(lp, i, { enumerable: true, get: () => (v ??= reshape(primals[i]!, [...ones(r - shapes[i]!.length + 1), ...shapes[i]!])) });
+    }
+    const lt = tangents.map((t) => (t ? alignTangent(t, k, r) : null));
+    const ls = shapes.map((s) => [k, ...ones(r - s.length), ...s]);
+    const outShape = shapes.length === 1 ? [...shapes[0]!] : shapes.slice(1).reduce((a, s) => broadcastShapes(a, s), [...shapes[0]!]);
+    const y = rule.jvp(lp, lt, () => reshape(out(), [1, ...outShape]), params, ls);
+    return broadcastTo(y, [k, ...outShape]);
+  };
+}
+
+const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'sqrt', 'abs', 'square', 'reciprocal', 'log1p', 'expm1', 'softplus', 'erf', 'sin', 'cos', 'relu'];
+for (const op of UNARY) defineBatchedJvp(unaryPrimitive(op), lift(unaryPrimitive(op)));
+for (const op of ['add', 'sub', 'mul', 'div', 'pow'] as BinaryOp[]) defineBatchedJvp(binaryPrimitive(op), lift(binaryPrimitive(op)));
+defineBatchedJvp(castPrimitive, lift(castPrimitive));
+
+/** ta/tb (or zero) broadcast to [k, …out], selected by a mask of the output shape. */
+function select(m: Tensor, ta: Tensor | null, tb: Tensor | null, shapes: readonly (readonly number[])[], k: number): Tensor {
+  const out = shapes.reduce((a, s) => broadcastShapes(a, s), [] as number[]);
+  const full = (t: Tensor | null) => (t ? broadcastTo(alignTangent(t, k, out.length), [k, ...out]) : zeros([k, ...out], m.dtype));
+  return where(broadcastTo(m, [k, ...out]), full(ta), full(tb));
+}
+for (const op of ['max', 'min'] as const) {
+  defineBatchedJvp(binaryPrimitive(op), ([a, b], [ta, tb], _o, _p, shapes, k) =>
+    select(op === 'max' ? ge(a!, b!) : ge(b!, a!), ta, tb, shapes, k));
+}
+defineBatchedJvp(wherePrimitive, ([c], [, ta, tb], _o, _p, shapes, k) => select(c!, ta, tb, shapes, k));
+
+// tanh and tanhGrad through broadcasting products (the fused tanhGrad needs equal shapes).
+defineBatchedJvp(unaryPrimitive('tanh'), (_p, [t], y) => mul(t!, sub(1, square(y()))));
+defineBatchedJvp(tanhGradPrimitive, (p, [ty, tg]) => {
+  const a = tg ? mul(tg, sub(1, square(p[0]!))) : null;
+  const b = ty ? mul(mul(ty, mul(p[0]!, p[1]!)), -2) : null;
+  return a && b ? sumOf(a, b) : (a ?? b)!;
+});
+function sumOf(a: Tensor, b: Tensor): Tensor {
+  return bind(binaryPrimitive('add'), [a, b], null);
+}
+
+defineBatchedJvp<{ shape: number[] }>(reshapePrimitive, (_p, [t], _o, { shape }, _s, k) => reshape(t!, [k, ...shape]));
+defineBatchedJvp<{ perm: number[] }>(transposePrimitive, (_p, [t], _o, { perm }) => transpose(t!, [0, ...perm.map((p) => p + 1)]));
+defineBatchedJvp<{ shape: number[] }>(broadcastToPrimitive, (_p, [t], _o, { shape }, _s, k) =>
+  broadcastTo(alignTangent(t!, k, shape.length), [k, ...shape]));
+defineBatchedJvp<{ begin: number[]; size: number[] }>(slicePrimitive, (_p, [t], _o, { begin, size }, _s, k) => slice(t!, [0, ...begin], [k, ...size]));
+defineBatchedJvp<{ before: number[]; after: number[] }>(padPrimitive, (_p, [t], _o, { before, after }) => pad(t!, [0, ...before], [0, ...after]));
+defineBatchedJvp<{ axis: number }>(concatPrimitive, (xs, ts, _o, { axis }, shapes, k) =>
+  concat(ts.map((t, i) => t ?? zeros([k, ...shapes[i]!], xs[i]!.dtype)), axis < 0 ? axis : axis + 1));
+
+defineBatchedJvp<ReduceParams>(reducePrimitive, (primals, [t], out, p) => {
+  const axes = p.axes.map((a) => a + 1);
+  if (p.op === 'sum') return bind(reducePrimitive, [t!], { ...p, axes });
+  return sum(mul(t!, maxMask(primals[0]!, out(), p.axes)), axes, p.keepDims);
+});
+
+defineBatchedJvp<SoftmaxParams>(softmaxPrimitive, (p, [t], out, { log }) => {
+  const rowDot = (a: Tensor, b: Tensor): Tensor => sum(mul(a, b), -1, true);
+  if (log) return sub(t!, rowDot(softmax(p[0]!), t!));
+  const s = out();
+  return mul(s, sub(t!, rowDot(s, t!)));
+});
+
+defineBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t]) =>
+  sum(mul(sub(softmax(z!), oneHot(labels!, z!.shape[1]!, z!.dtype as 'float32' | 'float64')), t!), -1));
+
+/**
+ * C = op(A)·op(B) with tangents [k, …]: each product is one GEMM over all k directions —
+ * op(Ȧ)·op(B) with the k directions stacked as rows, op(A)·op(Ḃ) with them side by side as columns.
+ */
+defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, transB }, shapes, k) => {
+  if (shapes[0]!.length !== 2 || shapes[1]!.length !== 2) throw new BatchingUnsupported('matmul (rank 3)');
+  const [ar, ac] = shapes[0]! as [number, number];
+  const [br, bc] = shapes[1]! as [number, number];
+  const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;
+  let left: Tensor | null = null, right: Tensor | null = null;
+  if (ta) {
+    // [k, m, inner] rows → [k·m, inner]·op(B)
+    const a = transA ? transpose(ta, [0, 2, 1]) : ta;
+    left = reshape(matmulRaw(reshape(a, [k * m, inner]), p[1]!, false, transB), [k, m, n]);
+  }
+  if (tb) {
+    // op(A)·[inner, k·n]: the k directions side by side.
+    const b = transB ? transpose(tb, [2, 0, 1]) : transpose(tb, [1, 0, 2]); // [inner, k, n]
+    const r = matmulRaw(p[0]!, reshape(b, [inner, k * n]), transA, false);
+    right = transpose(reshape(r, [m, k, n]), [1, 0, 2]);
+  }
+  return left && right ? sumOf(left, right) : (left ?? right)!;
+});

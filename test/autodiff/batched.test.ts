@@ -1,0 +1,66 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as c from '../../src/index.js';
+import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched } from '../../src/autodiff/index.js';
+import { gather } from '../../src/tensor/ops/indexing.js';
+import { Random } from '../../src/tensor/random.js';
+import { randn, relErr, testBackends } from '../helpers.js';
+
+/**
+ * Batched tangents (src/autodiff/batching.ts): hvpBatched and gnvpBatched with V [k, P] equal k
+ * single products, row by row. Tolerance 1e-12 relative in float64 (the same algebra, the k
+ * directions folded into the GEMMs' rows or columns).
+ */
+
+const CASES: [string, number[], string, c.Loss][] = [
+  ...(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus'] as const).map((a): [string, number[], string, c.Loss] => [`MLP ${a}, cross-entropy`, [4, 6, 5, 3], a, c.crossEntropyLoss]),
+  ['logistic regression', [4, 3], 'tanh', c.crossEntropyLoss],
+  ['MLP tanh, MSE', [4, 5, 2], 'tanh', c.mseLoss],
+  ['MLP gelu, BCE with logits', [4, 5, 1], 'gelu', c.bceWithLogitsLoss],
+];
+
+for (const backend of testBackends()) {
+  const s = suite(`batched tangents [${backend}]`);
+  s.before(() => { c.setBackend(backend); });
+
+  for (const [name, widths, act, loss] of CASES) {
+    s(`${name}: hvpBatched and gnvpBatched equal k single products (k = 1, 3, 8)`, () => {
+      c.tidy(() => {
+        const rng = new Random(4);
+        const model = c.Sequential.mlp(widths, act);
+        const objective = new c.Objective(model, loss, 1e-2);
+        const n = 9, out = widths[widths.length - 1]!;
+        const x = randn(rng, [n, widths[0]!]);
+        const y = loss === c.crossEntropyLoss
+          ? c.tensor(Int32Array.from({ length: n }, () => rng.int(out)), [n], 'int32')
+          : c.tensor(Float64Array.from({ length: n * out }, () => (rng.uniform() > 0.5 ? 1 : 0)), [n, out], 'float64');
+        const theta = model.init({ seed: 3, dtype: 'float64' });
+        const P = theta.size;
+        const f = (t: c.Tensor) => objective.value(t, { x, y });
+        const m = (t: c.Tensor) => model.apply(t, x), l = (z: c.Tensor) => c.mean(loss.perSample(z, y));
+        for (const k of [1, 3, 8]) {
+          const V = randn(rng, [k, P]);
+          const rows = Array.from({ length: k }, (_, j) => c.reshape(c.slice(V, [j, 0], [1, P]), [P]));
+          const h = hvpBatched(f, theta, V), g = gnvpBatched(m, l, theta, V);
+          assert.equal(h.shape, [k, P]);
+          assert.equal(g.shape, [k, P]);
+          const hw = c.concat(rows.map((v) => c.reshape(hvp(f, theta, v), [1, P])), 0);
+          const gw = c.concat(rows.map((v) => c.reshape(gnvp(m, l, theta, v), [1, P])), 0);
+          assert.ok(relErr(h.dataSync(), hw.dataSync()) <= 1e-12, `hvp k=${k}: ${relErr(h.dataSync(), hw.dataSync())}`);
+          assert.ok(relErr(g.dataSync(), gw.dataSync()) <= 1e-12, `gnvp k=${k}: ${relErr(g.dataSync(), gw.dataSync())}`);
+        }
+      });
+    });
+  }
+
+  s('a primitive without a batched rule throws BatchingUnsupported (matmat then goes column by column)', () => {
+    c.tidy(() => {
+      const idx = c.tensor(Int32Array.from([1, 0, 1]), [3], 'int32');
+      const f = (t: c.Tensor) => c.sum(c.square(gather(c.reshape(t, [2, 2]), idx)));
+      assert.throws(() => hvpBatched(f, c.tensor([1, 2, 3, 4], [4], 'float64'), c.tensor([1, 0, 0, 1, 0, 1, 1, 0], [2, 4], 'float64')),
+        (e: unknown) => e instanceof BatchingUnsupported);
+    });
+  });
+
+  s.run();
+}
