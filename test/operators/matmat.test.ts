@@ -74,6 +74,18 @@ for (const backend of testBackends()) {
     d.dispose();
   });
 
+  s('reverse-over-reverse mode (no batched product): matmat goes column by column, equal to k matvecs', () => {
+    const { objective, theta, train, rng } = problem([4, 5, 3], 'gelu', 5);
+    const op = c.hessianOperator(objective, theta, train, { mode: 'reverse-over-reverse', damping: 0.1, batchSize: 5 });
+    const fo = c.hessianOperator(objective, theta, train, { damping: 0.1, batchSize: 5 });
+    c.tidy(() => {
+      const P = theta.size, V = randn(rng, [P, 3]);
+      const want = c.concat([0, 1, 2].map((j) => c.reshape(op.matvec(c.reshape(c.slice(V, [0, j], [P, 1]), [P])), [P, 1])), 1);
+      assert.ok(relErr(op.matmat!(V).dataSync(), want.dataSync()) <= 1e-12);
+      assert.ok(relErr(fo.matmat!(V).dataSync(), want.dataSync()) <= 1e-10, 'modes agree');
+    });
+  });
+
   s('matmat rejects a wrong shape', () => {
     const { objective, theta, train } = problem([4, 3], 'tanh', 3);
     const op = c.gaussNewtonOperator(objective, theta, train);
