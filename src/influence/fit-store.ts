@@ -110,24 +110,39 @@ function rawOf(t: Tensor): RawArray {
   return { data: copy, shape: [...t.shape], dtype: copy instanceof Float32Array ? 'float32' : copy instanceof Int32Array ? 'int32' : 'float64' };
 }
 
-/** Writes `files` into `dir` all or nothing: a temporary directory next to it, renamed into place (an older fit there is replaced). */
-function writeDirAtomic(dir: string, files: Record<string, Uint8Array | string>): void {
+/** A fit written in full to a temporary directory beside its target: commit() renames it into place, abort() deletes it. */
+export interface StagedFit {
+  readonly dir: string;
+  readonly manifest: FitManifest;
+  commit(): void;
+  abort(): void;
+}
+
+/**
+ * Checks that a fit can be saved to `dir` (before any computation): it is absent, an empty
+ * directory or an earlier fit (with manifest.json), and its parent folder exists or can be made.
+ */
+export function checkFitTarget(dir: string): void {
   const { fs, path } = nodeFs('save a fit to', dir);
-  const target = path.resolve(dir);
-  let exists = false;
-  try {
-    const st = fs.statSync(target);
-    exists = true;
-    if (!st.isDirectory()) throw new InputError(`cannot save a fit to '${dir}': it is a file, not a directory`);
-    const names = fs.readdirSync(target);
+  if (typeof dir !== 'string' || dir === '') throw new InputError(`expected a directory to save the fit to, got ${JSON.stringify(dir)}`);
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new InputError(`cannot save a fit to '${dir}': it is a file, not a directory`);
+  if (st) {
+    const names = fs.readdirSync(dir);
     if (names.length > 0 && !names.includes(MANIFEST)) {
       throw new InputError(`cannot save a fit to '${dir}': the directory is not empty and holds no fit (${MANIFEST}); refusing to replace it`);
     }
-  } catch (err) {
-    if (err instanceof CurvatureError) throw err;
   }
+  const parent = fs.statSync(path.dirname(path.resolve(dir)), { throwIfNoEntry: false });
+  if (parent && !parent.isDirectory()) throw new InputError(`cannot save a fit to '${dir}': ${path.dirname(path.resolve(dir))} is not a folder`);
+}
+
+function stageDir(dir: string, manifest: FitManifest, files: Record<string, Uint8Array | string>): StagedFit {
+  const { fs, path } = nodeFs('save a fit to', dir);
+  checkFitTarget(dir);
+  const target = path.resolve(dir);
   const temp = tempPathFor(target);
-  let old: string | null = null;
+  const remove = (p: string): void => { try { fs.rmSync(p, { recursive: true, force: true }); } catch { /* best effort */ } untrackTemp(p); };
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.mkdirSync(temp);
@@ -135,28 +150,48 @@ function writeDirAtomic(dir: string, files: Record<string, Uint8Array | string>)
       const fd = fs.openSync(path.join(temp, name), 'w');
       try { fs.writeFileSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
     }
-    if (exists) {
-      old = tempPathFor(target);
-      fs.renameSync(target, old);
-      try { fs.renameSync(temp, target); } catch (err) { fs.renameSync(old, target); old = null; throw err; }
-    } else {
-      fs.renameSync(temp, target);
-    }
   } catch (err) {
-    try { fs.rmSync(temp, { recursive: true, force: true }); } catch { /* best effort */ }
-    if (err instanceof CurvatureError) throw err;
+    remove(temp);
     throw new InputError(`cannot save a fit to '${dir}': ${(err as Error).message}`);
-  } finally {
-    untrackTemp(temp);
-    if (old) {
-      try { fs.rmSync(old, { recursive: true, force: true }); } catch { /* best effort */ }
-      untrackTemp(old);
-    }
   }
+  let done = false;
+  return {
+    dir, manifest,
+    commit() {
+      if (done) return;
+      done = true;
+      let old: string | null = null;
+      try {
+        if (fs.existsSync(target)) {
+          checkFitTarget(dir);
+          old = tempPathFor(target);
+          fs.renameSync(target, old);
+          try { fs.renameSync(temp, target); } catch (err) { fs.renameSync(old, target); untrackTemp(old); old = null; throw err; }
+        } else {
+          fs.renameSync(temp, target);
+        }
+        untrackTemp(temp);
+      } catch (err) {
+        remove(temp);
+        if (err instanceof CurvatureError) throw err;
+        throw new InputError(`cannot save a fit to '${dir}': ${(err as Error).message}`);
+      } finally {
+        if (old) remove(old);
+      }
+    },
+    abort() {
+      if (done) return;
+      done = true;
+      remove(temp);
+    },
+  };
 }
 
-/** Saves `model`'s fit to `dir` (see the module comment). Returns the manifest written. */
-export function saveFit(model: InfluenceModel, dir: string): FitManifest {
+/**
+ * Writes `model`'s fit in full to a temporary directory beside `dir` (see the module comment);
+ * commit() renames it into place (replacing an earlier fit there), abort() deletes it.
+ */
+export function stageFit(model: InfluenceModel, dir: string): StagedFit {
   const o = model.options;
   const solver = o.solver ?? 'direct';
   if (!model.solver.state) throw new InputError(`cannot save a fit of solver '${solver}' (${model.solver.method}): it holds state that cannot be saved (a function preconditioner?)`);
@@ -178,8 +213,14 @@ export function saveFit(model: InfluenceModel, dir: string): FitManifest {
       },
     },
   };
-  writeDirAtomic(dir, { 'solver.safetensors': bytes, [MANIFEST]: JSON.stringify(manifest, null, 2) + '\n' });
-  return manifest;
+  return stageDir(dir, manifest, { 'solver.safetensors': bytes, [MANIFEST]: JSON.stringify(manifest, null, 2) + '\n' });
+}
+
+/** Saves `model`'s fit to `dir` all or nothing (see the module comment). Returns the manifest written. */
+export function saveFit(model: InfluenceModel, dir: string): FitManifest {
+  const staged = stageFit(model, dir);
+  staged.commit();
+  return staged.manifest;
 }
 
 /** Reads and checks dir/manifest.json (format, version, field types); a missing or malformed one is an InputError. */
