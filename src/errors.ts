@@ -56,3 +56,20 @@ export class InputError extends CurvatureError {}
 
 /** A long-running call was cancelled through its AbortSignal; nothing it was writing is left behind. */
 export class CancelledError extends CurvatureError {}
+
+/**
+ * A saved fit (InfluenceModel.load, `--load-fit`) does not match what it is loaded for: `field`
+ * names what differs (θ, architecture, loss, training-set size, solver, …), `saved` is what the fit
+ * has and `given` what was passed.
+ */
+export class FitMismatchError extends InputError {
+  readonly field: string;
+  readonly saved: unknown;
+  readonly given: unknown;
+  constructor(field: string, saved: unknown, given: unknown, what = 'fit') {
+    super(`${what}: ${field} differs: the saved fit has ${JSON.stringify(saved)}, given ${JSON.stringify(given)}`);
+    this.field = field;
+    this.saved = saved;
+    this.given = given;
+  }
+}

@@ -6,7 +6,8 @@
 import { getBackend } from '../backend/registry.js';
 import { InputError } from '../errors.js';
 import { hutchinsonTrace } from '../estimators/hutchinson.js';
-import type { HessianKind } from '../influence/exact.js';
+import { InfluenceModel, type HessianKind } from '../influence/exact.js';
+import { checkFitTarget, readFitManifest, stageFit, type FitManifest, type StagedFit } from '../influence/fit-store.js';
 import { encodeNpy } from '../io/npy.js';
 import type { Dataset, Objective } from '../nn/objective.js';
 import { tidy } from '../tensor/index.js';
@@ -29,14 +30,23 @@ const TRACE_PROBES = 16;
 /** Runs the command: validates flags and output paths, computes, writes every output or none. Returns the exit code. */
 export function influenceCommand(flags: Flags): number {
   const outputs = new OutputSet({ out: flags['out'] as string | undefined, json: flags['json'] as string | undefined, report: flags['report'] as string | undefined, 'self-out': flags['self-out'] as string | undefined });
-  const { summary, scores, selfScores } = runInfluence(flags);
-  const shapes = summary.shapes;
-  if (scores) outputs.stage('out', encodeNpy({ data: scores, shape: shapes.scores!, dtype: 'float64' }));
-  if (selfScores) outputs.stage('self-out', encodeNpy({ data: selfScores, shape: [shapes.train], dtype: 'float64' }));
-  const json = JSON.stringify(summary, null, 2) + '\n';
-  outputs.stage('json', json);
-  if (typeof flags['report'] === 'string') outputs.stage('report', renderReport(summary));
+  if (flags['save-fit'] !== undefined) checkFitTarget(String(flags['save-fit']));
+  const { summary, scores, selfScores, fit } = runInfluence(flags);
+  // The fit, staged in a temporary directory, is renamed into place with the other outputs: a failed run leaves none of them.
+  try {
+    const shapes = summary.shapes;
+    if (scores) outputs.stage('out', encodeNpy({ data: scores, shape: shapes.scores!, dtype: 'float64' }));
+    if (selfScores) outputs.stage('self-out', encodeNpy({ data: selfScores, shape: [shapes.train], dtype: 'float64' }));
+    outputs.stage('json', JSON.stringify(summary, null, 2) + '\n');
+    if (typeof flags['report'] === 'string') outputs.stage('report', renderReport(summary));
+    fit?.commit();
+  } catch (err) {
+    outputs.abort();
+    fit?.abort();
+    throw err;
+  }
   outputs.commit();
+  const json = JSON.stringify(summary, null, 2) + '\n';
   if (flags['json'] === '-') process.stdout.write(json);
   else printInfluenceSummary(summary, (s) => process.stdout.write(s), 3, Object.fromEntries(outputs.entries()));
   if (summary.converged === false) {
@@ -92,10 +102,25 @@ export function testPointSummaries(objective: Objective, theta: Tensor, test: Da
   });
 }
 
-export interface InfluenceRun { summary: InfluenceSummary; scores: Float64Array | null; selfScores: Float64Array | null }
+export interface InfluenceRun { summary: InfluenceSummary; scores: Float64Array | null; selfScores: Float64Array | null; fit?: StagedFit }
+
+/**
+ * With --load-fit: the solver, hessian and damping flags absent are taken from the manifest (so the
+ * flag checks see the saved solver); those given are checked against it by InfluenceModel.load.
+ */
+function withFitFlags(flags: Flags): { flags: Flags; manifest: FitManifest | null } {
+  if (flags['load-fit'] === undefined) return { flags, manifest: null };
+  if (flags['save-fit'] !== undefined) throw new InputError('--load-fit and --save-fit: give one (the loaded fit is already saved)');
+  const manifest = readFitManifest(String(flags['load-fit']));
+  const out: Flags = { ...flags };
+  if (out['solver'] === undefined) out['solver'] = manifest.solver;
+  if (out['hessian'] === undefined) out['hessian'] = manifest.hessian;
+  return { flags: out, manifest };
+}
 
 /** The influence pipeline (src/cli/influence-steps.ts): nothing is written here. */
-export function runInfluence(flags: Flags): InfluenceRun {
+export function runInfluence(given: Flags): InfluenceRun {
+  const { flags, manifest } = withFitFlags(given);
   const backend = selectBackend(flags);
   const solver = solverFlag(flags);
   const hessian = hessianKind(flags);
@@ -110,24 +135,38 @@ export function runInfluence(flags: Flags): InfluenceRun {
   if (validateKind && !hasTest) throw new InputError('--validate needs test data (--data or --test-x/--test-y)');
   if (flags['out'] !== undefined && !hasTest) throw new InputError('--out writes the test×train score matrix: it needs test data (--data or --test-x/--test-y); for self-influence use --self-out');
   const quiet = Boolean(flags['quiet']);
-  const damping = numberFlag(flags, 'damping', { min: 0, default: 0 });
-  const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1, default: 4096 });
+  const damping = manifest && flags['damping'] === undefined ? manifest.damping : numberFlag(flags, 'damping', { min: 0, default: 0 });
+  const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1, default: manifest?.batchSize ?? 4096 });
 
   const t0 = performance.now();
   const problem = loadProblem(flags, hasTest);
   const { test, objective, theta, settings } = problem;
   const nTrain = problem.train.x.shape[0]!, parameters = problem.model.numParams;
-  const solverOptions = solverOptionsFrom(flags, parameters);
+  let solverOptions = solverOptionsFrom(flags, parameters);
   const { grad } = objective.fullValueAndGrad(theta, problem.train);
   const gradNorm = Math.sqrt(grad.reduce((a, g) => a + g * g, 0));
   warnIfNotAtMinimum(gradNorm, hessian, damping);
   const tLoad = performance.now();
 
   const fitTotal = solver === 'direct' ? parameters : solver === 'nystrom' ? (solverOptions.rank ?? Math.min(10, parameters)) * (1 + (solverOptions.powerIterations ?? 0)) : undefined;
-  let bar = progress(`fitting ${solver} (${hessian} curvature, ${parameters} parameters)`, fitTotal, { quiet, unit: 'curvature products' });
-  const infl = fitInfluence(objective, theta, problem.train, { hessian, solver, damping, batchSize, solverOptions, onProduct: () => bar.tick() });
+  let bar = progress(manifest ? `loading the ${solver} fit from ${String(flags['load-fit'])}` : `fitting ${solver} (${hessian} curvature, ${parameters} parameters)`,
+    manifest ? undefined : fitTotal, { quiet, unit: 'curvature products' });
+  let infl: InfluenceModel;
+  if (manifest) {
+    // Only the solver options whose flags were given are checked against the fit; the rest come from it.
+    const givenOptions = Object.fromEntries(Object.entries(solverOptions).filter(([k]) => (k !== 'rtol' || flags['rtol'] !== undefined) && (k !== 'atol' || flags['atol'] !== undefined)));
+    infl = InfluenceModel.load(String(flags['load-fit']), objective, theta, problem.train, {
+      ...(given['solver'] !== undefined ? { solver } : {}), ...(given['hessian'] !== undefined ? { hessian } : {}),
+      ...(given['damping'] !== undefined ? { damping } : {}), batchSize, solverOptions: givenOptions, onProduct: () => bar.tick(),
+    });
+    solverOptions = infl.options.solverOptions ?? {};
+  } else {
+    infl = fitInfluence(objective, theta, problem.train, { hessian, solver, damping, batchSize, solverOptions, onProduct: () => bar.tick() });
+  }
   bar.done();
+  let fit: StagedFit | undefined;
   try {
+    if (flags['save-fit'] !== undefined) fit = stageFit(infl, String(flags['save-fit']));
     const tFit = performance.now();
     const exact = !APPROXIMATE_SOLVERS.includes(solver);
     const summary: InfluenceSummary = {
@@ -202,7 +241,10 @@ export function runInfluence(flags: Flags): InfluenceRun {
       if (summary.solve) summary.solve.converged = null as unknown as boolean;
     }
     summary.labels.train = trainLabelsOf(problem.train, summary);
-    return { summary, scores, selfScores };
+    return { summary, scores, selfScores, ...(fit ? { fit } : {}) };
+  } catch (err) {
+    fit?.abort();
+    throw err;
   } finally {
     infl.dispose();
   }

@@ -66,6 +66,8 @@ const INFLUENCE_OUT: FlagSpec[] = [
   f('out', 'file', 'write the [test, train] score matrix (.npy, float64)'),
   f('json', 'file', 'write the JSON summary to a file (- for stdout)'),
   f('report', 'file', 'write an HTML report'),
+  f('save-fit', 'dir', 'save the fitted curvature/solver to a directory (manifest.json + solver.safetensors), all or nothing'),
+  f('load-fit', 'dir', 'load a fit saved by --save-fit instead of fitting (θ, data, loss and the solver flags given must match it)'),
 ];
 
 const TRAIN: FlagSpec[] = [

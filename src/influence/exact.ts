@@ -6,8 +6,9 @@ import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } fro
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { empiricalFisherOperator, isEmpiricalFisherOperator } from '../operators/empirical-fisher.js';
-import { fitSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
-import type { FittedSolver, SolveResult } from '../solvers/types.js';
+import { fitSolver, restoreSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
+import type { FittedSolver, SolverState, SolveResult } from '../solvers/types.js';
+import { loadFit, saveFit, type FitManifest } from './fit-store.js';
 
 export type HessianKind = 'exact' | 'gauss-newton' | 'empirical-fisher';
 
@@ -55,7 +56,7 @@ export class InfluenceModel {
 
   readonly train: Dataset | CheckedChunks;
 
-  private constructor(readonly objective: Objective, readonly theta: Tensor, train: TrainingData, options: InfluenceOptions) {
+  private constructor(readonly objective: Objective, readonly theta: Tensor, train: TrainingData, readonly options: InfluenceOptions, state?: SolverState) {
     this.batchSize = options.batchSize ?? 1024;
     // One validation pass over a chunk source, shared by every operator built on it.
     this.train = isChunkSource(train) ? CheckedChunks.of(train, objective, 'training data') : train;
@@ -76,7 +77,9 @@ export class InfluenceModel {
     // The operator declares all a solver needs beyond products (its shift, LiSSA's minibatch
     // products, DataInf's per-sample gradients, the layer blocks): the solver sees only it.
     try {
-      this.solver = fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {});
+      this.solver = state
+        ? restoreSolver(options.solver ?? 'direct', this.operator, state, options.solverOptions ?? {})
+        : fitSolver(options.solver ?? 'direct', this.operator, options.solverOptions ?? {});
     } catch (err) {
       // A failed fit (not positive definite, bad solver options) frees what it built so far.
       if (isEmpiricalFisherOperator(this.operator)) this.operator.dispose();
@@ -87,6 +90,34 @@ export class InfluenceModel {
   /** Fits the curvature and its solver (a Cholesky factorisation for `direct`); `train` in memory or a ChunkSource. */
   static fit(objective: Objective, theta: Tensor, train: TrainingData, options: InfluenceOptions = {}): InfluenceModel {
     return new InfluenceModel(objective, theta, train, options);
+  }
+
+  /**
+   * The model with its solver rebuilt from a saved state (FittedSolver.state()) instead of fitted:
+   * the low-level step behind InfluenceModel.load. Takes ownership of the state's tensors.
+   */
+  static restore(objective: Objective, theta: Tensor, train: TrainingData, options: InfluenceOptions, state: SolverState): InfluenceModel {
+    return new InfluenceModel(objective, theta, train, options, state);
+  }
+
+  /**
+   * Saves the fit (the solver's fitted stage as dir/solver.safetensors, dir/manifest.json pinning θ,
+   * the architecture, loss, weight decay, N, hessian, damping, solver and options) so that
+   * InfluenceModel.load can score in another process without refitting. All or nothing: written to
+   * a temporary directory, then renamed into place. Returns the manifest.
+   */
+  save(dir: string): FitManifest {
+    return saveFit(this, dir);
+  }
+
+  /**
+   * A fit saved by save(dir), for the same objective, θ and training data (checked against the
+   * manifest: a mismatch is a FitMismatchError naming the field). `options` given must agree with the
+   * manifest (hessian, solver, damping, solver options); absent ones are taken from it. `onProduct`
+   * and `batchSize` may be given freely. Nothing is refitted.
+   */
+  static load(dir: string, objective: Objective, theta: Tensor, train: TrainingData, options: InfluenceOptions = {}): InfluenceModel {
+    return loadFit(dir, objective, theta, train, options);
   }
 
   /** Per-example loss gradients [n, P] (no weight decay), batch by batch. */

@@ -1,4 +1,5 @@
 export { InfluenceModel, type InfluenceOptions, type HessianKind, type SolveStats } from './exact.js';
+export { saveFit, stageFit, checkFitTarget, loadFit, readFitManifest, thetaSha256, FIT_FORMAT, FIT_FORMAT_VERSION, type FitManifest, type StagedFit } from './fit-store.js';
 export { pearson, spearman, ranks, correlationReport } from './correlation.js';
 export { leaveOneOut, type RetrainOptions } from './leave-one-out.js';
 export { outputGradients, outputValues, checkOutput, describeOutput, type OutputSpec, type OutputFunction } from './outputs.js';

@@ -1,10 +1,10 @@
-import { ShapeError } from '../errors.js';
+import { InputError, ShapeError } from '../errors.js';
 import { concat, slice, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { checkBlocks, restrictToBlock, type Block } from '../operators/blocks.js';
 import { restoreShape, rhsBlock } from './common.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
 
 /**
  * A block-diagonal solver: each block of (A + λ_l·I) solved independently by its own fitted
@@ -58,6 +58,29 @@ export function fitBlockDiagonalWith(
         },
       };
     },
+    // Each block's state under `block.<i>.`; info.blockDiagonal lists the blocks and their infos.
+    ...(solvers.every((s) => s.state) ? {
+      state(): SolverState {
+        const tensors: Record<string, Tensor> = {};
+        const perBlock = solvers.map((s, i) => {
+          const st = s.state!();
+          for (const [k, t] of Object.entries(st.tensors)) tensors[`block.${i}.${k}`] = t;
+          return st.info;
+        });
+        return { tensors, info: { blockDiagonal: { blocks: blocks.map((b) => ({ ...b })), perBlock } } };
+      },
+    } : {}),
     dispose() { solvers.forEach((s) => s.dispose()); },
   };
+}
+
+/** Block i's part of a block-diagonal solver's saved state (see fitBlockDiagonalWith's state()). */
+export function blockState(state: SolverState, i: number): SolverState {
+  const per = (state.info['blockDiagonal'] as { perBlock?: unknown } | undefined)?.perBlock;
+  const info = Array.isArray(per) ? per[i] as Record<string, unknown> | undefined : undefined;
+  if (!info || typeof info !== 'object') throw new InputError(`block-diagonal: the saved state has no block ${i}`);
+  const prefix = `block.${i}.`;
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(state.tensors)) if (k.startsWith(prefix)) tensors[k.slice(prefix.length)] = t;
+  return { tensors, info };
 }

@@ -4,7 +4,7 @@ import { keep, matmul, mul, reshape, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkVector, toDense, type LinearOperator } from '../operators/linear-operator.js';
 import { residualNorm } from './residual.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
 
 export interface DirectOptions {
   /** Added to the diagonal before factoring (λ of H + λI). */
@@ -29,7 +29,7 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
     }
     return m;
   });
-  let factor: { kind: 'cholesky'; l: Tensor } | { kind: 'eigh'; values: Tensor; inv: Tensor; vectors: Tensor; minAbs: number };
+  let factor: DirectFactor;
   try {
     factor = { kind: 'cholesky', l: keep(cholesky(a)) };
   } catch (err) {
@@ -46,9 +46,15 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
     const inv = tensor(Float64Array.from(w, (v) => 1 / v), [op.size], a.dtype);
     factor = { kind: 'eigh', values: keep(values), vectors: keep(vectors), inv: keep(inv), minAbs };
   }
+  return directSolver(op, keep(a), factor);
+}
+
+type DirectFactor = { kind: 'cholesky'; l: Tensor } | { kind: 'eigh'; values: Tensor; inv: Tensor; vectors: Tensor; minAbs: number };
+
+/** The direct solver from its factor (owned: freed by dispose) and the damped matrix (for residuals). */
+function directSolver(op: LinearOperator, matrix: Tensor, factor: DirectFactor): FittedSolver {
   const kind = factor.kind;
   const w = factor.kind === 'eigh' ? factor.values.dataSync() : null;
-  const matrix = keep(a);
   return {
     method: 'direct',
     solve(b: Tensor): SolveResult {
@@ -66,12 +72,36 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
         info: { factorization: kind, ...(w ? { minEigenvalue: w[0], maxEigenvalue: w[w.length - 1] } : {}) },
       };
     },
+    state(): SolverState {
+      return factor.kind === 'cholesky'
+        ? { tensors: { matrix, l: factor.l }, info: { factorization: 'cholesky' } }
+        : { tensors: { matrix, values: factor.values, vectors: factor.vectors, inv: factor.inv }, info: { factorization: 'eigh', minAbs: factor.minAbs } };
+    },
     dispose() {
       matrix.dispose();
       if (factor.kind === 'cholesky') factor.l.dispose();
       else { factor.values.dispose(); factor.vectors.dispose(); factor.inv.dispose(); }
     },
   };
+}
+
+/** A direct solver rebuilt from its saved state (fitDirect(…).state()); takes ownership of the tensors. */
+export function restoreDirect(op: LinearOperator, state: SolverState): FittedSolver {
+  const t = state.tensors;
+  const need = (name: string): Tensor => {
+    const v = t[name];
+    if (!v) throw new InputError(`direct: the saved state has no tensor '${name}'`);
+    if (name === 'matrix' && (v.rank !== 2 || v.shape[0] !== op.size || v.shape[1] !== op.size)) {
+      throw new InputError(`direct: the saved matrix is [${v.shape.join(', ')}], the operator has size ${op.size}`);
+    }
+    return v;
+  };
+  const matrix = need('matrix');
+  if (state.info['factorization'] === 'cholesky') return directSolver(op, matrix, { kind: 'cholesky', l: need('l') });
+  if (state.info['factorization'] === 'eigh') {
+    return directSolver(op, matrix, { kind: 'eigh', values: need('values'), vectors: need('vectors'), inv: need('inv'), minAbs: Number(state.info['minAbs']) });
+  }
+  throw new InputError(`direct: unknown saved factorization ${JSON.stringify(state.info['factorization'])}`);
 }
 
 /** One-shot direct solve of (A + damping·I)·x = b. */

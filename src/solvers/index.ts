@@ -1,4 +1,4 @@
-export type { SolveResult, FittedSolver } from './types.js';
+export type { SolveResult, FittedSolver, SolverState } from './types.js';
 export { direct, fitDirect, type DirectOptions } from './direct.js';
 export { cg, fitCg, type CgOptions } from './cg.js';
 export { blockCg, fitBlockCg, orthonormalize, type BlockCgOptions } from './block-cg.js';
@@ -13,11 +13,11 @@ export { nystrom, fitNystrom, type NystromOptions } from './nystrom.js';
 export {
   diagonalSolve, fitDiagonal, dataInf, fitDataInf, type DiagonalSolverOptions, type DataInfOptions,
 } from './structured.js';
-export { fitBlockDiagonalWith } from './blocks.js';
+export { fitBlockDiagonalWith, blockState } from './blocks.js';
 export { blockPreconditioner, type BlockPreconditioner } from './common.js';
 export { residualNorm } from './residual.js';
 export {
-  fitSolver, fitBlockDiagonal, inverseOf, stochasticOperatorOf, SOLVERS, SOLVER_INFO,
+  fitSolver, fitBlockDiagonal, inverseOf, restoreSolver, stochasticOperatorOf, SOLVERS, SOLVER_INFO, SOLVER_RESTORERS,
   type SolverName, type SolverOptions,
 } from './registry.js';
 export { SOLVER_OPTIONS, optionApplies, optionReaders, optionsOf, type SolverOptionSpec, type SolverOptionName } from './options.js';

@@ -9,7 +9,7 @@ import {
   checkInteger, checkNonNegative, columnNorms, requireSymmetric, restoreShape, rhsBlock, trueResidual,
 } from './common.js';
 import { divergenceError } from './divergence.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
 
 export interface LissaOptions {
   /** σ (> 0): the series uses A/σ. Default: recommended (see `auto`). */
@@ -169,12 +169,29 @@ export function lissa(op: LinearOperator, b: Tensor, options: LissaOptions = {})
 /** LiSSA with its hyperparameters resolved (and recommended, if auto) once, for many right-hand sides. */
 export function fitLissa(op: LinearOperator, options: LissaOptions = {}): FittedSolver {
   const sop = requireStochastic(op);
-  const h = resolveLissa(sop, options);
-  let calls = 0;
+  return lissaSolver(sop, options, resolveLissa(sop, options), 0);
+}
+
+/**
+ * LiSSA rebuilt from its saved state (fitLissa(…).state(): the resolved σ, T, |B|, R, the
+ * recommendation and the solve count, so the next solve draws the minibatches it would have drawn).
+ */
+export function restoreLissa(op: LinearOperator, options: LissaOptions, state: SolverState): FittedSolver {
+  const i = state.info as Partial<ResolvedLissa> & { calls?: unknown };
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  if (!ok(i.scale) || !ok(i.depth) || !ok(i.batchSize) || !ok(i.repeats) || typeof i.calls !== 'number') {
+    throw new InputError('lissa: the saved state lacks scale, depth, batchSize, repeats or the solve count');
+  }
+  return lissaSolver(requireStochastic(op), options,
+    { scale: i.scale, depth: i.depth, batchSize: i.batchSize, repeats: i.repeats, ...(i.recommendation ? { recommendation: i.recommendation } : {}) }, i.calls);
+}
+
+function lissaSolver(sop: StochasticOperator, options: LissaOptions, h: ResolvedLissa, calls: number): FittedSolver {
   return {
     method: 'lissa',
     // Each solve draws fresh minibatches (seed offset by the call count) yet stays reproducible.
     solve: (b) => runLissa(sop, b, { ...options, seed: (options.seed ?? 0) + 7919 * calls++ }, h),
+    state: () => ({ tensors: {}, info: { ...h, calls } }),
     dispose: () => {},
   };
 }

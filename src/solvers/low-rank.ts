@@ -4,7 +4,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { checkInteger, checkNonNegative, epsilonOf, restoreShape, rhsBlock, splitShift, trueResidual } from './common.js';
 import { lanczos, type LanczosWhich } from '../linalg/lanczos.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
+import { InputError } from '../errors.js';
 
 /**
  * The solve x = V·diag(c)·Vᵀ·b + b/λ shared by the low-rank methods, with c = 1/(d + λ) − 1/λ:
@@ -43,6 +44,7 @@ export function lowRankSolver(op: LinearOperator, factors: LowRankFactors, dampi
   }
   const c = keep(tensor(coeff, [r, 1], op.dtype));
   const vk = keep(V);
+  let dT: Tensor | undefined;
   return {
     method,
     solve(b: Tensor): SolveResult {
@@ -61,8 +63,24 @@ export function lowRankSolver(op: LinearOperator, factors: LowRankFactors, dampi
         },
       };
     },
-    dispose() { c.dispose(); vk.dispose(); },
+    state(): SolverState {
+      return { tensors: { V: vk, d: dT ??= keep(tensor(Float64Array.from(d), [r], 'float64')) }, info: { method, lambda, damping, computeResidual, info } };
+    },
+    dispose() { c.dispose(); vk.dispose(); dT?.dispose(); },
   };
+}
+
+/** arnoldi's or nystrom's solver rebuilt from its saved state (lowRankSolver(…).state()); takes ownership of the tensors. */
+export function restoreLowRank(op: LinearOperator, state: SolverState): FittedSolver {
+  const { V, d } = state.tensors;
+  const i = state.info;
+  if (!V || !d || V.rank !== 2 || V.shape[0] !== op.size || d.rank !== 1 || d.shape[0] !== V.shape[1]) {
+    throw new InputError(`low-rank solver: the saved state needs V [${op.size}, r] and d [r], got ${V ? `[${V.shape.join(', ')}]` : 'no V'} and ${d ? `[${d.shape.join(', ')}]` : 'no d'}`);
+  }
+  const dv = Float64Array.from(d.dataSync());
+  d.dispose();
+  return lowRankSolver(op, { method: String(i['method']), V, d: dv, lambda: Number(i['lambda']) }, Number(i['damping']), i['computeResidual'] === true,
+    (i['info'] ?? {}) as Record<string, unknown>);
 }
 
 export interface ArnoldiOptions {

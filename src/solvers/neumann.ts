@@ -8,7 +8,7 @@ import {
 } from './common.js';
 import { divergenceError, SCALE_SAFETY } from './divergence.js';
 import { extremeEigenvalues } from '../estimators/spectral.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
 
 export interface NeumannOptions {
   /** σ > 0: the series in A/σ. Default: 1.1 × the largest eigenvalue of A + λI from 30 Lanczos steps. */
@@ -106,5 +106,20 @@ export function neumann(op: LinearOperator, b: Tensor, options: NeumannOptions =
 export function fitNeumann(op: LinearOperator, options: NeumannOptions = {}): FittedSolver {
   check(op, options);
   const { scale, estimated } = resolveScale(op, options);
-  return { method: 'neumann', solve: (b) => run(op, b, options, scale, estimated), dispose: () => {} };
+  return neumannSolver(op, options, scale, estimated);
+}
+
+/** The Neumann solver rebuilt from its saved state (fitNeumann(…).state(): the scale, estimated or given). */
+export function restoreNeumann(op: LinearOperator, options: NeumannOptions, state: SolverState): FittedSolver {
+  check(op, options);
+  const scale = state.info['scale'];
+  if (typeof scale !== 'number' || !(scale > 0)) throw new InputError('neumann: the saved state has no scale > 0');
+  return neumannSolver(op, options, scale, state.info['estimated'] === true);
+}
+
+function neumannSolver(op: LinearOperator, options: NeumannOptions, scale: number, estimated: boolean): FittedSolver {
+  return {
+    method: 'neumann', solve: (b) => run(op, b, options, scale, estimated),
+    state: () => ({ tensors: {}, info: { scale, estimated } }), dispose: () => {},
+  };
 }

@@ -3,6 +3,7 @@ import { InputError, NotPositiveDefiniteError, ShapeError } from '../errors.js';
 import { add, div, keep, matmul, mul, reshape, tensor, tidy } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { SolverState } from './types.js';
 import { applyToColumns, type LinearOperator } from '../operators/linear-operator.js';
 import { blockPreconditioner, checkNonNegative, epsilonOf, requireSymmetric, splitShift } from './common.js';
 import { choleskyUpper, householderQr, matmulHost, solveUpperRight, symmetricEigen, symmetrize } from './small-dense.js';
@@ -17,6 +18,8 @@ export type Preconditioner = ((r: Tensor) => Tensor) & {
   readonly kind: 'jacobi' | 'nystrom';
   /** Facts about the fit (rank, eigenvalue range, whether the diagonal was estimated, …). */
   readonly info: Record<string, unknown>;
+  /** The fitted preconditioner as tensors (owned by it) + info, for restorePreconditioner. */
+  state(): SolverState;
   dispose(): void;
 };
 
@@ -43,8 +46,10 @@ export function jacobiPreconditioner(diagonal: Tensor, damping = 0): Preconditio
   const dl = keep(tidy(() => add(diagonal, damping)));
   const col = keep(reshape(dl, [n, 1]));
   const fn = blockPreconditioner((r: Tensor) => (r.rank === 1 ? div(r, dl) : div(r, col)));
+  const info: Record<string, unknown> = { damping };
   return Object.assign(fn, {
-    kind: 'jacobi' as const, info: { damping },
+    kind: 'jacobi' as const, info,
+    state: (): SolverState => ({ tensors: { diagonal: dl }, info: { kind: 'jacobi', info } }),
     dispose: () => { dl.dispose(); col.dispose(); },
   });
 }
@@ -195,6 +200,12 @@ export function nystromPreconditioner(op: LinearOperator, rank: number, options:
   const r = approx.rank;
   const U = keep(approx.U);
   const coeff = keep(tensor(Float64Array.from(approx.lambdas, (l) => (lr + mu) / (l + mu) - 1), [r, 1], op.dtype));
+  return nystromPreconditionerFrom(U, coeff, { rank: r, damping: mu, lambdaMax: approx.lambdas[0], lambdaRank: lr, shift: approx.shift });
+}
+
+/** The Nyström preconditioner from U [n, r] and its coefficients [r, 1] (owned: freed by dispose). */
+function nystromPreconditionerFrom(U: Tensor, coeff: Tensor, info: Record<string, unknown>): Preconditioner {
+  const r = coeff.shape[0]!;
   const coeffVec = keep(reshape(coeff, [r]));
   const fn = blockPreconditioner((v: Tensor) => tidy(() => {
     if (v.rank === 1) return add(v, matmul(U, mul(matmul(U, v, { transA: true }), coeffVec)));
@@ -202,7 +213,29 @@ export function nystromPreconditioner(op: LinearOperator, rank: number, options:
   }));
   return Object.assign(fn, {
     kind: 'nystrom' as const,
-    info: { rank: r, damping: mu, lambdaMax: approx.lambdas[0], lambdaRank: lr, shift: approx.shift },
+    info,
+    state: (): SolverState => ({ tensors: { U, coeff }, info: { kind: 'nystrom', info } }),
     dispose: () => { U.dispose(); coeff.dispose(); coeffVec.dispose(); },
   });
+}
+
+/** A preconditioner rebuilt from its saved state (Preconditioner.state()) for an operator of size n; takes ownership of the tensors. */
+export function restorePreconditioner(state: SolverState, n: number): Preconditioner {
+  const info = (state.info['info'] ?? {}) as Record<string, unknown>;
+  const t = state.tensors;
+  if (state.info['kind'] === 'jacobi' && t['diagonal']?.rank === 1 && t['diagonal'].shape[0] === n) {
+    const d = t['diagonal'];
+    try {
+      const p = jacobiPreconditioner(d, 0);
+      Object.assign(p.info, info);
+      return p;
+    } finally {
+      d.dispose();
+    }
+  }
+  const U = t['U'], coeff = t['coeff'];
+  if (state.info['kind'] === 'nystrom' && U && coeff && U.rank === 2 && U.shape[0] === n && coeff.rank === 2 && coeff.shape[0] === U.shape[1] && coeff.shape[1] === 1) {
+    return nystromPreconditionerFrom(U, coeff, info);
+  }
+  throw new InputError(`preconditioner: the saved state (kind ${JSON.stringify(state.info['kind'])}, tensors ${Object.keys(t).join(', ') || 'none'}) does not fit an operator of size ${n}`);
 }

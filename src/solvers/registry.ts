@@ -6,16 +6,16 @@ import { inverseOperator, type DisposableOperator } from '../operators/inverse.j
 import { isStochasticOperator, type StochasticOperator } from '../operators/stochastic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fitBlockCg } from './block-cg.js';
-import { fitBlockDiagonalWith } from './blocks.js';
+import { blockState, fitBlockDiagonalWith } from './blocks.js';
 import { fitCg } from './cg.js';
-import { fitDirect } from './direct.js';
-import { fitLissa } from './lissa.js';
-import { fitArnoldi } from './low-rank.js';
-import { fitNeumann } from './neumann.js';
+import { fitDirect, restoreDirect } from './direct.js';
+import { fitLissa, restoreLissa } from './lissa.js';
+import { fitArnoldi, restoreLowRank } from './low-rank.js';
+import { fitNeumann, restoreNeumann } from './neumann.js';
 import { fitNystrom } from './nystrom.js';
-import { jacobiPreconditionerFor, nystromPreconditioner, type Preconditioner } from './preconditioners.js';
-import { fitDataInf, fitDiagonal } from './structured.js';
-import type { FittedSolver } from './types.js';
+import { jacobiPreconditionerFor, nystromPreconditioner, restorePreconditioner, type Preconditioner } from './preconditioners.js';
+import { fitDataInf, fitDiagonal, restoreDataInf, restoreDiagonal } from './structured.js';
+import type { FittedSolver, SolverState } from './types.js';
 import { optionsOf } from './options.js';
 
 /**
@@ -78,11 +78,14 @@ export interface SolverOptions {
 
 type SolverFactory = (op: LinearOperator, options: SolverOptions) => FittedSolver;
 
-function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver): FittedSolver {
+function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver,
+  restored?: Preconditioner): FittedSolver {
   let built: Preconditioner | undefined;
   let fn: ((r: Tensor) => Tensor) | undefined;
   const damping = o.damping ?? 0;
-  if (o.preconditioner === 'jacobi') {
+  if (restored) {
+    fn = built = restored;
+  } else if (o.preconditioner === 'jacobi') {
     fn = built = jacobiPreconditionerFor(op, { damping, seed: o.seed ?? 0, ...(o.probes ? { probes: o.probes } : {}) });
   } else if (o.preconditioner === 'nystrom') {
     fn = built = nystromPreconditioner(op, o.rank ?? Math.min(20, op.size), { seed: o.seed ?? 0, damping });
@@ -92,13 +95,18 @@ function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: 
     throw new InputError(`preconditioner must be 'jacobi', 'nystrom' or a function, got '${String(o.preconditioner)}'`);
   }
   const solver = fit(fn);
-  if (!built) return solver;
+  // The fitted stage is the preconditioner (CG itself keeps nothing between solves); a function given by the caller cannot be saved.
+  if (!built) return fn ? solver : { ...solver, state: () => ({ tensors: {}, info: {} }) };
   const p = built;
   return {
     method: solver.method,
     solve: (b) => {
       const r = solver.solve(b);
       return { ...r, info: { ...(r.info ?? {}), preconditioner: { kind: p.kind, ...p.info } } };
+    },
+    state: () => {
+      const st = p.state();
+      return { tensors: Object.fromEntries(Object.entries(st.tensors).map(([k, t]) => [`preconditioner.${k}`, t])), info: { preconditioner: st.info } };
     },
     dispose: () => { solver.dispose(); p.dispose(); },
   };
@@ -174,22 +182,8 @@ export const SOLVERS = {
   // The preconditioner sees the declared weight-decay shift (an estimated Jacobi diagonal adds it exactly).
   cg: (op, o) => withPreconditioner(op, o, (p) => fitCg(op, cgOptions(o, p))),
   'block-cg': (op, o) => withPreconditioner(op, o, (p) => fitBlockCg(op, cgOptions(o, p))),
-  lissa: (op, o) => fitLissa(stochasticOperatorOf(op), {
-    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true, computeResidual: o.computeResidual ?? false,
-    ...(o.scale !== undefined ? { scale: o.scale } : {}),
-    ...(o.depth !== undefined || o.maxIter !== undefined ? { depth: o.depth ?? o.maxIter! } : {}),
-    ...(o.repeats !== undefined ? { repeats: o.repeats } : {}),
-    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
-    ...(o.auto !== undefined ? { auto: o.auto } : {}),
-    ...(o.dampen !== undefined ? { dampen: o.dampen } : {}),
-    ...(o.lissaRtol !== undefined ? { rtol: o.lissaRtol } : {}),
-    ...(o.targetError !== undefined ? { targetError: o.targetError } : {}),
-  }),
-  neumann: (op, o) => fitNeumann(op, {
-    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true,
-    ...(o.scale !== undefined ? { scale: o.scale } : {}), ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
-    ...(o.rtol !== undefined ? { rtol: o.rtol } : {}), ...(o.atol !== undefined ? { atol: o.atol } : {}),
-  }),
+  lissa: (op, o) => fitLissa(stochasticOperatorOf(op), lissaOptions(o)),
+  neumann: (op, o) => fitNeumann(op, neumannOptions(o)),
   arnoldi: (op, o) => fitArnoldi(op, {
     damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false,
     ...(o.rank !== undefined ? { rank: o.rank } : {}), ...(o.tol !== undefined ? { tol: o.tol } : {}),
@@ -200,10 +194,34 @@ export const SOLVERS = {
     ...(o.powerIterations !== undefined ? { powerIterations: o.powerIterations } : {}),
   }),
   datainf: fitDataInfFor,
-  diagonal: (op, o) => fitDiagonal(op, {
-    damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.probes ? { probes: o.probes } : {}),
-  }),
+  diagonal: (op, o) => fitDiagonal(op, diagonalOptions(o)),
 } satisfies Record<string, SolverFactory>;
+
+function lissaOptions(o: SolverOptions) {
+  return {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true, computeResidual: o.computeResidual ?? false,
+    ...(o.scale !== undefined ? { scale: o.scale } : {}),
+    ...(o.depth !== undefined || o.maxIter !== undefined ? { depth: o.depth ?? o.maxIter! } : {}),
+    ...(o.repeats !== undefined ? { repeats: o.repeats } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.auto !== undefined ? { auto: o.auto } : {}),
+    ...(o.dampen !== undefined ? { dampen: o.dampen } : {}),
+    ...(o.lissaRtol !== undefined ? { rtol: o.lissaRtol } : {}),
+    ...(o.targetError !== undefined ? { targetError: o.targetError } : {}),
+  };
+}
+
+function neumannOptions(o: SolverOptions) {
+  return {
+    damping: o.damping ?? 0, seed: o.seed ?? 0, history: o.history ?? true,
+    ...(o.scale !== undefined ? { scale: o.scale } : {}), ...(o.maxIter !== undefined ? { maxIter: o.maxIter } : {}),
+    ...(o.rtol !== undefined ? { rtol: o.rtol } : {}), ...(o.atol !== undefined ? { atol: o.atol } : {}),
+  };
+}
+
+function diagonalOptions(o: SolverOptions) {
+  return { damping: o.damping ?? 0, seed: o.seed ?? 0, computeResidual: o.computeResidual ?? false, ...(o.probes ? { probes: o.probes } : {}) };
+}
 
 export type SolverName = keyof typeof SOLVERS;
 
@@ -269,3 +287,67 @@ export function fitBlockDiagonal(
   }));
 }
 
+
+type SolverRestorer = (op: LinearOperator, options: SolverOptions, state: SolverState) => FittedSolver;
+
+function preconditionerState(state: SolverState): SolverState | null {
+  const info = state.info['preconditioner'];
+  if (info === undefined) return null;
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(state.tensors)) if (k.startsWith('preconditioner.')) tensors[k.slice('preconditioner.'.length)] = t;
+  return { tensors, info: info as Record<string, unknown> };
+}
+
+function restoreWithPreconditioner(op: LinearOperator, o: SolverOptions, state: SolverState, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver): FittedSolver {
+  const ps = preconditionerState(state);
+  if (!ps && (o.preconditioner === 'jacobi' || o.preconditioner === 'nystrom')) {
+    throw new InputError(`the saved state has no ${o.preconditioner} preconditioner`);
+  }
+  const { preconditioner: _, ...rest } = o;
+  return withPreconditioner(op, rest, fit, ps ? restorePreconditioner(ps, op.size) : undefined);
+}
+
+/**
+ * How each solver is rebuilt from its saved state (FittedSolver.state()) without refitting: the
+ * factor, eigenpairs, sketch, preconditioner, diagonal, gradients or tuned hyperparameters come from
+ * the state, everything else from the options (as given to fitSolver). A later fitted stage plugs
+ * in here under its solver's name.
+ */
+export const SOLVER_RESTORERS: Record<SolverName, SolverRestorer> = {
+  direct: (op, _o, st) => restoreDirect(op, st),
+  cg: (op, o, st) => restoreWithPreconditioner(op, o, st, (p) => fitCg(op, cgOptions(o, p))),
+  'block-cg': (op, o, st) => restoreWithPreconditioner(op, o, st, (p) => fitBlockCg(op, cgOptions(o, p))),
+  lissa: (op, o, st) => restoreLissa(stochasticOperatorOf(op), lissaOptions(o), st),
+  neumann: (op, o, st) => restoreNeumann(op, neumannOptions(o), st),
+  arnoldi: (op, _o, st) => restoreLowRank(op, st),
+  nystrom: (op, _o, st) => restoreLowRank(op, st),
+  datainf: (op, o, st) => restoreDataInf(st, o.computeResidual ? { residualOperator: op, residualDamping: o.damping ?? 0 } : {}),
+  diagonal: (op, o, st) => restoreDiagonal(op, diagonalOptions(o), st),
+};
+
+/**
+ * The solver `name` rebuilt for `op` from `state` (what fitSolver(name, op, options).state()
+ * returned), with the same options: no operator products beyond what solves need. Takes ownership
+ * of the state's tensors. A state that does not fit (missing tensors, wrong sizes, another solver's
+ * blocks) is an InputError.
+ */
+export function restoreSolver(name: string, op: LinearOperator, state: SolverState, options: SolverOptions = {}): FittedSolver {
+  const restore = Object.hasOwn(SOLVER_RESTORERS, name) ? SOLVER_RESTORERS[name as SolverName] : undefined;
+  if (!restore) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
+  if (name === 'datainf') return restore(op, options, state);
+  const blocks = blocksOf(options, op, name);
+  const saved = state.info['blockDiagonal'] as { blocks?: unknown } | undefined;
+  if (!blocks) {
+    if (saved) throw new InputError(`solver '${name}': the saved state is block-diagonal, the options are not`);
+    return restore(op, options, state);
+  }
+  if (!saved || !Array.isArray(saved.blocks) || JSON.stringify(saved.blocks) !== JSON.stringify(blocks.map((b) => ({ ...b })))) {
+    throw new InputError(`solver '${name}': the saved state's blocks ${JSON.stringify(saved?.blocks ?? null)} differ from the operator's ${JSON.stringify(blocks)}`);
+  }
+  const perBlockDamping = options.perBlockDamping;
+  const inner: SolverOptions = { ...options, blockDiagonal: false };
+  delete inner.perBlockDamping;
+  return fitBlockDiagonalWith(name === 'lissa' ? stochasticOperatorOf(op) : op, blocks, (bop, i) => restore(bop, {
+    ...inner, damping: perBlockDamping?.[i] ?? options.damping ?? 0, ...(inner.rank !== undefined ? { rank: Math.min(inner.rank, bop.size) } : {}),
+  }, blockState(state, i)));
+}

@@ -5,8 +5,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { LinearOperator } from '../operators/linear-operator.js';
 import { checkBlocks, type Block } from '../operators/blocks.js';
 import { checkNonNegative, restoreShape, rhsBlock, trueResidual } from './common.js';
-import { jacobiPreconditionerFor } from './preconditioners.js';
-import type { FittedSolver, SolveResult } from './types.js';
+import { jacobiPreconditionerFor, restorePreconditioner, type Preconditioner } from './preconditioners.js';
+import type { FittedSolver, SolverState, SolveResult } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Diagonal approximation
@@ -30,7 +30,16 @@ export interface DiagonalSolverOptions {
 export function fitDiagonal(op: LinearOperator, options: DiagonalSolverOptions = {}): FittedSolver {
   const damping = options.damping ?? 0;
   checkNonNegative('diagonal', 'damping', damping);
-  const m = jacobiPreconditionerFor(op, { damping, ...(options.probes ? { probes: options.probes } : {}), seed: options.seed ?? 0 });
+  return diagonalSolver(op, options, jacobiPreconditionerFor(op, { damping, ...(options.probes ? { probes: options.probes } : {}), seed: options.seed ?? 0 }));
+}
+
+/** The diagonal solver rebuilt from its saved state (fitDiagonal(…).state()); takes ownership of the tensors. */
+export function restoreDiagonal(op: LinearOperator, options: DiagonalSolverOptions, state: SolverState): FittedSolver {
+  return diagonalSolver(op, options, restorePreconditioner(state, op.size));
+}
+
+function diagonalSolver(op: LinearOperator, options: DiagonalSolverOptions, m: Preconditioner): FittedSolver {
+  const damping = options.damping ?? 0;
   return {
     method: 'diagonal',
     solve(b: Tensor): SolveResult {
@@ -42,6 +51,7 @@ export function fitDiagonal(op: LinearOperator, options: DiagonalSolverOptions =
         info: { ...m.info, ...(options.computeResidual ? {} : { residual: 'not computed' }) },
       };
     },
+    state: () => m.state(),
     dispose: () => m.dispose(),
   };
 }
@@ -108,6 +118,30 @@ export function fitDataInf(gradients: Tensor, options: DataInfOptions = {}): Fit
     state.forEach((s) => { s.g.dispose(); s.inv.dispose(); });
     throw new InputError(`datainf: perBlockDamping has ${options.perBlockDamping.length} entries for ${blocks.length} blocks`);
   }
+  return dataInfSolver(state, n, p, dtype, options);
+}
+
+interface DataInfBlock { g: Tensor; inv: Tensor; lambda: number; offset: number; size: number }
+
+/** DataInf rebuilt from its saved state (fitDataInf(…).state()); takes ownership of the tensors. */
+export function restoreDataInf(state: SolverState, options: Pick<DataInfOptions, 'residualOperator' | 'residualDamping'> = {}): FittedSolver {
+  const info = state.info as { samples?: unknown; size?: unknown; dtype?: unknown; blocks?: unknown };
+  const blocks = Array.isArray(info.blocks) ? info.blocks as { lambda: number; offset: number; size: number }[] : null;
+  if (!blocks || typeof info.samples !== 'number' || typeof info.size !== 'number' || (info.dtype !== 'float32' && info.dtype !== 'float64')) {
+    throw new InputError('datainf: the saved state lacks its blocks, sample count, size or dtype');
+  }
+  const n = info.samples;
+  const state2 = blocks.map((b, l) => {
+    const g = state.tensors[`g.${l}`], inv = state.tensors[`inv.${l}`];
+    if (!g || !inv || g.rank !== 2 || g.shape[0] !== n || g.shape[1] !== b.size || inv.shape[0] !== n) {
+      throw new InputError(`datainf: the saved state's block ${l} tensors are missing or misshapen`);
+    }
+    return { g, inv, lambda: b.lambda, offset: b.offset, size: b.size };
+  });
+  return dataInfSolver(state2, n, info.size, info.dtype, options);
+}
+
+function dataInfSolver(state: DataInfBlock[], n: number, p: number, dtype: FloatDType, options: Pick<DataInfOptions, 'residualOperator' | 'residualDamping'>): FittedSolver {
   const sizeOp = { size: p, dtype, symmetric: true, matvec: (v: Tensor) => v } as LinearOperator;
   return {
     method: 'datainf',
@@ -124,6 +158,11 @@ export function fitDataInf(gradients: Tensor, options: DataInfOptions = {}): Fit
         residualNorm: r ? trueResidual(r, options.residualDamping ?? 0, bb, x) : NaN,
         info: { blocks: state.length, damping: state.map((s) => s.lambda), samples: n },
       };
+    },
+    state(): SolverState {
+      const tensors: Record<string, Tensor> = {};
+      state.forEach((s, l) => { tensors[`g.${l}`] = s.g; tensors[`inv.${l}`] = s.inv; });
+      return { tensors, info: { samples: n, size: p, dtype, blocks: state.map((s) => ({ lambda: s.lambda, offset: s.offset, size: s.size })) } };
     },
     dispose() { state.forEach((s) => { s.g.dispose(); s.inv.dispose(); }); },
   };

@@ -20,4 +20,16 @@ export interface FittedSolver {
   readonly method: string;
   solve(b: Tensor): SolveResult;
   dispose(): void;
+  /**
+   * The fitted stage as named tensors (still owned by the solver: read, don't dispose) and JSON-able
+   * facts, for saving a fit (src/influence/fit-store.ts); restoreSolver (registry.ts) rebuilds the
+   * solver from it without refitting. Absent when the solver holds something that cannot be saved.
+   */
+  state?(): SolverState;
+}
+
+/** A fitted solver's saveable state: what restoreSolver needs, beyond the operator and the options. */
+export interface SolverState {
+  tensors: Record<string, Tensor>;
+  info: Record<string, unknown>;
 }

@@ -26,7 +26,7 @@ export const ROOT_VALUES = [
   'groupInfluence', 'retrainWithout', 'leaveOneOut', 'pbrf', 'correlationReport',
   // typed errors
   'CurvatureError', 'ShapeError', 'DTypeError', 'NotPositiveDefiniteError', 'DivergenceError',
-  'BackendUnavailableError', 'UnsupportedLayerError', 'InputError', 'CancelledError',
+  'BackendUnavailableError', 'UnsupportedLayerError', 'InputError', 'CancelledError', 'FitMismatchError',
 ] as const;
 
 /** Types of `curvature` the README names (checked by tsc against the installed declarations). */
