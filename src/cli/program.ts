@@ -101,7 +101,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'influence', summary: 'influence of training points on test points (and self-influence)',
-    flags: [...MODEL, ...DATA, ...CURVATURE, ...SOLVER, ...INFLUENCE_OUT, ...COMMON], writes: ['out', 'json', 'report', 'self-out'],
+    flags: [...MODEL, ...DATA, ...CURVATURE, ...SOLVER, ...INFLUENCE_OUT, ...COMMON], writes: ['out', 'json', 'report', 'self-out', 'save-fit'],
   },
   {
     name: 'hvp', summary: 'Hessian- (or Gauss–Newton-) vector product of the training objective',

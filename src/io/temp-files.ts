@@ -35,7 +35,7 @@ export function untrackTemp(temp: string): void {
 export function removeTrackedTemps(): number {
   let n = 0;
   for (const t of live) {
-    try { fs().rmSync(t, { force: true }); n++; } catch { /* best effort while exiting */ }
+    try { fs().rmSync(t, { force: true, recursive: true }); n++; } catch { /* best effort while exiting */ }
   }
   live.clear();
   return n;
@@ -67,7 +67,8 @@ export function removeStalePartials(target: string, options: { includeOwn?: bool
     const pid = Number(m?.[2]);
     if (!m || m[1] !== base || ((pid !== process.pid || !options.includeOwn) && pidAlive(pid))) continue;
     const full = p.join(dir, name);
-    try { fs().rmSync(full, { force: true }); removed.push(full); } catch { /* not ours to remove */ }
+    // recursive: a fit is staged as a temporary directory (src/influence/fit-store.ts).
+    try { fs().rmSync(full, { force: true, recursive: true }); removed.push(full); } catch { /* not ours to remove */ }
   }
   return removed;
 }
