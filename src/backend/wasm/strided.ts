@@ -1,7 +1,7 @@
 /**
- * Stride bookkeeping done in TypeScript before a strided wasm kernel runs: collapsing axes, the
- * memory extent an operand touches (checked against its buffer, since a stray write would corrupt
- * the wasm heap silently), and splitting a rank above the ABI's limit into kernel-sized blocks.
+ * Stride bookkeeping done in TypeScript before a strided wasm kernel runs: collapsing axes and
+ * splitting a rank above the ABI's limit into kernel-sized blocks (the extent each operand
+ * touches is checked against its buffer by the shared checks, src/backend/checks.ts).
  */
 import { MAX_KERNEL_RANK } from './ops.js';
 
@@ -33,17 +33,6 @@ export function coalesce(shape: readonly number[], strides: readonly (readonly n
   }
   if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
   return { shape: outShape, strides: outStrides };
-}
-
-/** The smallest and largest element offsets (relative to the base) touched over `shape`. */
-export function extent(shape: readonly number[], strides: readonly number[]): { lo: number; hi: number } {
-  let lo = 0, hi = 0;
-  for (let d = 0; d < shape.length; d++) {
-    const span = (shape[d]! - 1) * strides[d]!;
-    if (span < 0) lo += span;
-    else hi += span;
-  }
-  return { lo, hi };
 }
 
 /**
