@@ -24,6 +24,7 @@ import type {
   Backend, BackendBuffer, BinaryOp, DType, ReduceOp, TypedArray, UnaryOp,
 } from '../../src/backend/types.js';
 import { relErr, throwsType } from '../helpers.js';
+import { onBackend } from './wasm/setup.js';
 
 /** The required kernels only, delegating to a private reference backend; counts host reads. */
 class MinimalBackend implements Backend {
@@ -83,15 +84,7 @@ const TEMPORARY: [string, Backend][] = [['test-minimal', minimal], ['test-gather
 test.before(() => { for (const [name, b] of TEMPORARY) c.registerBackend(name, () => b, -100); });
 test.after(() => { for (const [name] of TEMPORARY) unregisterBackend(name); });
 
-function on<T>(name: string, fn: () => T): T {
-  const previous = c.getBackend();
-  c.setBackend(name);
-  try {
-    return fn();
-  } finally {
-    c.setBackend(previous.name);
-  }
-}
+const on = onBackend;
 
 /** fn on the js reference and on `name`, values compared at float64 tolerance. */
 function agree(name: string, what: string, fn: () => c.Tensor | c.Tensor[], tol = 1e-12): void {
