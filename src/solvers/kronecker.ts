@@ -163,7 +163,7 @@ function kroneckerSolver(op: LinearOperator, curvature: KroneckerCurvature, o: K
         for (const [k, t] of Object.entries(s.tensors)) tensors[`fallback.${f.block.offset}.${k}`] = t;
         fb.push({ offset: f.block.offset, info: s.info });
       }
-      return { tensors, info: { method: name, kronecker: st.info, damping: lambdas, ...(fb.length ? { fallback: fb } : {}) } };
+      return { tensors, info: { method: name, stages: st.info['stages'], kronecker: st.info, damping: lambdas, ...(fb.length ? { fallback: fb } : {}) } };
     },
     dispose() {
       inverse.dispose();
