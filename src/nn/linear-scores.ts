@@ -18,9 +18,10 @@ const BLOCK_ELEMENTS = 1 << 22;
  * then the other axis is a broadcast product and a sum. Cost N·m·out·in flops with N = n·positions,
  * memory N·mb·min(out, in): never the [n, out·in] per-example gradients.
  *
- * a [n, …, in], d [n, …, out], q [m, out·in (+ out with a bias)] → [n, m].
+ * a [n, …, in], d [n, …, out], q [m, out·in (+ out with a bias)] → [n, m]. `blockElements` bounds the
+ * intermediate (tests lower it to exercise several blocks).
  */
-export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: number, bias: boolean): Tensor {
+export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: number, bias: boolean, blockElements = BLOCK_ELEMENTS): Tensor {
   const n = a.shape[0]!, m = q.shape[0]!;
   const size = out * inF + (bias ? out : 0);
   if (q.rank !== 2 || q.shape[1] !== size) {
@@ -28,7 +29,7 @@ export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: 
   }
   const a2 = reshape(a, [-1, inF]), d2 = reshape(d, [-1, out]);
   const N = a2.shape[0]!; // n · positions
-  const blockRows = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, N * Math.min(out, inF))));
+  const blockRows = Math.max(1, Math.floor(blockElements / Math.max(1, N * Math.min(out, inF))));
   const parts: Tensor[] = [];
   for (let t0 = 0; t0 < m; t0 += blockRows) {
     const mb = Math.min(blockRows, m - t0);
