@@ -1,5 +1,5 @@
 import { InputError, ShapeError } from '../errors.js';
-import { concat, keep, matmul, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
+import { concat, keep, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } from '../nn/chunk-source.js';
