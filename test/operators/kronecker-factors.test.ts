@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import {
-  addOuter, backprop, forward, maxRel, perExample, refCorrections, refFactors, refGaussNewton, refLayers, softmax,
+  addOuter, backprop, forward, maxRel, paramVector, perExample, refCorrections, refFactors, refGaussNewton, refLayers, softmax,
   type RefLoss, type RefNet,
 } from './kronecker-reference.js';
 import { arr, problem, type Problem } from './kronecker-problem.js';
@@ -66,15 +66,21 @@ for (const [name, net, loss] of CASES) {
   }
 }
 
-s('the reference itself: its GN blocks are (1/N)Σ Jᵀ S J — equal to the existing gaussNewtonOperator (≤ 1e-12)', () => {
-  // Guards the hand-written backprop of the reference against an independent implementation
-  // (src/operators/curvature.ts predates issue 12): the references above are only as good as this.
-  const p = problem(MLP, 'cross-entropy', 20);
-  const P = p.thetaArr.length;
-  const mine = refGaussNewton(p.net, p.loss, p.thetaArr, p.ref);
-  const theirs = arr(c.toDense(c.gaussNewtonOperator(p.objective, p.theta, p.data)));
-  const e = maxRel(theirs, mine);
-  assert.ok(e <= 1e-12, `reference GN vs gaussNewtonOperator maxRel ${e} (P = ${P})`);
+s('the reference itself: its dense GN and empirical Fisher equal the existing gaussNewtonOperator / empiricalFisherOperator (≤ 1e-12)', () => {
+  // Guards the hand-written backprop of the reference against independent implementations
+  // (src/operators/curvature.ts and empirical-fisher.ts predate issue 12): the references above are
+  // only as good as this. The factors' δ are the same backpropagated vectors as these matrices' gₙₖ.
+  for (const [name, net, loss] of CASES) {
+    const p = problem(net, loss, 20);
+    const gn = arr(c.toDense(c.gaussNewtonOperator(p.objective, p.theta, p.data)));
+    const e = maxRel(gn, refGaussNewton(p.net, p.loss, p.thetaArr, p.ref));
+    assert.ok(e <= 1e-12, `${name}: reference GN vs gaussNewtonOperator maxRel ${e}`);
+    if (loss === 'bce') continue;
+    const P = p.thetaArr.length, ef = new Float64Array(P * P);
+    for (const ex of perExample(p.net, p.loss, p.thetaArr, p.ref, 'empirical-fisher')) addOuter(ef, paramVector(p.net, ex.inputs, ex.deltas[0]!), 1 / p.ref.n);
+    const eEf = maxRel(arr(c.toDense(c.empiricalFisherOperator(p.objective, p.theta, p.data))), ef);
+    assert.ok(eEf <= 1e-12, `${name}: reference empirical Fisher vs empiricalFisherOperator maxRel ${eEf}`);
+  }
 });
 
 s('eigendecompositions: A = Q_A diag(λ_A) Q_Aᵀ, G likewise, Q orthogonal (≤ 1e-10)', () => {
