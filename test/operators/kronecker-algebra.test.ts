@@ -21,7 +21,7 @@ const NET: RefNet = { widths: [5, 4, 3] };
 function setup(corrected: boolean, shift: number) {
   const p = problem(NET, 'cross-entropy', 20, 8, 0.01);
   const curv = c.KroneckerCurvature.fit(p.objective, p.theta, p.data, { corrected });
-  const op = curv.operator({ shift });
+  const op = c.kroneckerOperator(curv, { shift });
   const P = numParams(NET);
   const dense = arr(c.toDense(op));
   const rng = new Random(21);
@@ -52,7 +52,8 @@ for (const corrected of [false, true]) {
     const cols = [vec(), vec(), vec(), vec()];
     const V = new Float64Array(P * 4);
     cols.forEach((v, j) => v.forEach((x, i) => { V[i * 4 + j] = x; }));
-    const M = arr(op.matmat(c.tensor(V, [P, 4], 'float64')));
+    assert.type(op.matmat, 'function');
+    const M = arr(op.matmat!(c.tensor(V, [P, 4], 'float64')));
     cols.forEach((v, j) => {
       const mv = arr(op.matvec(c.tensor(v, [P], 'float64')));
       const col = Float64Array.from({ length: P }, (_, i) => M[i * 4 + j]!);
@@ -64,7 +65,7 @@ for (const corrected of [false, true]) {
   s(`${name}: inverse(λ)·(K + shift + λ)·v = v (≤ 1e-10), also for λ = 0 and as matmat; equals the dense Cholesky solve`, () => {
     const { curv, op, P, dense, vec } = setup(corrected, 0.05);
     for (const lambda of [0, 0.1, 2]) {
-      const inv = curv.operator({ shift: 0.05 }).inverse(lambda);
+      const inv = c.kroneckerOperator(curv, { shift: 0.05 }).inverse(lambda);
       assert.is(inv.size, P);
       const v = vec();
       const w = matvecDense(addIdentity(dense, P, lambda), P, v);

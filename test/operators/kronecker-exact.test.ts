@@ -44,7 +44,7 @@ for (const [name, net, loss] of ONE_LAYER) {
     assert.ok(maxRel(gn, want) <= 1e-12, `reference vs gaussNewtonOperator: ${maxRel(gn, want)}`);
     for (const corrected of [true, false]) {
       const curv = c.KroneckerCurvature.fit(p.objective, p.theta, p.data, { corrected });
-      const dense = arr(c.toDense(curv.operator({ shift: 0 })));
+      const dense = arr(c.toDense(c.kroneckerOperator(curv, { shift: 0 })));
       const e = maxRel(dense, want);
       assert.ok(e <= TOL, `${corrected ? 'EK-FAC' : 'K-FAC'} vs dense GN maxRel ${e}`);
       curv.dispose();
@@ -59,7 +59,7 @@ s('tanh MLP 5-4-3, ONE example: K-FAC and EK-FAC equal the layer-diagonal blocks
     const want = blockDiagonalPart(net, refGaussNewton(p.net, p.loss, p.thetaArr, p.ref));
     for (const corrected of [true, false]) {
       const curv = c.KroneckerCurvature.fit(p.objective, p.theta, p.data, { corrected });
-      const e = maxRel(arr(c.toDense(curv.operator({ shift: 0 }))), want);
+      const e = maxRel(arr(c.toDense(c.kroneckerOperator(curv, { shift: 0 }))), want);
       assert.ok(e <= TOL, `${JSON.stringify(net.bias ?? [])} ${corrected ? 'EK-FAC' : 'K-FAC'} maxRel ${e}`);
       curv.dispose();
     }
@@ -72,9 +72,9 @@ s('tanh MLP 5-4-3, N = 20: the K-FAC operator is G ⊗ A per layer in θ\'s row-
     const P = numParams(net);
     const want = refKfacDense(net, refFactors(p.net, p.loss, p.thetaArr, p.ref));
     const curv = c.KroneckerCurvature.fit(p.objective, p.theta, p.data);
-    const e = maxRel(arr(c.toDense(curv.operator({ shift: 0 }))), want);
+    const e = maxRel(arr(c.toDense(c.kroneckerOperator(curv, { shift: 0 }))), want);
     assert.ok(e <= TOL, `K-FAC dense vs G ⊗ A maxRel ${e}`);
-    const e2 = maxRel(arr(c.toDense(curv.operator({ shift: 0.3 }))), addIdentity(want, P, 0.3));
+    const e2 = maxRel(arr(c.toDense(c.kroneckerOperator(curv, { shift: 0.3 }))), addIdentity(want, P, 0.3));
     assert.ok(e2 <= TOL, `shift 0.3: maxRel ${e2}`);
     curv.dispose();
   }
@@ -88,7 +88,7 @@ s('tanh MLP 5-4-3, N = 20: the EK-FAC operator is Σ Λᵢⱼ uᵢⱼuᵢⱼᵀ 
     const qA = arr(curv.layers[k]!.qA), qG = arr(curv.layers[k]!.qG);
     return { qA, qG, lambda: refCorrections(l, k, ex, qA, qG) };
   });
-  const e = maxRel(arr(c.toDense(curv.operator({ shift: 0 }))), refEigenDense(p.net, parts));
+  const e = maxRel(arr(c.toDense(c.kroneckerOperator(curv, { shift: 0 }))), refEigenDense(p.net, parts));
   assert.ok(e <= TOL, `EK-FAC dense maxRel ${e}`);
   curv.dispose();
 });
@@ -103,7 +103,7 @@ s('Frobenius error to the dense GN (layer-diagonal blocks): EK-FAC ≤ K-FAC per
     const gn = refGaussNewton(p.net, p.loss, p.thetaArr, p.ref);
     const kf = c.KroneckerCurvature.fit(p.objective, p.theta, p.data);
     const ek = c.KroneckerCurvature.fit(p.objective, p.theta, p.data, { corrected: true });
-    const dk = arr(c.toDense(kf.operator({ shift: 0 }))), de = arr(c.toDense(ek.operator({ shift: 0 })));
+    const dk = arr(c.toDense(c.kroneckerOperator(kf, { shift: 0 }))), de = arr(c.toDense(c.kroneckerOperator(ek, { shift: 0 })));
     for (const l of refLayers(net)) {
       const g = block(gn, P, l.offset, l.size);
       const errK = frob(block(dk, P, l.offset, l.size), g), errE = frob(block(de, P, l.offset, l.size), g), nG = frob(g);

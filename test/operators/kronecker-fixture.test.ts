@@ -70,7 +70,7 @@ if (!train) {
     // Layer 1 (170 parameters) also densely, through the operators themselves: the same errors.
     const l1 = refLayers(NET)[1]!;
     const gn1 = refLayerGaussNewton(l1, 1, ex);
-    const errs = [kf, ek].map((curv) => frob(arr(c.toDense(c.restrictToBlock(curv.operator({ shift: 0 }), l1.offset, l1.size))), gn1));
+    const errs = [kf, ek].map((curv) => frob(arr(c.toDense(c.restrictToBlock(c.kroneckerOperator(curv, { shift: 0 }), l1.offset, l1.size))), gn1));
     const f1 = [
       layerFrobenius(l1, 1, ex, { kind: 'kfac', A: arr(kf.layers[1]!.A), G: arr(kf.layers[1]!.G) }).err,
       layerFrobenius(l1, 1, ex, { kind: 'ekfac', qA: arr(ek.layers[1]!.qA), qG: arr(ek.layers[1]!.qG), lambda: arr(ek.layers[1]!.corrections!) }).err,

@@ -57,7 +57,7 @@ s("unfactored: 'skip' leaves the layer out: listed in `unfactored`, shift·I the
   assert.equal(curv.unfactored.map((b) => [b.offset, b.size]), [[scale.offset, scale.size]]);
   assert.equal(curv.layers.map((l) => [l.offset, l.size]), [[0, 16], [20, 15]]);
   const P = 35;
-  const dense = arr(c.toDense(curv.operator({ shift: 0.3 })));
+  const dense = arr(c.toDense(c.kroneckerOperator(curv, { shift: 0.3 })));
   for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) {
     const inScaleRow = i >= scale.offset && i < scale.offset + scale.size, inScaleCol = j >= scale.offset && j < scale.offset + scale.size;
     if (inScaleRow || inScaleCol) assert.is(dense[i * P + j], i === j ? 0.3 : 0, `entry (${i}, ${j}) on the skipped block`);
@@ -81,7 +81,7 @@ s("kroneckerFallback: 'direct' solves the unfactored block exactly (its GN block
     assert.ok(relErr(got, want) <= 1e-10, `${name}: Scale block rel err ${relErr(got, want)}`);
     // Linear blocks: the Kronecker inverse of the same factors (shift = weight decay, plus λ).
     const curv = c.KroneckerCurvature.fit(objective, theta, data, { unfactored: 'skip', corrected: name === 'ekfac' });
-    const y = arr(curv.operator({ shift: 1e-2 }).inverse(lambda).matvec(c.tensor(b, [P], 'float64')));
+    const y = arr(c.kroneckerOperator(curv, { shift: 1e-2 }).inverse(lambda).matvec(c.tensor(b, [P], 'float64')));
     for (const [o, n] of [[0, 16], [20, 15]] as const) {
       const e = relErr(x.subarray(o, o + n), y.subarray(o, o + n));
       assert.ok(e <= 1e-10, `${name}: Linear block at ${o} rel err ${e}`);
@@ -103,7 +103,7 @@ s('a singular factor (a constant-zero input feature) with zero damping and zero 
     throwsType(() => { c.fitSolver(name, op, { damping: 0 }).solve(b); }, c.NotPositiveDefiniteError);
   }
   const curv = c.KroneckerCurvature.fit(p.objective, p.theta, data);
-  throwsType(() => curv.operator({ shift: 0 }).inverse(0).matvec(b), c.NotPositiveDefiniteError);
+  throwsType(() => c.kroneckerOperator(curv, { shift: 0 }).inverse(0).matvec(b), c.NotPositiveDefiniteError);
   // With damping it is fine.
   const x1 = c.fitSolver('kfac', op, { damping: 0.1 }).solve(b).x;
   assert.ok(arr(x1).every(Number.isFinite));
