@@ -45,6 +45,7 @@ s('kfac: (G ⊗ A + (wd + λ_op + λ)·I)·x = b with the factors of the operato
     const solver = c.fitSolver('kfac', op, { damping: LAMBDA });
     const r = solver.solve(c.tensor(b, [P], 'float64'));
     assert.is(r.method, 'kfac');
+    assert.is(r.info?.['form'], form, `${name}: the solve reports the form it fitted`);
     const x = arr(r.x);
     const e = relErr(matvecDense(K, P, x), b);
     assert.ok(e <= 1e-10, `${name}: relative residual against the dense ${form} K-FAC ${e}`);
@@ -78,6 +79,25 @@ s('ekfac: the solution is (EK-FAC + (wd + λ_op + λ)·I)⁻¹ b, and equals kfa
   for (const name of ['kfac', 'ekfac'] as const) {
     const xq = arr(c.fitSolver(name, c.gaussNewtonOperator(q.objective, q.theta, q.data), { damping: LAMBDA }).solve(c.tensor(bq, [Pq], 'float64')).x);
     assert.ok(relErr(xq, want) <= 1e-10, `${name} vs dense GN solve: ${relErr(xq, want)}`);
+  }
+});
+
+s('fisherSamples switches the solver to the sampled Fisher (seeded); a ChunkSource gives the in-memory solution (≤ 1e-12)', () => {
+  const p = problem(NET, 'cross-entropy', 20, 9, WD);
+  const P = numParams(NET);
+  const b = c.tensor(rhs(P, 8), [P], 'float64');
+  for (const name of ['kfac', 'ekfac'] as const) {
+    const op = c.hessianOperator(p.objective, p.theta, p.data);
+    const r1 = c.fitSolver(name, op, { damping: LAMBDA, fisherSamples: 3, seed: 5 }).solve(b);
+    const r2 = c.fitSolver(name, op, { damping: LAMBDA, fisherSamples: 3, seed: 5 }).solve(b);
+    const r3 = c.fitSolver(name, op, { damping: LAMBDA, fisherSamples: 3, seed: 6 }).solve(b);
+    assert.is(r1.info?.['form'], 'sampled-fisher', `${name}: form`);
+    assert.equal(Array.from(r1.x.dataSync()), Array.from(r2.x.dataSync()), `${name}: same seed, same solution`);
+    assert.ok(relErr(arr(r3.x), arr(r1.x)) > 1e-8, `${name}: another seed, another solution`);
+    const mem = arr(c.fitSolver(name, op, { damping: LAMBDA }).solve(b).x);
+    const chunked = c.gaussNewtonOperator(p.objective, p.theta, c.datasetChunks(p.data, [7, 6, 7]));
+    const xc = arr(c.fitSolver(name, chunked, { damping: LAMBDA }).solve(b).x);
+    assert.ok(relErr(xc, mem) <= 1e-12, `${name}: chunked vs in-memory ${relErr(xc, mem)}`);
   }
 });
 
