@@ -3,6 +3,7 @@
  * implementation can replace any one of them: fit → solve test points → score training points
  * (chunked) → top-k → self-influence → validation against retraining.
  */
+import type { QueryRankStats } from '../influence/query-rank.js';
 import { InputError } from '../errors.js';
 import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
@@ -90,10 +91,11 @@ export function solveTestPoints(infl: InfluenceModel, test: Dataset, bar: Progre
  * each block as it is computed (for incremental writers). Returns the [nTest, nTrain] matrix, row-major.
  */
 export function scoreTraining(infl: InfluenceModel, s: Tensor, train: Dataset, chunk: number, bar: Progress = noProgress,
-  onChunk?: (start: number, block: Float64Array, count: number) => void): Float64Array {
+  onChunk?: (start: number, block: Float64Array, count: number) => void, onQueryRank?: (stats: QueryRankStats) => void): Float64Array {
   const nTest = s.shape[0]!, n = train.x.shape[0]!;
   const out = new Float64Array(nTest * n);
   const scorer = infl.queryScorer(s);
+  if (scorer.stats) onQueryRank?.(scorer.stats);
   try {
     for (let start = 0; start < n; start += chunk) {
       const count = Math.min(chunk, n - start);

@@ -81,6 +81,24 @@ test('--preconditioner ekfac: CG converges to the direct solve (exit 0, scores â
   assert.is(j.solve.info[0]!.preconditioner?.kind, 'ekfac');
 });
 
+test('--query-rank R: scores equal the library\'s with queryRank R; the JSON reports the rank and each test point\'s relative error', () => {
+  const r = run(['--solver', 'ekfac', '--hessian', 'gauss-newton', '--damping', '0.01', '--query-rank', '2'], 'query-rank');
+  assert.is(r.status, 0, r.stderr);
+  const infl = c.InfluenceModel.fit(objective, theta, train, { solver: 'ekfac', hessian: 'gauss-newton', damping: 0.01, queryRank: 2 });
+  const { scores, stats } = infl.influence(testSet);
+  const want = scores.dataSync();
+  infl.dispose();
+  const got = readNpy(readFileSync(r.out)).data as Float64Array;
+  assert.ok(maxRelDiff(got, want) <= 1e-12, `max rel diff ${maxRelDiff(got, want)}`);
+  const j = JSON.parse(readFileSync(r.json, 'utf8')) as { queryRank: { rank: number; relativeError: number[] } };
+  assert.is(j.queryRank.rank, 2);
+  assert.equal(j.queryRank.relativeError.length, 3);
+  j.queryRank.relativeError.forEach((e, i) => assert.ok(Math.abs(e - stats.queryRank!.relativeError[i]!) <= 1e-12, `error ${i}`));
+  assert.ok(j.queryRank.relativeError.some((e) => e > 0), 'rank 2 of [8, 50] layer matrices is an approximation');
+  const bad = run(['--solver', 'ekfac', '--query-rank', '0'], 'query-rank-bad');
+  assert.is(bad.status, 2, bad.stderr);
+});
+
 test('Kronecker flags a solver would ignore exit 2 naming who reads them', () => {
   const cases: [string[], RegExp][] = [
     [['--solver', 'direct', '--fisher-samples', '2'], /--fisher-samples does not apply to --solver direct.*kfac, ekfac/],
