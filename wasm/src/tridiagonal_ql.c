@@ -55,27 +55,31 @@ typedef struct {
 /* Columns [k0, k1) of vt ← rotations G_{m-1}, …, G_l applied as in applyRotations (tridiagonalQl.ts), V = vtᵀ. */
 static void apply_rotations(int n, double *vt, int l, int m, const double *cs, const double *sn, int k0, int k1) {
   int k = k0;
-  for (; k + 8 <= k1; k += 8) {
+  for (; k + 16 <= k1; k += 16) {
     v128_t c0 = wasm_v128_load(vt + m * n + k), c1 = wasm_v128_load(vt + m * n + k + 2);
     v128_t c2 = wasm_v128_load(vt + m * n + k + 4), c3 = wasm_v128_load(vt + m * n + k + 6);
+    v128_t c4 = wasm_v128_load(vt + m * n + k + 8), c5 = wasm_v128_load(vt + m * n + k + 10);
+    v128_t c6 = wasm_v128_load(vt + m * n + k + 12), c7 = wasm_v128_load(vt + m * n + k + 14);
     for (int i = m - 1; i >= l; i--) {
       const v128_t c = wasm_f64x2_splat(cs[i]), s = wasm_f64x2_splat(sn[i]);
       double *xi = vt + i * n + k, *xi1 = xi + n;
-      const v128_t x0 = wasm_v128_load(xi), x1 = wasm_v128_load(xi + 2);
-      const v128_t x2 = wasm_v128_load(xi + 4), x3 = wasm_v128_load(xi + 6);
-      wasm_v128_store(xi1, wasm_f64x2_add(wasm_f64x2_mul(s, x0), wasm_f64x2_mul(c, c0)));
-      wasm_v128_store(xi1 + 2, wasm_f64x2_add(wasm_f64x2_mul(s, x1), wasm_f64x2_mul(c, c1)));
-      wasm_v128_store(xi1 + 4, wasm_f64x2_add(wasm_f64x2_mul(s, x2), wasm_f64x2_mul(c, c2)));
-      wasm_v128_store(xi1 + 6, wasm_f64x2_add(wasm_f64x2_mul(s, x3), wasm_f64x2_mul(c, c3)));
-      c0 = wasm_f64x2_sub(wasm_f64x2_mul(c, x0), wasm_f64x2_mul(s, c0));
-      c1 = wasm_f64x2_sub(wasm_f64x2_mul(c, x1), wasm_f64x2_mul(s, c1));
-      c2 = wasm_f64x2_sub(wasm_f64x2_mul(c, x2), wasm_f64x2_mul(s, c2));
-      c3 = wasm_f64x2_sub(wasm_f64x2_mul(c, x3), wasm_f64x2_mul(s, c3));
+#define ROTATE(j, cj)                                                                          \
+      {                                                                                        \
+        const v128_t x = wasm_v128_load(xi + 2 * (j));                                         \
+        wasm_v128_store(xi1 + 2 * (j), wasm_f64x2_add(wasm_f64x2_mul(s, x), wasm_f64x2_mul(c, cj))); \
+        cj = wasm_f64x2_sub(wasm_f64x2_mul(c, x), wasm_f64x2_mul(s, cj));                      \
+      }
+      ROTATE(0, c0) ROTATE(1, c1) ROTATE(2, c2) ROTATE(3, c3) ROTATE(4, c4) ROTATE(5, c5) ROTATE(6, c6) ROTATE(7, c7)
+#undef ROTATE
     }
     wasm_v128_store(vt + l * n + k, c0);
     wasm_v128_store(vt + l * n + k + 2, c1);
     wasm_v128_store(vt + l * n + k + 4, c2);
     wasm_v128_store(vt + l * n + k + 6, c3);
+    wasm_v128_store(vt + l * n + k + 8, c4);
+    wasm_v128_store(vt + l * n + k + 10, c5);
+    wasm_v128_store(vt + l * n + k + 12, c6);
+    wasm_v128_store(vt + l * n + k + 14, c7);
   }
   for (; k < k1; k++) {
     double carry = vt[m * n + k];
@@ -90,10 +94,10 @@ static void apply_rotations(int n, double *vt, int l, int m, const double *cs, c
 
 /* Applies every pending step, in order, to one 8-column strip of vt after another (then the tail). */
 static void flush(int n, double *vt, pending_rotations *p) {
-  const int strips = n - n % 8;
-  for (int k = 0; k < strips; k += 8)
+  const int strips = n - n % 16;
+  for (int k = 0; k < strips; k += 16)
     for (int j = 0; j < p->count; j++)
-      apply_rotations(n, vt, p->lo[j], p->hi[j], p->cs + (size_t)j * n, p->sn + (size_t)j * n, k, k + 8);
+      apply_rotations(n, vt, p->lo[j], p->hi[j], p->cs + (size_t)j * n, p->sn + (size_t)j * n, k, k + 16);
   if (strips < n)
     for (int j = 0; j < p->count; j++)
       apply_rotations(n, vt, p->lo[j], p->hi[j], p->cs + (size_t)j * n, p->sn + (size_t)j * n, strips, n);
