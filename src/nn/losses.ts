@@ -1,6 +1,8 @@
 import { DTypeError, InputError, ShapeError } from '../errors.js';
-import { mean, mul, reshape, softmaxCrossEntropy, softplus, square, sub, sum } from '../tensor/index.js';
+import { eye, mean, mul, reshape, sigmoid, softmax, softmaxCrossEntropy, softplus, sqrt, square, sub, sum, tensor, transpose } from '../tensor/index.js';
+import type { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { FloatDType } from '../backend/types.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -13,6 +15,26 @@ export interface Loss {
   perSample(outputs: Tensor, targets: Tensor): Tensor;
   /** Checks targets against the model outputs; throws a typed error on mismatch. */
   validate(outputs: { shape: readonly number[] }, targets: Tensor): void;
+  /**
+   * A square root of the loss's Hessian in the outputs, as K columns per example: C [K, n, d]
+   * with ∇²_z ℓ(zᵢ) = Σₖ C[k, i]·C[k, i]ᵀ (outputs flattened to d per example). Backpropagating
+   * each column gives the Gauss–Newton form of the Kronecker factor G (the exact expectation over
+   * the model's predictive distribution; Martens & Grosse 2015 §5, George et al. 2018).
+   * Optional for a custom loss: K-FAC's Gauss–Newton form then needs another form.
+   */
+  outputHessianSqrt?(outputs: Tensor): Tensor;
+  /**
+   * Targets drawn from the model's predictive distribution at `outputs` (the true Fisher's
+   * sampled labels; Kronfluence's default): categorical for cross-entropy, Bernoulli for BCE,
+   * f + N(0, I) for MSE (the Gaussian whose negative log-likelihood is ½‖f − y‖²).
+   */
+  sampleTargets?(outputs: Tensor, rng: Random): Tensor;
+}
+
+/** Rows of the outputs as [n, d] float64 host values (for sampling). */
+function rowsOf(z: Tensor): { n: number; d: number; values: ArrayLike<number> } {
+  const n = z.shape[0]!;
+  return { n, d: n === 0 ? 0 : z.size / n, values: z.dataSync() };
 }
 
 export type LossName = 'cross-entropy' | 'bce-with-logits' | 'mse';
@@ -29,6 +51,26 @@ export const crossEntropyLoss: Loss = {
   name: 'cross-entropy',
   perSample(z, y) {
     return softmaxCrossEntropy(z, y);
+  },
+  // ∇²ℓ = diag(p) − ppᵀ = Σₖ pₖ(eₖ − p)(eₖ − p)ᵀ: columns cₖ = √pₖ·(eₖ − p).
+  outputHessianSqrt(z) {
+    const n = z.shape[0]!, c = z.shape[1]!;
+    const p = softmax(z, -1);
+    const sqrtP = reshape(transpose(sqrt(p)), [c, n, 1]);
+    return mul(sqrtP, sub(reshape(eye(c, z.dtype as FloatDType), [c, 1, c]), reshape(p, [1, n, c])));
+  },
+  sampleTargets(z, rng) {
+    const p = softmax(z, -1);
+    const { n, d, values } = rowsOf(p);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = rng.uniform();
+      let acc = 0, k = 0;
+      for (; k < d - 1; k++) { acc += values[i * d + k]!; if (u < acc) break; }
+      y[i] = k;
+    }
+    p.dispose();
+    return tensor(y, [n], 'int32');
   },
   validate(z, y) {
     if (z.shape.length !== 2) throw new ShapeError(`cross-entropy: outputs must be [batch, classes], got [${z.shape.join(', ')}]`);
@@ -49,6 +91,20 @@ export const bceWithLogitsLoss: Loss = {
     const z1 = reshape(z, [z.shape[0]!, -1]);
     return sum(sub(softplus(z1), mul(reshape(y, z1.shape), z1)), -1);
   },
+  // ∇²ℓ = diag(σ(1 − σ)) per output: columns √(σₖ(1 − σₖ))·eₖ.
+  outputHessianSqrt(z) {
+    const n = z.shape[0]!, d = z.size / n;
+    const s = sigmoid(reshape(z, [n, d]));
+    const w = reshape(transpose(sqrt(mul(s, sub(1, s)))), [d, n, 1]);
+    return mul(w, reshape(eye(d, z.dtype as FloatDType), [d, 1, d]));
+  },
+  sampleTargets(z, rng) {
+    const s = sigmoid(z);
+    const { values } = rowsOf(s);
+    const y = Float64Array.from({ length: s.size }, (_, i) => (rng.uniform() < values[i]! ? 1 : 0));
+    s.dispose();
+    return tensor(y, z.shape, z.dtype);
+  },
   validate(z, y) {
     if (y.dtype === 'int32') throw new DTypeError('bce-with-logits: targets must be float 0/1 (or probabilities), got int32');
     if (y.size !== z.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`bce-with-logits: outputs [${z.shape.join(', ')}] but targets [${y.shape.join(', ')}]`);
@@ -67,6 +123,15 @@ export const mseLoss: Loss = {
   perSample(f, y) {
     const f1 = reshape(f, [f.shape[0]!, -1]);
     return mul(sum(square(sub(f1, reshape(y, f1.shape))), -1), 0.5);
+  },
+  // ∇²ℓ = I: columns eₖ.
+  outputHessianSqrt(f) {
+    const n = f.shape[0]!, d = f.size / n;
+    return mul(reshape(eye(d, f.dtype as FloatDType), [d, 1, d]), tensor(new Float64Array(n).fill(1), [1, n, 1], f.dtype));
+  },
+  sampleTargets(f, rng) {
+    const values = f.dataSync();
+    return tensor(Float64Array.from({ length: f.size }, (_, i) => values[i]! + rng.normal()), f.shape, f.dtype);
   },
   validate(f, y) {
     if (y.dtype === 'int32') throw new DTypeError('mse: targets must be float, got int32');

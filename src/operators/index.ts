@@ -17,3 +17,8 @@ export {
 } from './blocks.js';
 export { gaussNewtonFiniteDifferenceOperator, type GaussNewtonFdOptions } from './gauss-newton-fd.js';
 export { inverseOperator, type SolveFunction, type DisposableOperator } from './inverse.js';
+export {
+  KroneckerCurvature, kroneckerOperator, kroneckerLayoutOf, KRONECKER_FORMS,
+  type KroneckerFitOptions, type KroneckerLayer, type KroneckerStage, type KroneckerState, type KroneckerOperator,
+  type KroneckerForm, type KroneckerLayout, type UnfactoredPolicy,
+} from './kronecker/index.js';

@@ -1,0 +1,89 @@
+import { vjp } from '../../autodiff/api.js';
+import { InputError } from '../../errors.js';
+import { concat, mul, onesLike, reshape, slice } from '../../tensor/index.js';
+import { Random } from '../../tensor/random.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { captureOutputs } from '../../nn/capture-outputs.js';
+import type { Loss } from '../../nn/losses.js';
+import type { Dataset, Objective } from '../../nn/objective.js';
+import { homogeneousInput, type KroneckerLayout } from './layout.js';
+
+/**
+ * How the output gradients g behind G = E[g gᵀ] are formed (the expectation K-FAC takes):
+ *   - 'gauss-newton': the exact expectation over the model's predictive distribution —
+ *     backpropagate each column cₖ of the output Hessian's square root (H_ℓ = Σₖ cₖcₖᵀ), so that
+ *     Σₖ δₖδₖᵀ is the layer's block of Jᵀ H_ℓ J (the Gauss–Newton form; George et al. 2018's
+ *     reference choice);
+ *   - 'sampled-fisher': the true Fisher with labels drawn from the model, `fisherSamples` per
+ *     example, each weighted 1/samples (Kronfluence's default);
+ *   - 'empirical-fisher': the given labels (g = ∂ℓ(f(x), y)/∂z).
+ */
+export type KroneckerForm = 'gauss-newton' | 'sampled-fisher' | 'empirical-fisher';
+
+export const KRONECKER_FORMS: readonly KroneckerForm[] = ['gauss-newton', 'sampled-fisher', 'empirical-fisher'];
+
+/** The form and its sampling: one generator per sample index, so the draws do not depend on the batch size. */
+export interface FormSampler {
+  readonly form: KroneckerForm;
+  readonly samples: number;
+  readonly rngs: readonly Random[];
+}
+
+export function formSampler(form: KroneckerForm, fisherSamples: number, seed: number): FormSampler {
+  const samples = form === 'sampled-fisher' ? fisherSamples : 1;
+  return { form, samples, rngs: Array.from({ length: samples }, (_, s) => new Random((seed + Math.imul(s, 0x2545f491)) >>> 0)) };
+}
+
+/** ∂ℓ(z, y)/∂z per example, [n, …] (the loss gradient at the outputs, no model pass). */
+function outputGradient(loss: Loss, z: Tensor, y: Tensor): Tensor {
+  const { value, pullback } = vjp((zz: Tensor) => loss.perSample(zz, y), z);
+  return pullback(onesLike(value));
+}
+
+/**
+ * The output cotangents [K, n, …] whose backpropagated δₖ give G = (1/N)·Σₙ Σₖ δₙₖδₙₖᵀ for the
+ * form (sampled gradients are scaled by 1/√samples so that the sum is the sample mean).
+ */
+export function outputCotangents(loss: Loss, z: Tensor, y: Tensor, sampler: FormSampler): Tensor {
+  if (sampler.form === 'empirical-fisher') return reshape(outputGradient(loss, z, y), [1, ...z.shape]);
+  if (sampler.form === 'gauss-newton') {
+    if (!loss.outputHessianSqrt) {
+      throw new InputError(`K-FAC: the loss '${loss.name}' declares no output-Hessian square root; use the sampled or empirical Fisher form`);
+    }
+    const c = loss.outputHessianSqrt(z);
+    return reshape(c, [c.shape[0]!, ...z.shape]);
+  }
+  if (!loss.sampleTargets) throw new InputError(`K-FAC: the loss '${loss.name}' cannot sample targets; use the Gauss–Newton or empirical Fisher form`);
+  const scale = 1 / Math.sqrt(sampler.samples);
+  const parts = sampler.rngs.map((rng) => reshape(mul(outputGradient(loss, z, loss.sampleTargets!(z, rng)), scale), [1, ...z.shape]));
+  return parts.length === 1 ? parts[0]! : concat(parts, 0);
+}
+
+/** One factored layer's activity on a batch: ã [n, T, inDim] and the K gradient columns D [K, n, T, out]. */
+export interface KroneckerActivity {
+  readonly input: Tensor;
+  readonly deltas: Tensor;
+}
+
+/**
+ * One forward pass and K backward passes (one per output cotangent, layer-output gradients only)
+ * over a batch: every factored layer's homogeneous input and output-gradient columns. T is the
+ * number of positions per example (1 for inputs [n, in]; a sequence [n, T, in] shares the weight).
+ */
+export function batchActivity(objective: Objective, theta: Tensor, layouts: readonly KroneckerLayout[], batch: Dataset, sampler: FormSampler): KroneckerActivity[] {
+  const cap = captureOutputs(objective.model, theta, batch.x);
+  const z = cap.outputs, n = z.shape[0]!;
+  const cts = outputCotangents(objective.loss, z, batch.y, sampler);
+  const K = cts.shape[0]!;
+  const columns = Array.from({ length: K }, (_, k) => cap.pullback(reshape(slice(cts, [k, ...z.shape.map(() => 0)], [1, ...z.shape]), z.shape)));
+  const index = new Map(cap.layers.map((c, i) => [c.site.name, i]));
+  return layouts.map((l) => {
+    const i = index.get(l.name);
+    if (i === undefined) throw new InputError(`K-FAC: layer '${l.name}' did not run in the forward pass`);
+    const a = cap.layers[i]!.input;
+    const T = a.size / (n * l.inFeatures);
+    const input = reshape(homogeneousInput(l, a), [n, T, l.inDim]);
+    const deltas = concat(columns.map((cols) => reshape(cols[i]!, [1, n, T, l.outFeatures])), 0);
+    return { input, deltas };
+  });
+}
