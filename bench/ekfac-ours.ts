@@ -21,24 +21,11 @@ export interface OursRun {
   scores: Float64Array;
 }
 
-interface KroneckerLayerLike { A: c.Tensor; G: c.Tensor; lambdaA: c.Tensor; lambdaG: c.Tensor; corrections: c.Tensor | null }
-interface KroneckerLike { layers: readonly KroneckerLayerLike[]; dispose(): void }
-type FitFn = (objective: c.Objective, theta: c.Tensor, data: c.Dataset,
-  options: { corrected: boolean; batchSize: number; onStage: (stage: string, ms: number) => void }) => KroneckerLike;
-
-/** KroneckerCurvature.fit when this build exports it (issue 12), else null. */
-export function kroneckerFit(): FitFn | null {
-  const k = (c as unknown as Record<string, unknown>)['KroneckerCurvature'] as { fit?: FitFn } | undefined;
-  return typeof k?.fit === 'function' ? k.fit.bind(k) : null;
-}
-
 const host = (t: c.Tensor): Float64Array => Float64Array.from(t.dataSync());
 
 export function runOurs(p: EkfacProblem, train: c.Dataset, test: c.Dataset, batchSize: number, damping: number): OursRun {
-  const fit = kroneckerFit();
-  if (!fit) throw new Error('this build exports no KroneckerCurvature (issue 12 has not landed)');
   const ms: Partial<Record<Stage, number>> = {};
-  const curvature = fit(p.objective, p.theta, train, { corrected: true, batchSize, onStage: (s, t) => { ms[s as Stage] = t; } });
+  const curvature = c.KroneckerCurvature.fit(p.objective, p.theta, train, { corrected: true, batchSize, onStage: (s, t) => { ms[s] = t; } });
   let layers: OursRun['layers'];
   try {
     layers = curvature.layers.map((l) => ({

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
 import { ekfacFlops } from './ekfac-floor.js';
-import { kroneckerFit, STAGES, runOurs, type OursRun, type Stage } from './ekfac-ours.js';
+import { STAGES, runOurs, type OursRun, type Stage } from './ekfac-ours.js';
 import { ekfacProblem, head, WIDTHS, writeTheta } from './ekfac-problem.js';
 import { peerArray, peerUnavailable, runPeer, type PeerRun } from './ekfac-peer.js';
 import { renderEkfac, spliceEkfac, type EkfacRun } from './ekfac-report.js';
@@ -47,10 +47,6 @@ const work = mkdtempSync(join(tmpdir(), 'curvature-ekfac-peer-'));
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 const medians = (rs: Record<Stage, number>[]): Record<Stage, number> => Object.fromEntries(STAGES.map((s) => [s, median(rs.map((r) => r[s]))])) as Record<Stage, number>;
 
-if (!kroneckerFit()) {
-  console.error('bench/ekfac.ts: this build exports no KroneckerCurvature (issue 12): nothing to measure');
-  process.exit(2);
-}
 c.setBackend(backend);
 c.setWasmThreads(threads);
 
