@@ -4,7 +4,7 @@ import { STAGES, type Stage } from './ekfac-ours.js';
 import type { PeerRun } from './ekfac-peer.js';
 import type { Machine } from './machine.js';
 
-/** One dtype's W-EKFAC run (bench/ekfac.ts); bench/ekfac.json holds one per dtype. */
+/** One W-EKFAC run (bench/ekfac.ts); bench/ekfac.json holds one per dtype and thread count. */
 export interface EkfacRun {
   date: string;
   command: string;
@@ -50,7 +50,7 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
     const m = r.machine;
     const oursRate = (r.gemm.before + r.gemm.after) / 2;
     const floor = (s: Stage, rate: number): number => (s === 'scoring' ? r.flops.scoring : r.flops[s]) / (rate * 1e6);
-    L.push(`### ${r.dtype}, N = ${r.n.toLocaleString('en-US')} training × ${r.test} test points${r.quick ? ' (quick smoke run — not for quoting)' : ''}`, '');
+    L.push(`### ${r.dtype}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, N = ${r.n.toLocaleString('en-US')} training × ${r.test} test points${r.quick ? ' (quick smoke run — not for quoting)' : ''}`, '');
     L.push(`- date: ${r.date}; command: \`${r.command}\``);
     L.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}; load average before ${m.loadBefore.join(' / ')}, after ${m.loadAfter?.join(' / ') ?? '?'}; ` +
       `CPU share of this process over the run ${f(r.cpuShare, 2)} (≈ 1 on an idle core).`);

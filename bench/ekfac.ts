@@ -17,7 +17,7 @@ import { measure, reason, relDiff } from './measure.js';
  * corrections), and the time to score 100 test points against all 60,000 training points — ours
  * on the wasm backend and PyTorch CPU (bench/peers/ekfac_torch.py) in the same run, each stage
  * beside its FLOP floor (bench/ekfac-floor.ts) at the GEMM rate measured in this run. Writes
- * bench/ekfac.json (one run per dtype; a run of one dtype keeps the other's) and the W-EKFAC
+ * bench/ekfac.json (one run per dtype and thread count; a run keeps the others) and the W-EKFAC
  * section of bench/RESULTS.md.
  *
  *   npm run bench:ekfac                         full run, float32, 1 thread (several minutes)
@@ -132,10 +132,11 @@ for (const dtype of dtypes) {
 }
 rmSync(work, { recursive: true, force: true });
 
-// bench/ekfac.json keeps the run of a dtype not measured this time.
+// bench/ekfac.json keeps the runs of a dtype or thread count not measured this time.
 const json = join(outDir, 'ekfac.json');
 const previous: EkfacRun[] = !quick && existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as { runs: EkfacRun[] }).runs : [];
-const merged = [...previous.filter((r) => !runs.some((q) => q.dtype === r.dtype)), ...runs].sort((a, b) => a.dtype.localeCompare(b.dtype));
+const key = (r: EkfacRun): string => `${r.dtype}/${r.threads}`;
+const merged = [...previous.filter((r) => !runs.some((q) => key(q) === key(r))), ...runs].sort((a, b) => key(a).localeCompare(key(b)));
 writeFileSync(json, JSON.stringify({ runs: merged }, null, 2) + '\n');
 const section = renderEkfac(merged);
 const md = join(outDir, 'RESULTS.md');
