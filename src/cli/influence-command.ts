@@ -270,6 +270,12 @@ function approximationOf(solver: string, solve: SolveSummary | null, operator: i
     out['capturedTraceFraction'] = baseTrace > 0 ? Math.min(1, (info['capturedEigenvalueSum'] as number) / baseTrace) : null;
   }
   if (solver === 'diagonal') out['note'] = 'diagonal of the curvature only: off-diagonal coupling is ignored';
+  if (solver === 'kfac' || solver === 'ekfac') {
+    out['note'] = solver === 'kfac'
+      ? 'Kronecker-factored curvature A ⊗ G per Linear layer, block-diagonal by layer (Martens & Grosse 2015)'
+      : 'Kronecker eigenbasis with eigenvalues fitted to the gradients (George et al. 2018), block-diagonal by layer';
+    for (const key of ['form', 'fisherSamples', 'layers', 'damping', 'stageMs', 'fallback']) if (info[key] !== undefined) out[key] = info[key];
+  }
   if (solver === 'datainf') { out['note'] = 'inverse of the mean of rank-one terms, swapped with the mean (Kwon et al. 2023)'; if (info['blocks'] !== undefined) out['blocks'] = info['blocks']; }
   return out;
 }

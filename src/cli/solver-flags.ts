@@ -11,6 +11,7 @@ import { choiceFlag, numberFlag, type Flags } from './flags.js';
 /** The solver options the CLI exposes, in --help order (each declared once in SOLVER_OPTIONS). */
 const CLI_OPTIONS: readonly SolverOptionName[] = [
   'rtol', 'atol', 'maxIter', 'preconditioner', 'rank', 'powerIterations', 'scale', 'depth', 'repeats', 'batchSize', 'auto', 'seed', 'blockDiagonal',
+  'fisherSamples', 'dampingHeuristic', 'kroneckerFallback',
 ];
 
 const spec = (key: SolverOptionName): SolverOptionSpec => SOLVER_OPTIONS[key];
@@ -52,7 +53,9 @@ export function solverFlag(flags: Flags): SolverName {
 export function solverOptionsFrom(flags: Flags, parameters: number): SolverOptions {
   const opt = (name: string, key: keyof SolverOptions, o: { integer?: boolean; min?: number; max?: number } = {}): Partial<SolverOptions> =>
     flags[name] !== undefined ? { [key]: numberFlag(flags, name, o) } : {};
-  const pre = flags['preconditioner'] !== undefined ? choiceFlag(flags, 'preconditioner', ['jacobi', 'nystrom'] as const) : undefined;
+  const pre = flags['preconditioner'] !== undefined ? choiceFlag(flags, 'preconditioner', ['jacobi', 'nystrom', 'kfac', 'ekfac'] as const) : undefined;
+  const fallback = flags['kronecker-fallback'] !== undefined
+    ? choiceFlag(flags, 'kronecker-fallback', SOLVER_NAMES.filter((n) => n !== 'kfac' && n !== 'ekfac')) : undefined;
   return {
     rtol: numberFlag(flags, 'rtol', { min: 0, default: 1e-8 }), atol: numberFlag(flags, 'atol', { min: 0, default: 0 }),
     ...opt('max-iter', 'maxIter', { integer: true, min: 0 }),
@@ -62,8 +65,11 @@ export function solverOptionsFrom(flags: Flags, parameters: number): SolverOptio
     ...opt('seed', 'seed', { integer: true, min: 0 }),
     ...(pre ? { preconditioner: pre } : {}), ...(flags['auto'] ? { auto: true } : {}),
     ...(flags['block-diagonal'] ? { blockDiagonal: true } : {}),
+    ...opt('fisher-samples', 'fisherSamples', { integer: true, min: 1 }),
+    ...(flags['damping-heuristic'] ? { dampingHeuristic: true } : {}),
+    ...(fallback ? { kroneckerFallback: fallback } : {}),
   };
 }
 
 /** Methods whose answer is an approximation by design (no tolerance to converge to). */
-export const APPROXIMATE_SOLVERS: readonly SolverName[] = ['arnoldi', 'nystrom', 'datainf', 'diagonal'];
+export const APPROXIMATE_SOLVERS: readonly SolverName[] = ['arnoldi', 'nystrom', 'datainf', 'diagonal', 'kfac', 'ekfac'];

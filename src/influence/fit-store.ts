@@ -8,6 +8,8 @@
  *   solver.safetensors  the solver's fitted stage (FittedSolver.state()): its tensors by name, the
  *                       stage's JSON-able info in the manifest; block-diagonal solvers as
  *                       `block.<i>.<name>`, CG's preconditioner as `preconditioner.<name>`
+ *   <stage>.safetensors the tensors of each stage a solver names in its state (info.stages):
+ *                       K-FAC/EK-FAC's covariances, eigendecompositions and corrections
  *
  * Saving is all or nothing (a temporary directory renamed into place). Loading checks every pin
  * before reading a tensor, rebuilds the solver from its state (restoreSolver) and never refits.
@@ -197,23 +199,34 @@ export function stageFit(model: InfluenceModel, dir: string): StagedFit {
   if (!model.solver.state) throw new InputError(`cannot save a fit of solver '${solver}' (${model.solver.method}): it holds state that cannot be saved (a function preconditioner?)`);
   const solverOptions = jsonOptions((o.solverOptions ?? {}) as Record<string, unknown>);
   const state = model.solver.state();
-  const tensors = new Map<string, RawArray>();
-  for (const [name, t] of Object.entries(state.tensors)) tensors.set(name, rawOf(t));
-  const bytes = encodeSafetensors(tensors, { format: FIT_FORMAT, stage: 'solver' });
+  // Tensors of a stage the solver names (K-FAC: covariances, eigendecompositions, corrections) go to
+  // <stage>.safetensors; the rest, and every stage's info, to solver.safetensors.
+  const named = Array.isArray(state.info['stages']) ? (state.info['stages'] as unknown[]).filter((x): x is string => typeof x === 'string' && /^[a-z][\w-]*$/.test(x) && x !== 'solver') : [];
+  const groups = new Map<string, Map<string, RawArray>>([['solver', new Map()], ...named.map((n): [string, Map<string, RawArray>] => [n, new Map()])]);
+  for (const [name, t] of Object.entries(state.tensors)) {
+    const prefix = name.split('.')[0]!;
+    groups.get(named.includes(prefix) ? prefix : 'solver')!.set(name, rawOf(t));
+  }
+  const files: Record<string, Uint8Array | string> = {};
+  const stages: Record<string, FitStage> = {};
+  for (const [stage, tensors] of groups) {
+    const bytes = encodeSafetensors(tensors, { format: FIT_FORMAT, stage });
+    const file = `${stage}.safetensors`;
+    files[file] = bytes;
+    stages[stage] = {
+      file, sha256: sha256(bytes),
+      tensors: [...tensors].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })),
+      info: stage === 'solver' ? JSON.parse(JSON.stringify(state.info)) as Record<string, unknown> : {},
+    };
+  }
   const manifest: FitManifest = {
     format: FIT_FORMAT, version: FIT_FORMAT_VERSION,
     ...pinsOf(model.objective, model.theta, trainSize(model.train)),
     hessian: o.hessian ?? 'exact', damping: o.damping ?? 0, solver, method: model.solver.method, solverOptions,
     batchSize: o.batchSize ?? null,
-    stages: {
-      solver: {
-        file: 'solver.safetensors', sha256: sha256(bytes),
-        tensors: [...tensors].map(([name, r]) => ({ name, dtype: r.dtype, shape: r.shape })),
-        info: JSON.parse(JSON.stringify(state.info)) as Record<string, unknown>,
-      },
-    },
+    stages,
   };
-  return stageDir(dir, manifest, { 'solver.safetensors': bytes, [MANIFEST]: JSON.stringify(manifest, null, 2) + '\n' });
+  return stageDir(dir, manifest, { ...files, [MANIFEST]: JSON.stringify(manifest, null, 2) + '\n' });
 }
 
 /** Saves `model`'s fit to `dir` all or nothing (see the module comment). Returns the manifest written. */
@@ -247,10 +260,14 @@ export function readFitManifest(dir: string): FitManifest {
   if (r['batchSize'] !== null && typeof r['batchSize'] !== 'number') bad('batchSize must be a number or null');
   if (typeof r['solverOptions'] !== 'object' || r['solverOptions'] === null) bad('solverOptions must be an object');
   if (!Object.hasOwn(SOLVERS, r['solver'] as string)) bad(`unknown solver ${JSON.stringify(r['solver'])}`);
-  const stage = (r['stages'] as Record<string, unknown> | undefined)?.['solver'] as Record<string, unknown> | undefined;
-  if (!stage || typeof stage['file'] !== 'string' || typeof stage['sha256'] !== 'string' || typeof stage['info'] !== 'object' || stage['info'] === null
-    || !/^[\w.-]+$/.test(stage['file'])) {
-    bad('stages.solver must hold file, sha256 and info');
+  const stages = r['stages'] as Record<string, unknown> | undefined;
+  if (!stages || typeof stages !== 'object' || !stages['solver']) bad('stages.solver is missing');
+  for (const [name, st] of Object.entries(stages!)) {
+    const stage = st as Record<string, unknown> | null;
+    if (!stage || typeof stage['file'] !== 'string' || typeof stage['sha256'] !== 'string' || typeof stage['info'] !== 'object' || stage['info'] === null
+      || !/^[\w-][\w.-]*$/.test(stage['file'])) {
+      bad(`stages.${name} must hold file, sha256 and info`);
+    }
   }
   return m as FitManifest;
 }
@@ -286,25 +303,28 @@ export function loadFit(dir: string, objective: Objective, theta: Tensor, train:
     if (!Object.hasOwn(m.solverOptions, k)) throw new FitMismatchError(`solver option '${k}'`, null, typeof v === 'function' ? 'a function' : v, what);
     check(`solver option '${k}'`, m.solverOptions[k], v);
   }
-  const stage = m.stages.solver;
   const { fs, path } = nodeFs('load a fit from', dir);
-  const file = path.join(dir, stage.file);
-  let bytes: Uint8Array;
-  try {
-    const buf = fs.readFileSync(file);
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (err) {
-    throw new InputError(`${what}: cannot read ${stage.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  // Every stage file is read and checked against its SHA-256 before any tensor is made.
+  const raw: [string, RawArray][] = [];
+  for (const stage of Object.values(m.stages)) {
+    const file = path.join(dir, stage.file);
+    let bytes: Uint8Array;
+    try {
+      const buf = fs.readFileSync(file);
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (err) {
+      throw new InputError(`${what}: cannot read ${stage.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (sha256(bytes) !== stage.sha256) throw new InputError(`${what}: ${stage.file} does not match the SHA-256 in ${MANIFEST} (corrupted or replaced)`);
+    raw.push(...readSafetensors(bytes).tensors);
   }
-  if (sha256(bytes) !== stage.sha256) throw new InputError(`${what}: ${stage.file} does not match the SHA-256 in ${MANIFEST} (corrupted or replaced)`);
-  const raw = readSafetensors(bytes).tensors;
   const tensors: Record<string, Tensor> = {};
   try {
     for (const [name, r] of raw) {
       if (r.dtype !== 'float32' && r.dtype !== 'float64' && r.dtype !== 'int32') throw new InputError(`${what}: tensor '${name}' has dtype ${r.dtype}`);
       tensors[name] = tensor(r.data as Float64Array, r.shape, r.dtype);
     }
-    const state: SolverState = { tensors, info: stage.info };
+    const state: SolverState = { tensors, info: m.stages.solver!.info };
     const opts: InfluenceOptions = {
       ...options, hessian: m.hessian as InfluenceOptions['hessian'], solver: m.solver as InfluenceOptions['solver'], damping: m.damping,
       solverOptions, ...(options.batchSize === undefined && m.batchSize !== null ? { batchSize: m.batchSize } : {}),

@@ -8,6 +8,7 @@ import {
 import { blocksFromModel, type LayerBlocks } from './blocks.js';
 import { perSampleGradientMatrix, type PerSampleGradientSource } from './empirical-fisher.js';
 import { minibatchHessianOperator, type StochasticOperator } from './stochastic.js';
+import { kroneckerSource, type KroneckerFactored } from './kronecker/source.js';
 
 export type { CurvatureOptions, CurvatureKind } from './batched.js';
 
@@ -21,9 +22,11 @@ export type { CurvatureOptions, CurvatureKind } from './batched.js';
  *   - numSamples and sampleMatvec: the minibatch product LiSSA samples (minibatchHessianOperator,
  *     built on first use with the same damping, batch size and mode);
  *   - perSampleGradients(): the [N, P] gradient matrix DataInf needs (caller owns it);
- *   - blocks: one per layer of the model (block-diagonal mode).
+ *   - blocks: one per layer of the model (block-diagonal mode);
+ *   - fitKronecker(): its K-FAC/EK-FAC approximation in the Gauss–Newton form (the Hessian's too:
+ *     Kronecker factors approximate its Gauss–Newton part).
  */
-export interface CurvatureOperator extends StochasticOperator, PerSampleGradientSource, LayerBlocks {
+export interface CurvatureOperator extends StochasticOperator, PerSampleGradientSource, LayerBlocks, KroneckerFactored {
   readonly kind: CurvatureKind;
 }
 
@@ -55,6 +58,7 @@ function curvatureOperator(kind: CurvatureKind, objective: Objective, theta: Ten
     },
     perSampleGradients: () => perSampleGradientMatrix(objective, theta, data, batchSize),
     blocks: blocksFromModel(objective.model),
+    ...kroneckerSource(objective, theta, data, 'gauss-newton', batchSize),
   };
 }
 

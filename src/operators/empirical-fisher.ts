@@ -1,3 +1,4 @@
+import { kroneckerSource, type KroneckerFactored } from './kronecker/source.js';
 import type { FloatDType } from '../backend/types.js';
 import { add, concat, keep, matmul, mul, reshape, sum, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -55,7 +56,7 @@ export function hasPerSampleGradients(op: LinearOperator): op is LinearOperator 
 }
 
 /** The empirical Fisher: a ShiftedOperator (psd) that can also hand out its per-sample gradients. */
-export interface EmpiricalFisherOperator extends ShiftedOperator, PerSampleGradientSource, LayerBlocks {
+export interface EmpiricalFisherOperator extends ShiftedOperator, PerSampleGradientSource, LayerBlocks, KroneckerFactored {
   readonly psd: true;
   /** The [N, P] per-sample gradients (cached, or recomputed when over the cache limit; caller disposes a recomputed one). */
   gradients(): Tensor;
@@ -122,6 +123,7 @@ export function empiricalFisherOperator(objective: Objective, theta: Tensor, dat
   };
   const op: EmpiricalFisherOperator = {
     size: p, dtype, symmetric: true, psd: true, shift, base, numSamples: n, blocks: blocksFromModel(objective.model),
+    ...kroneckerSource(objective, theta, chunks ?? data, 'empirical-fisher', batchSize),
     matvec: (v) => { checkVector(op, v); return tidy(() => add(outer(v), mul(v, shift))); },
     matmat: (v) => { checkVector(op, v, 'matmat'); return tidy(() => add(outer(v), mul(v, shift))); },
     diagonal: () => tidy(() => add(mul(squares(), 1 / n), shift)),

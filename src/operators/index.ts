@@ -20,5 +20,6 @@ export { inverseOperator, type SolveFunction, type DisposableOperator } from './
 export {
   KroneckerCurvature, kroneckerOperator, kroneckerLayoutOf, KRONECKER_FORMS,
   type KroneckerFitOptions, type KroneckerLayer, type KroneckerStage, type KroneckerState, type KroneckerOperator,
+  isKroneckerFactored, type KroneckerFactored, type KroneckerRequest,
   type KroneckerForm, type KroneckerLayout, type UnfactoredPolicy,
 } from './kronecker/index.js';

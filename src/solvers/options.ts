@@ -14,22 +14,24 @@ export interface SolverOptionSpec {
   readonly meaning: string;
   /** The solvers that always read it. */
   readonly readBy: readonly SolverName[];
-  /** Solvers that read it only with a preconditioner (`any`, or the Nyström one). */
-  readonly withPreconditioner?: { readonly solvers: readonly SolverName[]; readonly kind: 'any' | 'nystrom' };
+  /** Solvers that read it only with a preconditioner (`any`, the Nyström one, or a Kronecker one: kfac/ekfac). */
+  readonly withPreconditioner?: { readonly solvers: readonly SolverName[]; readonly kind: 'any' | 'nystrom' | 'kronecker' };
   /** The `curvature influence` flag that sets it, with its metavariable and CLI default when it differs. */
   readonly cli?: { readonly flag: string; readonly arg?: string; readonly default?: string; readonly choices?: readonly string[] };
 }
 
 const CG: readonly SolverName[] = ['cg', 'block-cg'];
+const KRONECKER: readonly SolverName[] = ['kfac', 'ekfac'];
+const EVERY: readonly SolverName[] = ['direct', 'cg', 'block-cg', 'lissa', 'neumann', 'arnoldi', 'nystrom', 'datainf', 'diagonal', 'kfac', 'ekfac'];
 
 export const SOLVER_OPTIONS = {
   damping: {
-    type: 'number ≥ 0', default: '0', readBy: ['direct', 'cg', 'block-cg', 'lissa', 'neumann', 'arnoldi', 'nystrom', 'datainf', 'diagonal'],
+    type: 'number ≥ 0', default: '0', readBy: EVERY,
     meaning: 'λ added by the solver: it solves (A + λI)·x = b, on top of the shift A contains (weight decay + the operator\'s damping)',
   },
   seed: {
-    type: 'integer ≥ 0', default: '0', readBy: ['lissa', 'neumann', 'arnoldi', 'nystrom', 'diagonal'], withPreconditioner: { solvers: CG, kind: 'any' },
-    meaning: 'seed of every random choice (probes, sketches, minibatches, start vectors)', cli: { flag: 'seed', arg: 'N' },
+    type: 'integer ≥ 0', default: '0', readBy: ['lissa', 'neumann', 'arnoldi', 'nystrom', 'diagonal', 'kfac', 'ekfac'], withPreconditioner: { solvers: CG, kind: 'any' },
+    meaning: 'seed of every random choice (probes, sketches, minibatches, start vectors, sampled Fisher labels)', cli: { flag: 'seed', arg: 'N' },
   },
   rtol: {
     type: 'number ≥ 0', default: '1e-6', readBy: ['cg', 'block-cg', 'neumann'],
@@ -45,8 +47,9 @@ export const SOLVER_OPTIONS = {
     cli: { flag: 'max-iter', arg: 'N' },
   },
   preconditioner: {
-    type: "'jacobi' | 'nystrom' | function", default: 'none', readBy: CG,
-    meaning: 'preconditioner: jacobi or nystrom, built from the operator (the library also takes a function r ↦ M⁻¹r)', cli: { flag: 'preconditioner', arg: 'name', choices: ['jacobi', 'nystrom'] },
+    type: "'jacobi' | 'nystrom' | 'kfac' | 'ekfac' | function", default: 'none', readBy: CG,
+    meaning: 'preconditioner: jacobi, nystrom, kfac or ekfac, built from the operator (the library also takes a function r ↦ M⁻¹r)',
+    cli: { flag: 'preconditioner', arg: 'name', choices: ['jacobi', 'nystrom', 'kfac', 'ekfac'] },
   },
   x0: { type: 'Tensor', default: 'zeros', readBy: CG, meaning: 'initial guess' },
   rank: {
@@ -83,17 +86,29 @@ export const SOLVER_OPTIONS = {
     type: 'integer ≥ 2', default: '100', readBy: ['diagonal'], withPreconditioner: { solvers: CG, kind: 'any' },
     meaning: 'Hutchinson probes for diag(A) when the operator has no closed-form diagonal (diagonal solver, Jacobi preconditioner)',
   },
-  dampingHeuristic: { type: 'boolean', default: 'false', readBy: ['datainf'], meaning: 'Kwon et al.\'s per-block λ_l = 0.1·mean‖g_l‖²/d_l' },
+  dampingHeuristic: {
+    type: 'boolean', default: 'false', readBy: ['datainf', 'kfac', 'ekfac'],
+    meaning: 'per-block λ_l = 0.1 × the block\'s mean curvature eigenvalue, replacing damping (datainf: 0.1·mean‖g_l‖²/d_l, Kwon et al.; kfac/ekfac: of the Kronecker eigenvalues, Kronfluence\'s default)',
+    cli: { flag: 'damping-heuristic' },
+  },
+  fisherSamples: {
+    type: 'integer ≥ 1', default: 'none: the exact expectation (Gauss–Newton form)', readBy: KRONECKER, withPreconditioner: { solvers: CG, kind: 'kronecker' },
+    meaning: 'K-FAC factors from the sampled true Fisher: labels drawn from the model, this many per example (seeded)', cli: { flag: 'fisher-samples', arg: 'k' },
+  },
+  kroneckerFallback: {
+    type: 'solver name', default: 'none: UnsupportedLayerError', readBy: KRONECKER,
+    meaning: 'the solver for the parameters of layers K-FAC cannot factor, on the operator\'s diagonal block', cli: { flag: 'kronecker-fallback', arg: 'solver' },
+  },
   blockDiagonal: {
     type: 'boolean | Block[]', default: 'false', readBy: ['direct', 'cg', 'block-cg', 'lissa', 'neumann', 'arnoldi', 'nystrom', 'datainf', 'diagonal'],
     meaning: 'solve per layer: the block-diagonal part of the curvature (true: the operator\'s layer blocks; the library also takes explicit blocks)', cli: { flag: 'block-diagonal' },
   },
   perBlockDamping: {
-    type: 'number[]', default: 'damping for every block', readBy: ['direct', 'cg', 'block-cg', 'lissa', 'neumann', 'arnoldi', 'nystrom', 'datainf', 'diagonal'],
-    meaning: 'λ_l per block (block-diagonal mode and datainf), replacing damping',
+    type: 'number[]', default: 'damping for every block', readBy: EVERY,
+    meaning: 'λ_l per block (block-diagonal mode, datainf, and kfac/ekfac\'s layer blocks), replacing damping',
   },
   computeResidual: {
-    type: 'boolean', default: 'false', readBy: ['lissa', 'arnoldi', 'nystrom', 'datainf', 'diagonal'],
+    type: 'boolean', default: 'false', readBy: ['lissa', 'arnoldi', 'nystrom', 'datainf', 'diagonal', 'kfac', 'ekfac'],
     meaning: 'compute the true residual ‖b − (A + λI)·x‖ (one product per column)',
   },
   history: { type: 'boolean', default: 'true', readBy: ['cg', 'block-cg', 'lissa', 'neumann'], meaning: 'keep residual histories' },
@@ -106,7 +121,11 @@ export function optionApplies(name: SolverOptionName, s: SolverName, preconditio
   const spec: SolverOptionSpec = SOLVER_OPTIONS[name];
   if (spec.readBy.includes(s)) return true;
   const w = spec.withPreconditioner;
-  return !!w && w.solvers.includes(s) && preconditioner !== undefined && (w.kind === 'any' || preconditioner === w.kind);
+  return !!w && w.solvers.includes(s) && preconditioner !== undefined && kindMatches(w.kind, preconditioner);
+}
+
+function kindMatches(kind: 'any' | 'nystrom' | 'kronecker', preconditioner: string): boolean {
+  return kind === 'any' || preconditioner === kind || (kind === 'kronecker' && (preconditioner === 'kfac' || preconditioner === 'ekfac'));
 }
 
 /** Who reads an option, in words: "arnoldi, nystrom, and cg/block-cg with --preconditioner nystrom". */
@@ -115,7 +134,7 @@ export function optionReaders(name: SolverOptionName, preconditionerFlag = '--pr
   const w = spec.withPreconditioner;
   const always = spec.readBy.join(', ');
   if (!w) return always;
-  const cond = `${w.solvers.join('/')} with ${w.kind === 'any' ? 'a preconditioner' : `${preconditionerFlag} ${w.kind}`}`;
+  const cond = `${w.solvers.join('/')} with ${w.kind === 'any' ? 'a preconditioner' : w.kind === 'kronecker' ? `${preconditionerFlag} kfac|ekfac` : `${preconditionerFlag} ${w.kind}`}`;
   return always ? `${always}, and ${cond}` : cond;
 }
 

@@ -15,7 +15,7 @@ import { diagonalEstimate } from '../estimators/spectral.js';
  */
 export type Preconditioner = ((r: Tensor) => Tensor) & {
   readonly acceptsBlocks: true;
-  readonly kind: 'jacobi' | 'nystrom';
+  readonly kind: 'jacobi' | 'nystrom' | 'kfac' | 'ekfac';
   /** Facts about the fit (rank, eigenvalue range, whether the diagonal was estimated, …). */
   readonly info: Record<string, unknown>;
   /** The fitted preconditioner as tensors (owned by it) + info, for restorePreconditioner. */

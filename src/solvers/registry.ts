@@ -17,6 +17,7 @@ import { jacobiPreconditionerFor, nystromPreconditioner, restorePreconditioner, 
 import { fitDataInf, fitDiagonal, restoreDataInf, restoreDiagonal } from './structured.js';
 import type { FittedSolver, SolverState } from './types.js';
 import { optionsOf } from './options.js';
+import { fitKroneckerSolver, kroneckerPreconditioner, restoreKroneckerSolver, type BlockSolverFactory, type KroneckerSolverOptions } from './kronecker.js';
 
 /**
  * Options any registered solver accepts; each reads the ones it knows. Each option's type,
@@ -37,7 +38,7 @@ export interface SolverOptions {
   /** cg/block-cg: iterations; neumann: terms; arnoldi: Krylov basis; lissa: depth when `depth` is not given. */
   maxIter?: number;
   /** cg, block-cg: a preconditioner by name (built from the operator) or a function r ↦ M⁻¹r. */
-  preconditioner?: 'jacobi' | 'nystrom' | ((r: Tensor) => Tensor);
+  preconditioner?: 'jacobi' | 'nystrom' | 'kfac' | 'ekfac' | ((r: Tensor) => Tensor);
   /** cg, block-cg: initial guess. */
   x0?: Tensor;
   /** arnoldi, nystrom: the rank; cg/block-cg: the Nyström preconditioner's rank. Default min(10, n) (preconditioner: min(20, n)). */
@@ -64,8 +65,12 @@ export interface SolverOptions {
   targetError?: number | null;
   /** diagonal, cg/block-cg with preconditioner 'jacobi': Hutchinson probes when the operator has no diagonal. */
   probes?: number;
-  /** datainf: Kwon et al.'s per-block λ_l = 0.1·mean‖g_l‖²/d_l. */
+  /** datainf, kfac, ekfac: per-block λ_l = 0.1 × the block's mean curvature eigenvalue (Kwon et al.; Kronfluence). */
   dampingHeuristic?: boolean;
+  /** kfac, ekfac (and their preconditioners): the sampled true Fisher, labels drawn from the model, this many per example. */
+  fisherSamples?: number;
+  /** kfac, ekfac: the solver for parameters of layers they cannot factor (default: UnsupportedLayerError). */
+  kroneckerFallback?: string;
   /** Solve per block of θ: true = one block per layer (the operator's declared `blocks`: curvature operators have them), or explicit blocks. */
   blockDiagonal?: boolean | readonly Block[];
   /** λ_l per block (block-diagonal mode and datainf), replacing `damping`. */
@@ -89,10 +94,12 @@ function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: 
     fn = built = jacobiPreconditionerFor(op, { damping, seed: o.seed ?? 0, ...(o.probes ? { probes: o.probes } : {}) });
   } else if (o.preconditioner === 'nystrom') {
     fn = built = nystromPreconditioner(op, o.rank ?? Math.min(20, op.size), { seed: o.seed ?? 0, damping });
+  } else if (o.preconditioner === 'kfac' || o.preconditioner === 'ekfac') {
+    fn = built = kroneckerPreconditioner(op, kroneckerPreconditionerOptions(o, o.preconditioner === 'ekfac'));
   } else if (typeof o.preconditioner === 'function') {
     fn = o.preconditioner;
   } else if (o.preconditioner !== undefined) {
-    throw new InputError(`preconditioner must be 'jacobi', 'nystrom' or a function, got '${String(o.preconditioner)}'`);
+    throw new InputError(`preconditioner must be 'jacobi', 'nystrom', 'kfac', 'ekfac' or a function, got '${String(o.preconditioner)}'`);
   }
   const solver = fit(fn);
   // The fitted stage is the preconditioner (CG itself keeps nothing between solves); a function given by the caller cannot be saved.
@@ -110,6 +117,28 @@ function withPreconditioner(op: LinearOperator, o: SolverOptions, fit: (p: ((r: 
     },
     dispose: () => { solver.dispose(); p.dispose(); },
   };
+}
+
+function kroneckerPreconditionerOptions(o: SolverOptions, corrected: boolean) {
+  return { corrected, damping: o.damping ?? 0, fisherSamples: o.fisherSamples, seed: o.seed };
+}
+
+function kroneckerOptions(o: SolverOptions, corrected: boolean): KroneckerSolverOptions {
+  if (o.kroneckerFallback !== undefined && (!Object.hasOwn(SOLVERS, o.kroneckerFallback) || o.kroneckerFallback === 'kfac' || o.kroneckerFallback === 'ekfac')) {
+    throw new InputError(`kroneckerFallback must be a solver other than kfac/ekfac (${Object.keys(SOLVERS).filter((n) => n !== 'kfac' && n !== 'ekfac').join(', ')}), got '${o.kroneckerFallback}'`);
+  }
+  return {
+    corrected, damping: o.damping ?? 0, perBlockDamping: o.perBlockDamping, dampingHeuristic: o.dampingHeuristic, fisherSamples: o.fisherSamples,
+    seed: o.seed, fallback: o.kroneckerFallback, computeResidual: o.computeResidual,
+  };
+}
+
+/** How kfac/ekfac fit (or restore) their fallback solver on an unfactored block: the named solver with the other options. */
+function fallbackFactory(o: SolverOptions): BlockSolverFactory {
+  const name = o.kroneckerFallback ?? 'direct';
+  const inner: SolverOptions = { ...o, blockDiagonal: false };
+  delete inner.perBlockDamping; delete inner.kroneckerFallback; delete inner.dampingHeuristic;
+  return (bop, damping, state) => (state ? restoreSolver(name, bop, state, { ...inner, damping }) : fitSolver(name, bop, { ...inner, damping }));
 }
 
 function cgOptions(o: SolverOptions, preconditioner: ((r: Tensor) => Tensor) | undefined) {
@@ -195,6 +224,8 @@ export const SOLVERS = {
   }),
   datainf: fitDataInfFor,
   diagonal: (op, o) => fitDiagonal(op, diagonalOptions(o)),
+  kfac: (op, o) => fitKroneckerSolver(op, kroneckerOptions(o, false), fallbackFactory(o)),
+  ekfac: (op, o) => fitKroneckerSolver(op, kroneckerOptions(o, true), fallbackFactory(o)),
 } satisfies Record<string, SolverFactory>;
 
 function lissaOptions(o: SolverOptions) {
@@ -226,7 +257,7 @@ function diagonalOptions(o: SolverOptions) {
 export type SolverName = keyof typeof SOLVERS;
 
 /** What each solver needs and reads (derived from SOLVER_OPTIONS), for help texts and reports. */
-export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch products' | 'per-sample gradients'; options: string[]; description: string }> = {
+export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch products' | 'per-sample gradients' | 'layer captures'; options: string[]; description: string }> = {
   direct: { needs: 'operator', options: optionsOf('direct'), description: 'dense Cholesky (eigh when indefinite); n operator products' },
   cg: { needs: 'operator', options: optionsOf('cg'), description: 'conjugate gradients, one right-hand side at a time' },
   'block-cg': { needs: 'operator', options: optionsOf('block-cg'), description: 'breakdown-free block CG (Ji & Li 2017), all right-hand sides at once' },
@@ -236,6 +267,8 @@ export const SOLVER_INFO: Record<SolverName, { needs: 'operator' | 'minibatch pr
   nystrom: { needs: 'operator', options: optionsOf('nystrom'), description: 'randomized Nyström sketch-and-solve (Woodbury)' },
   datainf: { needs: 'per-sample gradients', options: optionsOf('datainf'), description: 'inverse harmonic mean of rank-one terms (Kwon et al. 2023)' },
   diagonal: { needs: 'operator', options: optionsOf('diagonal'), description: 'x = b / (diag(A) + λ), diagonal exact or by Hutchinson' },
+  kfac: { needs: 'layer captures', options: optionsOf('kfac'), description: 'Kronecker-factored curvature A ⊗ G per Linear layer (Martens & Grosse 2015), inverted in its eigenbasis' },
+  ekfac: { needs: 'layer captures', options: optionsOf('ekfac'), description: 'K-FAC with eigenvalues corrected to the gradients\' second moments in the Kronecker eigenbasis (George et al. 2018)' },
 };
 
 /**
@@ -247,6 +280,10 @@ export function fitSolver(name: string, op: LinearOperator, options: SolverOptio
   const make = Object.hasOwn(SOLVERS, name) ? (SOLVERS as Record<string, SolverFactory>)[name] : undefined;
   if (!make) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
   if (name === 'datainf') return make(op, options);
+  if (name === 'kfac' || name === 'ekfac') {
+    if (options.blockDiagonal) throw new InputError(`solver '${name}' is block-diagonal by layer already: drop blockDiagonal (per-layer damping: perBlockDamping)`);
+    return make(op, options);
+  }
   const blocks = blocksOf(options, op, name);
   if (!blocks) return make(op, options);
   return fitBlockDiagonal(name === 'lissa' ? stochasticOperatorOf(op) : op, blocks, name as SolverName, options, options.perBlockDamping);
@@ -300,11 +337,18 @@ function preconditionerState(state: SolverState): SolverState | null {
 
 function restoreWithPreconditioner(op: LinearOperator, o: SolverOptions, state: SolverState, fit: (p: ((r: Tensor) => Tensor) | undefined) => FittedSolver): FittedSolver {
   const ps = preconditionerState(state);
-  if (!ps && (o.preconditioner === 'jacobi' || o.preconditioner === 'nystrom')) {
+  if (ps && typeof o.preconditioner === 'string' && ps.info['kind'] !== o.preconditioner) {
+    throw new InputError(`the saved state has a ${String(ps.info['kind'])} preconditioner, the options ask for ${o.preconditioner}`);
+  }
+  if (!ps && typeof o.preconditioner === 'string') {
     throw new InputError(`the saved state has no ${o.preconditioner} preconditioner`);
   }
   const { preconditioner: _, ...rest } = o;
-  return withPreconditioner(op, rest, fit, ps ? restorePreconditioner(ps, op.size) : undefined);
+  const kind = ps?.info['kind'];
+  const restored = !ps ? undefined : kind === 'kfac' || kind === 'ekfac'
+    ? kroneckerPreconditioner(op, kroneckerPreconditionerOptions(o, kind === 'ekfac'), ps)
+    : restorePreconditioner(ps, op.size);
+  return withPreconditioner(op, rest, fit, restored);
 }
 
 /**
@@ -323,6 +367,8 @@ export const SOLVER_RESTORERS: Record<SolverName, SolverRestorer> = {
   nystrom: (op, _o, st) => restoreLowRank(op, st),
   datainf: (op, o, st) => restoreDataInf(st, o.computeResidual ? { residualOperator: op, residualDamping: o.damping ?? 0 } : {}),
   diagonal: (op, o, st) => restoreDiagonal(op, diagonalOptions(o), st),
+  kfac: (op, o, st) => restoreKroneckerSolver(op, kroneckerOptions(o, false), st, fallbackFactory(o)),
+  ekfac: (op, o, st) => restoreKroneckerSolver(op, kroneckerOptions(o, true), st, fallbackFactory(o)),
 };
 
 /**
@@ -334,7 +380,7 @@ export const SOLVER_RESTORERS: Record<SolverName, SolverRestorer> = {
 export function restoreSolver(name: string, op: LinearOperator, state: SolverState, options: SolverOptions = {}): FittedSolver {
   const restore = Object.hasOwn(SOLVER_RESTORERS, name) ? SOLVER_RESTORERS[name as SolverName] : undefined;
   if (!restore) throw new InputError(`unknown solver '${name}': expected one of ${Object.keys(SOLVERS).join(', ')}`);
-  if (name === 'datainf') return restore(op, options, state);
+  if (name === 'datainf' || name === 'kfac' || name === 'ekfac') return restore(op, options, state);
   const blocks = blocksOf(options, op, name);
   const saved = state.info['blockDiagonal'] as { blocks?: unknown } | undefined;
   if (!blocks) {

@@ -141,9 +141,10 @@ for (const backend of testBackends()) {
     const ref = c.direct(op, b).x.dataSync();
     const p = theta.size;
     // Exact methods (error ≤ κ·rtol or round-off); LiSSA by its sampling-error bound (0.1) plus slack;
-    // diagonal and DataInf are structural approximations (checked against their closed forms above).
+    // diagonal, DataInf, K-FAC and EK-FAC are structural approximations (checked against their closed forms elsewhere).
     const tolerance: Record<c.SolverName, number> = {
       direct: 1e-10, cg: 1e-6, 'block-cg': 1e-6, neumann: 1e-6, arnoldi: 1e-8, nystrom: 1e-8, lissa: 0.2, diagonal: Infinity, datainf: Infinity,
+      kfac: Infinity, ekfac: Infinity,
     };
     for (const name of Object.keys(c.SOLVERS) as c.SolverName[]) {
       const s = c.fitSolver(name, op, { rtol: 1e-10, rank: p, seed: 1 });
@@ -169,7 +170,7 @@ for (const backend of testBackends()) {
     const dropped = c.fitSolver('arnoldi', c.denseOperator(c.toDense(op)), { rank: 3 }).solve(b);
     assert.is(dropped.info!['complement'], 'dropped (λ = 0)');
     // Preconditioners by name; block-diagonal from the model's layers.
-    for (const preconditioner of ['jacobi', 'nystrom'] as const) {
+    for (const preconditioner of ['jacobi', 'nystrom', 'kfac', 'ekfac'] as const) {
       const r = c.fitSolver('cg', op, { rtol: 1e-10, preconditioner, rank: 5 }).solve(b);
       assert.ok(relErr(r.x.dataSync(), ref) < 1e-6, preconditioner);
       assert.is((r.info!['preconditioner'] as { kind: string }).kind, preconditioner);

@@ -2,3 +2,4 @@ export { KroneckerCurvature, type KroneckerFitOptions, type KroneckerLayer, type
 export { kroneckerOperator, type KroneckerOperator } from './operator.js';
 export { KRONECKER_FORMS, type KroneckerForm } from './activity.js';
 export { kroneckerLayoutOf, type KroneckerLayout, type UnfactoredPolicy } from './layout.js';
+export { isKroneckerFactored, kroneckerSource, type KroneckerFactored, type KroneckerRequest } from './source.js';
