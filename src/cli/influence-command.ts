@@ -137,6 +137,7 @@ export function runInfluence(given: Flags): InfluenceRun {
   const quiet = Boolean(flags['quiet']);
   const damping = manifest && flags['damping'] === undefined ? manifest.damping : numberFlag(flags, 'damping', { min: 0, default: 0 });
   const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1, default: manifest?.batchSize ?? 4096 });
+  const queryRank = flags['query-rank'] !== undefined ? { queryRank: numberFlag(flags, 'query-rank', { integer: true, min: 1 }) } : {};
 
   const t0 = performance.now();
   const problem = loadProblem(flags, hasTest);
@@ -157,11 +158,11 @@ export function runInfluence(given: Flags): InfluenceRun {
     const givenOptions = Object.fromEntries(Object.entries(solverOptions).filter(([k]) => (k !== 'rtol' || flags['rtol'] !== undefined) && (k !== 'atol' || flags['atol'] !== undefined)));
     infl = InfluenceModel.load(String(flags['load-fit']), objective, theta, problem.train, {
       ...(given['solver'] !== undefined ? { solver } : {}), ...(given['hessian'] !== undefined ? { hessian } : {}),
-      ...(given['damping'] !== undefined ? { damping } : {}), batchSize, solverOptions: givenOptions, onProduct: () => bar.tick(),
+      ...(given['damping'] !== undefined ? { damping } : {}), batchSize, solverOptions: givenOptions, onProduct: () => bar.tick(), ...queryRank,
     });
     solverOptions = infl.options.solverOptions ?? {};
   } else {
-    infl = fitInfluence(objective, theta, problem.train, { hessian, solver, damping, batchSize, solverOptions, onProduct: () => bar.tick() });
+    infl = fitInfluence(objective, theta, problem.train, { hessian, solver, damping, batchSize, solverOptions, onProduct: () => bar.tick(), ...queryRank });
   }
   bar.done();
   let fit: StagedFit | undefined;
@@ -192,7 +193,7 @@ export function runInfluence(given: Flags): InfluenceRun {
       const { s, summary: solve } = solveTestPoints(infl, test, progress(`solving ${nTest} test points (${solver})`, nTest, { quiet }));
       const t2 = performance.now();
       try {
-        scores = scoreTraining(infl, s, problem.train, chunk, progress('scoring training points', nTrain, { quiet }));
+        scores = scoreTraining(infl, s, problem.train, chunk, progress('scoring training points', nTrain, { quiet }), undefined, (q) => { summary.queryRank = q; });
       } finally {
         s.dispose();
       }

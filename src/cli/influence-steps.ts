@@ -3,6 +3,7 @@
  * implementation can replace any one of them: fit → solve test points → score training points
  * (chunked) → top-k → self-influence → validation against retraining.
  */
+import type { QueryRankStats } from '../influence/query-rank.js';
 import { InputError } from '../errors.js';
 import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
@@ -10,7 +11,7 @@ import { leaveOneOut } from '../influence/leave-one-out.js';
 import { batchOf, subset, type Dataset, type Objective } from '../nn/objective.js';
 import { newtonLeaveOneOut } from '../influence/newton-retrain.js';
 import { pbrf } from '../influence/pbrf.js';
-import { concat, matmul, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';
+import { concat, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Progress } from './progress.js';
 
@@ -85,19 +86,27 @@ export function solveTestPoints(infl: InfluenceModel, test: Dataset, bar: Progre
 
 /**
  * Step 3: I_up,loss(z_j, z_test,i) = −s_iᵀ·∇ℓ(z_j) for every training point, `chunk` training
- * gradients at a time (memory: chunk × P); `onChunk(start, block [nTest, count])` sees each block
- * as it is computed (for incremental writers). Returns the [nTest, nTrain] matrix, row-major.
+ * points at a time, each batch scored from one capture (InfluenceModel.queryScorer; memory: the
+ * batch's activations, never chunk × P gradients); `onChunk(start, block [nTest, count])` sees
+ * each block as it is computed (for incremental writers). Returns the [nTest, nTrain] matrix, row-major.
  */
 export function scoreTraining(infl: InfluenceModel, s: Tensor, train: Dataset, chunk: number, bar: Progress = noProgress,
-  onChunk?: (start: number, block: Float64Array, count: number) => void): Float64Array {
+  onChunk?: (start: number, block: Float64Array, count: number) => void, onQueryRank?: (stats: QueryRankStats) => void): Float64Array {
   const nTest = s.shape[0]!, n = train.x.shape[0]!;
   const out = new Float64Array(nTest * n);
-  for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
-    const block = tidy(() => Float64Array.from(neg(matmul(s, infl.gradients(batchOf(train, start, count)), { transB: true })).dataSync()));
-    for (let i = 0; i < nTest; i++) out.set(block.subarray(i * count, (i + 1) * count), i * n + start);
-    onChunk?.(start, block, count);
-    bar.tick(count);
+  const scorer = infl.queryScorer(s);
+  if (scorer.stats) onQueryRank?.(scorer.stats);
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      // [nTest, count] = −s·Gᵀ, scored from captures (the chunk's gradients are never formed).
+      const block = tidy(() => Float64Array.from(neg(transpose(scorer.score(batchOf(train, start, count)))).dataSync()));
+      for (let i = 0; i < nTest; i++) out.set(block.subarray(i * count, (i + 1) * count), i * n + start);
+      onChunk?.(start, block, count);
+      bar.tick(count);
+    }
+  } finally {
+    scorer.dispose();
   }
   bar.done();
   return out;

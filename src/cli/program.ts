@@ -66,6 +66,7 @@ const INFLUENCE_OUT: FlagSpec[] = [
   f('out', 'file', 'write the [test, train] score matrix (.npy, float64)'),
   f('json', 'file', 'write the JSON summary to a file (- for stdout)'),
   f('report', 'file', 'write an HTML report'),
+  f('query-rank', 'R', 'score training points against each test point\'s preconditioned gradient approximated per Linear layer by rank R (Kronfluence\'s query rank); the JSON reports its relative error'),
   f('save-fit', 'dir', 'save the fitted curvature/solver to a directory (manifest.json + solver.safetensors), all or nothing'),
   f('load-fit', 'dir', 'load a fit saved by --save-fit instead of fitting (θ, data, loss and the solver flags given must match it)'),
 ];

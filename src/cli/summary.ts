@@ -48,6 +48,8 @@ export interface InfluenceSummary {
   top: { test: number; row?: number; helpful: RankedDelta[]; harmful: RankedDelta[] }[] | null;
   self: { top: Ranked[]; solves: number; converged: boolean | null; notConverged: SolveSummary['notConverged']; out: string | null } | null;
   validation: Validation | null;
+  /** With --query-rank: the rank and each test point's relative error ‖s − s_r‖/‖s‖ of its low-rank preconditioned gradient. */
+  queryRank?: { rank: number; relativeError: number[]; maxRelativeError: number };
   timings: Record<string, number>;
   out: string | null;
 }

@@ -1,5 +1,5 @@
 import { InputError, ShapeError } from '../errors.js';
-import { concat, keep, matmul, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
+import { concat, keep, mul, neg, sum, tidy, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type ChunkSource, type TrainingData } from '../nn/chunk-source.js';
@@ -9,6 +9,7 @@ import { empiricalFisherOperator, isEmpiricalFisherOperator } from '../operators
 import { fitSolver, restoreSolver, type SolverName, type SolverOptions } from '../solvers/registry.js';
 import type { FittedSolver, SolverState, SolveResult } from '../solvers/types.js';
 import { loadFit, saveFit, type FitManifest } from './fit-store.js';
+import { checkQueryRank, exactQueries, lowRankQueries, type QueryRankStats, type QueryScorer } from './query-rank.js';
 
 export type HessianKind = 'exact' | 'gauss-newton' | 'empirical-fisher';
 
@@ -22,6 +23,12 @@ export interface InfluenceOptions {
   batchSize?: number;
   /** Called after every curvature-operator product, during the fit and the solves (progress reporting). */
   onProduct?: () => void;
+  /**
+   * Scoring only: approximate each query (s_test row) per Linear layer by its best rank-r matrix
+   * before scoring training points (Kronfluence's query rank; query-rank.ts). The error it makes
+   * is reported in the scores' stats.queryRank. Absent: exact scores.
+   */
+  queryRank?: number;
 }
 
 /** Statistics of the solves behind a score matrix. */
@@ -31,6 +38,8 @@ export interface SolveStats {
   residualNorms: number[];
   converged: boolean;
   info: Record<string, unknown>[];
+  /** Set when the queries were approximated (InfluenceOptions.queryRank): rank and relative errors. */
+  queryRank?: QueryRankStats;
 }
 
 /**
@@ -62,6 +71,7 @@ export class InfluenceModel {
     this.train = isChunkSource(train) ? CheckedChunks.of(train, objective, 'training data') : train;
     train = this.train;
     const curvature = { batchSize: options.batchSize ?? 4096, damping: options.damping ?? 0, ...(options.onProduct ? { onProduct: options.onProduct } : {}) };
+    if (options.queryRank !== undefined) checkQueryRank(options.queryRank);
     const kind = options.hessian ?? 'exact';
     if (kind !== 'exact' && kind !== 'gauss-newton' && kind !== 'empirical-fisher') {
       throw new InputError(`hessian must be 'exact', 'gauss-newton' or 'empirical-fisher', got '${String(kind)}'`);
@@ -134,6 +144,18 @@ export class InfluenceModel {
   }
 
   /**
+   * A scorer of training data against preconditioned queries s [m, P] (e.g. s_test): score(data)
+   * gives [n, m] = ∇θℓ(z_j)·s_t, one capture per batch of batchSize and no [n, P] gradient matrix
+   * (Objective.gradientScores); with options.queryRank, s is first approximated per Linear layer
+   * (query-rank.ts) and the scorer's stats say how well. Does not own s; dispose() frees its factors.
+   */
+  queryScorer(s: Tensor): QueryScorer {
+    return this.options.queryRank !== undefined
+      ? lowRankQueries(this.objective, this.theta, s, this.options.queryRank, this.batchSize)
+      : exactQueries(this.objective, this.theta, s, this.batchSize);
+  }
+
+  /**
    * H⁻¹·G for the rows of G [m, P]: returns [m, P] and the solve statistics. A single gradient [P]
    * gives a vector [P]. The caller owns the result; nothing else stays allocated (no scope needed).
    */
@@ -174,16 +196,22 @@ export class InfluenceModel {
   }
 
   /**
-   * I_up,loss(z_j, z_test,i) as an [nTest, nTrain] matrix, training gradients streamed in chunks.
+   * I_up,loss(z_j, z_test,i) as an [nTest, nTrain] matrix, training data streamed in batches, each
+   * scored against s_test from one capture (queryScorer: no per-example gradient matrix).
    * `onChunk` receives each block of columns as it is computed (for incremental writing). `train`
    * may be a ChunkSource (read chunk by chunk; the [nTest, nTrain] result is in memory).
    */
   influence(test: Dataset, train: TrainingData = this.train, onChunk?: (start: number, block: Tensor) => void): { scores: Tensor; stats: SolveStats } {
     const { s, stats } = this.sTest(test);
+    let scorer: QueryScorer | null = null;
     try {
+      scorer = this.queryScorer(s);
+      if (scorer.stats) stats.queryRank = scorer.stats;
+      const score = scorer.score;
       const blocks: Tensor[] = [];
       const scoreBatch = (start: number, b: Dataset): void => {
-        const block = keep(tidy(() => neg(matmul(s, this.gradients(b), { transB: true }))));
+        // [m, n] = −s·Gᵀ, scored from one capture of the batch (never G itself).
+        const block = keep(tidy(() => neg(transpose(score(b)))));
         onChunk?.(start, block);
         blocks.push(block);
       };
@@ -195,6 +223,7 @@ export class InfluenceModel {
         for (const b of blocks) b.dispose();
       }
     } finally {
+      scorer?.dispose();
       s.dispose();
     }
   }

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { concat, expandDims, matmul, mul, sum, tidy, zeros } from '../tensor/index.js';
+import { concat, expandDims, mul, sum, tidy, transpose, zeros } from '../tensor/index.js';
 import { subset, type Dataset, type Objective } from '../nn/objective.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { fitLbfgs } from '../nn/train.js';
@@ -45,20 +45,32 @@ export function groupInfluence(model: InfluenceModel, test: Dataset, groups: rea
   } finally {
     g.dispose();
   }
+  const scorer = (() => {
+    try {
+      return model.queryScorer(s);
+    } catch (err) {
+      s.dispose();
+      throw err;
+    }
+  })();
   try {
     return tidy(() => {
-      const P = model.theta.size;
-      const sums = isChunkSource(train) // [nGroups, P]
+      const m = s.shape[0]!;
+      // Σ_{z∈S} ∇ℓ(z)·s_t = the column sums of the group's scores (from captures, no [|S|, P] gradients).
+      const groupSum = (d: Dataset, idx: readonly number[]): Tensor =>
+        expandDims(idx.length > 0 ? sum(scorer.score(subset(d, idx)), 0) : zeros([m], model.theta.dtype), 0);
+      const sums = isChunkSource(train) // [nGroups, m]
         ? train.reduce((chunk, _k, start) => {
           const rows = chunk.x.shape[0]!;
           const local = groups.map((g) => g.filter((j) => j >= start && j < start + rows).map((j) => j - start));
           if (local.every((l) => l.length === 0)) return null;
-          return concat(local.map((l) => expandDims(l.length > 0 ? sum(model.gradients(subset(chunk, l)), 0) : zeros([P], model.theta.dtype), 0)), 0);
+          return concat(local.map((l) => groupSum(chunk, l)), 0);
         })
-        : concat(groups.map((idx) => expandDims(sum(model.gradients(subset(train, idx)), 0), 0)), 0);
-      return mul(matmul(s, sums, { transB: true }), 1 / n);
+        : concat(groups.map((idx) => groupSum(train, idx)), 0);
+      return mul(transpose(sums), 1 / n);
     });
   } finally {
+    scorer.dispose();
     s.dispose();
   }
 }

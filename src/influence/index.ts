@@ -7,6 +7,7 @@ export { streamInfluence, streamSelfInfluence, chunked, type DataChunks, type Pr
 export { TopKAccumulator, type TopKResult } from './top-k.js';
 export { perturbationInfluence } from './perturbation.js';
 export { groupInfluence, retrainWithout } from './group.js';
+export { exactQueries, lowRankQueries, type QueryRankStats, type QueryScorer } from './query-rank.js';
 export { pbrf, type PbrfOptions, type PbrfResult } from './pbrf.js';
 export { InfluenceService, type CallOptions } from './worker/service.js';
 export type { ScoreRequest, SerializableOutput } from './worker/protocol.js';

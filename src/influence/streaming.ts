@@ -1,10 +1,11 @@
 import { CancelledError, InputError, ShapeError } from '../errors.js';
-import { keep, matmul, mul, neg, slice, sum, tidy } from '../tensor/index.js';
+import { keep, mul, neg, slice, sum, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Dataset } from '../nn/objective.js';
 import { NpyWriter, type NpyWriterDType } from '../io/npy-writer.js';
 import type { InfluenceModel, SolveStats } from './exact.js';
 import { describeOutput, outputGradients, type OutputSpec } from './outputs.js';
+import type { QueryScorer } from './query-rank.js';
 import { TopKAccumulator, type TopKResult } from './top-k.js';
 
 /** Training data as chunks: an array, a generator, or an async generator (e.g. reading a file). */
@@ -80,11 +81,12 @@ function checkChunk(model: InfluenceModel, chunk: Dataset, index: number): void 
 /**
  * Influence of streamed training points on test points, the s_test trick of Koh & Liang (2017)
  * (reference 004_7cb5e77c3e7b1392.txt and the tutorial 002_…, §2): s = H⁻¹·∇θf(z_test) is solved
- * once, then each chunk of training points costs one batch of per-sample gradients and a matmul:
+ * once, then each chunk of training points is scored from one capture per batch (InfluenceModel.queryScorer:
+ * layer by layer, never the chunk's [n, P] per-sample gradients):
  *   I(z_j, z_test,i) = −sᵢᵀ·∇θℓ(z_j)
  * (= I_up,loss for output 'loss'; for another output f, −∇θfᵀH⁻¹∇θℓ(z_j), the change of f per unit
  * upweighting of z_j). Removing z_j from N points changes f by ≈ −I/N.
- * Chunks may come from any (async) iterable; only one chunk's gradients are alive at a time.
+ * Chunks may come from any (async) iterable; only one chunk's captures are alive at a time.
  */
 export async function streamInfluence(model: InfluenceModel, test: Dataset, chunks: DataChunks, options: StreamOptions = {}): Promise<StreamResult> {
   const output = options.output ?? 'loss';
@@ -103,12 +105,16 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
   const { x: s, stats } = solved;
   keep(s);
   const nTest = s.shape[0]!;
+  let scorer: QueryScorer | null = null;
   let top: TopKAccumulator | null = null;
   let writer: NpyWriter | null = null;
   const blocks: Float64Array[] = [];
   let done = 0;
   try {
     // Inside the try: a bad topK or a throwing callback must still free s.
+    scorer = model.queryScorer(s);
+    if (scorer.stats) stats.queryRank = scorer.stats;
+    const score = scorer.score;
     options.onProgress?.({ done: 0, total: options.total, phase: 's_test' });
     top = options.topK !== undefined ? new TopKAccumulator(nTest, options.topK) : null;
     writer = options.npyPath !== undefined
@@ -122,8 +128,8 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
       if (options.total !== undefined && done + cols > options.total) {
         throw new ShapeError(`training chunks: total was given as ${options.total} points, chunk ${index} brings the count to ${done + cols}`);
       }
-      // Train-major block [cols, nTest] = −G·sᵀ, then transposed views as needed.
-      const block = tidy(() => neg(matmul(model.gradients(chunk), s, { transB: true })).dataSync());
+      // Train-major block [cols, nTest] = −G·sᵀ, scored from captures (G is never formed).
+      const block = tidy(() => neg(score(chunk)).dataSync());
       const asF64 = Float64Array.from(block);
       writer?.append(asF64, cols);
       if (top || keepScores) {
@@ -148,6 +154,7 @@ export async function streamInfluence(model: InfluenceModel, test: Dataset, chun
     writer?.abort();
     throw err;
   } finally {
+    scorer?.dispose();
     s.dispose();
   }
   const result: StreamResult = { nTest, nTrain: done, output: describeOutput(output), stats };

@@ -1,6 +1,6 @@
 import { vjp, vjpAtTaps } from '../autodiff/api.js';
 import { ShapeError } from '../errors.js';
-import { concat, onesLike, reshape, slice, zeros } from '../tensor/index.js';
+import { add, concat, matmul, onesLike, reshape, slice, zeros } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Captures, LayerCapture, Model, TrackedLayer } from './model.js';
 
@@ -84,4 +84,51 @@ export function perExampleGradientsFromCaptures(model: Model, theta: Tensor, cap
   if (at < model.numParams) blocks.push(zeros([n, model.numParams - at], theta.dtype));
   if (blocks.length === 0) return zeros([n, 0], theta.dtype);
   return blocks.length === 1 ? blocks[0]! : concat(blocks, 1);
+}
+
+/**
+ * One layer's scores [n, m]: its per-example gradients gᵢ (its block of θ) dotted with the rows of
+ * q [m, site.size] (the layer's slice of m query vectors), score[i, t] = gᵢ·q_t. The layer's
+ * scoring rule when it declares one (Linear: no [n, site.size] matrix is formed); otherwise its
+ * per-example gradients (rule or exact fallback) times qᵀ — exact, never an error.
+ */
+export function layerScores(theta: Tensor, capture: LayerCapture, q: Tensor): Tensor {
+  const { site, input } = capture;
+  const n = input.shape[0]!, m = q.shape[0]!;
+  if (q.rank !== 2 || q.shape[1] !== site.size) {
+    throw new ShapeError(`layer ${capture.name}: queries must be [m, ${site.size}], got [${q.shape.join(', ')}]`);
+  }
+  if (site.layer.scoreCaptured) {
+    const s = site.layer.scoreCaptured(layerParams(theta, site), capture, q);
+    if (s.rank !== 2 || s.shape[0] !== n || s.shape[1] !== m) {
+      throw new ShapeError(`${site.layer.describe()}: its scoring rule returned [${s.shape.join(', ')}], expected [${n}, ${m}]`);
+    }
+    return s;
+  }
+  return matmul(layerPerExampleGradients(theta, capture), q, { transB: true });
+}
+
+/**
+ * Scores of a batch's per-example gradients against m query vectors q [m, P] (θ's layout), from
+ * its captures: [n, m] with entry [i, t] = ∇θℓᵢ·q_t = Σ_layers (layer block of ∇θℓᵢ)·(its slice
+ * of q_t) — the s_test products of influence scoring without the [n, P] gradient matrix. Parameters
+ * of no captured layer contribute nothing (their per-example gradient is zero, as in
+ * perExampleGradientsFromCaptures).
+ */
+export function scoresFromCaptures(model: Model, theta: Tensor, captures: Captures, q: Tensor): Tensor {
+  const n = captures.losses.shape[0]!;
+  if (q.rank !== 2 || q.shape[1] !== model.numParams) {
+    throw new ShapeError(`scores: queries must be [m, ${model.numParams}], got [${q.shape.join(', ')}]`);
+  }
+  const m = q.shape[0]!;
+  let total: Tensor | null = null;
+  let at = 0;
+  const sorted = [...captures.layers].sort((a, b) => a.site.offset - b.site.offset);
+  for (const c of sorted) {
+    if (c.site.offset < at) throw new ShapeError(`capture: layer ${c.name} was captured twice or overlaps another layer's parameters`);
+    const s = layerScores(theta, c, slice(q, [0, c.site.offset], [m, c.site.size]));
+    total = total ? add(total, s) : s;
+    at = c.site.offset + c.site.size;
+  }
+  return total ?? zeros([n, m], theta.dtype);
 }

@@ -1,6 +1,6 @@
 export type { Layer, LayerActivity, ParamSpec } from './module.js';
 export type { Model, TrackedLayer, ForwardHooks, LayerCapture, Captures } from './model.js';
-export { captureModel, layerParams, layerPerExampleGradients, perExampleGradientsFromCaptures } from './capture.js';
+export { captureModel, layerParams, layerPerExampleGradients, layerScores, perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 export { Flatten } from './flatten.js';
 export { Linear } from './linear.js';
 export { Tanh, Sigmoid, ReLU, GELU, Softplus, activation, gelu, type ActivationName } from './activations.js';

@@ -1,6 +1,7 @@
 import { ShapeError } from '../errors.js';
 import { add, concat, matmul, mul, reshape, sum } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { linearScores } from './linear-scores.js';
 import type { Layer, LayerActivity, ParamSpec } from './module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
@@ -43,6 +44,14 @@ export class Linear implements Layer {
       if (this.bias) bias = sum(d3, 1);
     }
     return bias ? concat([weight, bias], 1) : weight;
+  }
+
+  /**
+   * The scoring rule: ⟨gᵢ, q_t⟩ = Σₛ δᵢₛᵀ·Q_t·aᵢₛ + (Σₛ δᵢₛ)ᵀ·b_t for every example i and query row t,
+   * [n, m], by one GEMM per block of queries (linear-scores.ts) instead of the [n, out·in] gradients.
+   */
+  scoreCaptured(_params: readonly Tensor[], { input: a, outputGrad: d }: LayerActivity, q: Tensor): Tensor {
+    return linearScores(a, d, q, this.inFeatures, this.outFeatures, this.bias);
   }
 
   /** PyTorch's default: U(−1/√in, 1/√in) for weight and bias (kaiming_uniform with a = √5). */

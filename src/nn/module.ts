@@ -37,4 +37,12 @@ export interface Layer {
    * gets exact per-example gradients, from a per-example vjp of `apply` (slower; see capture.ts).
    */
   perExampleGradients?(params: readonly Tensor[], activity: LayerActivity): Tensor;
+  /**
+   * The scoring rule, optional: per-example gradients of this layer dotted with m query vectors,
+   * score[i, t] = gᵢ·q_t with gᵢ this layer's per-example gradient and q [m, Σ param sizes] rows in
+   * the layer's flat parameter layout — returned as [n, m], computed from what a forward/backward
+   * pass captured without forming the [n, Σ param sizes] gradients (Linear: δᵢᵀ·Q_t·aᵢ + δᵢᵀ·b_t).
+   * A layer without it is scored from its per-example gradients (exact, more memory; capture.ts).
+   */
+  scoreCaptured?(params: readonly Tensor[], activity: LayerActivity, q: Tensor): Tensor;
 }

@@ -2,7 +2,7 @@ import { valueAndGrad } from '../autodiff/api.js';
 import { InputError, ShapeError } from '../errors.js';
 import { add, gather, isFiniteMask, min, mean, mul, slice, sum, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { perExampleGradientsFromCaptures } from './capture.js';
+import { perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 import type { Loss } from './losses.js';
 import type { Captures, Model } from './model.js';
 import type { Sequential } from './sequential.js';
@@ -116,5 +116,14 @@ export class Objective<M extends Model = Sequential> {
    */
   perSampleGradients(theta: Tensor, batch: Dataset): Tensor {
     return tidy(() => perExampleGradientsFromCaptures(this.model, theta, this.capture(theta, batch)));
+  }
+
+  /**
+   * Per-example gradients dotted with query vectors q [m, P]: [batch, m] with entry [i, t] =
+   * ∇θℓ(f(xᵢ; θ), yᵢ)·q_t, from one capture, layer by layer (scoresFromCaptures) — the same numbers
+   * as perSampleGradients(θ, batch)·qᵀ without the [batch, P] matrix. No weight decay.
+   */
+  gradientScores(theta: Tensor, batch: Dataset, q: Tensor): Tensor {
+    return tidy(() => scoresFromCaptures(this.model, theta, this.capture(theta, batch), q));
   }
 }

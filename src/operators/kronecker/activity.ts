@@ -6,7 +6,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { captureOutputs } from '../../nn/capture-outputs.js';
 import type { Loss } from '../../nn/losses.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
-import { homogeneousInput, type KroneckerLayout } from './layout.js';
+import type { KroneckerLayout } from './layout.js';
 
 /**
  * How the output gradients g behind G = E[g gᵀ] are formed (the expectation K-FAC takes):
@@ -59,10 +59,16 @@ export function outputCotangents(loss: Loss, z: Tensor, y: Tensor, sampler: Form
   return parts.length === 1 ? parts[0]! : concat(parts, 0);
 }
 
-/** One factored layer's activity on a batch: ã [n, T, inDim] and the K gradient columns D [K, n, T, out]. */
+/**
+ * One factored layer's activity on a batch of n examples with T positions each (T = 1 for inputs
+ * [n, in]): its input a [n·T, in] (without the homogeneous 1: callers add its terms in closed form
+ * rather than copying a wider matrix) and the K gradient columns, each [n·T, out].
+ */
 export interface KroneckerActivity {
   readonly input: Tensor;
-  readonly deltas: Tensor;
+  readonly deltas: readonly Tensor[];
+  readonly n: number;
+  readonly positions: number;
 }
 
 /**
@@ -81,9 +87,10 @@ export function batchActivity(objective: Objective, theta: Tensor, layouts: read
     const i = index.get(l.name);
     if (i === undefined) throw new InputError(`K-FAC: layer '${l.name}' did not run in the forward pass`);
     const a = cap.layers[i]!.input;
-    const T = a.size / (n * l.inFeatures);
-    const input = reshape(homogeneousInput(l, a), [n, T, l.inDim]);
-    const deltas = concat(columns.map((cols) => reshape(cols[i]!, [1, n, T, l.outFeatures])), 0);
-    return { input, deltas };
+    const positions = a.size / (n * l.inFeatures);
+    return {
+      input: reshape(a, [n * positions, l.inFeatures]), n, positions,
+      deltas: columns.map((cols) => reshape(cols[i]!, [n * positions, l.outFeatures])),
+    };
   });
 }

@@ -54,7 +54,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * Kronecker-factored curvature of a training objective's data loss: per Linear layer, A ⊗ G
  * (K-FAC; Martens & Grosse 2015) or its eigenvalue-corrected form (EK-FAC; George et al. 2018),
  * fitted in stages — covariances (one pass), eigendecompositions, corrections (one more pass) —
- * from the layers' captured inputs and output gradients. Its operator() is block-diagonal by layer.
+ * from the layers' captured inputs and output gradients; kroneckerOperator(curvature) is its operator, block-diagonal by layer.
  * The object owns its tensors until dispose().
  */
 export class KroneckerCurvature {

@@ -1,7 +1,6 @@
-import { div, matmul, maximum, reshape, square, sum } from '../../tensor/index.js';
-import { eigh } from '../../linalg/dense.js';
-import { keep, tidy } from '../../tensor/index.js';
+import { add, concat, div, keep, matmul, maximum, reshape, slice, square, sum, tensor, tidy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { eigh } from '../../linalg/dense.js';
 import type { TrainingData } from '../../nn/chunk-source.js';
 import type { Objective } from '../../nn/objective.js';
 import { batchActivity, formSampler, type KroneckerForm } from './activity.js';
@@ -27,16 +26,33 @@ export interface Covariances {
   readonly G: Tensor;
 }
 
+/**
+ * One pass: per layer Σ aᵀa, Σ a (the homogeneous coordinate's row and column: ã = [a; 1] gives
+ * ΣããᵀA = [[Σaaᵀ, Σa], [Σaᵀ, rows]], assembled once at the end instead of widening every batch)
+ * and Σₖ DₖᵀDₖ — K GEMMs over the batch, no copy of the gradient columns.
+ */
 export function fitCovariances(objective: Objective, theta: Tensor, data: TrainingData, layouts: readonly KroneckerLayout[], o: StageOptions): { n: number; layers: Covariances[] } {
   const sampler = formSampler(o.form, o.fisherSamples, o.seed);
-  const { sums, n } = accumulateOverBatches(objective, theta, data, o.batchSize, (batch) =>
-    batchActivity(objective, theta, layouts, batch, sampler).flatMap((act, i) => {
-      const l = layouts[i]!;
-      const a = reshape(act.input, [-1, l.inDim]);
-      const d = reshape(act.deltas, [-1, l.outFeatures]);
-      return [matmul(a, a, { transA: true }), matmul(d, d, { transA: true })];
-    }), o.onBatch);
-  const layers = layouts.map((_, i) => tidy(() => ({ A: keep(div(sums[2 * i]!, n)), G: keep(div(sums[2 * i + 1]!, n)) })));
+  const rows = layouts.map(() => 0);
+  const { sums, n } = accumulateOverBatches(objective, theta, data, o.batchSize, (batch) => {
+    const acts = batchActivity(objective, theta, layouts, batch, sampler);
+    acts.forEach((act, i) => { rows[i]! += act.n * act.positions; });
+    return acts.flatMap((act) => {
+      const a = act.input;
+      const g = act.deltas.map((d) => matmul(d, d, { transA: true })).reduce((x, y) => add(x, y));
+      return [matmul(a, a, { transA: true }), sum(a, 0), g];
+    });
+  }, o.onBatch);
+  const layers = layouts.map((l, i) => tidy(() => {
+    const [saa, sa, g] = [sums[3 * i]!, sums[3 * i + 1]!, sums[3 * i + 2]!];
+    let a = saa;
+    if (l.bias) {
+      const col = reshape(sa, [l.inFeatures, 1]);
+      const corner = tensor([rows[i]!], [1, 1], saa.dtype);
+      a = concat([concat([saa, col], 1), concat([reshape(sa, [1, l.inFeatures]), corner], 1)], 0);
+    }
+    return { A: keep(div(a, n)), G: keep(div(g, n)) };
+  }));
   sums.forEach((t) => t.dispose());
   return { n, layers };
 }
@@ -60,31 +76,37 @@ export function eigendecompose(c: Covariances): Eigenbases {
  * Stage 3 — EK-FAC's eigenvalue corrections (George et al. 2018, eq. 10): per layer
  * Λ = (1/N)·Σₙ Σₖ (Q_Gᵀ·Ĝₙₖ·Q_A)² [out, inDim], Ĝₙₖ = Σₜ δₙₖₜ ãₙₜᵀ the example's gradient
  * matrix for column k — the exact second moment of the gradients in the Kronecker eigenbasis.
- * For one position per example the square of an outer product separates,
- * (uvᵀ)² = u²(v²)ᵀ, so a batch costs two projections and one GEMM (Σₖ (D_k Q_G)²)ᵀ·(Ã Q_A)²;
- * with positions, one batched GEMM per column. No per-example gradient of the model is formed.
+ * ã·Q_A = a·Q_A[:in] + Q_A[in] (the homogeneous row added, not a widened copy of a). For one
+ * position per example the square of an outer product separates, (uvᵀ)² = u²(v²)ᵀ, so a batch
+ * costs the projections and one GEMM (Σₖ (DₖQ_G)²)ᵀ·(ãQ_A)²; with positions, one batched GEMM per
+ * column. No per-example gradient of the model is formed.
  */
 export function fitCorrections(objective: Objective, theta: Tensor, data: TrainingData, layouts: readonly KroneckerLayout[],
   bases: readonly Eigenbases[], o: StageOptions): Tensor[] {
   const sampler = formSampler(o.form, o.fisherSamples, o.seed);
-  const { sums, n } = accumulateOverBatches(objective, theta, data, o.batchSize, (batch) =>
-    batchActivity(objective, theta, layouts, batch, sampler).map((act, i) => {
-      const l = layouts[i]!, q = bases[i]!;
-      const [K, m, T] = act.deltas.shape as [number, number, number, number];
-      const pa = matmul(reshape(act.input, [m * T, l.inDim]), q.qA);
-      const pg = matmul(reshape(act.deltas, [K * m * T, l.outFeatures]), q.qG);
-      if (T === 1) {
-        const s = sum(reshape(square(pg), [K, m, l.outFeatures]), 0);
-        return matmul(s, square(pa), { transA: true });
-      }
-      const pa3 = reshape(pa, [m, T, l.inDim]);
-      const pg4 = reshape(pg, [K, m, T, l.outFeatures]);
-      const perExample = matmul(pg4, reshape(pa3, [1, m, T, l.inDim]), { transA: true });
-      return sum(reshape(square(perExample), [K * m, l.outFeatures, l.inDim]), 0);
-    }), o.onBatch);
-  const out = sums.map((s) => tidy(() => keep(div(s, n))));
-  sums.forEach((t) => t.dispose());
-  return out;
+  const split = layouts.map((l, i) => tidy(() => {
+    const q = bases[i]!.qA;
+    if (!l.bias) return { top: q, last: null };
+    return { top: keep(slice(q, [0, 0], [l.inFeatures, l.inDim])), last: keep(slice(q, [l.inFeatures, 0], [1, l.inDim])) };
+  }));
+  try {
+    const { sums, n } = accumulateOverBatches(objective, theta, data, o.batchSize, (batch) =>
+      batchActivity(objective, theta, layouts, batch, sampler).map((act, i) => {
+        const l = layouts[i]!, qG = bases[i]!.qG, { top, last } = split[i]!;
+        const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
+        const pg = act.deltas.map((d) => matmul(d, qG));
+        if (act.positions === 1) {
+          const s = pg.map((p) => square(p)).reduce((x, y) => add(x, y));
+          return matmul(s, square(pa), { transA: true });
+        }
+        const pa3 = reshape(pa, [act.n, act.positions, l.inDim]);
+        return pg.map((p) => sum(square(matmul(reshape(p, [act.n, act.positions, l.outFeatures]), pa3, { transA: true })), 0))
+          .reduce((x, y) => add(x, y));
+      }), o.onBatch);
+    const out = sums.map((s) => tidy(() => keep(div(s, n))));
+    sums.forEach((t) => t.dispose());
+    return out;
+  } finally {
+    split.forEach((s) => { if (s.last) { s.top.dispose(); s.last.dispose(); } });
+  }
 }
-
-
