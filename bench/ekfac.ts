@@ -26,6 +26,7 @@ import { measure, reason, relDiff } from './measure.js';
  *                                               report goes to a temporary folder (printed)
  *   other flags: --n N --test T --threads K (wasm threads; the peer gets as many) --rounds R
  *                (ours and the peer alternately, R times; medians) --damping λ --batch B --no-peer
+ *   --render: re-render the section from bench/ekfac.json without measuring (report layout changes)
  */
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -42,6 +43,13 @@ const WARM = 2048;
 const GEMM_N = 1024;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+if (args.includes('--render')) {
+  // Re-render the W-EKFAC section of bench/RESULTS.md from bench/ekfac.json, measuring nothing.
+  const file = join(root, 'bench', 'ekfac.json'), md = join(root, 'bench', 'RESULTS.md');
+  writeFileSync(md, spliceEkfac(readFileSync(md, 'utf8'), renderEkfac((JSON.parse(readFileSync(file, 'utf8')) as { runs: EkfacRun[] }).runs)));
+  console.log(`re-rendered the W-EKFAC section of ${md} from ${file}`);
+  process.exit(0);
+}
 const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-ekfac-')) : join(root, 'bench');
 const work = mkdtempSync(join(tmpdir(), 'curvature-ekfac-peer-'));
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
