@@ -69,7 +69,7 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
       `${f(r.gemm.before)} GFLOP/s before and ${f(r.gemm.after)} after our stages (mean ${f(oursRate)} used)` +
       (r.peer ? `; the peer's own (torch.mm n = 1024 in its process) ${f(r.peer.gemmGflops)} GFLOP/s.` : '.'));
     L.push(`- rounds: ${r.rounds} (ours then the peer, each warmed up on a 2,048-image slice first; figures are medians over rounds).`);
-    if (r.peer) L.push(`- peer: ${r.peer.label} (bench/peers/ekfac_torch.py, /usr/bin/python3, the same stages written as matmuls, no autograd), BLAS: \`${r.peer.blas}\`.`);
+    if (r.peer) L.push(`- peer: ${r.peer.label} (bench/peers/ekfac_torch.py, /usr/bin/python3, the same stages written as matmuls, no autograd), BLAS: \`${r.peer.blas}\`${r.peer.blas.includes('openblas') ? '' : ' (not OpenBLAS: Debian\'s reference BLAS is ≈ 20× slower; apt-get install libopenblas0-pthread)'}.`);
     else L.push(`- peer: **not run** — ${r.peerReason ?? 'unknown reason'}.`);
     L.push('');
     L.push('Floor = the stage\'s GEMM flops (bench/ekfac-floor.ts) / the GEMM rate measured in the same run; ratio = measured / floor (1.0 = every flop at large-GEMM speed, nothing else).', '');
