@@ -40,11 +40,16 @@ export function runOurs(p: EkfacProblem, train: c.Dataset, test: c.Dataset, batc
     solverOptions: { damping: 0 },
   });
   const influenceFitMs = performance.now() - t0;
-  const t1 = performance.now();
-  const { scores } = model.influence(test, train);
-  ms.scoring = performance.now() - t1;
-  const s = host(scores);
-  scores.dispose();
+  let s: Float64Array;
+  try {
+    const t1 = performance.now();
+    const { scores } = model.influence(test, train);
+    ms.scoring = performance.now() - t1;
+    s = host(scores);
+    scores.dispose();
+  } finally {
+    model.dispose();
+  }
   for (const stage of STAGES) if (ms[stage] === undefined) throw new Error(`KroneckerCurvature.fit reported no '${stage}' stage time`);
   return { ms: ms as Record<Stage, number>, influenceFitMs, layers, scores: s };
 }

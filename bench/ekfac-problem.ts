@@ -41,7 +41,7 @@ export function ekfacProblem(n: number, t: number, dtype: c.FloatDType, seed = 0
   };
 }
 
-/** Rows [0, count) of a dataset (a view for the warm-up). */
+/** Rows [0, count) of a dataset (for the warm-up; may be the dataset's own tensors when count covers it all). */
 export function head(d: c.Dataset, count: number): c.Dataset {
   return { x: c.keep(c.slice(d.x, [0, 0], [count, d.x.shape[1]!])), y: c.keep(c.slice(d.y, [0], [count])) };
 }

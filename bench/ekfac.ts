@@ -99,7 +99,7 @@ for (const dtype of dtypes) {
   // Warm-up: V8 tiers up the wasm module and the JS around it in the first calls.
   const wTrain = head(p.train, Math.min(WARM, n)), wTest = head(p.test, Math.min(4, test));
   runOurs(p, wTrain, wTest, batchSize, damping);
-  c.dispose([wTrain.x, wTrain.y, wTest.x, wTest.y]);
+  c.dispose([wTrain.x, wTrain.y, wTest.x, wTest.y].filter((t) => t !== p.train.x && t !== p.train.y && t !== p.test.x && t !== p.test.y));
   const before = gemmRate(dtype);
   console.log(`[ekfac] ${dtype}: ours GEMM n=${GEMM_N}: ${before.toFixed(1)} GFLOP/s (${threads} thread(s))`);
   const oursRounds: OursRun[] = [], peerRounds: PeerRun[] = [];
