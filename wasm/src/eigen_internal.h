@@ -18,7 +18,8 @@ void cv_tridiagonalize(int n, double *z, double *d, double *e, double *q, double
 /*
  * Implicit QL with Wilkinson shifts on T (d, e), rotations applied to vt, which holds the
  * TRANSPOSE of the n×n eigenvector matrix (row j of vt = column j of Q), or NULL. cs, sn (n):
- * scratch. Returns 0, or -2 when more than maxIter QL steps are needed in total.
+ * scratch. Returns 0, -2 when more than maxIter QL steps are needed in total, or -3 when the
+ * buffer of deferred rotations cannot be allocated.
  */
 int cv_tridiagonal_ql(int n, double *d, double *e, double *vt, int maxIter, double *cs, double *sn);
 

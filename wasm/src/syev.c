@@ -103,9 +103,10 @@ static void transpose_square(int n, double *q) {
     }                                                                                              \
     cv_tridiagonalize(n, W.z, W.d, W.e, W.q, W.beta, W.p);                                         \
     if (W.q != NULL) transpose_square(n, W.q); /* QL works on Vᵀ */                                \
-    if (cv_tridiagonal_ql(n, W.d, W.e, W.q, 30 * n, W.cs, W.sn) != 0) {                            \
+    const int ql = cv_tridiagonal_ql(n, W.d, W.e, W.q, 30 * n, W.cs, W.sn);                        \
+    if (ql != 0) { /* -2: no convergence, -3: out of memory */                                     \
       free(W.block);                                                                               \
-      return -2;                                                                                   \
+      return ql;                                                                                   \
     }                                                                                              \
     argsort(n, W.d, W.order, W.tmp);                                                               \
     for (int j = 0; j < n; j++) w[j] = (T)(W.d[W.order[j]] * scale);                               \

@@ -9,9 +9,19 @@
  * reference sweeps each row of V carrying the entry shared by consecutive rotations; here V is
  * stored transposed, so the same sweep runs for two rows of V per f64x2 lane pair (eight rows per
  * pass, four independent chains), each element seeing exactly the reference's operations.
+ *
+ * The rotations touch only d and e, so their application to V is deferred: the rotations of up to
+ * STEPS_PER_FLUSH consecutive QL steps are kept, then applied step after step to one strip of
+ * eight rows of V at a time, while the strip is in cache — V streams through memory once per
+ * batch of steps instead of once per step (the application is memory-bound: a step touches the
+ * whole active block). Each element still sees the same operations in the same order, so the
+ * result is bit-identical to applying every step at once.
  */
+#include <stdlib.h>
 #include "cv_internal.h"
 #include "eigen_internal.h"
+
+#define STEPS_PER_FLUSH 128
 
 #define U_ROUNDOFF 0x1p-53  /* unit roundoff of float64 */
 #define SAFMIN 0x1p-1022    /* smallest normal float64 */
@@ -35,10 +45,17 @@ double cv_js_hypot(double x, double y) {
   return sqrt(sum) * max;
 }
 
-/* vt ← rotations G_{m-1}, …, G_l applied as in applyRotations (tridiagonalQl.ts), V = vtᵀ. */
-static void apply_rotations(int n, double *vt, int l, int m, const double *cs, const double *sn) {
-  int k = 0;
-  for (; k + 8 <= n; k += 8) {
+/* Rotations of the QL steps not yet applied to vt: step j rotates rows lo[j]..hi[j] with cs/sn + j·n. */
+typedef struct {
+  int count;
+  int lo[STEPS_PER_FLUSH], hi[STEPS_PER_FLUSH];
+  double *cs, *sn;
+} pending_rotations;
+
+/* Columns [k0, k1) of vt ← rotations G_{m-1}, …, G_l applied as in applyRotations (tridiagonalQl.ts), V = vtᵀ. */
+static void apply_rotations(int n, double *vt, int l, int m, const double *cs, const double *sn, int k0, int k1) {
+  int k = k0;
+  for (; k + 8 <= k1; k += 8) {
     v128_t c0 = wasm_v128_load(vt + m * n + k), c1 = wasm_v128_load(vt + m * n + k + 2);
     v128_t c2 = wasm_v128_load(vt + m * n + k + 4), c3 = wasm_v128_load(vt + m * n + k + 6);
     for (int i = m - 1; i >= l; i--) {
@@ -60,7 +77,7 @@ static void apply_rotations(int n, double *vt, int l, int m, const double *cs, c
     wasm_v128_store(vt + l * n + k + 4, c2);
     wasm_v128_store(vt + l * n + k + 6, c3);
   }
-  for (; k < n; k++) {
+  for (; k < k1; k++) {
     double carry = vt[m * n + k];
     for (int i = m - 1; i >= l; i--) {
       const double x = vt[i * n + k];
@@ -71,8 +88,26 @@ static void apply_rotations(int n, double *vt, int l, int m, const double *cs, c
   }
 }
 
+/* Applies every pending step, in order, to one 8-column strip of vt after another (then the tail). */
+static void flush(int n, double *vt, pending_rotations *p) {
+  const int strips = n - n % 8;
+  for (int k = 0; k < strips; k += 8)
+    for (int j = 0; j < p->count; j++)
+      apply_rotations(n, vt, p->lo[j], p->hi[j], p->cs + (size_t)j * n, p->sn + (size_t)j * n, k, k + 8);
+  if (strips < n)
+    for (int j = 0; j < p->count; j++)
+      apply_rotations(n, vt, p->lo[j], p->hi[j], p->cs + (size_t)j * n, p->sn + (size_t)j * n, strips, n);
+  p->count = 0;
+}
+
 int cv_tridiagonal_ql(int n, double *d, double *e, double *vt, int maxIter, double *cs, double *sn) {
   int iter = 0;
+  pending_rotations pending = {0};
+  if (vt != NULL) {
+    pending.cs = (double *)malloc(sizeof(double) * (size_t)n * STEPS_PER_FLUSH * 2);
+    if (pending.cs == NULL) return -3;
+    pending.sn = pending.cs + (size_t)n * STEPS_PER_FLUSH;
+  }
   for (int l = 0; l < n; l++) {
     for (;;) {
       int m = l;
@@ -84,7 +119,10 @@ int cv_tridiagonal_ql(int n, double *d, double *e, double *vt, int maxIter, doub
         m++;
       }
       if (m == l) break; /* d[l] has converged */
-      if (++iter > maxIter) return -2;
+      if (++iter > maxIter) {
+        free(pending.cs);
+        return -2;
+      }
 
       /* Wilkinson shift d_l − e_l²/(δ + sign(δ)·√(δ² + e_l²)) */
       const double el = e[l];
@@ -123,8 +161,19 @@ int cv_tridiagonal_ql(int n, double *d, double *e, double *vt, int maxIter, doub
         cs[i] = c;
         sn[i] = s;
       }
-      if (vt != NULL) apply_rotations(n, vt, l, m, cs, sn);
+      if (vt != NULL) {
+        const int j = pending.count++;
+        pending.lo[j] = l;
+        pending.hi[j] = m;
+        memcpy(pending.cs + (size_t)j * n + l, cs + l, sizeof(double) * (size_t)(m - l));
+        memcpy(pending.sn + (size_t)j * n + l, sn + l, sizeof(double) * (size_t)(m - l));
+        if (pending.count == STEPS_PER_FLUSH) flush(n, vt, &pending);
+      }
     }
+  }
+  if (vt != NULL) {
+    flush(n, vt, &pending);
+    free(pending.cs);
   }
   return 0;
 }

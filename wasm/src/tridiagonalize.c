@@ -9,7 +9,8 @@
  *
  * Vectorised without changing any element's operation sequence: the updates p[j] += B[i][j]·v[i],
  * the rank-2 update and both loops of the Q accumulation run on f64x2 lanes along rows; the dot
- * products t_i = Σ_j B[i][j]·v[j] keep their sequential order, two rows at a time.
+ * products t_i = Σ_j B[i][j]·v[j] keep their sequential order, two rows at a time. Q is accumulated
+ * strip by strip of eight columns (columns never mix), each strip through every step while cached.
  */
 #include "cv_internal.h"
 #include "eigen_internal.h"
@@ -61,6 +62,44 @@ static void symv_upper(int n, int k, const double *z, double *p) {
       p[j] += r0[j] * v0;
     }
     p[i] += t0;
+  }
+}
+
+/*
+ * One step of the backward accumulation of Q on columns [js, j1): p = vᵀ·Q (rows k+1…n−1, in row
+ * order), then Q ← Q − β·v·pᵀ — for each element the operations of the whole-matrix loops.
+ */
+static void accumulate_strip(int n, int k, const double *vk, double b, double *q, int js, int j1) {
+  if (j1 - js == 8) {
+    v128_t p0 = wasm_f64x2_splat(0), p1 = p0, p2 = p0, p3 = p0;
+    for (int i = k + 1; i < n; i++) {
+      const double *ri = q + i * n + js;
+      const v128_t vi = wasm_f64x2_splat(vk[i]);
+      p0 = wasm_f64x2_add(p0, wasm_f64x2_mul(vi, wasm_v128_load(ri)));
+      p1 = wasm_f64x2_add(p1, wasm_f64x2_mul(vi, wasm_v128_load(ri + 2)));
+      p2 = wasm_f64x2_add(p2, wasm_f64x2_mul(vi, wasm_v128_load(ri + 4)));
+      p3 = wasm_f64x2_add(p3, wasm_f64x2_mul(vi, wasm_v128_load(ri + 6)));
+    }
+    for (int i = k + 1; i < n; i++) {
+      double *ri = q + i * n + js;
+      const v128_t vf = wasm_f64x2_splat(b * vk[i]);
+      wasm_v128_store(ri, wasm_f64x2_sub(wasm_v128_load(ri), wasm_f64x2_mul(vf, p0)));
+      wasm_v128_store(ri + 2, wasm_f64x2_sub(wasm_v128_load(ri + 2), wasm_f64x2_mul(vf, p1)));
+      wasm_v128_store(ri + 4, wasm_f64x2_sub(wasm_v128_load(ri + 4), wasm_f64x2_mul(vf, p2)));
+      wasm_v128_store(ri + 6, wasm_f64x2_sub(wasm_v128_load(ri + 6), wasm_f64x2_mul(vf, p3)));
+    }
+    return;
+  }
+  double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const int w = j1 - js;
+  for (int i = k + 1; i < n; i++) {
+    const double *ri = q + i * n + js;
+    for (int j = 0; j < w; j++) p[j] += vk[i] * ri[j];
+  }
+  for (int i = k + 1; i < n; i++) {
+    double *ri = q + i * n + js;
+    const double f = b * vk[i];
+    for (int j = 0; j < w; j++) ri[j] -= f * p[j];
   }
 }
 
@@ -121,27 +160,17 @@ void cv_tridiagonalize(int n, double *z, double *d, double *e, double *q, double
   if (q == NULL) return;
   memset(q, 0, (size_t)n * n * sizeof(double));
   for (int i = 0; i < n; i++) q[i * n + i] = 1;
-  for (int k = n - 3; k >= 0; k--) {
-    const double b = beta[k];
-    if (b == 0) continue;
-    const double *vk = z + k * n;
-    for (int j = k + 1; j < n; j++) p[j] = 0; /* p = vᵀ·Q on the trailing block */
-    for (int i = k + 1; i < n; i++) {
-      const double *ri = q + i * n;
-      const v128_t vi = wasm_f64x2_splat(vk[i]);
-      int j = k + 1;
-      for (; j + 2 <= n; j += 2)
-        wasm_v128_store(p + j, wasm_f64x2_add(wasm_v128_load(p + j), wasm_f64x2_mul(vi, wasm_v128_load(ri + j))));
-      for (; j < n; j++) p[j] += vk[i] * ri[j];
-    }
-    for (int i = k + 1; i < n; i++) { /* Q ← Q − β·v·pᵀ */
-      double *ri = q + i * n;
-      const double f = b * vk[i];
-      const v128_t vf = wasm_f64x2_splat(f);
-      int j = k + 1;
-      for (; j + 2 <= n; j += 2)
-        wasm_v128_store(ri + j, wasm_f64x2_sub(wasm_v128_load(ri + j), wasm_f64x2_mul(vf, wasm_v128_load(p + j))));
-      for (; j < n; j++) ri[j] -= f * p[j];
+  /* Column j of Q only ever meets column j (p[j] = Σᵢ vᵢ·Q[i][j], then Q[i][j] −= β·vᵢ·p[j]), so
+   * every step k runs on one strip of eight columns after another: the strip stays in cache
+   * through all n − 2 steps instead of Q streaming through memory twice per step. */
+  for (int j0 = 0; j0 < n; j0 += 8) {
+    const int j1 = j0 + 8 < n ? j0 + 8 : n;
+    for (int k = n - 3; k >= 0; k--) {
+      const double b = beta[k];
+      if (b == 0) continue;
+      const int js = k + 1 > j0 ? k + 1 : j0;
+      if (js >= j1) continue;
+      accumulate_strip(n, k, z + k * n, b, q, js, j1);
     }
   }
 }

@@ -19,6 +19,8 @@ export interface ScoreRequest {
 export type Request =
   | { id: number; op: 'init'; backend: string; objective: ObjectiveSpec; theta: TensorSpec; train: DatasetSpec | NpyChunkSpec }
   | { id: number; op: 'fit'; options: InfluenceOptions }
+  | { id: number; op: 'load'; dir: string; options: InfluenceOptions }
+  | { id: number; op: 'save'; dir: string }
   | { id: number; op: 'score'; test: DatasetSpec; train?: DatasetSpec; options: ScoreRequest }
   | { id: number; op: 'selfInfluence'; train?: DatasetSpec; options: { chunkSize?: number; npyPath?: string } }
   | { id: number; op: 'leaveOneOut'; test: DatasetSpec; removed: number[]; options: { gradTol?: number; maxIter?: number } }

@@ -29,6 +29,7 @@
  * chunk (npyChunkSource). leaveOneOut and pbrf retrain on the data and need it in memory: with an
  * npy spec they reject with InputError.
  */
+import type { FitManifest } from '../fit-store.js';
 import type { Worker } from 'node:worker_threads';
 import * as errors from '../../errors.js';
 import { CancelledError, InputError } from '../../errors.js';
@@ -86,6 +87,7 @@ function typedError(name: string, message: string): Error {
     if (name === 'BackendUnavailableError') return new errors.BackendUnavailableError('worker', message);
     // The numeric fields (pivot index and value) do not cross the thread; the message carries them.
     if (name === 'NotPositiveDefiniteError') return new errors.NotPositiveDefiniteError(message, -1, NaN);
+    if (name === 'FitMismatchError') return Object.assign(new errors.FitMismatchError('', null, null), { message });
     return new E(message);
   }
   const e = new Error(message);
@@ -138,11 +140,33 @@ export class InfluenceService {
    * Runs after the calls issued before it; calls that need the fit and are issued after it wait for it.
    */
   fit(options: InfluenceOptions = {}, call: CallOptions = {}): Promise<{ seconds: number }> {
+    return this.replaceFit({ op: 'fit', options }, call);
+  }
+
+  /**
+   * Loads a fit saved by InfluenceModel.save / save() / `--save-fit` into the worker instead of
+   * fitting (InfluenceModel.load: every pin is checked against this service's model, θ and data; a
+   * mismatch is a FitMismatchError). Ordered like fit().
+   */
+  load(dir: string, options: InfluenceOptions = {}, call: CallOptions = {}): Promise<{ seconds: number }> {
+    if (typeof dir !== 'string' || dir === '') throw new InputError(`InfluenceService.load: expected a directory, got ${JSON.stringify(dir)}`);
+    return this.replaceFit({ op: 'load', dir, options }, call);
+  }
+
+  /** Saves the worker's fit to `dir` (InfluenceModel.save: all or nothing); returns the manifest. */
+  async save(dir: string, call: CallOptions = {}): Promise<FitManifest> {
+    this.checkOpen();
+    if (typeof dir !== 'string' || dir === '') throw new InputError(`InfluenceService.save: expected a directory, got ${JSON.stringify(dir)}`);
+    return await this.afterFit<FitManifest>({ op: 'save', dir }, call, 'terminate');
+  }
+
+  /** fit() and load(): run after every call issued before; calls issued after wait for it. */
+  private replaceFit(body: { op: 'fit'; options: InfluenceOptions } | { op: 'load'; dir: string; options: InfluenceOptions }, call: CallOptions): Promise<{ seconds: number }> {
     const before = Promise.all([this.fitTurn, ...this.readers].map(settled)).then(() => undefined);
     const run = (async () => {
-      await waitTurn(before, call.signal, 'fit');
+      await waitTurn(before, call.signal, body.op);
       this.fitted = false;
-      const r = await this.request({ op: 'fit', options }, call, 'terminate') as { seconds: number };
+      const r = await this.request(body, call, 'terminate') as { seconds: number };
       this.fitted = true;
       return r;
     })();

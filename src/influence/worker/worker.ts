@@ -76,6 +76,16 @@ async function handle(req: Exclude<Request, { op: 'abort' }>): Promise<unknown> 
       post({ id: req.id, kind: 'progress', progress: { phase: 'fit', done: 1, total: 1 } });
       return { seconds: (performance.now() - t0) / 1000 };
     }
+    case 'load': {
+      const s = need(state, 'not initialised');
+      const t0 = performance.now();
+      const model = InfluenceModel.load(req.dir, s.objective, s.theta, s.train, req.options);
+      fitted?.dispose();
+      fitted = model;
+      return { seconds: (performance.now() - t0) / 1000 };
+    }
+    case 'save':
+      return need(fitted, 'call fit() or load() before save()').save(req.dir);
     case 'score': {
       const model = need(fitted, 'call fit() before scoring');
       const ctl = new AbortController();
