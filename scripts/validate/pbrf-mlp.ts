@@ -14,7 +14,8 @@
  * i.e. removal) is solved by L-BFGS warm-started at θˢ to ‖∇Q‖ ≤ 1e-6·‖∇Q(θˢ)‖, and the change of
  * each test point's loss is compared with the influence prediction −ε·I_up,loss(z_m, z_test) for
  * H = G + λI (Gauss–Newton, CG to rtol 1e-8) and H = ∇²J + λI (exact Hessian, CG; refused with
- * NotPositiveDefiniteError if H + λI is indefinite at θˢ).
+ * NotPositiveDefiniteError if H + λI is indefinite at θˢ), and for K-FAC and EK-FAC (Gauss–Newton
+ * form; Grosse et al. 2023 compare EK-FAC influence with the PBRF).
  */
 import * as c from '../../src/index.js';
 import { loadFashionMnist } from '../../src/io/datasets.js';
@@ -44,12 +45,14 @@ const removed = Array.from(rng.permutation(N).slice(0, nRemoved));
 const eps = 1 / N;
 const removedSet = c.subset(train, removed);
 
-function predicted(hessian: 'gauss-newton' | 'exact'): Float64Array | string {
+function predicted(hessian: 'gauss-newton' | 'exact', solver: 'cg' | 'kfac' | 'ekfac' = 'cg'): Float64Array | string {
   const t0 = clock();
   try {
-    const infl = c.InfluenceModel.fit(objective, theta, train, { hessian, damping, solver: 'cg', solverOptions: { rtol: 1e-8, maxIter: 5000 } });
+    const infl = c.InfluenceModel.fit(objective, theta, train, {
+      hessian, damping, solver, ...(solver === 'cg' ? { solverOptions: { rtol: 1e-8, maxIter: 5000 } } : {}),
+    });
     const { scores, stats } = infl.influence(test, removedSet); // [nTest, nRemoved]
-    console.log(`${hessian} influence: CG iterations ${stats.iterations.join(', ')}, converged ${stats.converged} (${(clock() - t0).toFixed(0)} s)`);
+    console.log(`${hessian} influence (${solver}): ${solver === 'cg' ? `CG iterations ${stats.iterations.join(', ')}, converged ${stats.converged} ` : ''}(${(clock() - t0).toFixed(0)} s)`);
     return Float64Array.from(scores.dataSync(), (v) => -eps * v);
   } catch (err) {
     const msg = `${(err as Error).name}: ${(err as Error).message}`;
@@ -60,6 +63,9 @@ function predicted(hessian: 'gauss-newton' | 'exact'): Float64Array | string {
 
 const gn = predicted('gauss-newton');
 const exact = predicted('exact');
+// K-FAC/EK-FAC (Gauss–Newton form, weight decay + λ on every eigenvalue): the approximation Grosse et al. 2023 compare with the PBRF.
+const kfac = predicted('gauss-newton', 'kfac');
+const ekfac = predicted('gauss-newton', 'ekfac');
 
 t = clock();
 const pb = c.pbrf(objective, theta, train, test, removed, {
@@ -79,3 +85,5 @@ const report = (name: string, p: Float64Array | string) => {
 console.log(`damping λ = ${damping}, weight decay ${weightDecay}, ε = 1/N = ${eps}`);
 report('Gauss–Newton influence', gn);
 report('exact-Hessian influence', exact);
+report('K-FAC influence', kfac);
+report('EK-FAC influence', ekfac);
