@@ -4,7 +4,7 @@ import {
   binaryPrimitive, castPrimitive, greaterEqual as ge, mul, square, sub, unaryPrimitive, where, wherePrimitive,
 } from '../tensor/ops/elementwise.js';
 import { tanhGradPrimitive } from '../tensor/ops/activation.js';
-import { oneHot } from '../tensor/ops/indexing.js';
+import { gatherPrimitive, oneHot, scatterAddPrimitive } from '../tensor/ops/indexing.js';
 import { matmulPrimitive, matmulRaw, type MatmulParams } from '../tensor/ops/matmul.js';
 import { maxMask, reducePrimitive, sum, type ReduceParams } from '../tensor/ops/reduce.js';
 import {
@@ -88,6 +88,17 @@ defineBatchedJvp<{ begin: number[]; size: number[] }>(slicePrimitive, (_p, [t], 
 defineBatchedJvp<{ before: number[]; after: number[] }>(padPrimitive, (_p, [t], _o, { before, after }) => pad(t!, [0, ...before], [0, ...after]));
 defineBatchedJvp<{ axis: number }>(concatPrimitive, (xs, ts, _o, { axis }, shapes, k) =>
   concat(ts.map((t, i) => t ?? zeros([k, ...shapes[i]!], xs[i]!.dtype)), axis < 0 ? axis : axis + 1));
+
+// gather / scatterAdd act on axis 0: move the k directions behind it, apply once, move them back.
+const swapFirst = (rank: number): number[] => [1, 0, ...Array.from({ length: rank - 1 }, (_, i) => i + 2)];
+defineBatchedJvp<null>(gatherPrimitive, ([, idx], [t]) => {
+  const perm = swapFirst(t!.rank - 1);
+  return transpose(bind(gatherPrimitive, [transpose(t!, perm), idx!], null), perm);
+});
+defineBatchedJvp<{ rows: number }>(scatterAddPrimitive, ([, idx], [t], _o, { rows }) => {
+  const perm = swapFirst(t!.rank - 1);
+  return transpose(bind(scatterAddPrimitive, [transpose(t!, perm), idx!], { rows }), perm);
+});
 
 defineBatchedJvp<ReduceParams>(reducePrimitive, (primals, [t], out, p) => {
   const axes = p.axes.map((a) => a + 1);

@@ -1,8 +1,10 @@
-export type { Layer, LayerActivity, ParamSpec } from './module.js';
+export type { Layer, LayerActivity, ParamSpec, KroneckerView } from './module.js';
 export type { Model, TrackedLayer, ForwardHooks, LayerCapture, Captures } from './model.js';
 export { captureModel, layerParams, layerPerExampleGradients, layerScores, perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 export { Flatten } from './flatten.js';
 export { Linear } from './linear.js';
+export { Conv2d, type Conv2dOptions } from './conv2d.js';
+export { unfold2d, convOutputSize, type ConvGeometry } from './unfold.js';
 export { Tanh, Sigmoid, ReLU, GELU, Softplus, activation, gelu, type ActivationName } from './activations.js';
 export { Sequential, type FlatParam, type ForwardOptions } from './sequential.js';
 export {

@@ -2,7 +2,7 @@ import { ShapeError } from '../errors.js';
 import { add, concat, matmul, mul, reshape, sum } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearScores } from './linear-scores.js';
-import type { Layer, LayerActivity, ParamSpec } from './module.js';
+import type { KroneckerView, Layer, LayerActivity, ParamSpec } from './module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
 export class Linear implements Layer {
@@ -52,6 +52,15 @@ export class Linear implements Layer {
    */
   scoreCaptured(_params: readonly Tensor[], { input: a, outputGrad: d }: LayerActivity, q: Tensor): Tensor {
     return linearScores(a, d, q, this.inFeatures, this.outFeatures, this.bias);
+  }
+
+  /** K-FAC's view: the input rows (the positions of a sequence [n, …, in] each a row). */
+  kroneckerView(): KroneckerView {
+    return {
+      inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias,
+      patches: (a) => reshape(a, [a.shape[0]!, -1, this.inFeatures]),
+      outputRows: (d) => reshape(d, [d.shape[0]!, -1, this.outFeatures]),
+    };
   }
 
   /** PyTorch's default: U(−1/√in, 1/√in) for weight and bias (kaiming_uniform with a = √5). */

@@ -19,6 +19,23 @@ export interface LayerActivity {
 }
 
 /**
+ * How K-FAC sees a layer whose parameters are a weight matrix W [out, in] (row-major, first in the
+ * layer's block of θ) and optionally a bias [out] (right after it): the output at each of T
+ * positions per example is W·aₜ + b. Linear: the input rows (T = 1, or the positions of a
+ * sequence); Conv2d: the unfolded patches (T = output pixels). A = E[Σₜ ãₜãₜᵀ] and G are formed
+ * from these rows (Martens & Grosse 2015; KFC, Grosse & Martens 2016).
+ */
+export interface KroneckerView {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+  /** The layer input as rows [n, T, inFeatures]. */
+  patches(input: Tensor): Tensor;
+  /** The output gradient as rows [n, T, outFeatures], in the same position order. */
+  outputRows(outputGrad: Tensor): Tensor;
+}
+
+/**
  * A layer as a pure function of its parameters: `apply(params, x)`. Keeping parameters outside the
  * layer lets every curvature quantity treat the model as a function of one flat vector θ.
  */
@@ -37,6 +54,17 @@ export interface Layer {
    * gets exact per-example gradients, from a per-example vjp of `apply` (slower; see capture.ts).
    */
   perExampleGradients?(params: readonly Tensor[], activity: LayerActivity): Tensor;
+  /**
+   * The output shape for an input shape (for checks before running), when the layer changes the
+   * shape in a way Sequential does not know (Conv2d).
+   */
+  outputShape?(input: readonly number[]): number[];
+  /**
+   * K-FAC's view of the layer, when its weight acts as one matrix [out, in] on rows of its input:
+   * see KroneckerView. Absent or null: K-FAC cannot factor the layer (UnsupportedLayerError, or a
+   * fallback solver for its parameters).
+   */
+  kroneckerView?(): KroneckerView | null;
   /**
    * The scoring rule, optional: per-example gradients of this layer dotted with m query vectors,
    * score[i, t] = gᵢ·q_t with gᵢ this layer's per-example gradient and q [m, Σ param sizes] rows in

@@ -168,6 +168,8 @@ export class Sequential implements Model {
         shape[shape.length - 1] = layer.outFeatures;
       } else if (layer.kind === 'flatten') {
         shape = [shape[0]!, shape.slice(1).reduce((a, b) => a * b, 1)];
+      } else if (layer.outputShape) {
+        shape = layer.outputShape(shape);
       } else if (!SHAPE_PRESERVING.has(layer.kind)) {
         shape = null;
       }

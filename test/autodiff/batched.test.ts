@@ -55,10 +55,34 @@ for (const backend of testBackends()) {
 
   s('a primitive without a batched rule throws BatchingUnsupported (matmat then goes column by column)', () => {
     c.tidy(() => {
-      const idx = c.tensor(Int32Array.from([1, 0, 1]), [3], 'int32');
-      const f = (t: c.Tensor) => c.sum(c.square(gather(c.reshape(t, [2, 2]), idx)));
+      // A batched (rank-3 × rank-3) matmul has no batched-tangent rule.
+      const f = (t: c.Tensor) => c.sum(c.square(c.matmul(c.reshape(t, [2, 1, 2]), c.reshape(t, [2, 2, 1]))));
       assert.throws(() => hvpBatched(f, c.tensor([1, 2, 3, 4], [4], 'float64'), c.tensor([1, 0, 0, 1, 0, 1, 1, 0], [2, 4], 'float64')),
         (e: unknown) => e instanceof BatchingUnsupported);
+    });
+  });
+
+  s('gather, scatterAdd and a convolution (unfold by gather): hvpBatched equals k single products', () => {
+    c.tidy(() => {
+      const rng = new Random(9);
+      const idx = c.tensor(Int32Array.from([1, 0, 1, 2]), [4], 'int32');
+      const fns: [string, (t: c.Tensor) => c.Tensor, number][] = [
+        ['gather', (t) => c.sum(c.exp(c.mul(gather(c.reshape(t, [3, 2]), idx), 0.5))), 6],
+        ['scatterAdd', (t) => c.sum(c.square(c.scatterAdd(c.tanh(c.reshape(t, [4, 2])), idx, 3))), 8],
+        ['conv2d', (t) => {
+          const conv = new c.Conv2d(2, 2, 2, { padding: 1, stride: [1, 2] });
+          const w = c.reshape(c.slice(t, [0], [16]), [2, 2, 2, 2]), b = c.slice(t, [16], [2]);
+          const x = c.tensor(Float64Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => Math.sin(i)), [2, 2, 3, 3], 'float64');
+          return c.sum(c.square(c.tanh(conv.apply([w, b], x))));
+        }, 18],
+      ];
+      for (const [name, f, P] of fns) {
+        const theta = randn(rng, [P]);
+        const V = randn(rng, [3, P]);
+        const h = hvpBatched(f, theta, V);
+        const want = c.concat([0, 1, 2].map((j) => c.reshape(hvp(f, theta, c.reshape(c.slice(V, [j, 0], [1, P]), [P])), [1, P])), 0);
+        assert.ok(relErr(h.dataSync(), want.dataSync()) <= 1e-12, `${name}: ${relErr(h.dataSync(), want.dataSync())}`);
+      }
     });
   });
 

@@ -60,9 +60,10 @@ export function outputCotangents(loss: Loss, z: Tensor, y: Tensor, sampler: Form
 }
 
 /**
- * One factored layer's activity on a batch of n examples with T positions each (T = 1 for inputs
- * [n, in]): its input a [n·T, in] (without the homogeneous 1: callers add its terms in closed form
- * rather than copying a wider matrix) and the K gradient columns, each [n·T, out].
+ * One factored layer's activity on a batch of n examples with T positions each (its Kronecker
+ * view's rows: T = 1 for inputs [n, in], the positions of a sequence, a convolution's output
+ * pixels): its input rows a [n·T, in] (without the homogeneous 1: callers add its terms in closed
+ * form rather than copying a wider matrix) and the K gradient columns, each [n·T, out].
  */
 export interface KroneckerActivity {
   readonly input: Tensor;
@@ -86,11 +87,13 @@ export function batchActivity(objective: Objective, theta: Tensor, layouts: read
   return layouts.map((l) => {
     const i = index.get(l.name);
     if (i === undefined) throw new InputError(`K-FAC: layer '${l.name}' did not run in the forward pass`);
-    const a = cap.layers[i]!.input;
-    const positions = a.size / (n * l.inFeatures);
+    const view = cap.layers[i]!.site.layer.kroneckerView?.();
+    if (!view) throw new InputError(`K-FAC: layer '${l.name}' has no Kronecker view`);
+    const patches = view.patches(cap.layers[i]!.input);
+    const positions = patches.shape[1]!;
     return {
-      input: reshape(a, [n * positions, l.inFeatures]), n, positions,
-      deltas: columns.map((cols) => reshape(cols[i]!, [n * positions, l.outFeatures])),
+      input: reshape(patches, [n * positions, l.inFeatures]), n, positions,
+      deltas: columns.map((cols) => reshape(view.outputRows(cols[i]!), [n * positions, l.outFeatures])),
     };
   });
 }

@@ -2,7 +2,6 @@ import { InputError, UnsupportedLayerError } from '../../errors.js';
 import { concat, ones, reshape, slice } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../nn/model.js';
-import { Linear } from '../../nn/linear.js';
 import type { Block } from '../blocks.js';
 
 /**
@@ -26,9 +25,10 @@ export interface KroneckerLayout {
 export type UnfactoredPolicy = 'error' | 'skip';
 
 /**
- * The Linear layers of a model as Kronecker blocks, and the parameter ranges it cannot factor
- * (any other parameterised layer, and parameters of no tracked layer). A parameterised layer that
- * is not Linear is an UnsupportedLayerError naming it, unless `unfactored` is 'skip'.
+ * The layers of a model that offer a Kronecker view (Linear; Conv2d with one group: see
+ * KroneckerView in nn/module.ts) as Kronecker blocks, and the parameter ranges it cannot factor
+ * (any other parameterised layer, and parameters of no tracked layer). A parameterised layer
+ * without a view is an UnsupportedLayerError naming it, unless `unfactored` is 'skip'.
  */
 export function kroneckerLayoutOf(model: Model, unfactored: UnfactoredPolicy = 'error'): { layers: KroneckerLayout[]; unfactored: Block[] } {
   const layers: KroneckerLayout[] = [];
@@ -40,14 +40,18 @@ export function kroneckerLayoutOf(model: Model, unfactored: UnfactoredPolicy = '
   for (const site of model.trackedLayers()) {
     gap(site.offset);
     const layer = site.layer;
-    if (layer instanceof Linear) {
+    const view = layer.kroneckerView?.() ?? null;
+    if (view && view.outFeatures * view.inFeatures + (view.bias ? view.outFeatures : 0) !== site.size) {
+      throw new UnsupportedLayerError(`K-FAC: layer '${site.name}' (${layer.describe()}) has ${site.size} parameters, its Kronecker view ${view.outFeatures}×${view.inFeatures}${view.bias ? ' + bias' : ''}`);
+    }
+    if (view) {
       layers.push({
-        name: site.name, offset: site.offset, size: site.size, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
-        bias: layer.bias, inDim: layer.inFeatures + (layer.bias ? 1 : 0),
+        name: site.name, offset: site.offset, size: site.size, inFeatures: view.inFeatures, outFeatures: view.outFeatures,
+        bias: view.bias, inDim: view.inFeatures + (view.bias ? 1 : 0),
       });
     } else if (unfactored === 'error') {
       throw new UnsupportedLayerError(
-        `K-FAC/EK-FAC cannot factor layer '${site.name}' (${layer.describe()}): only Linear layers have Kronecker factors; ` +
+        `K-FAC/EK-FAC cannot factor layer '${site.name}' (${layer.describe()}): it has no Kronecker factors (Linear and ungrouped Conv2d do); ` +
         `choose a fallback solver for its parameters (kroneckerFallback, CLI --kronecker-fallback), e.g. 'direct'`);
     } else {
       skipped.push({ offset: site.offset, size: site.size, name: site.name });
@@ -55,7 +59,7 @@ export function kroneckerLayoutOf(model: Model, unfactored: UnfactoredPolicy = '
     at = site.offset + site.size;
   }
   gap(model.numParams);
-  if (layers.length === 0) throw new UnsupportedLayerError(`K-FAC/EK-FAC: ${model.describe()} has no Linear layer to factor`);
+  if (layers.length === 0) throw new UnsupportedLayerError(`K-FAC/EK-FAC: ${model.describe()} has no layer with Kronecker factors (Linear, Conv2d)`);
   return { layers, unfactored: skipped };
 }
 

@@ -20,7 +20,11 @@ export interface StageOptions {
   readonly onBatch?: () => void;
 }
 
-/** Stage 1 — covariances: A = (1/N)·Σ ããᵀ [inDim, inDim] and G = (1/N)·Σₙ Σₖ δₖδₖᵀ [out, out] per layer (positions summed). */
+/**
+ * Stage 1 — covariances: A = (1/N)·Σₙ Σₜ ãₙₜãₙₜᵀ [inDim, inDim] and G = (1/(N·T))·Σₙ Σₜ Σₖ δₙₜₖδₙₜₖᵀ
+ * [out, out] per layer, T the positions per example (1 for plain inputs; KFC's scaling for
+ * sequences and convolutions). EK-FAC's corrections do not depend on this scaling.
+ */
 export interface Covariances {
   readonly A: Tensor;
   readonly G: Tensor;
@@ -51,7 +55,9 @@ export function fitCovariances(objective: Objective, theta: Tensor, data: Traini
       const corner = tensor([rows[i]!], [1, 1], saa.dtype);
       a = concat([concat([saa, col], 1), concat([reshape(sa, [1, l.inFeatures]), corner], 1)], 0);
     }
-    return { A: keep(div(a, n)), G: keep(div(g, n)) };
+    // KFC's G (Grosse & Martens 2016, §3.1): (1/N)·Σₙ Σₜ δδᵀ / T, T positions per example (1 for plain inputs):
+    // with spatially uncorrelated, homogeneous gradients E[vec(Ĝ)vec(Ĝ)ᵀ] ≈ Ω ⊗ Γ for Ω = E[Σₜ ããᵀ], Γ = E[Σₜ δδᵀ]/T.
+    return { A: keep(div(a, n)), G: keep(div(g, rows[i]!)) };
   }));
   sums.forEach((t) => t.dispose());
   return { n, layers };
