@@ -12,12 +12,13 @@ export const ROOT_VALUES = [
   'tensor', 'Tensor', 'matmul', 'add', 'mul', 'exp', 'tanh', 'sum', 'onesLike', 'tidy', 'dispose', 'keep', 'Random',
   'grad', 'vjp', 'jvp', 'hvp', 'gnvp',
   // models and training
-  'Sequential', 'Linear', 'Objective', 'crossEntropyLoss', 'bceWithLogitsLoss', 'mseLoss', 'fitLbfgs',
+  'Sequential', 'Linear', 'Conv2d', 'Objective', 'crossEntropyLoss', 'bceWithLogitsLoss', 'mseLoss', 'fitLbfgs',
   'saveSafetensors', 'loadSafetensors', 'chunked', 'npyChunkSource',
   // curvature operators, linear algebra, solvers, estimators
   'hessianOperator', 'gaussNewtonOperator', 'empiricalFisherOperator',
   'cholesky', 'solveTriangular', 'choleskySolve', 'eigh', 'lanczos', 'arnoldi',
-  'cg', 'fitSolver', 'recommendLissa', 'hutchinsonTrace',
+  'cg', 'fitSolver', 'restoreSolver', 'inverseOf', 'recommendLissa', 'hutchinsonTrace',
+  'KroneckerCurvature', 'kroneckerOperator', 'restrictToBlock', 'toDense',
   // backends and threads
   'setBackend', 'getBackend', 'listBackends', 'registerBackend', 'WasmBackend', 'loadWasmFromUrl',
   'wasmSimdSupported', 'setWasmThreads', 'getWasmThreads', 'WASM_THREAD_MIN_FLOPS', 'MAX_WASM_THREADS',
@@ -32,6 +33,7 @@ export const ROOT_VALUES = [
 /** Types of `curvature` the README names (checked by tsc against the installed declarations). */
 export const ROOT_TYPES = [
   'Backend', 'DType', 'FloatDType', 'Dataset', 'ChunkSource', 'LinearOperator', 'WasmThreadOptions', 'LanczosOptions',
+  'KroneckerOperator', 'KroneckerFitOptions', 'InfluenceOptions', 'SolverOptions',
 ] as const;
 
 /** Runtime values of `curvature/io`, also exported from `curvature`. */
