@@ -75,6 +75,8 @@ function cases(rng: Random): Case[] {
     { name: 'conv2d (stride, padding, dilation)', shapes: [[2, 3, 5, 4], [4, 3, 2, 2], [4]],
       f: (x, w, b) => new c.Conv2d(3, 4, 2, { stride: [2, 1], padding: 1, dilation: [1, 2] }).apply([w, b], x) },
     { name: 'conv2d grouped, no bias', shapes: [[2, 4, 4, 4], [6, 2, 3, 3]], f: (x, w) => new c.Conv2d(4, 6, 3, { groups: 2, padding: 1, bias: false }).apply([w], x) },
+    { name: 'MaxPool2d (padding as −∞)', shapes: [[2, 2, 5, 4]], f: (x) => c.square(new c.MaxPool2d(3, { stride: 2, padding: 1 }).apply([], x)) },
+    { name: 'AvgPool2d', shapes: [[2, 2, 5, 4]], f: (x) => c.tanh(new c.AvgPool2d([2, 3], { stride: 1, padding: [1, 1] }).apply([], x)) },
     { name: 'tanhGrad (fused g·(1 − y²))', shapes: [a, a], f: (y, g) => c.tanhGrad(y, g) },
     { name: 'tanh of tanh (third order through tanhGrad)', shapes: [a], f: (x) => c.tanh(c.mul(c.tanh(x), 1.7)) },
     { name: 'logSoftmax last axis (fused)', shapes: [a], f: (x) => c.logSoftmax(x) },
