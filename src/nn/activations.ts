@@ -26,8 +26,11 @@ export const Sigmoid = (): Layer => new Activation('sigmoid', sigmoid, 'Sigmoid(
 export const ReLU = (): Layer => new Activation('relu', relu, 'ReLU()');
 export const GELU = (): Layer => new Activation('gelu', gelu, 'GELU()');
 export const Softplus = (): Layer => new Activation('softplus', softplus, 'Softplus()');
+/** SiLU (swish): x·σ(x) (torch.nn.SiLU). */
+export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
+export const SiLU = (): Layer => new Activation('silu', silu, 'SiLU()');
 
-export const ACTIVATIONS = { tanh: Tanh, sigmoid: Sigmoid, relu: ReLU, gelu: GELU, softplus: Softplus } as const;
+export const ACTIVATIONS = { tanh: Tanh, sigmoid: Sigmoid, relu: ReLU, gelu: GELU, softplus: Softplus, silu: SiLU } as const;
 export type ActivationName = keyof typeof ACTIVATIONS;
 
 export function activation(name: string): Layer {

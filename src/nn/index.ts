@@ -5,8 +5,9 @@ export { Flatten } from './flatten.js';
 export { Linear } from './linear.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { MaxPool2d, AvgPool2d, type Pool2dOptions } from './pooling.js';
+export { LayerNorm, Dropout } from './normalization.js';
 export { unfold2d, convOutputSize, type ConvGeometry } from './unfold.js';
-export { Tanh, Sigmoid, ReLU, GELU, Softplus, activation, gelu, type ActivationName } from './activations.js';
+export { Tanh, Sigmoid, ReLU, GELU, Softplus, SiLU, activation, gelu, silu, type ActivationName } from './activations.js';
 export { Sequential, type FlatParam, type ForwardOptions } from './sequential.js';
 export {
   crossEntropy, bceWithLogits, mse, crossEntropyLoss, bceWithLogitsLoss, mseLoss, lossByName,

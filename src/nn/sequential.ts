@@ -12,7 +12,7 @@ import type { Layer } from './module.js';
 export type { FlatParam } from './model.js';
 
 /** Layer kinds whose output has their input's shape (checkInput follows them). */
-const SHAPE_PRESERVING = new Set(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus']);
+const SHAPE_PRESERVING = new Set(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus', 'silu', 'dropout']);
 
 export interface ForwardOptions extends ForwardHooks {
   /**

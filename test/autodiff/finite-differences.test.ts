@@ -77,6 +77,8 @@ function cases(rng: Random): Case[] {
     { name: 'conv2d grouped, no bias', shapes: [[2, 4, 4, 4], [6, 2, 3, 3]], f: (x, w) => new c.Conv2d(4, 6, 3, { groups: 2, padding: 1, bias: false }).apply([w], x) },
     { name: 'MaxPool2d (padding as −∞)', shapes: [[2, 2, 5, 4]], f: (x) => c.square(new c.MaxPool2d(3, { stride: 2, padding: 1 }).apply([], x)) },
     { name: 'AvgPool2d', shapes: [[2, 2, 5, 4]], f: (x) => c.tanh(new c.AvgPool2d([2, 3], { stride: 1, padding: [1, 1] }).apply([], x)) },
+    { name: 'LayerNorm over the last two dims, affine', shapes: [[3, 2, 4], [2, 4], [2, 4]], f: (x, w, b) => new c.LayerNorm([2, 4]).apply([w, b], x) },
+    { name: 'SiLU', shapes: [a], f: (x) => c.silu(x) },
     { name: 'tanhGrad (fused g·(1 − y²))', shapes: [a, a], f: (y, g) => c.tanhGrad(y, g) },
     { name: 'tanh of tanh (third order through tanhGrad)', shapes: [a], f: (x) => c.tanh(c.mul(c.tanh(x), 1.7)) },
     { name: 'logSoftmax last axis (fused)', shapes: [a], f: (x) => c.logSoftmax(x) },
