@@ -26,7 +26,7 @@ const COMMON: FlagSpec[] = [
 const MODEL: FlagSpec[] = [
   f('model', 'file', 'model weights (.safetensors, a PyTorch state_dict; `curvature train` writes one with its settings)'),
   f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); default: from the model file'),
-  f('activation', 'name', 'hidden activation: tanh, sigmoid, relu, gelu, softplus; default: from the model file'),
+  f('activation', 'name', 'hidden activation: tanh, sigmoid, relu, gelu, softplus, silu; default: from the model file'),
   f('loss', 'name', 'cross-entropy, bce-with-logits or mse; default: from the model file, else the dataset\'s'),
   f('weight-decay', 'λ', 'L2 coefficient of the training objective J = mean loss + (λ/2)‖θ‖²; default: from the model file'),
   f('override-metadata', undefined, 'let --arch/--activation/--loss/--weight-decay override the model file\'s settings (with a warning)'),
@@ -95,7 +95,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'train', summary: 'fit a model and save it with its settings (arch, activation, loss, weight decay)',
     flags: [
       f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); required'),
-      f('activation', 'name', 'hidden activation: tanh (default), sigmoid, relu, gelu, softplus'),
+      f('activation', 'name', 'hidden activation: tanh (default), sigmoid, relu, gelu, softplus, silu'),
       f('loss', 'name', 'cross-entropy, bce-with-logits or mse (default: the dataset\'s, else cross-entropy)'),
       f('weight-decay', 'λ', 'L2 coefficient of J = mean loss + (λ/2)‖θ‖² (default: 0); stored in the model file'),
       ...DATA, ...TRAIN, ...COMMON], writes: ['out', 'json'],
