@@ -10,7 +10,7 @@ export function renderWihvp(w: WihvpFile): string {
   L.push(`- produced by \`node dist/bench/wihvp.js [--backends …] [--points N] [--only …|--skip …]\` (one solve per row, seconds to minutes each, ` +
     'so not part of `npm run bench`); a run re-measures its rows and keeps the others, so rows may come from different runs: ' +
     `measured ${days.join(', ')} (each row's time stamp is in bench/wihvp.json); last command: \`${w.command}\`.`);
-  L.push(`- test point(s): the first ${points.join(' / ')}; accuracy against the fixture's dense Cholesky solve (undamped rows, λ = 0) or CG at rtol 1e-12 on H + λI; ` +
+  L.push(`- ${points.map((p) => (p === 1 ? 'test point 0' : `the first ${p} test points`)).join(' / ')}; accuracy against the fixture's dense Cholesky solve (undamped rows, λ = 0) or CG at rtol 1e-12 on H + λI; ` +
     'Pearson/Spearman of the influence scores of the test point(s) on 100 training points against the reference. Times are wall times on the ' +
     'shared machine of that run, not medians.', '');
   L.push(WIHVP_HEADER);
