@@ -14,19 +14,24 @@ function cells(r: TorchRow): string {
 export function renderTorch(t: TorchComparison): string {
   const L: string[] = ['## PyTorch in the same run (W-GEMM and W-HVP, 1 and 2 threads)', ''];
   for (const p of t.peers) {
-    L.push(p.label ? `- ${p.threads} thread(s): ${p.label} (bench/peers/torch_server.py under /usr/bin/python3, OPENBLAS_NUM_THREADS = torch.set_num_threads = ${p.threads}); BLAS: \`${p.blas}\`` +
+    L.push(p.label ? `- ${p.threads} thread(s): ${p.label} (bench/peers/torch_server.py under /usr/bin/python3, OPENBLAS_NUM_THREADS = torch.set_num_threads = ${p.threads}` +
+      `${p.ompWaitPolicy ? `, OMP_WAIT_POLICY=${p.ompWaitPolicy}` : ''}); BLAS: \`${p.blas}\`` +
       (p.blas?.includes('openblas') ? '' : ' (not OpenBLAS: Debian\'s reference BLAS is ≈ 20× slower; apt-get install libopenblas0-pthread)')
       : `- ${p.threads} thread(s): **PyTorch peer not run** — ${p.reason}`);
   }
   if (!t.peers.length) L.push('- PyTorch peer not run in this run.');
   L.push(`- load average (1/5/15 min) before this section: ${t.loadBefore.join(' / ')}; after: ${t.loadAfter.join(' / ')}.`, '');
   if (!t.rows.length) return L.join('\n') + '\n';
-  L.push('Method: one long-lived Python process per thread count, driven over stdin/stdout JSON lines; each problem is set up on ' +
-    'both sides on the same inputs (.npy files: A and B; θ, x, labels, v), PyTorch\'s result is checked against ours first ' +
+  L.push('Method: one long-lived Python process per thread count (all alive at once), driven over stdin/stdout JSON lines; each problem is set up on ' +
+    'every side on the same inputs (.npy files: A and B; θ, x, labels, v), PyTorch\'s result is checked against ours first ' +
     `(relative 2-norm difference; a row above ${t.rows.find((r) => r.dtype === 'float32')?.tolerance ?? 1e-3} in float32 is reported as failed and not timed), ` +
-    `both are warmed up, then ${t.rounds} rounds alternate ours and PyTorch (which goes first alternates too), one sample each: calls until ≥ ${t.minMs} ms ` +
-    'have passed, time per call. The figures are the medians over the rounds; PyTorch times itself (time.perf_counter), so the pipe is not in its time. ' +
-    'Ours: the thread count set by `setWasmThreads(t)` (default split threshold, as a user runs it). "CPU share" = CPU time / wall time of each process over ' +
+    `all are warmed up, then ${t.rounds} rounds; a round takes one sample of ours and of PyTorch at 1 thread, then at 2 threads (the order of both ` +
+    `alternates round by round), a sample being calls until ≥ ${t.minMs} ms have passed, time per call. So the 1- and 2-thread rows and ours and PyTorch ` +
+    'see the same machine load. The figures are the medians over the rounds; PyTorch times itself (time.perf_counter), so the pipe is not in its time. ' +
+    'OMP_WAIT_POLICY=PASSIVE keeps torch\'s OpenMP workers from spinning beside OpenBLAS\'s threads (spinning, 2-thread autograd ran 10–60× slower than 1 thread here), ' +
+    'and after each multi-threaded PyTorch sample the bench waits 300 ms for OpenBLAS\'s workers to stop busy-waiting (≈ 0.1 s by default) before ours runs. ' +
+    'Ours: `setWasmThreads(2)` (default split threshold, as a user runs it) for 2 threads; for 1 thread the same pool with nothing posted to it ' +
+    '(minFlops above every problem, as bench/threads-gemm.ts does), so that the workers are not restarted between samples. "CPU share" = CPU time / wall time of each process over ' +
     'its samples (≈ the thread count on idle cores; less when other processes take the cores).', '');
   L.push('Ratio columns: **ours / PyTorch in throughput** (= PyTorch\'s time / ours; > 1: ours faster) and ours / PyTorch in time (≤ 1: ours no slower).', '');
 
@@ -55,9 +60,8 @@ export function renderTorch(t: TorchComparison): string {
   });
   if (slower.length) {
     L.push(`PyTorch with ${slower[0]!.threads} threads was slower than with one on: ${slower.map((r) => `${r.quantity} ${r.size}${r.workload === 'W-GEMM' ? ` ${r.dtype}` : ''}`).join(', ')}. ` +
-      'Its worker threads (torch\'s OpenMP pool and OpenBLAS\'s) spin-wait for each other, and when other processes hold the cores (load average above ' +
-      'the core count) a descheduled worker stalls every kernel: the same build on idle cores speeds up instead. Read the 2-thread PyTorch rows as this ' +
-      'machine\'s state during the run, not as PyTorch\'s scaling.', '');
+      'When other processes hold the cores (load average above the core count), a descheduled worker thread stalls every parallel kernel ' +
+      '(ours too): read the 2-thread rows as this machine\'s state during the run, not as either library\'s scaling on idle cores.', '');
   }
   for (const n of t.notes) L.push(`- ${n}`);
   if (t.notes.length) L.push('');

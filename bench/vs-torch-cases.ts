@@ -6,7 +6,8 @@ import { whvpProblem } from './whvp.js';
 
 /**
  * The problems bench/vs-torch.ts times against PyTorch: each is set up once for ours (on the
- * active backend) and in the peer process, on the same inputs (written as .npy into `dir`).
+ * active backend) and in every peer process (one per thread count), on the same inputs (written as
+ * .npy into `dir`).
  * A case's `quantities` pair our call with the peer's quantity name (bench/peers/torch_server.py).
  */
 export interface Quantity {
@@ -35,24 +36,24 @@ export interface VsCase {
 
 const f64 = (t: c.Tensor): Float64Array => Float64Array.from(t.dataSync());
 
-export async function gemmCase(peer: TorchPeer, dir: string, n: number, dtype: 'float32' | 'float64'): Promise<VsCase> {
+export async function gemmCase(peers: readonly TorchPeer[], dir: string, n: number, dtype: 'float32' | 'float64'): Promise<VsCase> {
   const a = c.keep(c.randomNormal([n, n], { seed: 1, dtype })), b = c.keep(c.randomNormal([n, n], { seed: 2, dtype }));
   const key = `gemm-${dtype}-${n}`;
   const T = dtype === 'float32' ? Float32Array : Float64Array;
   writeNpy(join(dir, `${key}-a.npy`), T.from(a.dataSync()), [n, n]);
   writeNpy(join(dir, `${key}-b.npy`), T.from(b.dataSync()), [n, n]);
-  await peer.request('gemm', { key, a: join(dir, `${key}-a.npy`), b: join(dir, `${key}-b.npy`) });
+  for (const peer of peers) await peer.request('gemm', { key, a: join(dir, `${key}-a.npy`), b: join(dir, `${key}-b.npy`) });
   return {
     workload: 'W-GEMM', key, dtype, size: `n=${n}`, flops: 2 * n ** 3,
     quantities: [{
       name: dtype === 'float32' ? 'SGEMM' : 'DGEMM', ours: '`c.matmul` (product left in backend memory)', peer: '`torch.mm`',
       peerQuantity: 'product', run: () => c.tidy(() => { c.matmul(a, b); }), result: () => c.tidy(() => f64(c.matmul(a, b))),
     }],
-    dispose: () => { c.dispose([a, b]); void peer.request('drop', { key }).catch(() => undefined); },
+    dispose: () => { c.dispose([a, b]); for (const peer of peers) void peer.request('drop', { key }).catch(() => undefined); },
   };
 }
 
-export async function whvpCase(peer: TorchPeer, dir: string, batch: number): Promise<VsCase> {
+export async function whvpCase(peers: readonly TorchPeer[], dir: string, batch: number): Promise<VsCase> {
   const p = whvpProblem(batch);
   const key = `whvp-${batch}`;
   const file = (name: string) => join(dir, `${key}-${name}.npy`);
@@ -60,7 +61,7 @@ export async function whvpCase(peer: TorchPeer, dir: string, batch: number): Pro
   writeNpy(file('x'), Float32Array.from(p.data.x.dataSync()), [batch, 784]);
   writeNpy(file('y'), Int32Array.from(p.data.y.dataSync()));
   writeNpy(file('v'), Float32Array.from(p.v.dataSync()));
-  await peer.request('mlp', { key, theta: file('theta'), x: file('x'), y: file('y'), v: file('v') });
+  for (const peer of peers) await peer.request('mlp', { key, theta: file('theta'), x: file('x'), y: file('y'), v: file('v') });
   const loss = (t: c.Tensor) => p.objective.dataLoss(t, p.data);
   const grad = () => c.grad(loss, p.theta);
   const hvp = () => c.hvp(loss, p.theta, p.v);
@@ -75,13 +76,13 @@ export async function whvpCase(peer: TorchPeer, dir: string, batch: number): Pro
       q('HVP', '`c.hvp` (forward-over-reverse)', 'double backward (reverse-over-reverse)', 'hvp', hvp),
       q('Gauss-Newton product', '`c.gnvp`', 'double-backward trick (J v from a vjp of a dummy cotangent, Jᵀ H_z J v)', 'gn', gn),
     ],
-    dispose: () => { c.dispose([p.theta, p.data.x, p.data.y, p.v]); void peer.request('drop', { key }).catch(() => undefined); },
+    dispose: () => { c.dispose([p.theta, p.data.x, p.data.y, p.v]); for (const peer of peers) void peer.request('drop', { key }).catch(() => undefined); },
   };
 }
 
 /** Reads the peer's result of one quantity (saved as .npy into dir). */
 export async function peerResult(peer: TorchPeer, dir: string, key: string, quantity: string): Promise<string> {
-  const out = join(dir, `${key}-${quantity}-peer.npy`);
+  const out = join(dir, `${key}-${quantity}-peer${peer.threads}.npy`);
   await peer.request('save', { key, quantity, out });
   return out;
 }

@@ -18,7 +18,7 @@ export class TorchPeer {
   private pending: { resolve: (r: TorchReply) => void; reject: (e: Error) => void } | null = null;
   private exited: string | null = null;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly label: string, readonly threads: number, readonly blas: string) {}
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly label: string, readonly threads: number, readonly blas: string, readonly ompWaitPolicy: string) {}
 
   /** Starts the peer with `threads` threads; rejects with the reason when it cannot run here. */
   static async start(threads: number): Promise<TorchPeer> {
@@ -26,7 +26,10 @@ export class TorchPeer {
     if (why) throw new Error(why);
     const n = String(threads);
     // OpenBLAS (pthread build) sizes its pool from OPENBLAS_NUM_THREADS, not from torch.set_num_threads.
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n };
+    // OMP_WAIT_POLICY=PASSIVE: torch's OpenMP workers sleep between parallel regions instead of spinning;
+    // with OpenBLAS's own threads beside them, spinning workers take the cores OpenBLAS needs and
+    // 2-thread autograd ran 10-60× slower than 1 thread on this 2-core machine (measured 2026-12-06).
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
     const child = spawn(PYTHON, [script, n], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout });
     let peer: TorchPeer | undefined;
@@ -44,7 +47,7 @@ export class TorchPeer {
         try { msg = JSON.parse(line) as Record<string, unknown>; } catch { return; } // not ours (a library's print)
         if (!peer) {
           if (msg['ready'] !== true) { reject(new Error(`unexpected first line from the peer: ${line}`)); return; }
-          peer = new TorchPeer(child, `${String(msg['label'])}, OpenBLAS`, Number(msg['threads']), blasInUse());
+          peer = new TorchPeer(child, String(msg['label']), Number(msg['threads']), blasInUse(), env.OMP_WAIT_POLICY);
           resolve(peer);
           return;
         }
