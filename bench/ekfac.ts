@@ -9,6 +9,7 @@ import { ekfacProblem, head, WIDTHS, writeTheta } from './ekfac-problem.js';
 import { peerArray, peerUnavailable, runPeer, type PeerRun } from './ekfac-peer.js';
 import { renderEkfac, spliceEkfac, type EkfacRun } from './ekfac-report.js';
 import { describeMachine } from './machine.js';
+import { BENCH_DIR, writeResultsMd } from './results-md.js';
 import { measure, reason, relDiff } from './measure.js';
 
 /**
@@ -18,7 +19,7 @@ import { measure, reason, relDiff } from './measure.js';
  * on the wasm backend and PyTorch CPU (bench/peers/ekfac_torch.py) in the same run, each stage
  * beside its FLOP floor (bench/ekfac-floor.ts) at the GEMM rate measured in this run. Writes
  * bench/ekfac.json (one run per dtype and thread count; a run keeps the others) and the W-EKFAC
- * section of bench/RESULTS.md.
+ * section of bench/RESULTS.md (re-rendered whole from the JSON files: bench/results-md.ts).
  *
  *   npm run bench:ekfac                         full run, float32, 1 thread (several minutes)
  *   npm run bench:ekfac -- --dtype float64      the float64 run (kept beside the float32 one)
@@ -26,7 +27,7 @@ import { measure, reason, relDiff } from './measure.js';
  *                                               report goes to a temporary folder (printed)
  *   other flags: --n N --test T --threads K (wasm threads; the peer gets as many) --rounds R
  *                (ours and the peer alternately, R times; medians) --damping λ --batch B --no-peer
- *   --render: re-render the section from bench/ekfac.json without measuring (report layout changes)
+ *   --render: re-render bench/RESULTS.md from the JSON files without measuring (report layout changes)
  */
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -44,10 +45,8 @@ const GEMM_N = 1024;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 if (args.includes('--render')) {
-  // Re-render the W-EKFAC section of bench/RESULTS.md from bench/ekfac.json, measuring nothing.
-  const file = join(root, 'bench', 'ekfac.json'), md = join(root, 'bench', 'RESULTS.md');
-  writeFileSync(md, spliceEkfac(readFileSync(md, 'utf8'), renderEkfac((JSON.parse(readFileSync(file, 'utf8')) as { runs: EkfacRun[] }).runs)));
-  console.log(`re-rendered the W-EKFAC section of ${md} from ${file}`);
+  // Re-render bench/RESULTS.md (whole, bench/results-md.ts) from the JSON files, measuring nothing.
+  console.log(`re-rendered ${writeResultsMd(BENCH_DIR)} from the JSON files beside it`);
   process.exit(0);
 }
 const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-ekfac-')) : join(root, 'bench');
@@ -147,8 +146,9 @@ const key = (r: EkfacRun): string => `${r.dtype}/${r.threads}`;
 const merged = [...previous.filter((r) => !runs.some((q) => key(q) === key(r))), ...runs].sort((a, b) => key(a).localeCompare(key(b)));
 writeFileSync(json, JSON.stringify({ runs: merged }, null, 2) + '\n');
 const section = renderEkfac(merged);
-const md = join(outDir, 'RESULTS.md');
-writeFileSync(md, spliceEkfac(existsSync(md) ? readFileSync(md, 'utf8') : '# Benchmark results\n', section));
+// A full run re-renders bench/RESULTS.md whole; a quick one writes its section alone into the temp folder.
+const md = quick ? join(outDir, 'RESULTS.md') : writeResultsMd(BENCH_DIR);
+if (quick) writeFileSync(md, spliceEkfac('# Benchmark results\n', section));
 console.log(section);
 console.log(`wrote ${json} and the W-EKFAC section of ${md}`);
 process.exit(0); // the wasm thread pool (threads > 1) keeps the process alive otherwise

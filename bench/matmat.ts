@@ -1,4 +1,10 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import * as c from '../src/index.js';
+import { describeMachine } from './machine.js';
+import type { MatmatFile, MatmatRun } from './matmat-report.js';
+import { BENCH_DIR, writeResultsMd } from './results-md.js';
 import { matmulFlops, whvpProblem } from './whvp.js';
 
 /**
@@ -8,7 +14,11 @@ import { matmulFlops, whvpProblem } from './whvp.js';
  * (bench/whvp.ts matmulFlops) and the achieved rate against the backend's GEMM rate measured in
  * the same run (a square GEMM of the layer size and the first layer's B×784·784×128 shape).
  *
- *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js] [--batch 256] [--ks 1,8,32,64] [--seconds 3]
+ *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js] [--batch 256] [--ks 1,8,32,64] [--seconds 3] [--out DIR]
+ *
+ * Writes bench/matmat.json (one run per backend: a run replaces the runs of the backends it measured
+ * and keeps the others; --out DIR: DIR/matmat.json, nothing merged) and re-renders bench/RESULTS.md,
+ * whose "Batched HVP" section comes from it (bench/matmat-report.ts).
  */
 
 const arg = (name: string, dflt: string): string => {
@@ -35,8 +45,11 @@ function time(fn: () => void): { ms: number; samples: number } {
   return { ms: median(t), samples: t.length };
 }
 
+const runs: MatmatRun[] = [];
 for (const backend of backends) {
   c.setBackend(backend);
+  const machine = describeMachine();
+  const run: MatmatRun = { date: new Date().toISOString(), command: `node dist/bench/matmat.js ${process.argv.slice(2).join(' ')}`.trim(), machine, backend, batch, seconds, gemm: [], rows: [] };
   // GEMM rate of this backend in this run, on the shapes the HVP runs.
   const gemm: [string, number, number, number][] = [[`B×784·784×128 (B=${batch})`, batch, 784, 128], ['512×512·512×512', 512, 512, 512]];
   const rates: number[] = [];
@@ -46,6 +59,7 @@ for (const backend of backends) {
     const r = time(() => c.tidy(() => c.matmul(a, b).dataSync()));
     const gflops = (2 * m * k * n) / r.ms / 1e6;
     rates.push(gflops);
+    run.gemm.push({ label, gflops });
     console.log(`${backend} GEMM ${label}: ${r.ms.toFixed(3)} ms, ${gflops.toFixed(2)} GFLOP/s (${r.samples} samples)`);
     a.dispose(); b.dispose();
   }
@@ -84,8 +98,18 @@ for (const backend of backends) {
     const ms = median(wall[1]!) / k, cms = median(cpu[1]!) / k;
     const gw = gemmFlops / median(wall[0]!) / 1e6, gc = gemmFlops / median(cpu[0]!) / 1e6;
     const rate = flops / ms / 1e6, crate = flops / cms / 1e6;
+    run.rows.push({ k, wallMs: ms, cpuMs: cms, gflop: flops / 1e9, gflops: rate, gemmGflops: gw, pctWall: (100 * rate) / gw, pctCpu: (100 * crate) / gc, samples: wall[1]!.length });
     console.log(`| ${backend} | ${k} | ${ms.toFixed(2)} | ${cms.toFixed(2)} | ${(flops / 1e9).toFixed(4)} | ${rate.toFixed(1)} | ${gw.toFixed(1)} | ${((100 * rate) / gw).toFixed(0)} % | ${((100 * crate) / gc).toFixed(0)} % | ${wall[1]!.length} |`);
     V.dispose();
   }
   console.log('');
+  machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+  runs.push(run);
 }
+const outArg = arg('out', '');
+const file = join(outArg || BENCH_DIR, 'matmat.json');
+const previous: MatmatRun[] = !outArg && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MatmatFile).runs : [];
+const merged: MatmatFile = { runs: [...previous.filter((r) => !runs.some((q) => q.backend === r.backend)), ...runs] };
+writeFileSync(file, JSON.stringify(merged, null, 2) + '\n');
+if (!outArg) writeResultsMd(BENCH_DIR);
+console.log(`wrote ${file}${outArg ? '' : ' and bench/RESULTS.md'}`);

@@ -1,17 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ekfacSectionFrom, spliceEkfac } from './ekfac-report.js';
-import { renderResults, type BenchResults } from './report.js';
+import { BENCH_DIR, writeResultsMd } from './results-md.js';
 
 /**
- * Re-renders bench/RESULTS.md from bench/results.json (or the given JSON file) without measuring
- * again (the W-EKFAC section from ekfac.json beside it) — for changes to the report's layout:  node dist/bench/render.js [results.json]
+ * Re-renders RESULTS.md whole from the JSON result files beside it (bench/results-md.ts), without
+ * measuring — for changes to the report's layout:  node dist/bench/render.js [dir]  (default bench/),
+ * or `npm run bench -- --render`.
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const json = process.argv[2] ?? join(root, 'bench', 'results.json');
-const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
-const out = join(dirname(json), 'RESULTS.md');
-const ekfac = ekfacSectionFrom(join(dirname(json), 'ekfac.json'));
-writeFileSync(out, ekfac ? spliceEkfac(renderResults(results), ekfac) : renderResults(results));
-console.log(`wrote ${out} from ${json}`);
+const out = writeResultsMd(process.argv[2] ?? BENCH_DIR);
+console.log(`wrote ${out}`);

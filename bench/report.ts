@@ -1,5 +1,6 @@
 import type { GemmRow } from './gemm.js';
 import { FLOP_PER_CYCLE, type Machine } from './machine.js';
+import type { TorchComparison } from './vs-torch.js';
 import type { WhvpRow } from './whvp.js';
 
 /** A W-HVP row of ours or of a peer (peers have no CPU time or flop count). */
@@ -21,6 +22,8 @@ export interface BenchResults {
   /** Our rows carry CPU time and matmul flops (bench/whvp.ts); peers' rows do not. */
   whvp: BenchWhvpRow[];
   whvpNotes: string[];
+  /** PyTorch (OpenBLAS) in a child process, interleaved with ours at 1 and 2 threads (bench/vs-torch.ts). */
+  torch?: TorchComparison;
 }
 
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
@@ -55,7 +58,7 @@ export function renderResults(r: BenchResults): string {
         'the meaningful figures. Per-row shares are in results.json.' : '.'));
   }
   L.push(`- backends (ours): ${r.backends.join(', ')}; every figure single-threaded unless a row says otherwise.`);
-  L.push('- peers, measured in this same process and run:');
+  L.push('- peers, measured in this same process and run (PyTorch, in a child process of the same run: its own section below):');
   for (const p of r.peers) L.push(p.available ? `  - ${p.label}: ${p.notes?.join('; ')}` : `  - ${p.label}: unavailable: ${p.reason}`);
   L.push('');
 
@@ -166,12 +169,7 @@ export function renderResults(r: BenchResults): string {
   L.push('');
   if (!peersOk.length) L.push('No peer was available in this run: the ratio tables are empty.', '');
 
-  // --- published figures (context only) ---------------------------------------------------------
-  L.push('## Published figures (context, not measured in this run)', '',
-    'Native and Python peers cannot run in this process. ../shared/WORKLOADS.md lists, for an AMD EPYC Zen 4 machine ' +
-    'of this project\'s kind: OpenBLAS (PyTorch CPU, 1 thread) SGEMM ≈ 100 GFLOP/s and DGEMM ≈ 51 GFLOP/s at n = 512; ' +
-    'PyTorch 1.13 (1 thread) gradient 7.1 ms and reverse-over-reverse HVP 15.4 ms at B = 1024. A different CPU and ' +
-    'load make these a scale, not a ratio.', '');
+  L.push('Native peers (PyTorch CPU with OpenBLAS) run in a child process of this same run: the next section.', '');
   return L.join('\n');
 }
 

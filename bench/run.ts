@@ -1,9 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as c from '../src/index.js';
-import { ekfacSectionFrom, spliceEkfac } from './ekfac-report.js';
 import { GEMM_SIZES, gemmSanity, runGemm } from './gemm.js';
 import { describeMachine } from './machine.js';
 import { cpuShare, measure, reason, relDiff } from './measure.js';
@@ -11,19 +9,28 @@ import { mlpData, oursReference } from './mlp-data.js';
 import { loadJaxjs } from './peers/jaxjs.js';
 import { loadTfjs } from './peers/tfjs.js';
 import type { Peer, TimedCase } from './peers/types.js';
-import { renderResults, type BenchResults, type BenchWhvpRow } from './report.js';
+import type { BenchResults, BenchWhvpRow } from './report.js';
+import { BENCH_DIR, writeResultsMd } from './results-md.js';
+import { runVsTorch } from './vs-torch.js';
 import { runWhvp } from './whvp.js';
 
 /**
  * `npm run bench`: W-GEMM and W-HVP (../shared/WORKLOADS.md) on every backend that loads and on
  * the peers — TensorFlow.js (wasm backend) and jax-js (wasm device) — in this same process, on the
- * same inputs; writes bench/RESULTS.md and bench/results.json. The W-EKFAC section is bench/ekfac.ts's
- * (`npm run bench:ekfac`), carried over from bench/ekfac.json.
+ * same inputs; then PyTorch CPU (Debian's python3-torch with OpenBLAS) in a child process, interleaved
+ * with ours at 1 and 2 threads (bench/vs-torch.ts). Writes bench/results.json and renders
+ * bench/RESULTS.md whole from it and the other scripts' JSON files (bench/results-md.ts).
  *
  *   npm run bench               full run (several minutes)
  *   npm run bench -- --quick    smoke run (~1 minute: small sizes, B = 256, short samples); writes
  *                               its report to a temporary folder (printed), not over bench/RESULTS.md
+ *   npm run bench -- --render   re-renders bench/RESULTS.md from the JSON files, measuring nothing
+ *   npm run bench -- --no-torch skips the PyTorch peer (RESULTS.md says so)
  */
+if (process.argv.includes('--render')) {
+  console.log(`wrote ${writeResultsMd(BENCH_DIR)} from the JSON files beside it`);
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick');
 const batches = quick ? [256] : [256, 1024, 4096];
 const gemmSizes = quick ? [64, 256] : GEMM_SIZES;
@@ -115,15 +122,21 @@ for (const p of results.peers) if (p.available && !peers.find((q) => q.label ===
   results.whvpNotes.push(`${p.label} has no forward-mode autodiff: no HVP row.`);
 }
 results.whvp = whvp;
-machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+// The CPU share of the in-process part (the PyTorch part below has its own, per row).
 const used = process.cpuUsage(runStart.cpu);
 machine.cpuShare = +((used.user + used.system) / 1000 / (performance.now() - runStart.wall)).toFixed(3);
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-bench-')) : join(root, 'bench');
-// The W-EKFAC section is measured by its own script (bench/ekfac.ts, minutes per run): re-rendered
-// here from bench/ekfac.json so that a full `npm run bench` keeps it.
-const ekfac = ekfacSectionFrom(join(root, 'bench', 'ekfac.json'));
-writeFileSync(join(outDir, 'RESULTS.md'), ekfac ? spliceEkfac(renderResults(results), ekfac) : renderResults(results));
+// --- PyTorch (child process), interleaved with ours, 1 and 2 threads ---------------------------------
+if (process.argv.includes('--no-torch')) {
+  results.torch = { peers: [{ threads: 1, reason: 'disabled by --no-torch' }], rows: [], notes: [], rounds: 0, minMs: 0, loadBefore: loadavg(), loadAfter: loadavg() };
+} else {
+  results.torch = await runVsTorch({ backends, threads: [1, 2], gemmSizes, batches, rounds: quick ? 3 : 7, minMs: quick ? 30 : 150 });
+}
+
+machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+
+const outDir = quick ? mkdtempSync(join(tmpdir(), 'curvature-bench-')) : BENCH_DIR;
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+writeResultsMd(outDir);
 console.log(`wrote ${join(outDir, 'RESULTS.md')} and ${join(outDir, 'results.json')}`);
+process.exit(0); // the wasm thread pool keeps the process alive otherwise

@@ -11,9 +11,17 @@
  * ≥ 50 ms; the table gives medians over the rounds (GFLOP/s = 2n³/t) and the median of the
  * per-round speedups. Then tanh and exp over 2^20 elements (the elementwise maps that are split too).
  * --whvp also times the W-HVP gradient (MLP 784-128-128-10, batch 1024) both ways.
+ * Writes bench/threads.json (--out DIR: DIR/threads.json instead) and re-renders bench/RESULTS.md,
+ * whose Threads section comes from it (bench/threads-report.ts).
  */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import * as c from '../src/index.js';
 import type { WasmBackend } from '../src/backend/wasm/index.js';
+import { describeMachine } from './machine.js';
+import { BENCH_DIR, writeResultsMd } from './results-md.js';
+import type { ThreadsRun } from './threads-report.js';
 import { whvpProblem } from './whvp.js';
 
 const args = process.argv.slice(2);
@@ -65,6 +73,11 @@ function compare(fn: () => void, single = one, split = many): Samples {
   return s;
 }
 
+const machine = describeMachine();
+const run: ThreadsRun = {
+  date: new Date().toISOString(), command: `node dist/bench/threads-gemm.js${args.length ? ` ${args.join(' ')}` : ''}`, machine,
+  node: process.version, threads, rounds, gemm: [], maps: [],
+};
 many();
 const rows: string[] = [];
 for (const dtype of ['float32', 'float64'] as const) {
@@ -76,6 +89,7 @@ for (const dtype of ['float32', 'float64'] as const) {
     const g = (t: number): string => (2 * n ** 3 / t / 1e9).toFixed(1);
     const speedup = median(t1.map((x, i) => x / tN[i]!));
     const work = median(cN) / median(c1);
+    run.gemm.push({ dtype, n, gflops1: 2 * n ** 3 / median(t1) / 1e9, gflopsN: 2 * n ** 3 / median(tN) / 1e9, speedup, cpuRatio: work });
     rows.push(`| ${dtype} | ${n} | ${g(median(t1))} | ${g(median(tN))} | ${speedup.toFixed(2)}× | ${work.toFixed(3)} | ${(threads / work).toFixed(2)}× |`);
     console.error(`${dtype} n=${n}: ${rows[rows.length - 1]}`);
     for (const x of [a, b, out]) be.free(x);
@@ -96,6 +110,7 @@ for (const dtype of ['float32', 'float64'] as const) {
   for (const op of ['tanh', 'exp'] as const) {
     const { t1, tN, c1, cN } = compare(() => be.unary(op, x, out, n));
     const ns = (t: number): string => (t / n * 1e9).toFixed(2);
+    run.maps.push({ op, dtype, ns1: median(t1) / n * 1e9, nsN: median(tN) / n * 1e9, speedup: median(t1.map((v, i) => v / tN[i]!)), cpuRatio: median(cN) / median(c1) });
     mapRows.push(`| ${op} | ${dtype} | ${ns(median(t1))} | ${ns(median(tN))} | ${median(t1.map((v, i) => v / tN[i]!)).toFixed(2)}× | ${(median(cN) / median(c1)).toFixed(3)} |`);
   }
   be.free(x);
@@ -113,6 +128,13 @@ if (args.includes('--whvp')) {
   // The default minFlops, as a user would run it, against no split at all.
   const { t1, tN, c1, cN } = compare(gradient, one, () => c.setWasmThreads(threads));
   const speedup = median(t1.map((x, i) => x / tN[i]!));
+  run.whvp = { batch: 1024, ms1: median(t1) * 1000, msN: median(tN) * 1000, speedup, cpuRatio: median(cN) / median(c1) };
   console.log(`\nW-HVP gradient (batch 1024, float32): 1 thread ${(median(t1) * 1000).toFixed(1)} ms, ${threads} threads ${(median(tN) * 1000).toFixed(1)} ms (median per-round speedup ${speedup.toFixed(2)}×; CPU time ${threads} / 1: ${(median(cN) / median(c1)).toFixed(3)})`);
 }
 c.setWasmThreads(1);
+machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
+const out = arg('out');
+writeFileSync(join(out ?? BENCH_DIR, 'threads.json'), JSON.stringify(run, null, 2) + '\n');
+if (!out) writeResultsMd(BENCH_DIR);
+console.log(`wrote ${join(out ?? BENCH_DIR, 'threads.json')}${out ? '' : ' and bench/RESULTS.md'}`);
+process.exit(0); // the wasm thread pool keeps the process alive otherwise

@@ -2,7 +2,8 @@
  * W-IHVP timings per solver and backend (../shared/WORKLOADS.md): fit + solve wall time, iterations
  * and accuracy of every registered solver on mlp-small, one run each (a solve takes seconds to
  * minutes, so benchmark.js's repeated sampling does not apply). Writes bench/wihvp.json, which
- * bench/RESULTS.md's W-IHVP section is rendered from.
+ * bench/RESULTS.md's W-IHVP section is rendered from (bench/wihvp-report.ts; the file is re-rendered
+ * whole after each run, bench/results-md.ts).
  *
  *   node dist/bench/wihvp.js [--backends wasm,js] [--points 1] [--only label,label] [--skip label,label]
  *
@@ -12,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as c from '../src/index.js';
+import { writeResultsMd } from './results-md.js';
 import { formatWihvpRow, solverCases, WIHVP_HEADER, WihvpProblem, type WihvpRow } from './wihvp-problem.js';
 
 const args = process.argv.slice(2);
@@ -41,4 +43,4 @@ const key = (r: WihvpRow): string => `${r.backend}/${r.solver}/${r.damping}/${r.
 const fresh = new Set(rows.map(key));
 const merged = [...previous.filter((r) => !fresh.has(key(r))), ...rows];
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), command: `node dist/bench/wihvp.js ${args.join(' ')}`.trim(), rows: merged }, null, 2) + '\n');
-console.log(`wrote ${file}`);
+console.log(`wrote ${file} and ${writeResultsMd(dirname(file))}`);
