@@ -18,7 +18,7 @@
  * static (allocated once with the module, never per call) for the main thread; a worker thread
  * passes its own (cv_gemm_part_f32, which computes one band of C: see gemm_part()). The micro-kernel holds an MR×NR tile of C
  * in MR·NR/4 f32x4 accumulators; per k step it loads NR/4 vectors of B and broadcasts MR values of
- * A (v128.load32_splat): MR·NR/4 multiplies and adds (WebAssembly SIMD has no FMA here).
+ * A (v128.load32_splat): MR·NR/4 multiplies and adds (CV_MADD_F32X4: fused in the relaxed-SIMD FMA build).
  *
  * alpha and beta are applied when a tile is written back: C = alpha·AB + beta·C on the first
  * rank-KC update, C = alpha·AB + C on later ones; beta = 0 never reads C (it may hold NaN). NaN/Inf
@@ -136,7 +136,7 @@ static CV_NOINLINE void kernel(int kc, const float *restrict A, const float *res
     for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(B + 4 * v);
     for (int r = 0; r < MR; r++) {
       const v128_t a = wasm_v128_load32_splat(A + r);
-      for (int v = 0; v < NV; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(a, b[v]));
+      for (int v = 0; v < NV; v++) acc[r][v] = CV_MADD_F32X4(acc[r][v], a, b[v]);
     }
     A += MR;
     B += NR;
@@ -408,3 +408,11 @@ void cv_gemm_part_f32(int transA, int transB, int m, int n, int k, float alpha, 
 }
 
 size_t cv_gemm_scratch_bytes_f32(void) { return sizeof(float) * (MC * KC + KC * NC); }
+
+#ifdef CV_RELAXED_FMA
+/*
+ * Present only in the relaxed-SIMD FMA builds (exported by scripts/build-wasm.mjs, not part of the
+ * ABI in curvature.h): the loader reports a module that exports it as the 'fma' variant.
+ */
+int cv_relaxed_fma(void) { return 1; }
+#endif

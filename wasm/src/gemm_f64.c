@@ -89,7 +89,7 @@ static CV_NOINLINE void kernel(int kc, const double *restrict A, const double *r
     for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(B + 2 * v);
     for (int r = 0; r < MR; r++) {
       const v128_t a = wasm_v128_load64_splat(A + r);
-      for (int v = 0; v < NV; v++) acc[r][v] = wasm_f64x2_add(acc[r][v], wasm_f64x2_mul(a, b[v]));
+      for (int v = 0; v < NV; v++) acc[r][v] = CV_MADD_F64X2(acc[r][v], a, b[v]);
     }
     A += MR;
     B += NR;
