@@ -32,7 +32,13 @@
 #include "cv_internal.h"
 
 #ifndef MR
+#ifdef CV_RELAXED_FMA
+/* A fused multiply-add needs no temporary register: 5×8 (10 accumulators) measured fastest there
+ * (bench/fma-gemm.mjs; 4×8 ≈ 10 % slower, 6×8 and 3×12 slower still). */
+#define MR 5
+#else
 #define MR 4 /* rows of the register tile */
+#endif
 #endif
 #ifndef NR
 #define NR 8 /* columns of the register tile (multiple of 4) */
@@ -46,7 +52,11 @@
 #define KC 512 /* depth of a rank-k update: a KC×NR panel of B is 16 KiB (L1) */
 #endif
 #ifndef MC
+#ifdef CV_RELAXED_FMA
+#define MC 60 /* a multiple of MR (tiles start at multiples of MR: see blocked()) */
+#else
 #define MC 64 /* rows of A packed at once: MC×KC floats = 128 KiB (L2) */
+#endif
 #endif
 #ifndef NC
 #define NC 512 /* columns of B packed at once: KC×NC floats = 1 MiB (L2/L3) */
@@ -305,7 +315,8 @@ static int padded(int x, int w) { return (x + w - 1) / w * w; }
  * Every element of C is the same sequence of operations wherever the tile containing it starts,
  * as long as tiles start at multiples of MR (rows) and NR (columns): the k order (KC blocks, then
  * p within a block) does not depend on the tile, and partial edge tiles compute exactly what full
- * tiles do (no FMA in WebAssembly, so alpha·acc + beta·c rounds identically on lanes and scalars).
+ * tiles do (alpha·acc + beta·c is a multiply and an add, never fused, even in the FMA build, so it
+ * rounds identically on lanes and scalars).
  */
 static void blocked(int m, int n, int k, float alpha, const float *a, int ars, int acs, const float *b,
                     int brs, int bcs, float beta, float *c, int crs, int ccs, float *apack, float *bpack) {
