@@ -17,10 +17,10 @@
  *
  * Variants: every module exists as a plain SIMD build ('simd': curvature.wasm, curvature-mt.wasm)
  * and a relaxed-SIMD build whose GEMM micro-kernels use fused multiply-adds ('fma':
- * curvature-fma.wasm, curvature-fma-mt.wasm; scripts/build-wasm.mjs). wasmVariant() picks 'fma'
- * where the engine validates a relaxed-SIMD instruction (Chromium ≥ 114, Node ≥ 22, Node 20 with
- * --experimental-wasm-relaxed-simd), else 'simd'; the environment variable CURVATURE_WASM=fma|simd
- * forces one in Node (tests, comparisons). Fused multiply-adds round once where the plain build
+ * curvature-fma.wasm, curvature-fma-mt.wasm; scripts/build-wasm.mjs; selection: ./variant.ts).
+ * wasmVariant() picks 'fma' where the engine validates a relaxed-SIMD instruction (Chromium ≥ 114,
+ * Node ≥ 22, Node 20 with --experimental-wasm-relaxed-simd), else 'simd'; the environment variable
+ * CURVATURE_WASM=fma|simd forces one in Node (tests, comparisons). Fused multiply-adds round once where the plain build
  * rounds twice, so the two variants' GEMM results differ in the last bits (both within the
  * tolerances the conformance suite states); WasmKernels.variant says which one is loaded.
  *
@@ -34,6 +34,7 @@
  * reason).
  */
 import { BackendUnavailableError, CurvatureError } from '../../errors.js';
+import { defaultWasmFile, wasmRelaxedSimdSupported, type WasmVariant } from './variant.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 /** The exports the ABI requires (wasm/src/curvature.h). */
@@ -83,8 +84,7 @@ export interface CurvatureExports {
   cv_relaxed_fma?(): number;
 }
 
-/** Which build of the kernels: plain WebAssembly SIMD, or relaxed SIMD with fused multiply-adds. */
-export type WasmVariant = 'simd' | 'fma';
+export { defaultWasmFile, wasmRelaxedSimdSupported, wasmVariant, type WasmVariant } from './variant.js';
 
 /**
  * The shared memory handed to a module that imports `env.memory` (curvature-mt.wasm), in 64 KiB
@@ -140,16 +140,6 @@ const node = isNode
   : null;
 
 /**
- * The module file for the variant in force (wasmVariant()): `curvature-fma.wasm` or
- * `curvature.wasm`, or with `shared: true` the shared-memory builds `curvature-fma-mt.wasm` or
- * `curvature-mt.wasm` (Node's default, for worker threads). A name relative to the package's
- * wasm/ folder: browsers resolve it against wherever they serve that folder.
- */
-export function defaultWasmFile(options: { shared?: boolean } = {}): string {
-  return `curvature${wasmVariant() === 'fma' ? '-fma' : ''}${options.shared ? '-mt' : ''}.wasm`;
-}
-
-/**
  * The file the Node loader reads: $CURVATURE_WASM_PATH if set, else `wasm/curvature-mt.wasm` (or
  * `wasm/curvature-fma-mt.wasm` where wasmVariant() is 'fma') in the nearest directory above this
  * module whose package.json names the package `curvature` (the nearest package.json at all,
@@ -194,56 +184,6 @@ const SIMD_PROBE = new Uint8Array([
   0xfd, 0x0c, ...new Array<number>(16).fill(0), // v128.const 0
   0x1a, 0x0b, // drop, end
 ]);
-
-// A module with one function whose body is `v128.const 0 (×3); f32x4.relaxed_madd; drop`: valid
-// only where relaxed SIMD is supported (the final opcode 0xfd 0x105, as clang-16 emits it).
-const RELAXED_SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: one type, () -> ()
-  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-  0x0a, 0x3e, 0x01, 0x3c, 0x00, // code section: one body of 60 bytes, no locals
-  0xfd, 0x0c, ...new Array<number>(16).fill(0), // v128.const 0
-  0xfd, 0x0c, ...new Array<number>(16).fill(0), // v128.const 0
-  0xfd, 0x0c, ...new Array<number>(16).fill(0), // v128.const 0
-  0xfd, 0x85, 0x02, // f32x4.relaxed_madd
-  0x1a, 0x0b, // drop, end
-]);
-
-/**
- * Whether this engine runs relaxed SIMD (the FMA builds need it): Chromium ≥ 114, Node ≥ 22, Node
- * 20 only with --experimental-wasm-relaxed-simd.
- */
-export function wasmRelaxedSimdSupported(): boolean {
-  const W = wasmApi();
-  if (!W || typeof W.validate !== 'function') return false;
-  try {
-    return W.validate(RELAXED_SIMD_PROBE);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The kernels build the loaders choose: CURVATURE_WASM (Node: 'fma' or 'simd'; empty or 'auto'
- * detects) if set, else 'fma' where wasmRelaxedSimdSupported(), else 'simd'. Throws
- * BackendUnavailableError for CURVATURE_WASM=fma on an engine without relaxed SIMD, or any other
- * value.
- */
-export function wasmVariant(): WasmVariant {
-  const env = isNode ? (process.env['CURVATURE_WASM'] ?? '').trim() : '';
-  if (env === 'simd') return 'simd';
-  if (env === 'fma') {
-    if (!wasmRelaxedSimdSupported()) {
-      throw new BackendUnavailableError('wasm',
-        `CURVATURE_WASM=fma, but ${engineName()} does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd; Node ≥ 22 and Chromium ≥ 114 have it)`);
-    }
-    return 'fma';
-  }
-  if (env !== '' && env !== 'auto') {
-    throw new BackendUnavailableError('wasm', `CURVATURE_WASM: expected 'fma', 'simd' or 'auto', got ${JSON.stringify(env)}`);
-  }
-  return wasmRelaxedSimdSupported() ? 'fma' : 'simd';
-}
 
 /** Whether this engine has WebAssembly with fixed-width SIMD (v128), which the kernels need. */
 export function wasmSimdSupported(): boolean {
