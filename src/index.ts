@@ -2,7 +2,9 @@
 export * from './errors.js';
 export type { Backend, DType, FloatDType } from './backend/types.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/registry.js';
-export { loadWasmFromUrl, wasmSimdSupported, WasmBackend } from './backend/wasm/index.js';
+export {
+  loadWasmFromUrl, wasmSimdSupported, wasmRelaxedSimdSupported, wasmVariant, defaultWasmFile, WasmBackend, type WasmVariant,
+} from './backend/wasm/index.js';
 export { setWasmThreads, getWasmThreads, MAX_WASM_THREADS, WASM_THREAD_MIN_FLOPS, type WasmThreadOptions } from './backend/wasm/threads.js';
 export * from './tensor/index.js';
 export * from './autodiff/index.js';

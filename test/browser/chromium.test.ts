@@ -1,10 +1,12 @@
 /**
  * The browser path of the wasm loader (issue 3: "a URL/fetch path for browsers, tested with a
  * bundle in headless Chromium"): test/browser/entry.ts is bundled with esbuild for the browser,
- * served with wasm/curvature.wasm from a local HTTP server on 127.0.0.1, and opened in headless
- * Chromium. The page fetches the module (loadWasmFromUrl), runs a matmul, the HVP of a tiny MLP
- * and a CG solve on the wasm backend and POSTs the results back; they must match the same
- * computation (test/browser/problem.ts) on the js reference backend in Node.
+ * served with wasm/curvature.wasm and wasm/curvature-fma.wasm from a local HTTP server on
+ * 127.0.0.1, and opened in headless Chromium. The page picks the relaxed-SIMD FMA build (Chromium ≥
+ * 114 has relaxed SIMD: the test asserts the variant is 'fma'), fetches it (loadWasmFromUrl), runs
+ * a float64 and a float32 matmul, the HVP of a tiny MLP and a CG solve on the wasm backend and
+ * POSTs the results back; they must match the same computation (test/browser/problem.ts) on the js
+ * reference backend in Node.
  *
  * Skipped, with the reason printed, when no Chromium is installed (CI installs Debian's
  * `chromium`; CHROMIUM=/path overrides the binary). Fails with a clear message after a timeout.
@@ -53,7 +55,10 @@ async function bundle(): Promise<string> {
   return code;
 }
 
-interface Report { ok: boolean; error?: string; stack?: string; simd?: boolean; source?: string; userAgent?: string; results?: BrowserResults }
+interface Report {
+  ok: boolean; error?: string; stack?: string; simd?: boolean; relaxed?: boolean; variant?: string; source?: string;
+  userAgent?: string; results?: BrowserResults;
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -66,7 +71,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Serves the page, the bundle and the wasm; resolves with the POSTed report. */
-function serve(js: string, wasm: Uint8Array, requests: string[]): { server: Server; report: Promise<Report>; listening: Promise<number> } {
+function serve(js: string, wasm: Record<string, Uint8Array>, requests: string[]): { server: Server; report: Promise<Report>; listening: Promise<number> } {
   let deliver!: (r: Report) => void;
   const report = new Promise<Report>((resolve) => { deliver = resolve; });
   const html = '<!doctype html><meta charset="utf-8"><title>curvature</title><script type="module" src="/bundle.js"></script>';
@@ -82,7 +87,7 @@ function serve(js: string, wasm: Uint8Array, requests: string[]): { server: Serv
     const files: Record<string, [string, string | Uint8Array]> = {
       '/': ['text/html; charset=utf-8', html],
       '/bundle.js': ['text/javascript; charset=utf-8', js],
-      '/curvature.wasm': ['application/wasm', wasm],
+      ...Object.fromEntries(Object.entries(wasm).map(([name, bytes]) => [`/${name}`, ['application/wasm', bytes] as [string, Uint8Array]])),
     };
     const f = files[req.url ?? ''];
     if (!f) { res.writeHead(404).end(); return; }
@@ -117,7 +122,7 @@ if (!chromium) {
   skipBecause(test, NAME, 'no `chromium` on PATH; install it with apt-get install -y chromium, or set CHROMIUM=/path/to/chromium');
 } else test(NAME, async () => {
   const js = await bundle();
-  const wasm = readFileSync(join(repoRoot(), 'wasm', 'curvature.wasm'));
+  const wasm = Object.fromEntries(['curvature.wasm', 'curvature-fma.wasm'].map((f) => [f, readFileSync(join(repoRoot(), 'wasm', f))]));
   const requests: string[] = [];
   const { server, report, listening } = serve(js, wasm, requests);
   const port = await listening;
@@ -136,11 +141,15 @@ if (!chromium) {
       assert.unreachable(`browser run failed: ${r.error}\n${r.stack ?? ''}\nrequests: ${requests.join(', ')}\nchromium output (tail):\n${log.join('').slice(-3000)}`);
     }
     assert.is(r.simd, true, 'wasmSimdSupported() in Chromium');
+    // Chromium ≥ 114 runs relaxed SIMD, so the page loads the FMA build.
+    assert.is(r.relaxed, true, `wasmRelaxedSimdSupported() in Chromium (${r.userAgent})`);
+    assert.is(r.variant, 'fma', 'the loaded kernels are the relaxed-SIMD FMA build');
     const got = r.results!;
     assert.is(got.backend, 'wasm', 'the page computed on the wasm backend');
-    assert.match(r.source ?? '', /^http:\/\/127\.0\.0\.1:\d+\/curvature\.wasm$/);
-    // Only the page's own origin was asked for anything, and the module was fetched once.
-    assert.is(requests.filter((q) => q === 'GET /curvature.wasm').length, 1, `requests: ${requests.join(', ')}`);
+    assert.match(r.source ?? '', /^http:\/\/127\.0\.0\.1:\d+\/curvature-fma\.wasm$/);
+    // Only the page's own origin was asked for anything, and one module was fetched, once.
+    assert.is(requests.filter((q) => q === 'GET /curvature-fma.wasm').length, 1, `requests: ${requests.join(', ')}`);
+    assert.is(requests.filter((q) => q === 'GET /curvature.wasm').length, 0, `requests: ${requests.join(', ')}`);
 
     const previous = c.getBackend().name;
     c.setBackend('js');
@@ -149,11 +158,15 @@ if (!chromium) {
     assert.is(want.backend, 'js');
     assert.is(got.matmul.length, 21);
     assert.ok(relErr(got.matmul, want.matmul) < 1e-13, `matmul: relative error ${relErr(got.matmul, want.matmul)}`);
+    // float32, k = 70: the reference sums in double, wasm in float32 lanes (fused or not): ~1e-7 relative.
+    assert.is(got.sgemm.length, 40 * 50);
+    assert.ok(relErr(got.sgemm, want.sgemm) < 1e-5, `float32 matmul: relative error ${relErr(got.sgemm, want.sgemm)}`);
     assert.is(got.hvp.length, want.hvp.length);
     assert.ok(relErr(got.hvp, want.hvp) < 1e-11, `HVP: relative error ${relErr(got.hvp, want.hvp)}`);
     assert.ok(got.cg.converged && want.cg.converged, `CG converged: browser ${got.cg.converged}, node ${want.cg.converged}`);
     assert.ok(relErr(got.cg.x, want.cg.x) < 1e-10, `CG solution: relative error ${relErr(got.cg.x, want.cg.x)}`);
-    console.log(`  chromium (${(r.userAgent ?? '').match(/Chrome\/[\d.]+/)?.[0] ?? 'unknown'}): matmul ${relErr(got.matmul, want.matmul).toExponential(1)}, ` +
+    console.log(`  chromium (${(r.userAgent ?? '').match(/Chrome\/[\d.]+/)?.[0] ?? 'unknown'}, ${r.variant} kernels): matmul ${relErr(got.matmul, want.matmul).toExponential(1)}, ` +
+      `float32 matmul ${relErr(got.sgemm, want.sgemm).toExponential(1)}, ` +
       `HVP ${relErr(got.hvp, want.hvp).toExponential(1)}, CG x ${relErr(got.cg.x, want.cg.x).toExponential(1)} (${got.cg.iterations} vs ${want.cg.iterations} iterations)`);
   } finally {
     clearTimeout(timer);

@@ -1,7 +1,8 @@
 /**
  * Browser entry of the headless-Chromium loader test (bundled by chromium.test.ts with esbuild,
- * platform 'browser'), through the package's public API only: loads the kernels from
- * /curvature.wasm with loadWasmFromUrl (fetch from the page's own origin, never the network),
+ * platform 'browser'), through the package's public API only: loads the kernels from the module
+ * defaultWasmFile() names (/curvature-fma.wasm where the engine has relaxed SIMD, else
+ * /curvature.wasm) with loadWasmFromUrl (fetch from the page's own origin, never the network),
  * registers and selects the wasm backend, runs the shared problem and POSTs the results (or the
  * error) as JSON to /result.
  */
@@ -13,10 +14,14 @@ const page = globalThis as unknown as { location: { href: string }; navigator: {
 
 async function main(): Promise<unknown> {
   const simd = c.wasmSimdSupported();
-  const kernels = await c.loadWasmFromUrl(new URL('/curvature.wasm', page.location.href));
+  const relaxed = c.wasmRelaxedSimdSupported();
+  const kernels = await c.loadWasmFromUrl(new URL(`/${c.defaultWasmFile()}`, page.location.href));
   c.registerBackend('wasm', () => new c.WasmBackend(kernels), 10);
   c.setBackend('wasm');
-  return { ok: true, simd, source: kernels.source, userAgent: page.navigator.userAgent, results: runBrowserProblem() };
+  return {
+    ok: true, simd, relaxed, variant: kernels.variant, source: kernels.source, userAgent: page.navigator.userAgent,
+    results: runBrowserProblem(),
+  };
 }
 
 let report: unknown;

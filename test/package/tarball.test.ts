@@ -97,6 +97,7 @@ if (npmCli === undefined) {
     for (const must of [
       'package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/io/index.js',
       'dist/src/io/index.d.ts', 'dist/src/cli/main.js', 'wasm/curvature.wasm', 'wasm/curvature-mt.wasm',
+      'wasm/curvature-fma.wasm', 'wasm/curvature-fma-mt.wasm',
       'data/breast_cancer.csv', 'data/fashion-mnist-subset/train-images-idx3-ubyte.gz',
       'node_modules/commander/package.json', 'node_modules/commander/index.js',
     ]) {

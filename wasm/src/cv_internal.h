@@ -16,6 +16,25 @@
 #define CV_INLINE static inline __attribute__((always_inline))
 #define CV_NOINLINE __attribute__((noinline))
 
+/*
+ * Multiply-add of the GEMM micro-kernels: acc + a·b. The plain builds (emscripten's clang 14, no
+ * relaxed SIMD) compute it as a multiply then an add, exactly as written here; the FMA build
+ * (scripts/build-wasm.mjs, clang-16 with -mrelaxed-simd -DCV_RELAXED_FMA: wasm/curvature-fma.wasm)
+ * uses relaxed SIMD's madd, which engines run as one fused multiply-add where the CPU has one (a
+ * single rounding, so its results differ from the plain builds' in the last bits).
+ */
+#ifdef CV_RELAXED_FMA
+typedef float cv_f32x4 __attribute__((__vector_size__(16)));
+typedef double cv_f64x2 __attribute__((__vector_size__(16)));
+#define CV_MADD_F32X4(acc, a, b) \
+  ((v128_t)__builtin_wasm_relaxed_madd_f32x4((cv_f32x4)(a), (cv_f32x4)(b), (cv_f32x4)(acc)))
+#define CV_MADD_F64X2(acc, a, b) \
+  ((v128_t)__builtin_wasm_relaxed_madd_f64x2((cv_f64x2)(a), (cv_f64x2)(b), (cv_f64x2)(acc)))
+#else
+#define CV_MADD_F32X4(acc, a, b) wasm_f32x4_add(acc, wasm_f32x4_mul(a, b))
+#define CV_MADD_F64X2(acc, a, b) wasm_f64x2_add(acc, wasm_f64x2_mul(a, b))
+#endif
+
 /* ---- strided N-d iteration (the C twin of src/backend/js/strided.ts) ---- */
 
 /* A shape with one stride vector per operand, after coalescing. rank ≥ 1 unless empty. */

@@ -18,7 +18,7 @@
  * static (allocated once with the module, never per call) for the main thread; a worker thread
  * passes its own (cv_gemm_part_f32, which computes one band of C: see gemm_part()). The micro-kernel holds an MR×NR tile of C
  * in MR·NR/4 f32x4 accumulators; per k step it loads NR/4 vectors of B and broadcasts MR values of
- * A (v128.load32_splat): MR·NR/4 multiplies and adds (WebAssembly SIMD has no FMA here).
+ * A (v128.load32_splat): MR·NR/4 multiplies and adds (CV_MADD_F32X4: fused in the relaxed-SIMD FMA build).
  *
  * alpha and beta are applied when a tile is written back: C = alpha·AB + beta·C on the first
  * rank-KC update, C = alpha·AB + C on later ones; beta = 0 never reads C (it may hold NaN). NaN/Inf
@@ -32,7 +32,13 @@
 #include "cv_internal.h"
 
 #ifndef MR
+#ifdef CV_RELAXED_FMA
+/* A fused multiply-add needs no temporary register: 5×8 (10 accumulators) measured fastest there
+ * (bench/fma-gemm.mjs; 4×8 ≈ 10 % slower, 6×8 and 3×12 slower still). */
+#define MR 5
+#else
 #define MR 4 /* rows of the register tile */
+#endif
 #endif
 #ifndef NR
 #define NR 8 /* columns of the register tile (multiple of 4) */
@@ -46,7 +52,11 @@
 #define KC 512 /* depth of a rank-k update: a KC×NR panel of B is 16 KiB (L1) */
 #endif
 #ifndef MC
+#ifdef CV_RELAXED_FMA
+#define MC 60 /* a multiple of MR (tiles start at multiples of MR: see blocked()) */
+#else
 #define MC 64 /* rows of A packed at once: MC×KC floats = 128 KiB (L2) */
+#endif
 #endif
 #ifndef NC
 #define NC 512 /* columns of B packed at once: KC×NC floats = 1 MiB (L2/L3) */
@@ -136,7 +146,7 @@ static CV_NOINLINE void kernel(int kc, const float *restrict A, const float *res
     for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(B + 4 * v);
     for (int r = 0; r < MR; r++) {
       const v128_t a = wasm_v128_load32_splat(A + r);
-      for (int v = 0; v < NV; v++) acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(a, b[v]));
+      for (int v = 0; v < NV; v++) acc[r][v] = CV_MADD_F32X4(acc[r][v], a, b[v]);
     }
     A += MR;
     B += NR;
@@ -305,7 +315,8 @@ static int padded(int x, int w) { return (x + w - 1) / w * w; }
  * Every element of C is the same sequence of operations wherever the tile containing it starts,
  * as long as tiles start at multiples of MR (rows) and NR (columns): the k order (KC blocks, then
  * p within a block) does not depend on the tile, and partial edge tiles compute exactly what full
- * tiles do (no FMA in WebAssembly, so alpha·acc + beta·c rounds identically on lanes and scalars).
+ * tiles do (alpha·acc + beta·c is a multiply and an add, never fused, even in the FMA build, so it
+ * rounds identically on lanes and scalars).
  */
 static void blocked(int m, int n, int k, float alpha, const float *a, int ars, int acs, const float *b,
                     int brs, int bcs, float beta, float *c, int crs, int ccs, float *apack, float *bpack) {
@@ -408,3 +419,11 @@ void cv_gemm_part_f32(int transA, int transB, int m, int n, int k, float alpha, 
 }
 
 size_t cv_gemm_scratch_bytes_f32(void) { return sizeof(float) * (MC * KC + KC * NC); }
+
+#ifdef CV_RELAXED_FMA
+/*
+ * Present only in the relaxed-SIMD FMA builds (exported by scripts/build-wasm.mjs, not part of the
+ * ABI in curvature.h): the loader reports a module that exports it as the 'fma' variant.
+ */
+int cv_relaxed_fma(void) { return 1; }
+#endif

@@ -10,7 +10,11 @@
 #include "cv_internal.h"
 
 #ifndef MR
+#ifdef CV_RELAXED_FMA
+#define MR 5 /* as in gemm_f32.c: 5×4 (10 accumulators) measured fastest with fused multiply-adds */
+#else
 #define MR 4
+#endif
 #endif
 #ifndef NR
 #define NR 4 /* multiple of 2 */
@@ -20,7 +24,11 @@
 #define KC 512 /* a KC×NR panel of B is 16 KiB (L1) */
 #endif
 #ifndef MC
+#ifdef CV_RELAXED_FMA
+#define MC 60 /* a multiple of MR */
+#else
 #define MC 64 /* MC×KC doubles = 256 KiB (L2) */
+#endif
 #endif
 #ifndef NC
 #define NC 512 /* KC×NC doubles = 2 MiB */
@@ -89,7 +97,7 @@ static CV_NOINLINE void kernel(int kc, const double *restrict A, const double *r
     for (int v = 0; v < NV; v++) b[v] = wasm_v128_load(B + 2 * v);
     for (int r = 0; r < MR; r++) {
       const v128_t a = wasm_v128_load64_splat(A + r);
-      for (int v = 0; v < NV; v++) acc[r][v] = wasm_f64x2_add(acc[r][v], wasm_f64x2_mul(a, b[v]));
+      for (int v = 0; v < NV; v++) acc[r][v] = CV_MADD_F64X2(acc[r][v], a, b[v]);
     }
     A += MR;
     B += NR;
@@ -245,7 +253,8 @@ static int padded(int x, int w) { return (x + w - 1) / w * w; }
  * Every element of C is the same sequence of operations wherever the tile containing it starts,
  * as long as tiles start at multiples of MR (rows) and NR (columns): the k order (KC blocks, then
  * p within a block) does not depend on the tile, and partial edge tiles compute exactly what full
- * tiles do (no FMA in WebAssembly, so alpha·acc + beta·c rounds identically on lanes and scalars).
+ * tiles do (alpha·acc + beta·c is a multiply and an add, never fused, even in the FMA build, so it
+ * rounds identically on lanes and scalars).
  */
 static void blocked(int m, int n, int k, double alpha, const double *a, int ars, int acs, const double *b,
                     int brs, int bcs, double beta, double *c, int crs, int ccs, double *apack, double *bpack) {

@@ -1,6 +1,7 @@
 /**
  * The WebAssembly SIMD backend: every Backend kernel maps onto one export of the kernels module
- * (wasm/curvature-mt.wasm in Node, wasm/curvature.wasm in browsers; ABI: wasm/src/curvature.h;
+ * (wasm/curvature-mt.wasm in Node, wasm/curvature.wasm in browsers, or their relaxed-SIMD FMA builds
+ * curvature-fma-mt.wasm / curvature-fma.wasm where the engine has relaxed SIMD; ABI: wasm/src/curvature.h;
  * loading: ./loader.ts). Large GEMMs are split over worker threads when setWasmThreads(n > 1)
  * asks for it (./threads.ts, ./thread-pool.ts), with results bit for bit those of one thread.
  *
@@ -41,7 +42,10 @@ import { coalesce, forEachBlock } from './strided.js';
 import { ThreadPool, threadsSupported } from './thread-pool.js';
 import { getWasmThreads, onWasmThreadsChange, wasmThreadMinFlops } from './threads.js';
 
-export { loadWasm, loadWasmFromUrl, defaultWasmPath, wasmSimdSupported, WasmKernels, WasmTrapError } from './loader.js';
+export {
+  loadWasm, loadWasmFromUrl, defaultWasmPath, defaultWasmFile, wasmSimdSupported, wasmRelaxedSimdSupported, wasmVariant,
+  WasmKernels, WasmTrapError, type WasmVariant,
+} from './loader.js';
 export { setWasmThreads, getWasmThreads, MAX_WASM_THREADS, WASM_THREAD_MIN_FLOPS, type WasmThreadOptions } from './threads.js';
 
 /** A buffer in wasm linear memory. `ptr` is a byte address; the handle is dead after free(). */

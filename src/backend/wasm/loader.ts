@@ -2,15 +2,27 @@
  * Loads the standalone WebAssembly kernels (ABI in wasm/src/curvature.h).
  *
  * - Node: `loadWasm()` finds the binary next to the package — from this file's URL up to the
- *   directory holding the package's package.json, then `wasm/curvature-mt.wasm` (the compiled JS
+ *   directory holding the package's package.json, then `wasm/curvature-mt.wasm`, or
+ *   `wasm/curvature-fma-mt.wasm` where relaxed SIMD is available (see Variants; the compiled JS
  *   lives in dist/src/backend/wasm/) — reads it with fs.readFileSync and compiles it synchronously.
  *   The environment variable CURVATURE_WASM_PATH overrides the location. Never the network.
  *   curvature-mt.wasm is the kernels built over an imported shared memory (the loader creates it:
  *   SHARED_MEMORY_PAGES), which worker threads can instantiate too (./threads.ts); single-threaded
  *   it runs as fast as curvature.wasm (wasm/README.md has the measurements).
- * - Browsers: `await loadWasmFromUrl(url)` (fetch + WebAssembly.compileStreaming where the server
- *   sends application/wasm), then `registerBackend('wasm', () => new WasmBackend(kernels), 10)`.
- *   Use wasm/curvature.wasm there: a shared memory needs a cross-origin isolated page.
+ * - Browsers: `await loadWasmFromUrl(new URL(defaultWasmFile(), base))` (fetch +
+ *   WebAssembly.compileStreaming where the server sends application/wasm), then
+ *   `registerBackend('wasm', () => new WasmBackend(kernels), 10)`. Use the unshared modules there
+ *   (curvature-fma.wasm or curvature.wasm, what defaultWasmFile() names): a shared memory needs a
+ *   cross-origin isolated page.
+ *
+ * Variants: every module exists as a plain SIMD build ('simd': curvature.wasm, curvature-mt.wasm)
+ * and a relaxed-SIMD build whose GEMM micro-kernels use fused multiply-adds ('fma':
+ * curvature-fma.wasm, curvature-fma-mt.wasm; scripts/build-wasm.mjs; selection: ./variant.ts).
+ * wasmVariant() picks 'fma' where the engine validates a relaxed-SIMD instruction (Chromium ≥ 114,
+ * Node ≥ 22, Node 20 with --experimental-wasm-relaxed-simd), else 'simd'; the environment variable
+ * CURVATURE_WASM=fma|simd forces one in Node (tests, comparisons). Fused multiply-adds round once where the plain build
+ * rounds twice, so the two variants' GEMM results differ in the last bits (both within the
+ * tolerances the conformance suite states); WasmKernels.variant says which one is loaded.
  *
  * SIMD support is checked first with a one-instruction module, so an engine without it gets a
  * precise reason. The module is emscripten's standalone output (no JS glue): it exports its memory
@@ -22,6 +34,7 @@
  * reason).
  */
 import { BackendUnavailableError, CurvatureError } from '../../errors.js';
+import { defaultWasmFile, wasmRelaxedSimdSupported, type WasmVariant } from './variant.js';
 import { wasmApi, type WasmApi, type WasmImports, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 /** The exports the ABI requires (wasm/src/curvature.h). */
@@ -67,7 +80,11 @@ export interface CurvatureExports {
   cv_gemm_scratch_bytes_f32?(): number;
   cv_gemm_scratch_bytes_f64?(): number;
   stackRestore?(sp: number): void;
+  /** Present only in the relaxed-SIMD FMA builds (returns 1): see WasmKernels.variant. */
+  cv_relaxed_fma?(): number;
 }
+
+export { defaultWasmFile, wasmRelaxedSimdSupported, wasmVariant, type WasmVariant } from './variant.js';
 
 /**
  * The shared memory handed to a module that imports `env.memory` (curvature-mt.wasm), in 64 KiB
@@ -104,6 +121,10 @@ export class WasmKernels {
   get memory(): WasmMemory {
     return this.exports.memory;
   }
+  /** 'fma' for a relaxed-SIMD FMA build (it exports cv_relaxed_fma), else 'simd'. */
+  get variant(): WasmVariant {
+    return typeof this.exports.cv_relaxed_fma === 'function' ? 'fma' : 'simd';
+  }
 }
 
 /** Thrown by the stubs of imports a correct kernel build never calls (WASI exit/write, abort). */
@@ -118,17 +139,18 @@ const node = isNode
   ? { fs: await import('node:fs'), url: await import('node:url') }
   : null;
 
-const WASM_FILE = 'wasm/curvature-mt.wasm';
-
 /**
- * The file the Node loader reads: $CURVATURE_WASM_PATH if set, else `wasm/curvature-mt.wasm` in the
- * nearest directory above this module whose package.json names the package `curvature` (the
- * nearest package.json at all, failing that). Throws BackendUnavailableError when there is none.
+ * The file the Node loader reads: $CURVATURE_WASM_PATH if set, else `wasm/curvature-mt.wasm` (or
+ * `wasm/curvature-fma-mt.wasm` where wasmVariant() is 'fma') in the nearest directory above this
+ * module whose package.json names the package `curvature` (the nearest package.json at all,
+ * failing that). Throws BackendUnavailableError when there is none, or when CURVATURE_WASM asks
+ * for a variant this engine cannot run.
  */
 export function defaultWasmPath(): string {
   if (!node) throw new BackendUnavailableError('wasm', 'no file system here (not Node.js); use loadWasmFromUrl()');
   const override = process.env['CURVATURE_WASM_PATH'];
   if (override) return override;
+  const WASM_FILE = `wasm/${defaultWasmFile({ shared: true })}`;
   const here = new URL('.', import.meta.url);
   if (here.protocol !== 'file:') {
     throw new BackendUnavailableError('wasm', `cannot locate ${WASM_FILE} from the module URL ${import.meta.url} (not a file: URL); use loadWasmFromUrl()`);
@@ -211,7 +233,7 @@ export function loadWasm(path?: string): WasmKernels {
   try {
     module = new W.Module(bytes);
   } catch (err) {
-    throw new BackendUnavailableError('wasm', `${file} does not compile as WebAssembly on ${engineName()}: ${message(err)}`);
+    throw new BackendUnavailableError('wasm', `${file} does not compile as WebAssembly on ${engineName()}: ${message(err)}${relaxedHint()}`);
   }
   const { importObject, linkError, kernels } = prepareImports(W, module, file);
   let instance: WasmInstance;
@@ -243,7 +265,7 @@ export async function loadWasmFromUrl(url: string | URL): Promise<WasmKernels> {
       module = streaming ? await W.compileStreaming!(res) : await W.compile(await res.arrayBuffer());
     }
   } catch (err) {
-    throw new BackendUnavailableError('wasm', `cannot load ${shortUrl(href)}: ${message(err)}`);
+    throw new BackendUnavailableError('wasm', `cannot load ${shortUrl(href)}: ${message(err)}${err instanceof Error && /compil/i.test(err.message) ? relaxedHint() : ''}`);
   }
   const { importObject, linkError, kernels } = prepareImports(W, module, shortUrl(href));
   let instance: WasmInstance;
@@ -373,6 +395,12 @@ function importFunction(
     }
   }
   return () => trap('()');
+}
+
+/** A hint for a module that does not compile, where the cause may be a missing relaxed SIMD. */
+function relaxedHint(): string {
+  return wasmRelaxedSimdSupported() ? ''
+    : ' (the FMA builds, curvature-fma*.wasm, need relaxed SIMD: Node 20 only with --experimental-wasm-relaxed-simd; use curvature.wasm or curvature-mt.wasm)';
 }
 
 function message(err: unknown): string {

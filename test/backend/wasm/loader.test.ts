@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as c from '../../../src/index.js';
 import {
-  defaultWasmPath, loadWasm, loadWasmFromUrl, REQUIRED_FUNCTIONS, wasmSimdSupported, WasmTrapError,
+  defaultWasmPath, loadWasm, loadWasmFromUrl, REQUIRED_FUNCTIONS, wasmRelaxedSimdSupported, wasmSimdSupported, WasmTrapError,
 } from '../../../src/backend/wasm/loader.js';
 import { WasmBackend } from '../../../src/backend/wasm/index.js';
 import { repoRoot, throwsType } from '../../helpers.js';
@@ -109,15 +109,18 @@ test('SIMD check: the function exists and reports support on Node 20+', () => {
   assert.is(wasmSimdSupported(), true);
 });
 
-test('default location: wasm/curvature-mt.wasm in the package root (the directory holding package.json)', () => {
+test('default location: wasm/curvature-mt.wasm (curvature-fma-mt.wasm with relaxed SIMD) in the package root (the directory holding package.json)', () => {
   const saved = process.env['CURVATURE_WASM_PATH'];
+  const savedVariant = process.env['CURVATURE_WASM'];
   delete process.env['CURVATURE_WASM_PATH'];
+  delete process.env['CURVATURE_WASM'];
   try {
     const p = defaultWasmPath();
-    assert.is(p, join(repoRoot(), 'wasm', 'curvature-mt.wasm'));
+    assert.is(p, join(repoRoot(), 'wasm', wasmRelaxedSimdSupported() ? 'curvature-fma-mt.wasm' : 'curvature-mt.wasm'));
     assert.ok(existsSync(join(dirname(dirname(p)), 'package.json')));
   } finally {
     if (saved !== undefined) process.env['CURVATURE_WASM_PATH'] = saved;
+    if (savedVariant !== undefined) process.env['CURVATURE_WASM'] = savedVariant;
   }
   process.env['CURVATURE_WASM_PATH'] = '/somewhere/else.wasm';
   try {
