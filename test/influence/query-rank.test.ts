@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { norm, randn, relErr, testBackends, throwsType } from '../helpers.js';
+import { labels, elementwiseScale } from '../layers.js';
 
 /**
  * Low-rank queries (InfluenceOptions.queryRank; Kronfluence's query rank, Grosse et al. 2023).
@@ -13,20 +14,6 @@ import { norm, randn, relErr, testBackends, throwsType } from '../helpers.js';
  * relative on the reported errors (eigenvectors from two different Gram matrices agree to
  * ≈ ε·κ, and the singular values of random matrices are well separated).
  */
-
-function labels(rng: Random, n: number, k: number): c.Tensor {
-  return c.tensor(Int32Array.from({ length: n }, () => rng.int(k)), [n], 'int32');
-}
-
-/** y = w ⊙ x: a parameterised layer that is not a Linear (scored exactly under queryRank). */
-function elementwiseScale(width: number): c.Layer {
-  return {
-    kind: 'scale', params: [{ name: 'weight', shape: [width] }],
-    apply: (p, x) => c.mul(x, p[0]!),
-    init: (rng) => [Float64Array.from({ length: width }, () => 0.5 + rng.uniform())],
-    describe: () => `Scale(${width})`,
-  };
-}
 
 /** s̃: every Linear block of every row of s [m, P] replaced by its best rank-r approximation. */
 function lowRankReference(model: c.Model, s: Float64Array, m: number, rank: number): Float64Array {

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../helpers.js';
+import { labels, elementwiseScale } from '../layers.js';
 
 /**
  * Influence scoring from captures (no per-example gradient matrix of the training data) against the
@@ -11,20 +12,6 @@ import { randn, relErr, testBackends } from '../helpers.js';
  * keeps every curvature positive definite at a θ that is not a minimum.
  */
 const TOL = 1e-12;
-
-function labels(rng: Random, n: number, k: number): c.Tensor {
-  return c.tensor(Int32Array.from({ length: n }, () => rng.int(k)), [n], 'int32');
-}
-
-/** y = w ⊙ x: a parameterised layer with no capture or scoring rule (the fallback path). */
-function elementwiseScale(width: number): c.Layer {
-  return {
-    kind: 'scale', params: [{ name: 'weight', shape: [width] }],
-    apply: (p, x) => c.mul(x, p[0]!),
-    init: (rng) => [Float64Array.from({ length: width }, () => 0.5 + rng.uniform())],
-    describe: () => `Scale(${width})`,
-  };
-}
 
 interface Case { name: string; model: c.Sequential; loss: c.Loss; data: (rng: Random, n: number) => c.Dataset }
 

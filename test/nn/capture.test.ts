@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends, throwsType } from '../helpers.js';
+import { labels, autodiffRows, assertRows, elementwiseScale } from '../layers.js';
 
 /**
  * Layer captures (Kronfluence's tracked modules): one forward and one backward pass give every
@@ -16,37 +17,6 @@ const TOL = 1e-12;
 const FALLBACK_TOL = 1e-10;
 const FD_TOL = 1e-6;
 const ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'gelu', 'softplus'] as const;
-
-function labels(rng: Random, n: number, k: number): c.Tensor {
-  return c.tensor(Int32Array.from({ length: n }, () => rng.int(k)), [n], 'int32');
-}
-
-/** Row i of the reference: ∇θ ℓ(f(xᵢ; θ), yᵢ) by autodiff of the one-example batch. */
-function autodiffRows(obj: c.Objective<c.Model>, theta: c.Tensor, data: c.Dataset): Float64Array[] {
-  const n = data.x.shape[0]!;
-  return Array.from({ length: n }, (_, i) => c.tidy(() =>
-    Float64Array.from(c.grad((t: c.Tensor) => obj.dataLoss(t, c.batchOf(data, i, 1)), theta).dataSync())));
-}
-
-function assertRows(G: c.Tensor, ref: Float64Array[], tol: number, what: string): void {
-  const P = ref[0]!.length;
-  assert.equal([...G.shape], [ref.length, P], `${what}: shape`);
-  const g = G.dataSync();
-  ref.forEach((r, i) => {
-    const e = relErr(g.subarray(i * P, (i + 1) * P), r);
-    assert.ok(e <= tol, `${what}, example ${i}: rel err ${e}`);
-  });
-}
-
-/** y = w ⊙ x with w of shape [width]: a parameterised layer with no capture rule (test only). */
-function elementwiseScale(width: number): c.Layer {
-  return {
-    kind: 'scale', params: [{ name: 'weight', shape: [width] }],
-    apply: (p, x) => c.mul(x, p[0]!),
-    init: (rng) => [Float64Array.from({ length: width }, () => 0.5 + rng.uniform())],
-    describe: () => `Scale(${width})`,
-  };
-}
 
 /** A Linear that counts its forward evaluations. */
 class CountingLinear extends c.Linear {

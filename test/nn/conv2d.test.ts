@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { relErr, testBackends, throwsType } from '../helpers.js';
+import { assertPerExampleGradients } from '../layers.js';
 
 /**
  * Conv2d (torch.nn.Conv2d semantics, NCHW): the forward pass against a direct loop over output
@@ -68,12 +69,8 @@ for (const backend of testBackends()) {
         const objective = new c.Objective(model, c.crossEntropyLoss, 1e-2);
         const theta = c.tensor(Float64Array.from({ length: model.numParams }, () => 0.3 * rng.normal()), [model.numParams], 'float64');
         const data = { x: c.tensor(Float64Array.from({ length: 3 * 4 * 7 * 8 }, () => rng.normal()), [3, 4, 7, 8], 'float64'), y: c.tensor(Int32Array.from([0, 2, 1]), [3], 'int32') };
-        const got = objective.perSampleGradients(theta, data).dataSync();
         const P = model.numParams;
-        for (let n = 0; n < 3; n++) {
-          const want = c.grad((t: c.Tensor) => c.sum(objective.perSampleLosses(t, c.batchOf(data, n, 1))), theta).dataSync();
-          assert.ok(relErr(got.subarray(n * P, (n + 1) * P), want) <= 1e-12, `${conv.describe()} example ${n}`);
-        }
+        assertPerExampleGradients(objective, theta, data, 1e-12, conv.describe());
         const op = c.hessianOperator(objective, theta, data);
         const V = c.tensor(Float64Array.from({ length: P * 3 }, () => rng.normal()), [P, 3], 'float64');
         const mm = op.matmat!(V).dataSync();

@@ -4,6 +4,7 @@ import * as c from '../../src/index.js';
 import { linearScores } from '../../src/nn/linear-scores.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends, throwsType } from '../helpers.js';
+import { labels, elementwiseScale } from '../layers.js';
 
 /**
  * Scores from captures: per-example gradients dotted with query vectors, layer by layer, without
@@ -11,20 +12,6 @@ import { randn, relErr, testBackends, throwsType } from '../helpers.js';
  * float64. Tolerance 1e-12 relative: the same sums of products in another order (a few ulps).
  */
 const TOL = 1e-12;
-
-function labels(rng: Random, n: number, k: number): c.Tensor {
-  return c.tensor(Int32Array.from({ length: n }, () => rng.int(k)), [n], 'int32');
-}
-
-/** y = w ⊙ x: a parameterised layer with neither a capture rule nor a scoring rule (fallback path). */
-function elementwiseScale(width: number): c.Layer {
-  return {
-    kind: 'scale', params: [{ name: 'weight', shape: [width] }],
-    apply: (p, x) => c.mul(x, p[0]!),
-    init: (rng) => [Float64Array.from({ length: width }, () => 0.5 + rng.uniform())],
-    describe: () => `Scale(${width})`,
-  };
-}
 
 /** gradientScores(θ, data, q) against perSampleGradients(θ, data)·qᵀ, for m random queries. */
 function check(obj: c.Objective<c.Model>, theta: c.Tensor, data: c.Dataset, rng: Random, m: number, what: string): void {
