@@ -197,7 +197,10 @@ export function kroneckerPreconditioner(op: LinearOperator, o: { corrected: bool
     const layout = source.kroneckerLayout('skip');
     curvature = KroneckerCurvature.fromState({ tensors: restored.tensors, info: (restored.info['kronecker'] ?? {}) as Record<string, unknown> }, layout.layers, layout.unfactored, op.size);
   } else {
-    curvature = source.fitKronecker({ ...request({ ...o, fallback: 'identity' }), corrected: o.corrected });
+    curvature = source.fitKronecker({
+      corrected: o.corrected, unfactored: 'skip', ...(o.fisherSamples !== undefined ? { fisherSamples: o.fisherSamples } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.onBatch ? { onBatch: o.onBatch } : {}),
+    });
   }
   const { shift } = splitShift(op);
   const kop = kroneckerOperator(curvature, { shift });
