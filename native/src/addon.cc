@@ -1,0 +1,197 @@
+// N-API entry points of the CPU addon (node-addon-api). Buffers are JavaScript typed arrays owned
+// by the caller (src/backend/native/): the addon reads and writes their storage in place, never
+// copies, never keeps a pointer after returning. Argument extents are checked in TypeScript
+// (src/backend/checks.ts) before any call; here only the argument kinds and dtypes are checked, and
+// a wrong one throws a TypeError rather than touching memory.
+#define NAPI_VERSION 8
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "cpu.h"
+#include "elementwise.h"
+#include "gemm.h"
+
+namespace {
+
+using cv::DType;
+using cv::View;
+
+/** Bumped when a function's signature changes; the loader refuses another value. */
+constexpr int kAbi = 1;
+
+bool fail(const Napi::Env& env, const std::string& msg) {
+  Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
+  return false;
+}
+
+/** info[i] as a Float32Array, Float64Array or Int32Array. */
+bool view(const Napi::CallbackInfo& info, size_t i, View& out) {
+  if (i >= info.Length() || !info[i].IsTypedArray()) return fail(info.Env(), "argument " + std::to_string(i) + " must be a typed array");
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: out.dtype = DType::F32; break;
+    case napi_float64_array: out.dtype = DType::F64; break;
+    case napi_int32_array: out.dtype = DType::I32; break;
+    default: return fail(info.Env(), "argument " + std::to_string(i) + " must be a Float32Array, Float64Array or Int32Array");
+  }
+  out.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  out.length = static_cast<int64_t>(ta.ElementLength());
+  return true;
+}
+
+bool number(const Napi::CallbackInfo& info, size_t i, double& out) {
+  if (i >= info.Length() || !info[i].IsNumber()) return fail(info.Env(), "argument " + std::to_string(i) + " must be a number");
+  out = info[i].As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool integer(const Napi::CallbackInfo& info, size_t i, int64_t& out) {
+  double d;
+  if (!number(info, i, d)) return false;
+  out = static_cast<int64_t>(d);
+  if (static_cast<double>(out) != d) return fail(info.Env(), "argument " + std::to_string(i) + " must be an integer");
+  return true;
+}
+
+bool same_dtype(const Napi::Env& env, std::initializer_list<const View*> views) {
+  const DType d = (*views.begin())->dtype;
+  for (const View* v : views) if (v->dtype != d) return fail(env, "operands must share one dtype");
+  return true;
+}
+
+/**
+ * A Float64Array [rank, shape…, strides of operand 0…, …] → Strided with `operands` stride lists,
+ * plus (when `contiguous_out`) the contiguous strides of the output as the last list.
+ */
+bool dims(const Napi::CallbackInfo& info, size_t i, size_t operands, bool contiguous_out, cv::Strided& s) {
+  View v;
+  if (!view(info, i, v) || v.dtype != DType::F64) return fail(info.Env(), "dims must be a Float64Array");
+  const double* d = static_cast<const double*>(v.data);
+  if (v.length < 1) return fail(info.Env(), "dims is empty");
+  const int64_t rank = static_cast<int64_t>(d[0]);
+  if (rank < 0 || v.length < 1 + rank * static_cast<int64_t>(1 + operands)) return fail(info.Env(), "dims too short");
+  s.shape.assign(d + 1, d + 1 + rank);
+  s.strides.assign(operands + (contiguous_out ? 1 : 0), std::vector<int64_t>(rank));
+  for (size_t k = 0; k < operands; k++)
+    for (int64_t r = 0; r < rank; r++) s.strides[k][r] = static_cast<int64_t>(d[1 + rank * (1 + k) + r]);
+  if (contiguous_out) {
+    int64_t st = 1;
+    for (int64_t r = rank - 1; r >= 0; r--) { s.strides[operands][r] = st; st *= s.shape[r]; }
+  }
+  return true;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("abi", kAbi);
+  o.Set("avx2fma", cv::cpu_has_avx2_fma());
+  o.Set("kernel", cv::gemm_kernel_name());
+  return o;
+}
+
+Napi::Value SetForcePortable(const Napi::CallbackInfo& info) {
+  cv::set_force_portable(info.Length() > 0 && info[0].ToBoolean().Value());
+  return Napi::String::New(info.Env(), cv::gemm_kernel_name());
+}
+
+void Fill(const Napi::CallbackInfo& info) {
+  View b; double v;
+  if (!view(info, 0, b) || !number(info, 1, v)) return;
+  cv::fill(b, v);
+}
+
+void Cast(const Napi::CallbackInfo& info) {
+  View s, d; int64_t n;
+  if (!view(info, 0, s) || !view(info, 1, d) || !integer(info, 2, n)) return;
+  if (n < 0 || n > s.length || n > d.length) { fail(info.Env(), "cast: n out of range"); return; }
+  cv::cast(s, d, n);
+}
+
+void Unary(const Napi::CallbackInfo& info) {
+  int64_t op, n; View x, o;
+  if (!integer(info, 0, op) || !view(info, 1, x) || !view(info, 2, o) || !integer(info, 3, n)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Unary::Count)) { fail(info.Env(), "unknown unary op"); return; }
+  if (!same_dtype(info.Env(), {&x, &o})) return;
+  if (n < 0 || n > x.length || n > o.length) { fail(info.Env(), "unary: n out of range"); return; }
+  cv::unary(static_cast<cv::Unary>(op), x, o, n);
+}
+
+void Binary(const Napi::CallbackInfo& info) {
+  int64_t op; cv::Strided s; View a, b, o;
+  if (!integer(info, 0, op) || !dims(info, 1, 2, true, s) || !view(info, 2, a) || !view(info, 3, b) || !view(info, 4, o)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Binary::Count)) { fail(info.Env(), "unknown binary op"); return; }
+  if (!same_dtype(info.Env(), {&a, &b, &o})) return;
+  cv::binary(static_cast<cv::Binary>(op), s, a, b, o);
+}
+
+void Where(const Napi::CallbackInfo& info) {
+  cv::Strided s; View c, a, b, o;
+  if (!dims(info, 0, 3, true, s) || !view(info, 1, c) || !view(info, 2, a) || !view(info, 3, b) || !view(info, 4, o)) return;
+  if (!same_dtype(info.Env(), {&c, &a, &b, &o})) return;
+  cv::where(s, c, a, b, o);
+}
+
+void Copy(const Napi::CallbackInfo& info) {
+  cv::Strided s; View src, dst; int64_t so, dof;
+  if (!dims(info, 0, 2, false, s) || !view(info, 1, src) || !integer(info, 2, so) || !view(info, 3, dst) || !integer(info, 4, dof)) return;
+  if (!same_dtype(info.Env(), {&src, &dst})) return;
+  cv::copy(s, src, so, dst, dof);
+}
+
+void Reduce(const Napi::CallbackInfo& info) {
+  int64_t op, outer, r, inner; View x, o;
+  if (!integer(info, 0, op) || !view(info, 1, x) || !integer(info, 2, outer) || !integer(info, 3, r) ||
+      !integer(info, 4, inner) || !view(info, 5, o)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Reduce::Count)) { fail(info.Env(), "unknown reduce op"); return; }
+  if (!same_dtype(info.Env(), {&x, &o})) return;
+  if (outer < 0 || r < 0 || inner < 0 || outer * r * inner > x.length || outer * inner > o.length) { fail(info.Env(), "reduce: sizes out of range"); return; }
+  cv::reduce(static_cast<cv::Reduce>(op), x, outer, r, inner, o);
+}
+
+/**
+ * gemmStridedBatched(flags, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB, beta, c, cOff,
+ * ldc, strideC, batch); flags bit 0 = transA, bit 1 = transB. gemm is the same with batch 1.
+ */
+void GemmStridedBatched(const Napi::CallbackInfo& info) {
+  int64_t flags, m, n, k, aOff, lda, sa, bOff, ldb, sb, cOff, ldc, sc, batch; double alpha, beta; View a, b, c;
+  if (!integer(info, 0, flags) || !integer(info, 1, m) || !integer(info, 2, n) || !integer(info, 3, k) ||
+      !number(info, 4, alpha) || !view(info, 5, a) || !integer(info, 6, aOff) || !integer(info, 7, lda) ||
+      !integer(info, 8, sa) || !view(info, 9, b) || !integer(info, 10, bOff) || !integer(info, 11, ldb) ||
+      !integer(info, 12, sb) || !number(info, 13, beta) || !view(info, 14, c) || !integer(info, 15, cOff) ||
+      !integer(info, 16, ldc) || !integer(info, 17, sc) || !integer(info, 18, batch)) return;
+  if (!same_dtype(info.Env(), {&a, &b, &c})) return;
+  const bool ta = flags & 1, tb = flags & 2;
+  for (int64_t i = 0; i < batch; i++) {
+    if (c.dtype == DType::F32) {
+      cv::gemm<float>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a.data) + aOff + i * sa, lda,
+        static_cast<const float*>(b.data) + bOff + i * sb, ldb, static_cast<float>(beta),
+        static_cast<float*>(c.data) + cOff + i * sc, ldc);
+    } else if (c.dtype == DType::F64) {
+      cv::gemm<double>(ta, tb, m, n, k, alpha, static_cast<const double*>(a.data) + aOff + i * sa, lda,
+        static_cast<const double*>(b.data) + bOff + i * sb, ldb, beta, static_cast<double*>(c.data) + cOff + i * sc, ldc);
+    } else {
+      fail(info.Env(), "gemm needs float32 or float64");
+      return;
+    }
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable));
+  exports.Set("fill", Napi::Function::New(env, Fill));
+  exports.Set("cast", Napi::Function::New(env, Cast));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("where", Napi::Function::New(env, Where));
+  exports.Set("copy", Napi::Function::New(env, Copy));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(curvature_native, Init)

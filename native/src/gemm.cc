@@ -1,0 +1,141 @@
+// The blocked GEMM driver (packing, blocking, beta) and the portable micro-kernel.
+//
+//   C ← beta·C                                  (beta = 0 overwrites without reading C)
+//   for jc in 0..n step NC                      column panel of C
+//     for pc in 0..k step KC                    rank-KC update
+//       pack op(B)[pc.., jc..] → BP             (NR-column micro-panels, zero padded)
+//       for ic in 0..m step MC
+//         pack op(A)[ic.., pc..] → AP           (MR-row micro-panels, zero padded)
+//         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] += alpha·AP_ir·BP_jr
+//
+// Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
+// leading dimensions. Single-threaded: results do not depend on any thread count.
+#include "gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu.h"
+
+namespace cv {
+namespace {
+
+template <typename T> struct Blocking;
+template <> struct Blocking<float> { static constexpr int64_t MC = 144, KC = 256, NC = 3072; };
+template <> struct Blocking<double> { static constexpr int64_t MC = 96, KC = 256, NC = 2048; };
+
+/** Portable micro-kernel: plain loops the compiler vectorises for the baseline ISA. */
+template <typename T>
+void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha) {
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  T acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    for (int i = 0; i < MR; i++) {
+      const T ai = ap[i];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+    }
+    ap += MR;
+    bp += NR;
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * acc[i][j];
+}
+
+template <typename T> MicroKernel<T> pick();
+template <> MicroKernel<float> pick<float>() { return use_avx2() ? micro_avx2_f32 : micro_portable<float>; }
+template <> MicroKernel<double> pick<double>() { return use_avx2() ? micro_avx2_f64 : micro_portable<double>; }
+
+/** AP ← op(A)[i0 : i0+mc, p0 : p0+kc] as MR-row micro-panels. */
+template <typename T>
+void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* ap) {
+  constexpr int MR = Tile<T>::MR;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+    for (int64_t p = 0; p < kc; p++) {
+      T* dst = ap + p * MR;
+      for (int i = 0; i < mr; i++) {
+        const int64_t row = i0 + ir + i, col = p0 + p;
+        dst[i] = trans ? a[col * lda + row] : a[row * lda + col];
+      }
+      for (int i = mr; i < MR; i++) dst[i] = T(0);
+    }
+    ap += MR * kc;
+  }
+}
+
+/** BP ← op(B)[p0 : p0+kc, j0 : j0+nc] as NR-column micro-panels. */
+template <typename T>
+void pack_b(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc, T* bp) {
+  constexpr int NR = Tile<T>::NR;
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+    for (int64_t p = 0; p < kc; p++) {
+      T* dst = bp + p * NR;
+      const int64_t row = p0 + p;
+      if (!trans) {
+        const T* src = b + row * ldb + j0 + jr;
+        for (int j = 0; j < nr; j++) dst[j] = src[j];
+      } else {
+        for (int j = 0; j < nr; j++) dst[j] = b[(j0 + jr + j) * ldb + row];
+      }
+      for (int j = nr; j < NR; j++) dst[j] = T(0);
+    }
+    bp += NR * kc;
+  }
+}
+
+template <typename T>
+void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
+  if (beta == T(1)) return;
+  for (int64_t i = 0; i < m; i++) {
+    T* row = c + i * ldc;
+    if (beta == T(0)) std::fill(row, row + n, T(0));
+    else for (int64_t j = 0; j < n; j++) row[j] *= beta;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  scale_c(m, n, beta, c, ldc);
+  if (k <= 0) return;
+  constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  const MicroKernel<T> kernel = pick<T>();
+  thread_local std::vector<T> abuf, bbuf;
+  const int64_t kcMax = std::min(KC, k);
+  const int64_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
+  const int64_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  abuf.resize(static_cast<size_t>(mcMax * kcMax));
+  bbuf.resize(static_cast<size_t>(ncMax * kcMax));
+  T* ap = abuf.data();
+  T* bp = bbuf.data();
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = std::min(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = std::min(KC, k - pc);
+      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        const int64_t mc = std::min(MC, m - ic);
+        pack_a(trans_a, a, lda, ic, pc, mc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
+          }
+        }
+      }
+    }
+  }
+}
+
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+  float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+  int64_t, double, double*, int64_t);
+
+}  // namespace cv
