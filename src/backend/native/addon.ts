@@ -1,0 +1,38 @@
+import type { TypedArray } from '../types.js';
+
+/** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
+export const NATIVE_ABI = 1;
+
+/** What info() reports: the ABI, whether the CPU has AVX2+FMA, the GEMM kernels in use. */
+export interface NativeInfo {
+  abi: number;
+  avx2fma: boolean;
+  kernel: 'avx2' | 'portable';
+}
+
+/**
+ * The functions of native/src/addon.cc. Buffers are typed arrays the addon reads and writes in place;
+ * `dims` is a Float64Array [rank, shape…, strides of each strided operand…]. Extents are checked by
+ * the caller (../checks.ts) before every call.
+ */
+export interface NativeAddon {
+  info(): NativeInfo;
+  /** Forces the portable GEMM kernels (true) or returns to cpuid's choice; returns the kernel in use. */
+  setForcePortable(force: boolean): string;
+  fill(buf: TypedArray, value: number): void;
+  cast(src: TypedArray, dst: TypedArray, n: number): void;
+  unary(op: number, x: TypedArray, out: TypedArray, n: number): void;
+  binary(op: number, dims: Float64Array, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  where(dims: Float64Array, c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  copy(dims: Float64Array, src: TypedArray, srcOff: number, dst: TypedArray, dstOff: number): void;
+  reduce(op: number, x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void;
+  /** flags: bit 0 transA, bit 1 transB. */
+  gemmStridedBatched(flags: number, m: number, n: number, k: number, alpha: number,
+    a: TypedArray, aOff: number, lda: number, strideA: number, b: TypedArray, bOff: number, ldb: number, strideB: number,
+    beta: number, c: TypedArray, cOff: number, ldc: number, strideC: number, batch: number): void;
+}
+
+/** The function names the loader requires (a binary without one of them is refused). */
+export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
+  'info', 'setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
+];
