@@ -8,6 +8,7 @@
       'native/src/cpu.cc',
       'native/src/elementwise.cc',
       'native/src/gemm.cc',
+      'native/src/rows.cc',
     ],
     'avx2_sources': [
       'native/src/gemm_avx2.cc',

@@ -3,7 +3,7 @@
  * Copies the addon built by `npm run build:native` (build/Release/curvature_native.node) to
  * prebuilds/<platform>-<arch>/curvature_native.node, the binary the package ships (src/backend/
  * native/load.ts loads it when there is no local build), stripped of symbols when `strip` exists.
- * Usage: npm run build:native && node scripts/prebuild-native.mjs   (or: npm run prebuild:native)
+ * Usage: npm run build:native && node scripts/prebuild-native.mjs   (or: npm run native:prebuild)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';

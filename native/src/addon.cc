@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "rows.h"
 
 namespace {
 
@@ -19,7 +20,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 1;
+constexpr int kAbi = 2;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -178,6 +179,57 @@ void GemmStridedBatched(const Napi::CallbackInfo& info) {
   }
 }
 
+bool int32_view(const Napi::CallbackInfo& info, size_t i, View& out) {
+  if (!view(info, i, out)) return false;
+  if (out.dtype != DType::I32) return fail(info.Env(), "argument " + std::to_string(i) + " must be an Int32Array");
+  return true;
+}
+
+/** gather(src, idx, nIdx, rowSize, out) / scatterAdd(src, idx, nIdx, rowSize, out). */
+template <bool kScatter>
+void Indexed(const Napi::CallbackInfo& info) {
+  View src, idx, out; int64_t n_idx, row;
+  if (!view(info, 0, src) || !int32_view(info, 1, idx) || !integer(info, 2, n_idx) || !integer(info, 3, row) || !view(info, 4, out)) return;
+  if (!same_dtype(info.Env(), {&src, &out})) return;
+  if (n_idx < 0 || row < 0 || n_idx > idx.length || n_idx * row > (kScatter ? src.length : out.length)) { fail(info.Env(), "gather/scatterAdd: sizes out of range"); return; }
+  const int32_t* ix = static_cast<const int32_t*>(idx.data);
+  const int64_t table_rows = row > 0 ? (kScatter ? out.length : src.length) / row : 0;
+  for (int64_t i = 0; i < n_idx && row > 0; i++) {
+    if (ix[i] < 0 || ix[i] >= table_rows) { fail(info.Env(), "gather/scatterAdd: index out of range"); return; }
+  }
+  if (kScatter) cv::scatter_add(src, ix, n_idx, row, out);
+  else cv::gather(src, ix, n_idx, row, out);
+}
+
+/** softmax(x, rows, cols, out, log). */
+void Softmax(const Napi::CallbackInfo& info) {
+  View x, o; int64_t rows, cols;
+  if (!view(info, 0, x) || !integer(info, 1, rows) || !integer(info, 2, cols) || !view(info, 3, o)) return;
+  if (!same_dtype(info.Env(), {&x, &o}) || x.dtype == DType::I32) { fail(info.Env(), "softmax needs float operands"); return; }
+  if (rows < 0 || cols < 0 || rows * cols > x.length || rows * cols > o.length) { fail(info.Env(), "softmax: sizes out of range"); return; }
+  cv::softmax(x, rows, cols, o, info.Length() > 4 && info[4].ToBoolean().Value());
+}
+
+/** crossEntropy(z, labels, rows, cols, out). */
+void CrossEntropy(const Napi::CallbackInfo& info) {
+  View z, lab, o; int64_t rows, cols;
+  if (!view(info, 0, z) || !int32_view(info, 1, lab) || !integer(info, 2, rows) || !integer(info, 3, cols) || !view(info, 4, o)) return;
+  if (!same_dtype(info.Env(), {&z, &o}) || z.dtype == DType::I32) { fail(info.Env(), "crossEntropy needs float operands"); return; }
+  if (rows < 0 || cols < 0 || rows * cols > z.length || rows > o.length || rows > lab.length) { fail(info.Env(), "crossEntropy: sizes out of range"); return; }
+  const int32_t* l = static_cast<const int32_t*>(lab.data);
+  for (int64_t r = 0; r < rows; r++) if (l[r] < 0 || l[r] >= cols) { fail(info.Env(), "crossEntropy: label out of range"); return; }
+  cv::cross_entropy(z, l, rows, cols, o);
+}
+
+/** tanhGrad(y, g, out, n). */
+void TanhGrad(const Napi::CallbackInfo& info) {
+  View y, g, o; int64_t n;
+  if (!view(info, 0, y) || !view(info, 1, g) || !view(info, 2, o) || !integer(info, 3, n)) return;
+  if (!same_dtype(info.Env(), {&y, &g, &o}) || y.dtype == DType::I32) { fail(info.Env(), "tanhGrad needs float operands"); return; }
+  if (n < 0 || n > y.length || n > g.length || n > o.length) { fail(info.Env(), "tanhGrad: n out of range"); return; }
+  cv::tanh_grad(y, g, o, n);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable));
@@ -189,6 +241,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
+  exports.Set("gather", Napi::Function::New(env, Indexed<false>));
+  exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
+  exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
   return exports;
 }
 

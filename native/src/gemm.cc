@@ -94,6 +94,40 @@ void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
   }
 }
 
+/**
+ * out[i·os] += alpha·Σ_p M[i·rs + p·cs]·x[p·xs] for i < count, p < k: the matrix-vector products
+ * (m = 1 or n = 1) without packing, which would pad the single row or column to a whole tile.
+ */
+template <typename T>
+void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t cs, const T* x, int64_t xs, T* out,
+  int64_t os) {
+  if (cs == 1) {
+    for (int64_t i = 0; i < count; i++) {
+      const T* row = mat + i * rs;
+      T part[8] = {};
+      int64_t p = 0;
+      if (xs == 1) {
+        for (; p + 8 <= k; p += 8)
+          for (int q = 0; q < 8; q++) part[q] += row[p + q] * x[p + q];
+      }
+      for (; p < k; p++) part[0] += row[p] * x[p * xs];
+      const T sum = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+      out[i * os] += alpha * sum;
+    }
+    return;
+  }
+  thread_local std::vector<T> acc;
+  acc.assign(static_cast<size_t>(count), T(0));
+  T* y = acc.data();
+  for (int64_t p = 0; p < k; p++) {
+    const T xp = x[p * xs];
+    const T* col = mat + p * cs;
+    if (rs == 1) for (int64_t i = 0; i < count; i++) y[i] += col[i] * xp;
+    else for (int64_t i = 0; i < count; i++) y[i] += col[i * rs] * xp;
+  }
+  for (int64_t i = 0; i < count; i++) out[i * os] += alpha * y[i];
+}
+
 }  // namespace
 
 template <typename T>
@@ -102,6 +136,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   if (m <= 0 || n <= 0) return;
   scale_c(m, n, beta, c, ldc);
   if (k <= 0) return;
+  if (n == 1) {  // C[:, 0] += alpha·op(A)·op(B)[:, 0]
+    gemv(m, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, trans_b ? 1 : ldb, c, ldc);
+    return;
+  }
+  if (m == 1) {  // C[0, :] += alpha·op(B)ᵀ·op(A)[0, :]
+    gemv(n, k, alpha, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, trans_a ? lda : 1, c, 1);
+    return;
+  }
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
   const MicroKernel<T> kernel = pick<T>();

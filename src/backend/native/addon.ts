@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 /** What info() reports: the ABI, whether the CPU has AVX2+FMA, the GEMM kernels in use. */
 export interface NativeInfo {
@@ -30,9 +30,17 @@ export interface NativeAddon {
   gemmStridedBatched(flags: number, m: number, n: number, k: number, alpha: number,
     a: TypedArray, aOff: number, lda: number, strideA: number, b: TypedArray, bOff: number, ldb: number, strideB: number,
     beta: number, c: TypedArray, cOff: number, ldc: number, strideC: number, batch: number): void;
+  /** out[i, :] = src[idx[i], :] (indices checked by the caller, and again by the addon). */
+  gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
+  /** out[idx[i], :] += src[i, :] (float32/float64). */
+  scatterAdd(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
+  softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
+  crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
+  tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
 }
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
+  'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad',
 ];

@@ -1,5 +1,7 @@
 import { DTypeError } from '../../errors.js';
-import { checkCount, checkGemm, checkReduce, checkStrided } from '../checks.js';
+import {
+  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+} from '../checks.js';
 import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, TypedArray, UnaryOp } from '../types.js';
 import type { NativeAddon, NativeInfo } from './addon.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
@@ -36,11 +38,12 @@ function dims(shape: readonly number[], ...strides: (readonly number[])[]): Floa
 
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
- * binary, where, copy, reduce, gemm) and gemmStridedBatched run in the C++ addon of native/ — GEMM
- * packed and cache-blocked with AVX2+FMA micro-kernels where cpuid allows, one thread. Float32,
- * float64 and int32 elementwise kernels with all operands of one dtype (cast: any pair); GEMM in
- * float32/float64. Every other call (the optional kernels it leaves out: gather, scatterAdd, potrf,
- * trsm, syev; mixed-dtype operands) goes through the tensor layer's reference fallback
+ * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd,
+ * softmax, crossEntropy and tanhGrad run in the C++ addon of native/ — GEMM packed and
+ * cache-blocked with AVX2+FMA micro-kernels where cpuid allows, one thread. Float32, float64 and
+ * int32 elementwise kernels with all operands of one dtype (cast: any pair); GEMM and the row
+ * kernels in float32/float64 (gather in any dtype). Every other call (potrf, trsm, syev, which it
+ * leaves out; mixed-dtype operands) goes through the tensor layer's reference fallback
  * (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every backend's.
  */
 export class NativeBackend implements Backend {
@@ -72,7 +75,10 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': return same && dt !== 'int32';
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': return same && dt !== 'int32';
+      // [src, int32 indices, out] / [z, int32 labels, out]
+      case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
+      case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
       default: return false;
     }
   }
@@ -142,6 +148,29 @@ export class NativeBackend implements Backend {
     if (!checkGemm('gemmStridedBatched', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, batch, strideA, strideB, strideC)) return;
     this.addon.gemmStridedBatched((transA ? 1 : 0) | (transB ? 2 : 0), m, n, k, alpha,
       arr(a), aOff, lda, strideA, arr(b), bOff, ldb, strideB, beta, arr(c), cOff, ldc, strideC, batch);
+  }
+
+  gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('gather', idx, nIdx, rowSize, out, src, arr(idx));
+    this.addon.gather(arr(src), arr(idx) as Int32Array, nIdx, rowSize, arr(out));
+  }
+  scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('scatterAdd', idx, nIdx, rowSize, src, out, arr(idx));
+    if (src.dtype === 'int32') throw new DTypeError('native scatterAdd: needs float32 or float64 operands, got int32');
+    this.addon.scatterAdd(arr(src), arr(idx) as Int32Array, nIdx, rowSize, arr(out));
+  }
+  tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
+    checkSameFloat('tanhGrad', n, [y, g, out]);
+    this.addon.tanhGrad(arr(y), arr(g), arr(out), n);
+  }
+  softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
+    checkRows('softmax', x, rows, cols, rows * cols, out);
+    this.addon.softmax(arr(x), rows, cols, arr(out), log);
+  }
+  crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
+    checkRows('crossEntropy', z, rows, cols, rows, out);
+    checkLabels(labels, rows, cols, arr(labels));
+    this.addon.crossEntropy(arr(z), arr(labels) as Int32Array, rows, cols, arr(out));
   }
 
   /** The elementwise kernels take operands of one dtype (supports() says so; the tensor layer complies). */

@@ -1,4 +1,5 @@
 import { BackendUnavailableError } from '../../errors.js';
+import { elfProblem } from './elf.js';
 import { ADDON_FUNCTIONS, NATIVE_ABI, type NativeAddon, type NativeInfo } from './addon.js';
 
 /**
@@ -11,6 +12,9 @@ import { ADDON_FUNCTIONS, NATIVE_ABI, type NativeAddon, type NativeInfo } from '
  *  1. $CURVATURE_NATIVE_PATH, when set (only that file);
  *  2. <package root>/build/Release/curvature_native.node (a local `npm run build:native`);
  *  3. <package root>/prebuilds/<platform>-<arch>/curvature_native.node (shipped in the package).
+ * Symbols are bound at load time (RTLD_NOW), so a missing one is a load failure, not a crash later.
+ * On Linux the file's ELF headers are checked against its size and the process's machine before
+ * dlopen (./elf.ts): a truncated binary would otherwise be mapped and crash with SIGBUS.
  * CURVATURE_NATIVE=0 disables the backend. The GEMM micro-kernels are chosen inside the addon from
  * cpuid (AVX2+FMA or portable), so the binary itself needs only the baseline x86-64 instruction set;
  * CURVATURE_NATIVE_NO_AVX2=1 simulates a CPU without AVX2 (portable kernels).
@@ -21,6 +25,7 @@ const BINARY = 'curvature_native.node';
 // Node file access without a static `node:` import (the browser bundle reaches this file).
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 const nodeFs = isNode ? await import('node:fs') : null;
+const nodeOs = isNode ? await import('node:os') : null;
 
 /** Options of loadNativeAddon; the defaults describe this process. Tests use them to simulate failures. */
 export interface NativeLoadOptions {
@@ -76,9 +81,14 @@ export function nativeCandidates(options: NativeLoadOptions = {}): string[] {
   return [`${root}/build/Release/${BINARY}`, `${root}/prebuilds/${platform}-${arch}/${BINARY}`];
 }
 
+/**
+ * process.dlopen with RTLD_NOW: every undefined symbol is resolved at load time, so a binary that
+ * lacks one fails here with a catchable error instead of killing the process at its first call
+ * (Node's default, RTLD_LAZY).
+ */
 function defaultDlopen(path: string): unknown {
   const module = { exports: {} as unknown };
-  process.dlopen(module, path);
+  process.dlopen(module, path, nodeOs?.constants.dlopen.RTLD_NOW);
   return module.exports;
 }
 
@@ -108,12 +118,25 @@ export function loadNativeAddon(options: NativeLoadOptions = {}): LoadedAddon {
   const env = options.env ?? process.env;
   if (env['CURVATURE_NATIVE'] === '0') throw fail('disabled by CURVATURE_NATIVE=0');
   const candidates = nativeCandidates(options);
+  const platform = options.platform ?? process.platform, arch = options.arch ?? process.arch;
   const dlopen = options.dlopen ?? defaultDlopen;
   const tried: string[] = [];
   for (const path of candidates) {
     if (!nodeFs.existsSync(path)) {
       tried.push(`${path}: not found`);
       continue;
+    }
+    if (platform === 'linux' && !options.dlopen) {
+      let problem: string | null;
+      try {
+        problem = elfProblem(new Uint8Array(nodeFs.readFileSync(path)), arch);
+      } catch (err) {
+        problem = `cannot be read: ${(err as Error)?.message ?? String(err)}`;
+      }
+      if (problem) {
+        tried.push(`${path}: ${problem}`);
+        continue;
+      }
     }
     let exports: unknown;
     try {
@@ -129,6 +152,5 @@ export function loadNativeAddon(options: NativeLoadOptions = {}): LoadedAddon {
       tried.push((err as BackendUnavailableError).reason ?? String(err));
     }
   }
-  const platform = options.platform ?? process.platform, arch = options.arch ?? process.arch;
   throw fail(`no loadable binary for ${platform}-${arch} (build one with npm run build:native): ${tried.join('; ')}`);
 }

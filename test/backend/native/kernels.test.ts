@@ -3,7 +3,7 @@
  * transpose, alpha/beta (β = 0 overwrites NaN), leading dimensions larger than the rows, offsets,
  * odd sizes that cross the micro-tile (6×16 / 6×8) and the cache blocks (KC = 256, MC = 96/144), on
  * both the AVX2+FMA and the portable micro-kernels (forced, as on a CPU without AVX2); strided
- * batched GEMM; unary, binary, where, copy on random strided layouts (transposed, padded,
+ * batched GEMM; gather/scatter-add, softmax, cross-entropy, tanh's derivative; unary, binary, where, copy on random strided layouts (transposed, padded,
  * broadcast, offset) in float32, float64 and int32; reduce; cast between every dtype pair.
  * Tolerances: see ../property-helpers.ts (exact for IEEE-exact ops, a few ulps for libm functions,
  * GEMM 1e-12 in float64 and 1e-6·√k in float32 relative to |α|·Σ|a||b| + |β·c|).
@@ -17,6 +17,8 @@ import {
 } from '../property-helpers.js';
 import { ref, Rng } from '../wasm/setup.js';
 import { nativeOrReason, nativeTest } from './setup.js';
+import { InputError } from '../../../src/errors.js';
+import { throwsType } from '../../helpers.js';
 
 const { backend: N, reason } = nativeOrReason();
 const S = suite('native kernels');
@@ -65,7 +67,7 @@ function gemmTol(dtype: FD, ta: boolean, tb: boolean, m: number, n: number, k: n
     for (let p = 0; p < k; p++) {
       s += Math.abs(A[aOff + (ta ? p * lda + i : i * lda + p)]!) * Math.abs(B[bOff + (tb ? j * ldb + p : p * ldb + j)]!);
     }
-    return eps * (Math.abs(alpha) * s + Math.abs(beta * C[idx]!)) + 1e-300;
+    return eps * (Math.abs(alpha) * s + (beta === 0 ? 0 : Math.abs(beta * C[idx]!))) + 1e-300;
   };
 }
 
@@ -220,12 +222,50 @@ t('cast and fill: every dtype pair, out-of-range and special values (ToInt32 lik
   }
 });
 
+t('gather, scatterAdd, softmax, crossEntropy, tanhGrad against the reference; bad indices/labels are typed errors', () => {
+  const rng = new Rng(81);
+  for (const dtype of FLOATS) {
+    const rows = rng.int(1, 9), cols = rng.int(1, 13), nIdx = rng.int(0, 12);
+    const table = both(dtype, values(rng, dtype, rows * cols, { special: 0 }));
+    const idx = both('int32', Array.from({ length: nIdx }, () => rng.int(0, rows - 1)));
+    const gn = nb().alloc(dtype, nIdx * cols), gj = ref.alloc(dtype, nIdx * cols);
+    nb().gather(table.n, idx.n, nIdx, cols, gn);
+    ref.gather(table.j, idx.j, nIdx, cols, gj);
+    compare(nb().read(gn), ref.read(gj), exact, `gather ${dtype}`);
+    const out = both(dtype, values(rng, dtype, rows * cols, { special: 0 }));
+    nb().scatterAdd(gn, idx.n, nIdx, cols, out.n);
+    ref.scatterAdd(gj, idx.j, nIdx, cols, out.j);
+    compare(nb().read(out.n), ref.read(out.j), (_i, w) => (dtype === 'float64' ? 1e-15 : 1e-6) * (1 + Math.abs(w)) * (nIdx + 1), `scatterAdd ${dtype}`);
+    for (const log of [false, true]) {
+      const sn = nb().alloc(dtype, rows * cols), sj = ref.alloc(dtype, rows * cols);
+      nb().softmax(table.n, rows, cols, sn, log);
+      ref.softmax(table.j, rows, cols, sj, log);
+      compare(nb().read(sn), ref.read(sj), (_i, w) => (dtype === 'float64' ? 1e-14 : 1e-6) * Math.max(1, Math.abs(w)), `softmax log=${log} ${dtype}`);
+    }
+    const labels = both('int32', Array.from({ length: rows }, () => rng.int(0, cols - 1)));
+    const cn = nb().alloc(dtype, rows), cj = ref.alloc(dtype, rows);
+    nb().crossEntropy(table.n, labels.n, rows, cols, cn);
+    ref.crossEntropy(table.j, labels.j, rows, cols, cj);
+    compare(nb().read(cn), ref.read(cj), (_i, w) => (dtype === 'float64' ? 1e-14 : 1e-6) * Math.max(1, Math.abs(w)), `crossEntropy ${dtype}`);
+    const tn = nb().alloc(dtype, rows * cols), tj = ref.alloc(dtype, rows * cols);
+    nb().tanhGrad(table.n, out.n, tn, rows * cols);
+    ref.tanhGrad(table.j, out.j, tj, rows * cols);
+    compare(nb().read(tn), ref.read(tj), (_i, w) => (dtype === 'float64' ? 1e-15 : 1e-6) * Math.abs(w), `tanhGrad ${dtype}`);
+    const bad = both('int32', [0, rows]);
+    throwsType(() => nb().gather(table.n, bad.n, 2, cols, nb().alloc(dtype, 2 * cols)), InputError);
+    const badLabel = both('int32', Array.from({ length: rows }, () => cols));
+    throwsType(() => nb().crossEntropy(table.n, badLabel.n, rows, cols, cn), InputError);
+  }
+});
+
 t('supports(): elementwise in one dtype, GEMM in floats only; optional kernels go to the reference', () => {
   assert.ok(nb().supports('binary', ['int32', 'int32', 'int32'], 'add'));
   assert.not.ok(nb().supports('binary', ['float32', 'float64', 'float32'], 'add'));
   assert.not.ok(nb().supports('gemm', ['int32', 'int32', 'int32']));
   assert.ok(nb().supports('cast', ['float64', 'int32']));
   assert.not.ok(nb().supports('potrf', ['float64']));
+  assert.ok(nb().supports('gather', ['int32', 'int32', 'int32']));
+  assert.not.ok(nb().supports('scatterAdd', ['int32', 'int32', 'int32']));
 });
 
 S.run();

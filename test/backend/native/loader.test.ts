@@ -1,7 +1,8 @@
 /**
  * Loading the native addon safely (src/backend/native/load.ts), each failure simulated: a missing
  * file, another platform (no prebuilt binary), a corrupt file (random bytes: bad ELF) and a
- * truncated copy of the real binary, a binary lacking a function (a "missing symbol") or of another
+ * truncated copy of the real binary (refused from its ELF headers: dlopen would map it and crash
+ * with SIGBUS), a binary for another machine, a binary lacking a function (a "missing symbol") or of another
  * ABI, a dlopen that throws, CURVATURE_NATIVE=0, and a CPU without AVX2 (the portable kernels run,
  * in a child process started with CURVATURE_NATIVE_NO_AVX2=1). Every failure is a
  * BackendUnavailableError with the reason, the process survives, and selection falls back to wasm.
@@ -50,7 +51,9 @@ S('another platform: no prebuilt binary for it', () => {
 S('a corrupt file (random bytes, not an ELF) is refused by dlopen, not a crash', () => {
   const bad = join(dir, 'corrupt.node');
   writeFileSync(bad, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 255)));
-  unavailable(() => loadNativeAddon({ path: bad }), /corrupt\.node: cannot be loaded/);
+  unavailable(() => loadNativeAddon({ path: bad }), /corrupt\.node: not an ELF file/);
+  // dlopen itself refuses it too (the ELF check skipped by a custom dlopen that calls the real one).
+  unavailable(() => loadNativeAddon({ path: bad, dlopen: (p) => { const m = { exports: {} }; process.dlopen(m, p); return m.exports; } }), /corrupt\.node: cannot be loaded/);
 });
 
 S('CURVATURE_NATIVE=0 disables the backend', () => {
@@ -61,8 +64,8 @@ S('a binary lacking a function (missing symbol), of another ABI, or whose dlopen
   const path = join(dir, 'fake.node');
   writeFileSync(path, 'x');
   unavailable(() => loadNativeAddon({ path, dlopen: () => ({ info: () => ({ abi: 1 }) }) }), /lacks the function\(s\) setForcePortable, fill/);
-  const all = Object.fromEntries(['setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched'].map((f) => [f, () => {}]));
-  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ ...all, info: () => ({ abi: 99 }) }) }), /ABI 99, this code expects 1/);
+  const all = Object.fromEntries(['setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad'].map((f) => [f, () => {}]));
+  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ ...all, info: () => ({ abi: 99 }) }) }), /ABI 99, this code expects 2/);
   unavailable(() => loadNativeAddon({ path, dlopen: () => { throw new Error('undefined symbol: _ZN2cv4gemmIfEEvbb'); } }), /undefined symbol/);
   unavailable(() => loadNativeAddon({ path, dlopen: () => 42 }), /exports no object/);
 });
@@ -72,7 +75,11 @@ t('a truncated copy of the real binary is refused; a broken build/Release falls 
   const bytes = readFileSync(real);
   const truncated = join(dir, 'truncated.node');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 3)));
-  unavailable(() => loadNativeAddon({ path: truncated }), /truncated\.node: cannot be loaded/);
+  unavailable(() => loadNativeAddon({ path: truncated }), /truncated\.node: .*past the end of the file/);
+  const arm = Buffer.from(bytes);
+  arm.writeUInt16LE(183, 18);
+  writeFileSync(join(dir, 'arm.node'), arm);
+  unavailable(() => loadNativeAddon({ path: join(dir, 'arm.node') }), /machine 183/);
   // A package root whose build/Release binary is corrupt but whose prebuilt one is good.
   const root = join(dir, 'pkg');
   const plat = `${process.platform}-${process.arch}`;
@@ -81,7 +88,18 @@ t('a truncated copy of the real binary is refused; a broken build/Release falls 
   copyFileSync(real, join(root, 'prebuilds', plat, 'curvature_native.node'));
   const loaded = loadNativeAddon({ root, env: {} });
   assert.is(loaded.path, join(root, 'prebuilds', plat, 'curvature_native.node'));
-  assert.is(loaded.info.abi, 1);
+  assert.is(loaded.info.abi, 2);
+});
+
+t('a binary with an unresolvable symbol (the real one, an import renamed) fails to load instead of crashing later', () => {
+  const bytes = Buffer.from(readFileSync(N!.path));
+  const name = Buffer.from('napi_create_function\0');
+  const at = bytes.indexOf(name);
+  assert.ok(at > 0, 'the addon imports napi_create_function');
+  bytes[at + name.length - 2] = 0x58; // …functioX
+  const path = join(dir, 'missing-symbol.node');
+  writeFileSync(path, bytes);
+  unavailable(() => loadNativeAddon({ path }), /missing-symbol\.node: cannot be loaded: .*undefined symbol: napi_create_functioX/);
 });
 
 t('selection falls back to wasm (then js) when the addon cannot load, in a fresh process', () => {
@@ -94,7 +112,7 @@ t('selection falls back to wasm (then js) when the addon cannot load, in a fresh
   for (const env of [{ CURVATURE_NATIVE_PATH: join(dir, 'missing.node') }, { CURVATURE_NATIVE_PATH: join(dir, 'corrupt.node') }]) {
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' }));
     assert.ok(out.b === 'wasm' || out.b === 'js', `fell back to ${out.b}`);
-    assert.match(out.why, /^true .*(not found|cannot be loaded)/);
+    assert.match(out.why, /^true .*(not found|not an ELF file)/);
     assert.is(out.sum, 6);
   }
 });
