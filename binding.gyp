@@ -16,9 +16,20 @@
       ],
     },
     {
+      'target_name': 'curvature_native_avx512',
+      'type': 'static_library',
+      'sources': ['<@(avx512_sources)'],
+      'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS'],
+      'cflags_cc': ['-std=c++17', '-O3', '-fPIC'],
+      'conditions': [
+        ['target_arch=="x64"', { 'cflags_cc': ['-mavx512f', '-mavx2', '-mfma'], 'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx2', '-mfma'] } }],
+      ],
+    },
+    {
       'target_name': 'curvature_native',
       'sources': ['<@(portable_sources)'],
-      'dependencies': ['curvature_native_avx2'],
+      'dependencies': ['curvature_native_avx2', 'curvature_native_avx512'],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS'],
       'cflags_cc': ['-std=c++17', '-O3'],

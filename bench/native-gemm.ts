@@ -1,6 +1,6 @@
 /**
  * Timing script (not a test; writes nothing): SGEMM and DGEMM GFLOP/s of the native backend (C++
- * addon, AVX2+FMA or portable micro-kernels) against the wasm backend, one thread each, interleaved
+ * addon, AVX-512, AVX2+FMA or portable micro-kernels; `--cap avx2` caps them) against the wasm backend, one thread each, interleaved
  * in one run at n = 512 and 1024 (square, no transposes, β = 0).
  *
  *   npm run build:native && npx tsc -p . && node dist/bench/native-gemm.js [sizes…]
@@ -34,10 +34,14 @@ function time(b: Backend, bufs: BackendBuffer[], n: number): number {
   return (performance.now() - t0) / 1e3;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((v) => v > 0);
+const args = process.argv.slice(2);
+const capAt = args.indexOf('--cap');
+const cap = capAt >= 0 ? args.splice(capAt, 2)[1] : undefined;
+const sizes = args.map(Number).filter((v) => v > 0);
 setWasmThreads(1);
 const wasm = setBackend('wasm');
-const native = setBackend('native') as Backend & { info(): { kernel: string } };
+const native = setBackend('native') as Backend & { info(): { kernel: string }; kernelCap(c: string): string };
+if (cap) native.kernelCap(cap);
 console.log(`native kernels: ${native.info().kernel}; wasm: 1 thread; Node ${process.version}`);
 for (const n of sizes.length ? sizes : [512, 1024]) {
   for (const dtype of ['float32', 'float64'] as const) {

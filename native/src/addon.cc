@@ -20,7 +20,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 2;
+constexpr int kAbi = 3;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -88,12 +88,18 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("abi", kAbi);
   o.Set("avx2fma", cv::cpu_has_avx2_fma());
+  o.Set("avx512", cv::cpu_has_avx512());
   o.Set("kernel", cv::gemm_kernel_name());
   return o;
 }
 
-Napi::Value SetForcePortable(const Napi::CallbackInfo& info) {
-  cv::set_force_portable(info.Length() > 0 && info[0].ToBoolean().Value());
+/** setKernelCap('portable' | 'avx2' | 'avx512'): the best kernels allowed; returns those in use. */
+Napi::Value SetKernelCap(const Napi::CallbackInfo& info) {
+  const std::string cap = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (cap == "portable") cv::set_isa_cap(cv::Isa::Portable);
+  else if (cap == "avx2") cv::set_isa_cap(cv::Isa::Avx2);
+  else if (cap == "avx512") cv::set_isa_cap(cv::Isa::Avx512);
+  else fail(info.Env(), "setKernelCap: expected 'portable', 'avx2' or 'avx512'");
   return Napi::String::New(info.Env(), cv::gemm_kernel_name());
 }
 
@@ -232,7 +238,7 @@ void TanhGrad(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
-  exports.Set("setForcePortable", Napi::Function::New(env, SetForcePortable));
+  exports.Set("setKernelCap", Napi::Function::New(env, SetKernelCap));
   exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("cast", Napi::Function::New(env, Cast));
   exports.Set("unary", Napi::Function::New(env, Unary));

@@ -1,4 +1,4 @@
-// cpuid-based feature detection; the AVX2 translation unit is only entered when this says so.
+// cpuid-based feature detection; an AVX2/AVX-512 translation unit is only entered when this says so.
 #include "cpu.h"
 
 #include <cstdlib>
@@ -6,26 +6,40 @@
 
 namespace cv {
 
-static bool detect() {
+static Isa detect() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return Isa::Portable;
+  return __builtin_cpu_supports("avx512f") ? Isa::Avx512 : Isa::Avx2;
 #else
-  return false;
+  return Isa::Portable;
 #endif
 }
 
-static bool env_forced() {
-  const char* v = std::getenv("CURVATURE_NATIVE_NO_AVX2");
+static bool env_set(const char* name) {
+  const char* v = std::getenv(name);
   return v != nullptr && std::strcmp(v, "") != 0 && std::strcmp(v, "0") != 0;
 }
 
-static const bool kHasAvx2 = detect();
-static bool g_force_portable = env_forced();
+static Isa env_cap() {
+  if (env_set("CURVATURE_NATIVE_NO_AVX2")) return Isa::Portable;
+  if (env_set("CURVATURE_NATIVE_NO_AVX512")) return Isa::Avx2;
+  return Isa::Avx512;
+}
 
-bool cpu_has_avx2_fma() { return kHasAvx2; }
-void set_force_portable(bool force) { g_force_portable = force; }
-bool use_avx2() { return kHasAvx2 && !g_force_portable; }
-const char* gemm_kernel_name() { return use_avx2() ? "avx2" : "portable"; }
+static const Isa kDetected = detect();
+static Isa g_cap = env_cap();
+
+bool cpu_has_avx2_fma() { return kDetected >= Isa::Avx2; }
+bool cpu_has_avx512() { return kDetected >= Isa::Avx512; }
+void set_isa_cap(Isa max) { g_cap = max; }
+Isa gemm_isa() { return kDetected < g_cap ? kDetected : g_cap; }
+const char* gemm_kernel_name() {
+  switch (gemm_isa()) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "portable";
+  }
+}
 
 }  // namespace cv

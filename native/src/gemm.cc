@@ -9,7 +9,8 @@
 //         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] += alpha·AP_ir·BP_jr
 //
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
-// leading dimensions. Single-threaded: results do not depend on any thread count.
+// leading dimensions. The micro-kernel family (AVX-512, AVX2+FMA, portable) is chosen per call from
+// cpu.h, with NR = two vectors of that ISA. Single-threaded: results do not depend on any thread count.
 #include "gemm.h"
 
 #include <algorithm>
@@ -25,9 +26,8 @@ template <> struct Blocking<float> { static constexpr int64_t MC = 144, KC = 256
 template <> struct Blocking<double> { static constexpr int64_t MC = 96, KC = 256, NC = 2048; };
 
 /** Portable micro-kernel: plain loops the compiler vectorises for the baseline ISA. */
-template <typename T>
+template <typename T, int MR, int NR>
 void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha) {
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int i = 0; i < MR; i++) {
@@ -41,14 +41,18 @@ void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int
     for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * acc[i][j];
 }
 
-template <typename T> MicroKernel<T> pick();
-template <> MicroKernel<float> pick<float>() { return use_avx2() ? micro_avx2_f32 : micro_portable<float>; }
-template <> MicroKernel<double> pick<double>() { return use_avx2() ? micro_avx2_f64 : micro_portable<double>; }
+/** The SIMD micro-kernels of each type (MR = 6 rows, NR = two vectors of the ISA). */
+template <typename T> struct Simd;
+template <> struct Simd<float> {
+  static constexpr MicroKernel<float> avx2 = micro_avx2_f32, avx512 = micro_avx512_f32;
+};
+template <> struct Simd<double> {
+  static constexpr MicroKernel<double> avx2 = micro_avx2_f64, avx512 = micro_avx512_f64;
+};
 
 /** AP ← op(A)[i0 : i0+mc, p0 : p0+kc] as MR-row micro-panels. */
-template <typename T>
+template <typename T, int MR>
 void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* ap) {
-  constexpr int MR = Tile<T>::MR;
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
     for (int64_t p = 0; p < kc; p++) {
@@ -64,9 +68,8 @@ void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t
 }
 
 /** BP ← op(B)[p0 : p0+kc, j0 : j0+nc] as NR-column micro-panels. */
-template <typename T>
+template <typename T, int NR>
 void pack_b(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc, T* bp) {
-  constexpr int NR = Tile<T>::NR;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
     for (int64_t p = 0; p < kc; p++) {
@@ -128,6 +131,40 @@ void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t c
   for (int64_t i = 0; i < count; i++) out[i * os] += alpha * y[i];
 }
 
+/** The blocked loops around an MR×NR micro-kernel (C already scaled by beta; m, n > 1, k > 0). */
+template <typename T, int MR, int NR>
+void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  const T* b, int64_t ldb, T* c, int64_t ldc, MicroKernel<T> kernel) {
+  constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
+  thread_local std::vector<T> abuf, bbuf;
+  const int64_t kcMax = std::min(KC, k);
+  const int64_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
+  const int64_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  abuf.resize(static_cast<size_t>(mcMax * kcMax));
+  bbuf.resize(static_cast<size_t>(ncMax * kcMax));
+  T* ap = abuf.data();
+  T* bp = bbuf.data();
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = std::min(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = std::min(KC, k - pc);
+      pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        const int64_t mc = std::min(MC, m - ic);
+        pack_a<T, MR>(trans_a, a, lda, ic, pc, mc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+            kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -144,34 +181,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     gemv(n, k, alpha, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, trans_a ? lda : 1, c, 1);
     return;
   }
-  constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
-  const MicroKernel<T> kernel = pick<T>();
-  thread_local std::vector<T> abuf, bbuf;
-  const int64_t kcMax = std::min(KC, k);
-  const int64_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
-  const int64_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
-  abuf.resize(static_cast<size_t>(mcMax * kcMax));
-  bbuf.resize(static_cast<size_t>(ncMax * kcMax));
-  T* ap = abuf.data();
-  T* bp = bbuf.data();
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    const int64_t nc = std::min(NC, n - jc);
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = std::min(KC, k - pc);
-      pack_b(trans_b, b, ldb, pc, jc, kc, nc, bp);
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        const int64_t mc = std::min(MC, m - ic);
-        pack_a(trans_a, a, lda, ic, pc, mc, kc, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
-          }
-        }
-      }
-    }
+  constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
+  switch (gemm_isa()) {
+    case Isa::Avx512:
+      return gemm_blocked<T, 6, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
+    case Isa::Avx2:
+      return gemm_blocked<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
+    default:
+      return gemm_blocked<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, micro_portable<T, 6, 2 * W256>);
   }
 }
 

@@ -31,7 +31,7 @@ inline void write_back(V (&acc)[MR][2], T* c, int64_t ldc, int mr, int nr, T alp
 }  // namespace
 
 void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha) {
-  constexpr int MR = Tile<float>::MR;
+  constexpr int MR = 6;
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
@@ -52,7 +52,7 @@ void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int6
 }
 
 void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha) {
-  constexpr int MR = Tile<double>::MR;
+  constexpr int MR = 6;
   __m256d acc[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) { acc[i][0] = _mm256_setzero_pd(); acc[i][1] = _mm256_setzero_pd(); }

@@ -1,13 +1,17 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
-/** What info() reports: the ABI, whether the CPU has AVX2+FMA, the GEMM kernels in use. */
+/** GEMM micro-kernel families, from the least to the most demanding. */
+export type NativeKernel = 'portable' | 'avx2' | 'avx512';
+
+/** What info() reports: the ABI, the CPU's AVX2+FMA and AVX-512F support, the GEMM kernels in use. */
 export interface NativeInfo {
   abi: number;
   avx2fma: boolean;
-  kernel: 'avx2' | 'portable';
+  avx512: boolean;
+  kernel: NativeKernel;
 }
 
 /**
@@ -17,8 +21,8 @@ export interface NativeInfo {
  */
 export interface NativeAddon {
   info(): NativeInfo;
-  /** Forces the portable GEMM kernels (true) or returns to cpuid's choice; returns the kernel in use. */
-  setForcePortable(force: boolean): string;
+  /** Caps the GEMM kernels (the best the CPU has up to `cap` run); returns the kernels in use. */
+  setKernelCap(cap: NativeKernel): NativeKernel;
   fill(buf: TypedArray, value: number): void;
   cast(src: TypedArray, dst: TypedArray, n: number): void;
   unary(op: number, x: TypedArray, out: TypedArray, n: number): void;
@@ -41,6 +45,6 @@ export interface NativeAddon {
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
+  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
   'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad',
 ];

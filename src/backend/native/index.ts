@@ -3,7 +3,7 @@ import {
   checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
 } from '../checks.js';
 import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, TypedArray, UnaryOp } from '../types.js';
-import type { NativeAddon, NativeInfo } from './addon.js';
+import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
 
@@ -64,9 +64,12 @@ export class NativeBackend implements Backend {
     return this.addon.info();
   }
 
-  /** Forces the portable GEMM kernels (a CPU without AVX2, simulated) or returns to cpuid's choice. */
-  forcePortable(force: boolean): string {
-    return this.addon.setForcePortable(force);
+  /**
+   * Caps the GEMM micro-kernels at `cap` ('portable' simulates a CPU without AVX2, 'avx2' one without
+   * AVX-512; 'avx512' restores cpuid's choice); returns the kernels in use. Process-wide.
+   */
+  kernelCap(cap: NativeKernel): NativeKernel {
+    return this.addon.setKernelCap(cap);
   }
 
   supports(kernel: KernelName, dtypes: readonly DType[], _op?: string): boolean {

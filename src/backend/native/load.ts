@@ -16,8 +16,9 @@ import { ADDON_FUNCTIONS, NATIVE_ABI, type NativeAddon, type NativeInfo } from '
  * On Linux the file's ELF headers are checked against its size and the process's machine before
  * dlopen (./elf.ts): a truncated binary would otherwise be mapped and crash with SIGBUS.
  * CURVATURE_NATIVE=0 disables the backend. The GEMM micro-kernels are chosen inside the addon from
- * cpuid (AVX2+FMA or portable), so the binary itself needs only the baseline x86-64 instruction set;
- * CURVATURE_NATIVE_NO_AVX2=1 simulates a CPU without AVX2 (portable kernels).
+ * cpuid (AVX-512, AVX2+FMA or portable), so the binary itself needs only the baseline x86-64
+ * instruction set; CURVATURE_NATIVE_NO_AVX2=1 simulates a CPU without AVX2 (portable kernels),
+ * CURVATURE_NATIVE_NO_AVX512=1 one without AVX-512.
  */
 
 const BINARY = 'curvature_native.node';

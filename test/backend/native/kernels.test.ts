@@ -1,8 +1,8 @@
 /**
  * The native backend's kernels against the js reference on seeded random cases: GEMM with every
  * transpose, alpha/beta (β = 0 overwrites NaN), leading dimensions larger than the rows, offsets,
- * odd sizes that cross the micro-tile (6×16 / 6×8) and the cache blocks (KC = 256, MC = 96/144), on
- * both the AVX2+FMA and the portable micro-kernels (forced, as on a CPU without AVX2); strided
+ * odd sizes that cross the micro-tiles (6 × two vectors) and the cache blocks (KC = 256, MC = 96/144),
+ * on the AVX-512, AVX2+FMA and portable micro-kernels (capped, as on an older CPU); strided
  * batched GEMM; gather/scatter-add, softmax, cross-entropy, tanh's derivative; unary, binary, where, copy on random strided layouts (transposed, padded,
  * broadcast, offset) in float32, float64 and int32; reduce; cast between every dtype pair.
  * Tolerances: see ../property-helpers.ts (exact for IEEE-exact ops, a few ulps for libm functions,
@@ -88,9 +88,11 @@ function gemmCase(rng: Rng, dtype: FD, dims?: [number, number, number]): void {
   compare(nb().read(c.n), ref.read(c.j), tol, `gemm ${dtype} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} m=${m} n=${n} k=${k} α=${alpha} β=${beta} seed=${rng.seed}`);
 }
 
-for (const kernel of ['cpuid', 'portable'] as const) {
-  t(`gemm (${kernel} micro-kernels): random transposes, alpha/beta, ld, offsets, odd sizes, float32 and float64`, () => {
-    nb().forcePortable(kernel === 'portable');
+for (const cap of ['avx512', 'avx2', 'portable'] as const) {
+  t(`gemm (micro-kernels up to ${cap}): random transposes, alpha/beta, ld, offsets, odd sizes, float32 and float64`, () => {
+    const used = nb().kernelCap(cap);
+    const info = nb().info();
+    assert.is(used, cap === 'avx512' && !info.avx512 ? (info.avx2fma ? 'avx2' : 'portable') : cap === 'avx2' && !info.avx2fma ? 'portable' : cap);
     try {
       for (const dtype of FLOATS) {
         const rng = new Rng(dtype === 'float32' ? 11 : 12);
@@ -101,16 +103,18 @@ for (const kernel of ['cpuid', 'portable'] as const) {
         gemmCase(rng, dtype, [97, 1, 5]);
       }
     } finally {
-      nb().forcePortable(false);
+      nb().kernelCap('avx512');
     }
   });
 }
 
-t('gemm: the portable and AVX2 kernels agree, and a forced portable run reports it', () => {
+t('kernel caps: a capped run reports it, and the cap is lifted again', () => {
   const info = nb().info();
-  assert.is(nb().forcePortable(true), 'portable');
+  assert.is(nb().kernelCap('portable'), 'portable');
   assert.is(nb().info().kernel, 'portable');
-  assert.is(nb().forcePortable(false), info.avx2fma ? 'avx2' : 'portable');
+  assert.is(nb().kernelCap('avx512'), info.avx512 ? 'avx512' : info.avx2fma ? 'avx2' : 'portable');
+  throwsType(() => nb().kernelCap('sse' as never), TypeError);
+  nb().kernelCap('avx512');
 });
 
 t('gemmStridedBatched: batches with strides (0 reuses a matrix) against a loop of reference gemm', () => {

@@ -63,9 +63,9 @@ S('CURVATURE_NATIVE=0 disables the backend', () => {
 S('a binary lacking a function (missing symbol), of another ABI, or whose dlopen throws, is refused', () => {
   const path = join(dir, 'fake.node');
   writeFileSync(path, 'x');
-  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ info: () => ({ abi: 1 }) }) }), /lacks the function\(s\) setForcePortable, fill/);
-  const all = Object.fromEntries(['setForcePortable', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad'].map((f) => [f, () => {}]));
-  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ ...all, info: () => ({ abi: 99 }) }) }), /ABI 99, this code expects 2/);
+  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ info: () => ({ abi: 1 }) }) }), /lacks the function\(s\) setKernelCap, fill/);
+  const all = Object.fromEntries(['setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad'].map((f) => [f, () => {}]));
+  unavailable(() => loadNativeAddon({ path, dlopen: () => ({ ...all, info: () => ({ abi: 99 }) }) }), /ABI 99, this code expects 3/);
   unavailable(() => loadNativeAddon({ path, dlopen: () => { throw new Error('undefined symbol: _ZN2cv4gemmIfEEvbb'); } }), /undefined symbol/);
   unavailable(() => loadNativeAddon({ path, dlopen: () => 42 }), /exports no object/);
 });
@@ -88,7 +88,7 @@ t('a truncated copy of the real binary is refused; a broken build/Release falls 
   copyFileSync(real, join(root, 'prebuilds', plat, 'curvature_native.node'));
   const loaded = loadNativeAddon({ root, env: {} });
   assert.is(loaded.path, join(root, 'prebuilds', plat, 'curvature_native.node'));
-  assert.is(loaded.info.abi, 2);
+  assert.is(loaded.info.abi, 3);
 });
 
 t('a binary with an unresolvable symbol (the real one, an import renamed) fails to load instead of crashing later', () => {
