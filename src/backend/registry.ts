@@ -1,11 +1,13 @@
 import { BackendUnavailableError, InputError } from '../errors.js';
 import { JsBackend } from './js/index.js';
+import { NativeBackend } from './native/index.js';
 import type { Backend } from './types.js';
 import { WasmBackend } from './wasm/index.js';
 
 /**
  * Backend selection. Backends register a factory; the first `getBackend()` picks the preferred one
- * that loads (wasm, when present, then js). A typed object per backend, not a string-keyed op table.
+ * that loads: native (the C++ addon, when its binary loads), then wasm, then js. A factory runs only
+ * when its backend is first selected, so registering native loads nothing (and nothing in a browser). A typed object per backend, not a string-keyed op table.
  */
 interface Entry { priority: number; create: () => Backend; instance?: Backend; failure?: string }
 
@@ -29,6 +31,7 @@ export function unregisterBackend(name: string): void {
 
 registerBackend('js', () => new JsBackend(), 0);
 registerBackend('wasm', () => new WasmBackend(), 10);
+registerBackend('native', () => new NativeBackend(), 20);
 
 function instantiate(name: string): Backend {
   const entry = entries.get(name);

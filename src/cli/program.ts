@@ -18,7 +18,7 @@ interface FlagSpec { name: string; arg?: string; help: string; choices?: readonl
 const f = (name: string, arg: string | undefined, help: string, choices?: readonly string[]): FlagSpec => ({ name, help, ...(arg ? { arg } : {}), ...(choices ? { choices } : {}) });
 
 const COMMON: FlagSpec[] = [
-  f('backend', 'name', 'compute backend (default: wasm where it loads, else js)', ['wasm', 'js']),
+  f('backend', 'name', 'compute backend (default: native where its addon loads, else wasm, else js)', ['native', 'wasm', 'js']),
   f('dtype', 'type', 'floating-point type of the computation (default: float64)', ['float64', 'float32']),
   f('quiet', undefined, 'no progress on stderr (warnings and errors still print)'),
 ];

@@ -100,6 +100,7 @@ if (npmCli === undefined) {
       'wasm/curvature-fma.wasm', 'wasm/curvature-fma-mt.wasm',
       'data/breast_cancer.csv', 'data/fashion-mnist-subset/train-images-idx3-ubyte.gz',
       'node_modules/commander/package.json', 'node_modules/commander/index.js',
+      'prebuilds/linux-x64/curvature_native.node',
     ]) {
       assert.ok(files.includes(must), `${must} missing from the tarball`);
     }
@@ -157,6 +158,30 @@ if (npmCli === undefined) {
     assert.equal(out.missing, []);
     assert.is(out.version, PKG.version);
     assert.is(out.rows, 569, 'bundled data found from the installed package');
+  });
+
+  Tarball('the prebuilt native addon loads from the installed package (linux-x64), or its absence falls back to wasm', () => {
+    assert.ok(installOk, 'not installed');
+    const script = `
+      (async () => {
+        const c = await import('curvature');
+        let why = '';
+        try { c.setBackend('native'); } catch (e) { why = e.reason; }
+        const b = c.getBackend();
+        const x = c.tensor([[1, 2], [3, 4]], undefined, 'float32');
+        console.log(JSON.stringify({ name: b.name, path: b.path ?? null, why, y: Array.from(c.matmul(x, x).dataSync()) }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const r = run(process.execPath, ['-e', script], { cwd: app, env: userEnv });
+    assert.is(r.status, 0, describe(r));
+    const out = JSON.parse(r.stdout) as { name: string; path: string | null; why: string; y: number[] };
+    assert.equal(out.y, [7, 10, 15, 22]);
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      assert.is(out.name, 'native', `native did not load from the package: ${out.why}`);
+      assert.match(out.path ?? '', /node_modules\/curvature\/prebuilds\/linux-x64\/curvature_native\.node$/);
+    } else {
+      assert.match(out.why, /prebuilds/);
+      assert.is(out.name, 'wasm');
+    }
   });
 
   Tarball('types: every documented name type-checks through exports (tsc, nodenext)', () => {

@@ -1,0 +1,260 @@
+// N-API entry points of the CPU addon (node-addon-api). Buffers are JavaScript typed arrays owned
+// by the caller (src/backend/native/): the addon reads and writes their storage in place, never
+// copies, never keeps a pointer after returning. Argument extents are checked in TypeScript
+// (src/backend/checks.ts) before any call; here only the argument kinds and dtypes are checked, and
+// a wrong one throws a TypeError rather than touching memory.
+#define NAPI_VERSION 8
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "cpu.h"
+#include "elementwise.h"
+#include "gemm.h"
+#include "rows.h"
+
+namespace {
+
+using cv::DType;
+using cv::View;
+
+/** Bumped when a function's signature changes; the loader refuses another value. */
+constexpr int kAbi = 3;
+
+bool fail(const Napi::Env& env, const std::string& msg) {
+  Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
+  return false;
+}
+
+/** info[i] as a Float32Array, Float64Array or Int32Array. */
+bool view(const Napi::CallbackInfo& info, size_t i, View& out) {
+  if (i >= info.Length() || !info[i].IsTypedArray()) return fail(info.Env(), "argument " + std::to_string(i) + " must be a typed array");
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: out.dtype = DType::F32; break;
+    case napi_float64_array: out.dtype = DType::F64; break;
+    case napi_int32_array: out.dtype = DType::I32; break;
+    default: return fail(info.Env(), "argument " + std::to_string(i) + " must be a Float32Array, Float64Array or Int32Array");
+  }
+  out.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  out.length = static_cast<int64_t>(ta.ElementLength());
+  return true;
+}
+
+bool number(const Napi::CallbackInfo& info, size_t i, double& out) {
+  if (i >= info.Length() || !info[i].IsNumber()) return fail(info.Env(), "argument " + std::to_string(i) + " must be a number");
+  out = info[i].As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool integer(const Napi::CallbackInfo& info, size_t i, int64_t& out) {
+  double d;
+  if (!number(info, i, d)) return false;
+  out = static_cast<int64_t>(d);
+  if (static_cast<double>(out) != d) return fail(info.Env(), "argument " + std::to_string(i) + " must be an integer");
+  return true;
+}
+
+bool same_dtype(const Napi::Env& env, std::initializer_list<const View*> views) {
+  const DType d = (*views.begin())->dtype;
+  for (const View* v : views) if (v->dtype != d) return fail(env, "operands must share one dtype");
+  return true;
+}
+
+/**
+ * A Float64Array [rank, shape…, strides of operand 0…, …] → Strided with `operands` stride lists,
+ * plus (when `contiguous_out`) the contiguous strides of the output as the last list.
+ */
+bool dims(const Napi::CallbackInfo& info, size_t i, size_t operands, bool contiguous_out, cv::Strided& s) {
+  View v;
+  if (!view(info, i, v) || v.dtype != DType::F64) return fail(info.Env(), "dims must be a Float64Array");
+  const double* d = static_cast<const double*>(v.data);
+  if (v.length < 1) return fail(info.Env(), "dims is empty");
+  const int64_t rank = static_cast<int64_t>(d[0]);
+  if (rank < 0 || v.length < 1 + rank * static_cast<int64_t>(1 + operands)) return fail(info.Env(), "dims too short");
+  s.shape.assign(d + 1, d + 1 + rank);
+  s.strides.assign(operands + (contiguous_out ? 1 : 0), std::vector<int64_t>(rank));
+  for (size_t k = 0; k < operands; k++)
+    for (int64_t r = 0; r < rank; r++) s.strides[k][r] = static_cast<int64_t>(d[1 + rank * (1 + k) + r]);
+  if (contiguous_out) {
+    int64_t st = 1;
+    for (int64_t r = rank - 1; r >= 0; r--) { s.strides[operands][r] = st; st *= s.shape[r]; }
+  }
+  return true;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("abi", kAbi);
+  o.Set("avx2fma", cv::cpu_has_avx2_fma());
+  o.Set("avx512", cv::cpu_has_avx512());
+  o.Set("kernel", cv::gemm_kernel_name());
+  return o;
+}
+
+/** setKernelCap('portable' | 'avx2' | 'avx512'): the best kernels allowed; returns those in use. */
+Napi::Value SetKernelCap(const Napi::CallbackInfo& info) {
+  const std::string cap = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (cap == "portable") cv::set_isa_cap(cv::Isa::Portable);
+  else if (cap == "avx2") cv::set_isa_cap(cv::Isa::Avx2);
+  else if (cap == "avx512") cv::set_isa_cap(cv::Isa::Avx512);
+  else fail(info.Env(), "setKernelCap: expected 'portable', 'avx2' or 'avx512'");
+  return Napi::String::New(info.Env(), cv::gemm_kernel_name());
+}
+
+void Fill(const Napi::CallbackInfo& info) {
+  View b; double v;
+  if (!view(info, 0, b) || !number(info, 1, v)) return;
+  cv::fill(b, v);
+}
+
+void Cast(const Napi::CallbackInfo& info) {
+  View s, d; int64_t n;
+  if (!view(info, 0, s) || !view(info, 1, d) || !integer(info, 2, n)) return;
+  if (n < 0 || n > s.length || n > d.length) { fail(info.Env(), "cast: n out of range"); return; }
+  cv::cast(s, d, n);
+}
+
+void Unary(const Napi::CallbackInfo& info) {
+  int64_t op, n; View x, o;
+  if (!integer(info, 0, op) || !view(info, 1, x) || !view(info, 2, o) || !integer(info, 3, n)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Unary::Count)) { fail(info.Env(), "unknown unary op"); return; }
+  if (!same_dtype(info.Env(), {&x, &o})) return;
+  if (n < 0 || n > x.length || n > o.length) { fail(info.Env(), "unary: n out of range"); return; }
+  cv::unary(static_cast<cv::Unary>(op), x, o, n);
+}
+
+void Binary(const Napi::CallbackInfo& info) {
+  int64_t op; cv::Strided s; View a, b, o;
+  if (!integer(info, 0, op) || !dims(info, 1, 2, true, s) || !view(info, 2, a) || !view(info, 3, b) || !view(info, 4, o)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Binary::Count)) { fail(info.Env(), "unknown binary op"); return; }
+  if (!same_dtype(info.Env(), {&a, &b, &o})) return;
+  cv::binary(static_cast<cv::Binary>(op), s, a, b, o);
+}
+
+void Where(const Napi::CallbackInfo& info) {
+  cv::Strided s; View c, a, b, o;
+  if (!dims(info, 0, 3, true, s) || !view(info, 1, c) || !view(info, 2, a) || !view(info, 3, b) || !view(info, 4, o)) return;
+  if (!same_dtype(info.Env(), {&c, &a, &b, &o})) return;
+  cv::where(s, c, a, b, o);
+}
+
+void Copy(const Napi::CallbackInfo& info) {
+  cv::Strided s; View src, dst; int64_t so, dof;
+  if (!dims(info, 0, 2, false, s) || !view(info, 1, src) || !integer(info, 2, so) || !view(info, 3, dst) || !integer(info, 4, dof)) return;
+  if (!same_dtype(info.Env(), {&src, &dst})) return;
+  cv::copy(s, src, so, dst, dof);
+}
+
+void Reduce(const Napi::CallbackInfo& info) {
+  int64_t op, outer, r, inner; View x, o;
+  if (!integer(info, 0, op) || !view(info, 1, x) || !integer(info, 2, outer) || !integer(info, 3, r) ||
+      !integer(info, 4, inner) || !view(info, 5, o)) return;
+  if (op < 0 || op >= static_cast<int64_t>(cv::Reduce::Count)) { fail(info.Env(), "unknown reduce op"); return; }
+  if (!same_dtype(info.Env(), {&x, &o})) return;
+  if (outer < 0 || r < 0 || inner < 0 || outer * r * inner > x.length || outer * inner > o.length) { fail(info.Env(), "reduce: sizes out of range"); return; }
+  cv::reduce(static_cast<cv::Reduce>(op), x, outer, r, inner, o);
+}
+
+/**
+ * gemmStridedBatched(flags, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB, beta, c, cOff,
+ * ldc, strideC, batch); flags bit 0 = transA, bit 1 = transB. gemm is the same with batch 1.
+ */
+void GemmStridedBatched(const Napi::CallbackInfo& info) {
+  int64_t flags, m, n, k, aOff, lda, sa, bOff, ldb, sb, cOff, ldc, sc, batch; double alpha, beta; View a, b, c;
+  if (!integer(info, 0, flags) || !integer(info, 1, m) || !integer(info, 2, n) || !integer(info, 3, k) ||
+      !number(info, 4, alpha) || !view(info, 5, a) || !integer(info, 6, aOff) || !integer(info, 7, lda) ||
+      !integer(info, 8, sa) || !view(info, 9, b) || !integer(info, 10, bOff) || !integer(info, 11, ldb) ||
+      !integer(info, 12, sb) || !number(info, 13, beta) || !view(info, 14, c) || !integer(info, 15, cOff) ||
+      !integer(info, 16, ldc) || !integer(info, 17, sc) || !integer(info, 18, batch)) return;
+  if (!same_dtype(info.Env(), {&a, &b, &c})) return;
+  const bool ta = flags & 1, tb = flags & 2;
+  for (int64_t i = 0; i < batch; i++) {
+    if (c.dtype == DType::F32) {
+      cv::gemm<float>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a.data) + aOff + i * sa, lda,
+        static_cast<const float*>(b.data) + bOff + i * sb, ldb, static_cast<float>(beta),
+        static_cast<float*>(c.data) + cOff + i * sc, ldc);
+    } else if (c.dtype == DType::F64) {
+      cv::gemm<double>(ta, tb, m, n, k, alpha, static_cast<const double*>(a.data) + aOff + i * sa, lda,
+        static_cast<const double*>(b.data) + bOff + i * sb, ldb, beta, static_cast<double*>(c.data) + cOff + i * sc, ldc);
+    } else {
+      fail(info.Env(), "gemm needs float32 or float64");
+      return;
+    }
+  }
+}
+
+bool int32_view(const Napi::CallbackInfo& info, size_t i, View& out) {
+  if (!view(info, i, out)) return false;
+  if (out.dtype != DType::I32) return fail(info.Env(), "argument " + std::to_string(i) + " must be an Int32Array");
+  return true;
+}
+
+/** gather(src, idx, nIdx, rowSize, out) / scatterAdd(src, idx, nIdx, rowSize, out). */
+template <bool kScatter>
+void Indexed(const Napi::CallbackInfo& info) {
+  View src, idx, out; int64_t n_idx, row;
+  if (!view(info, 0, src) || !int32_view(info, 1, idx) || !integer(info, 2, n_idx) || !integer(info, 3, row) || !view(info, 4, out)) return;
+  if (!same_dtype(info.Env(), {&src, &out})) return;
+  if (n_idx < 0 || row < 0 || n_idx > idx.length || n_idx * row > (kScatter ? src.length : out.length)) { fail(info.Env(), "gather/scatterAdd: sizes out of range"); return; }
+  const int32_t* ix = static_cast<const int32_t*>(idx.data);
+  const int64_t table_rows = row > 0 ? (kScatter ? out.length : src.length) / row : 0;
+  for (int64_t i = 0; i < n_idx && row > 0; i++) {
+    if (ix[i] < 0 || ix[i] >= table_rows) { fail(info.Env(), "gather/scatterAdd: index out of range"); return; }
+  }
+  if (kScatter) cv::scatter_add(src, ix, n_idx, row, out);
+  else cv::gather(src, ix, n_idx, row, out);
+}
+
+/** softmax(x, rows, cols, out, log). */
+void Softmax(const Napi::CallbackInfo& info) {
+  View x, o; int64_t rows, cols;
+  if (!view(info, 0, x) || !integer(info, 1, rows) || !integer(info, 2, cols) || !view(info, 3, o)) return;
+  if (!same_dtype(info.Env(), {&x, &o}) || x.dtype == DType::I32) { fail(info.Env(), "softmax needs float operands"); return; }
+  if (rows < 0 || cols < 0 || rows * cols > x.length || rows * cols > o.length) { fail(info.Env(), "softmax: sizes out of range"); return; }
+  cv::softmax(x, rows, cols, o, info.Length() > 4 && info[4].ToBoolean().Value());
+}
+
+/** crossEntropy(z, labels, rows, cols, out). */
+void CrossEntropy(const Napi::CallbackInfo& info) {
+  View z, lab, o; int64_t rows, cols;
+  if (!view(info, 0, z) || !int32_view(info, 1, lab) || !integer(info, 2, rows) || !integer(info, 3, cols) || !view(info, 4, o)) return;
+  if (!same_dtype(info.Env(), {&z, &o}) || z.dtype == DType::I32) { fail(info.Env(), "crossEntropy needs float operands"); return; }
+  if (rows < 0 || cols < 0 || rows * cols > z.length || rows > o.length || rows > lab.length) { fail(info.Env(), "crossEntropy: sizes out of range"); return; }
+  const int32_t* l = static_cast<const int32_t*>(lab.data);
+  for (int64_t r = 0; r < rows; r++) if (l[r] < 0 || l[r] >= cols) { fail(info.Env(), "crossEntropy: label out of range"); return; }
+  cv::cross_entropy(z, l, rows, cols, o);
+}
+
+/** tanhGrad(y, g, out, n). */
+void TanhGrad(const Napi::CallbackInfo& info) {
+  View y, g, o; int64_t n;
+  if (!view(info, 0, y) || !view(info, 1, g) || !view(info, 2, o) || !integer(info, 3, n)) return;
+  if (!same_dtype(info.Env(), {&y, &g, &o}) || y.dtype == DType::I32) { fail(info.Env(), "tanhGrad needs float operands"); return; }
+  if (n < 0 || n > y.length || n > g.length || n > o.length) { fail(info.Env(), "tanhGrad: n out of range"); return; }
+  cv::tanh_grad(y, g, o, n);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setKernelCap", Napi::Function::New(env, SetKernelCap));
+  exports.Set("fill", Napi::Function::New(env, Fill));
+  exports.Set("cast", Napi::Function::New(env, Cast));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("where", Napi::Function::New(env, Where));
+  exports.Set("copy", Napi::Function::New(env, Copy));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
+  exports.Set("gather", Napi::Function::New(env, Indexed<false>));
+  exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
+  exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(curvature_native, Init)

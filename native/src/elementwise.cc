@@ -1,0 +1,243 @@
+// Elementwise kernels: one template per kernel over the storage type, values computed in double.
+#include "elementwise.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace cv {
+namespace {
+
+/** JavaScript's ToInt32: NaN/±Inf → 0, else the integer part modulo 2^32 as a signed value. */
+inline int32_t to_int32(double x) {
+  if (!std::isfinite(x)) return 0;
+  if (x >= -2147483648.0 && x < 2147483648.0) return static_cast<int32_t>(x);  // truncates
+  double t = std::fmod(std::trunc(x), 4294967296.0);
+  if (t < 0) t += 4294967296.0;
+  return static_cast<int32_t>(static_cast<uint32_t>(t));
+}
+
+/** Stores a double into T with the destination's conversion. */
+template <typename T> inline T store(double v) { return static_cast<T>(v); }
+template <> inline int32_t store<int32_t>(double v) { return to_int32(v); }
+
+inline double sigmoid(double x) {
+  if (x >= 0) return 1 / (1 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1 + e);
+}
+inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
+inline double apply(Unary op, double x) {
+  switch (op) {
+    case Unary::Neg: return -x;
+    case Unary::Exp: return std::exp(x);
+    case Unary::Log: return std::log(x);
+    case Unary::Tanh: return std::tanh(x);
+    case Unary::Sigmoid: return sigmoid(x);
+    case Unary::Sqrt: return std::sqrt(x);
+    case Unary::Abs: return std::fabs(x);
+    case Unary::Sign: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case Unary::Square: return x * x;
+    case Unary::Reciprocal: return 1 / x;
+    case Unary::Log1p: return std::log1p(x);
+    case Unary::Expm1: return std::expm1(x);
+    case Unary::Softplus: return softplus(x);
+    case Unary::Erf: return std::erf(x);
+    case Unary::Sin: return std::sin(x);
+    case Unary::Cos: return std::cos(x);
+    case Unary::Relu: return x > 0 ? x : 0;
+    case Unary::Step: return x > 0 ? 1 : 0;
+    case Unary::IsFinite: return std::isfinite(x) ? 1 : 0;
+    default: return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+inline double apply(Binary op, double a, double b) {
+  switch (op) {
+    case Binary::Add: return a + b;
+    case Binary::Sub: return a - b;
+    case Binary::Mul: return a * b;
+    case Binary::Div: return a / b;
+    case Binary::Pow: return std::pow(a, b);
+    case Binary::Max: return a >= b || std::isnan(a) ? a : b;
+    case Binary::Min: return a <= b || std::isnan(a) ? a : b;
+    case Binary::Gt: return a > b ? 1 : 0;
+    case Binary::Ge: return a >= b ? 1 : 0;
+    case Binary::Lt: return a < b ? 1 : 0;
+    case Binary::Le: return a <= b ? 1 : 0;
+    case Binary::Eq: return a == b ? 1 : 0;
+    case Binary::Ne: return a != b ? 1 : 0;
+    default: return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+/** JS Math.pow differs from C pow where the result is NaN in JS: 1 ** ±Inf and 1 ** NaN. */
+inline double js_pow(double a, double b) {
+  if (std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(b) && std::fabs(a) == 1) return std::numeric_limits<double>::quiet_NaN();
+  return std::pow(a, b);
+}
+
+template <typename T> T* ptr(const View& v) { return static_cast<T*>(v.data); }
+
+template <typename T>
+void unary_t(Unary op, const T* x, T* out, int64_t n) {
+  switch (op) {  // the hot ops get their own loops
+    case Unary::Neg: for (int64_t i = 0; i < n; i++) out[i] = store<T>(-static_cast<double>(x[i])); return;
+    case Unary::Relu: for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : T(0); return;
+    case Unary::Square: for (int64_t i = 0; i < n; i++) out[i] = store<T>(static_cast<double>(x[i]) * x[i]); return;
+    default: for (int64_t i = 0; i < n; i++) out[i] = store<T>(apply(op, static_cast<double>(x[i]))); return;
+  }
+}
+
+template <typename T, typename F>
+void binary_rows(const Strided& s, const T* a, const T* b, T* out, F f) {
+  const int64_t base[3] = {0, 0, 0};
+  for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
+    const T* pa = a + off[0];
+    const T* pb = b + off[1];
+    T* po = out + off[2];
+    const int64_t sa = st[0], sb = st[1];
+    if (sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], pb[i]);
+    } else if (sa == 1 && sb == 0) {
+      const T vb = pb[0];
+      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], vb);
+    } else if (sa == 0 && sb == 1) {
+      const T va = pa[0];
+      for (int64_t i = 0; i < len; i++) po[i] = f(va, pb[i]);
+    } else {
+      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i * sa], pb[i * sb]);
+    }
+  });
+}
+
+template <typename T>
+void binary_t(Binary op, const Strided& s, const T* a, const T* b, T* out) {
+  auto d = [](T v) { return static_cast<double>(v); };
+  switch (op) {
+    case Binary::Add: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(d(x) + d(y)); });
+    case Binary::Sub: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(d(x) - d(y)); });
+    case Binary::Mul: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(d(x) * d(y)); });
+    case Binary::Div: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(d(x) / d(y)); });
+    case Binary::Pow: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(js_pow(d(x), d(y))); });
+    default: return binary_rows(s, a, b, out, [&](T x, T y) { return store<T>(apply(op, d(x), d(y))); });
+  }
+}
+
+template <typename T>
+void where_t(const Strided& s, const T* c, const T* a, const T* b, T* out) {
+  const int64_t base[4] = {0, 0, 0, 0};
+  for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
+    const T* pc = c + off[0];
+    const T* pa = a + off[1];
+    const T* pb = b + off[2];
+    T* po = out + off[3];
+    for (int64_t i = 0; i < len; i++) po[i] = pc[i * st[0]] != 0 ? pa[i * st[1]] : pb[i * st[2]];
+  });
+}
+
+template <typename T>
+void copy_t(const Strided& s, const T* src, int64_t src_off, T* dst, int64_t dst_off) {
+  const int64_t base[2] = {src_off, dst_off};
+  for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
+    const T* ps = src + off[0];
+    T* pd = dst + off[1];
+    if (st[0] == 1 && st[1] == 1) std::memmove(pd, ps, static_cast<size_t>(len) * sizeof(T));
+    else for (int64_t i = 0; i < len; i++) pd[i * st[1]] = ps[i * st[0]];
+  });
+}
+
+inline double combine(Reduce op, double acc, double v) {
+  if (op == Reduce::Sum) return acc + v;
+  if (op == Reduce::Max) return v > acc || std::isnan(v) ? v : acc;
+  return v < acc || std::isnan(v) ? v : acc;
+}
+
+/** Accumulates in double like the reference (one accumulator per output element). */
+template <typename T>
+void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
+  const double init = op == Reduce::Sum ? 0.0
+    : op == Reduce::Max ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  std::vector<double> acc(static_cast<size_t>(inner > 1 ? inner : 1));
+  for (int64_t o = 0; o < outer; o++) {
+    const T* base = x + o * r * inner;
+    if (inner == 1) {
+      double a = init;
+      if (op == Reduce::Sum) for (int64_t k = 0; k < r; k++) a += base[k];
+      else for (int64_t k = 0; k < r; k++) a = combine(op, a, base[k]);
+      out[o] = store<T>(a);
+      continue;
+    }
+    std::fill(acc.begin(), acc.end(), init);
+    for (int64_t k = 0; k < r; k++) {
+      const T* row = base + k * inner;
+      if (op == Reduce::Sum) for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
+      else for (int64_t i = 0; i < inner; i++) acc[i] = combine(op, acc[i], row[i]);
+    }
+    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = store<T>(acc[i]);
+  }
+}
+
+template <typename S, typename D>
+void cast_t(const S* s, D* d, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] = store<D>(static_cast<double>(s[i]));
+}
+
+template <typename S>
+void cast_from(const S* s, const View& dst, int64_t n) {
+  switch (dst.dtype) {
+    case DType::F32: return cast_t(s, ptr<float>(dst), n);
+    case DType::F64: return cast_t(s, ptr<double>(dst), n);
+    case DType::I32: return cast_t(s, ptr<int32_t>(dst), n);
+  }
+}
+
+}  // namespace
+
+// Dispatch on the (shared) dtype: T is bound by the lambda's argument type.
+#define CV_DISPATCH(dt, CALL)                                        \
+  switch (dt) {                                                       \
+    case DType::F32: { using T = float; CALL; break; }                \
+    case DType::F64: { using T = double; CALL; break; }               \
+    case DType::I32: { using T = int32_t; CALL; break; }              \
+  }
+
+void fill(const View& buf, double value) {
+  CV_DISPATCH(buf.dtype, { T v = store<T>(value); T* p = ptr<T>(buf); for (int64_t i = 0; i < buf.length; i++) p[i] = v; });
+}
+
+void cast(const View& src, const View& dst, int64_t n) {
+  switch (src.dtype) {
+    case DType::F32: return cast_from(ptr<float>(src), dst, n);
+    case DType::F64: return cast_from(ptr<double>(src), dst, n);
+    case DType::I32: return cast_from(ptr<int32_t>(src), dst, n);
+  }
+}
+
+void unary(Unary op, const View& x, const View& out, int64_t n) {
+  CV_DISPATCH(x.dtype, unary_t<T>(op, ptr<T>(x), ptr<T>(out), n));
+}
+
+void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out) {
+  const Strided c = coalesce(s);
+  CV_DISPATCH(a.dtype, binary_t<T>(op, c, ptr<T>(a), ptr<T>(b), ptr<T>(out)));
+}
+
+void where(const Strided& s, const View& c, const View& a, const View& b, const View& out) {
+  const Strided cs = coalesce(s);
+  CV_DISPATCH(a.dtype, where_t<T>(cs, ptr<T>(c), ptr<T>(a), ptr<T>(b), ptr<T>(out)));
+}
+
+void copy(const Strided& s, const View& src, int64_t src_off, const View& dst, int64_t dst_off) {
+  const Strided c = coalesce(s);
+  CV_DISPATCH(src.dtype, copy_t<T>(c, ptr<T>(src), src_off, ptr<T>(dst), dst_off));
+}
+
+void reduce(Reduce op, const View& x, int64_t outer, int64_t r, int64_t inner, const View& out) {
+  CV_DISPATCH(x.dtype, reduce_t<T>(op, ptr<T>(x), outer, r, inner, ptr<T>(out)));
+}
+
+}  // namespace cv

@@ -1,0 +1,42 @@
+// Elementwise kernels (fill, cast, unary, binary, where, copy, reduce) over raw typed storage.
+// Semantics follow the js reference backend (src/backend/js/elementwise.ts): values are computed in
+// double precision and stored with the destination type's conversion (float32 rounding, or
+// JavaScript's ToInt32 for int32), so results match the reference up to libm last-ulp differences.
+#pragma once
+
+#include <cstdint>
+
+#include "strided.h"
+
+namespace cv {
+
+/** Element types, in the order of the addon's dtype codes. */
+enum class DType : int { F32 = 0, F64 = 1, I32 = 2 };
+
+/** A typed array's storage. */
+struct View {
+  void* data;
+  DType dtype;
+  int64_t length;
+};
+
+/** Op codes: the order of UNARY_OPS / BINARY_OPS / REDUCE_OPS in src/backend/native/ops.ts. */
+enum class Unary : int {
+  Neg, Exp, Log, Tanh, Sigmoid, Sqrt, Abs, Sign, Square, Reciprocal, Log1p, Expm1, Softplus, Erf, Sin,
+  Cos, Relu, Step, IsFinite, Count
+};
+enum class Binary : int { Add, Sub, Mul, Div, Pow, Max, Min, Gt, Ge, Lt, Le, Eq, Ne, Count };
+enum class Reduce : int { Sum, Max, Min, Count };
+
+void fill(const View& buf, double value);
+void cast(const View& src, const View& dst, int64_t n);
+void unary(Unary op, const View& x, const View& out, int64_t n);
+/** out (contiguous over s.shape) = a op b; s.strides = {a, b, out}. All one dtype. */
+void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out);
+/** out = c != 0 ? a : b; s.strides = {c, a, b, out}. All one dtype. */
+void where(const Strided& s, const View& c, const View& a, const View& b, const View& out);
+/** dst[dstOff + idx·ds] = src[srcOff + idx·ss]; s.strides = {src, dst}. One dtype. */
+void copy(const Strided& s, const View& src, int64_t src_off, const View& dst, int64_t dst_off);
+void reduce(Reduce op, const View& x, int64_t outer, int64_t r, int64_t inner, const View& out);
+
+}  // namespace cv

@@ -1,0 +1,28 @@
+// GEMM: C = alpha·op(A)·op(B) + beta·C, row-major, packed and cache-blocked (Goto & van de Geijn),
+// with an MR×NR micro-kernel chosen at run time: AVX-512 (gemm_avx512.cc), AVX2+FMA (gemm_avx2.cc)
+// or portable C++ (gemm.cc).
+#pragma once
+
+#include <cstdint>
+
+namespace cv {
+
+/**
+ * A micro-kernel: acc = Σ_p ap[p·MR + i]·bp[p·NR + j] over p < kc (packed, zero-padded panels),
+ * then c[i·ldc + j] += alpha·acc[i][j] for i < mr, j < nr.
+ */
+template <typename T>
+using MicroKernel = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha);
+
+// Tiles: MR = 6 rows; NR = two vectors (AVX2: 16 float / 8 double; AVX-512: 32 float / 16 double).
+void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
+void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
+void micro_avx512_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
+void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
+
+/** The full GEMM (arguments checked by the caller: extents, ld, dtypes). */
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+}  // namespace cv

@@ -1,0 +1,103 @@
+// Row kernels (see rows.h): templates over float/double/int32 storage, arithmetic in double.
+#include "rows.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace cv {
+namespace {
+
+template <typename T> T* ptr(const View& v) { return static_cast<T*>(v.data); }
+
+template <typename T>
+void gather_t(const T* src, const int32_t* idx, int64_t n_idx, int64_t row, T* out) {
+  for (int64_t i = 0; i < n_idx; i++) std::memcpy(out + i * row, src + static_cast<int64_t>(idx[i]) * row, static_cast<size_t>(row) * sizeof(T));
+}
+
+template <typename T>
+void scatter_add_t(const T* src, const int32_t* idx, int64_t n_idx, int64_t row, T* out) {
+  for (int64_t i = 0; i < n_idx; i++) {
+    T* o = out + static_cast<int64_t>(idx[i]) * row;
+    const T* s = src + i * row;
+    for (int64_t j = 0; j < row; j++) o[j] = static_cast<T>(static_cast<double>(o[j]) + static_cast<double>(s[j]));
+  }
+}
+
+/** The row maximum, skipping NaN (which reaches the result through the sum of exponentials). */
+template <typename T>
+double row_max(const T* x, int64_t n) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < n; j++) if (x[j] > m) m = x[j];
+  return m;
+}
+
+template <typename T>
+void softmax_t(const T* x, int64_t rows, int64_t cols, T* out, bool log) {
+  for (int64_t r = 0; r < rows; r++) {
+    const T* xr = x + r * cols;
+    T* orow = out + r * cols;
+    const double m = row_max(xr, cols);
+    double s = 0;
+    for (int64_t j = 0; j < cols; j++) s += std::exp(static_cast<double>(xr[j]) - m);
+    if (log) {
+      const double ls = std::log(s);
+      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>((static_cast<double>(xr[j]) - m) - ls);
+    } else {
+      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>(std::exp(static_cast<double>(xr[j]) - m) / s);
+    }
+  }
+}
+
+template <typename T>
+void cross_entropy_t(const T* z, const int32_t* labels, int64_t rows, int64_t cols, T* out) {
+  for (int64_t r = 0; r < rows; r++) {
+    const T* zr = z + r * cols;
+    const double m = row_max(zr, cols);
+    double s = 0;
+    for (int64_t j = 0; j < cols; j++) s += std::exp(static_cast<double>(zr[j]) - m);
+    out[r] = static_cast<T>(std::log(s) - (static_cast<double>(zr[labels[r]]) - m));
+  }
+}
+
+template <typename T>
+void tanh_grad_t(const T* y, const T* g, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const double yi = y[i];
+    out[i] = static_cast<T>(static_cast<double>(g[i]) * (1 - yi * yi));
+  }
+}
+
+}  // namespace
+
+#define CV_ROWS_DISPATCH(dt, CALL)                                   \
+  switch (dt) {                                                       \
+    case DType::F32: { using T = float; CALL; break; }                \
+    case DType::F64: { using T = double; CALL; break; }               \
+    case DType::I32: { using T = int32_t; CALL; break; }              \
+  }
+#define CV_FLOAT_DISPATCH(dt, CALL)                                  \
+  switch (dt) {                                                       \
+    case DType::F32: { using T = float; CALL; break; }                \
+    case DType::F64: { using T = double; CALL; break; }               \
+    default: break;                                                   \
+  }
+
+void gather(const View& src, const int32_t* idx, int64_t n_idx, int64_t row, const View& out) {
+  CV_ROWS_DISPATCH(src.dtype, gather_t<T>(ptr<T>(src), idx, n_idx, row, ptr<T>(out)));
+}
+void scatter_add(const View& src, const int32_t* idx, int64_t n_idx, int64_t row, const View& out) {
+  // int32 sums wrap like JavaScript's ToInt32 only within range; the tensor layer scatters floats.
+  CV_FLOAT_DISPATCH(src.dtype, scatter_add_t<T>(ptr<T>(src), idx, n_idx, row, ptr<T>(out)));
+}
+void softmax(const View& x, int64_t rows, int64_t cols, const View& out, bool log) {
+  CV_FLOAT_DISPATCH(x.dtype, softmax_t<T>(ptr<T>(x), rows, cols, ptr<T>(out), log));
+}
+void cross_entropy(const View& z, const int32_t* labels, int64_t rows, int64_t cols, const View& out) {
+  CV_FLOAT_DISPATCH(z.dtype, cross_entropy_t<T>(ptr<T>(z), labels, rows, cols, ptr<T>(out)));
+}
+void tanh_grad(const View& y, const View& g, const View& out, int64_t n) {
+  CV_FLOAT_DISPATCH(y.dtype, tanh_grad_t<T>(ptr<T>(y), ptr<T>(g), ptr<T>(out), n));
+}
+
+}  // namespace cv

@@ -1,0 +1,50 @@
+import type { TypedArray } from '../types.js';
+
+/** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
+export const NATIVE_ABI = 3;
+
+/** GEMM micro-kernel families, from the least to the most demanding. */
+export type NativeKernel = 'portable' | 'avx2' | 'avx512';
+
+/** What info() reports: the ABI, the CPU's AVX2+FMA and AVX-512F support, the GEMM kernels in use. */
+export interface NativeInfo {
+  abi: number;
+  avx2fma: boolean;
+  avx512: boolean;
+  kernel: NativeKernel;
+}
+
+/**
+ * The functions of native/src/addon.cc. Buffers are typed arrays the addon reads and writes in place;
+ * `dims` is a Float64Array [rank, shape…, strides of each strided operand…]. Extents are checked by
+ * the caller (../checks.ts) before every call.
+ */
+export interface NativeAddon {
+  info(): NativeInfo;
+  /** Caps the GEMM kernels (the best the CPU has up to `cap` run); returns the kernels in use. */
+  setKernelCap(cap: NativeKernel): NativeKernel;
+  fill(buf: TypedArray, value: number): void;
+  cast(src: TypedArray, dst: TypedArray, n: number): void;
+  unary(op: number, x: TypedArray, out: TypedArray, n: number): void;
+  binary(op: number, dims: Float64Array, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  where(dims: Float64Array, c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  copy(dims: Float64Array, src: TypedArray, srcOff: number, dst: TypedArray, dstOff: number): void;
+  reduce(op: number, x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void;
+  /** flags: bit 0 transA, bit 1 transB. */
+  gemmStridedBatched(flags: number, m: number, n: number, k: number, alpha: number,
+    a: TypedArray, aOff: number, lda: number, strideA: number, b: TypedArray, bOff: number, ldb: number, strideB: number,
+    beta: number, c: TypedArray, cOff: number, ldc: number, strideC: number, batch: number): void;
+  /** out[i, :] = src[idx[i], :] (indices checked by the caller, and again by the addon). */
+  gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
+  /** out[idx[i], :] += src[i, :] (float32/float64). */
+  scatterAdd(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
+  softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
+  crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
+  tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
+}
+
+/** The function names the loader requires (a binary without one of them is refused). */
+export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
+  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
+  'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad',
+];

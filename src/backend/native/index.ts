@@ -1,0 +1,186 @@
+import { DTypeError } from '../../errors.js';
+import {
+  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+} from '../checks.js';
+import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, TypedArray, UnaryOp } from '../types.js';
+import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
+import { loadNativeAddon, type NativeLoadOptions } from './load.js';
+import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
+
+/**
+ * A native-backend buffer: a typed array owned by JavaScript (the garbage collector frees it), whose
+ * storage the addon reads and writes in place — no copies in or out of addon memory, nothing for
+ * the addon to leak, and memory growth cannot detach it (unlike a view of WebAssembly memory).
+ */
+export interface NativeBuffer extends BackendBuffer {
+  readonly data: TypedArray;
+}
+
+function allocTyped(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+  }
+}
+
+const arr = (b: BackendBuffer): TypedArray => (b as NativeBuffer).data;
+
+/** [rank, shape…, strides…] as the addon's dims argument. */
+function dims(shape: readonly number[], ...strides: (readonly number[])[]): Float64Array {
+  const r = shape.length;
+  const d = new Float64Array(1 + r * (1 + strides.length));
+  d[0] = r;
+  d.set(shape, 1);
+  strides.forEach((s, i) => d.set(s, 1 + r * (1 + i)));
+  return d;
+}
+
+/**
+ * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
+ * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd,
+ * softmax, crossEntropy and tanhGrad run in the C++ addon of native/ — GEMM packed and
+ * cache-blocked with AVX2+FMA micro-kernels where cpuid allows, one thread. Float32, float64 and
+ * int32 elementwise kernels with all operands of one dtype (cast: any pair); GEMM and the row
+ * kernels in float32/float64 (gather in any dtype). Every other call (potrf, trsm, syev, which it
+ * leaves out; mixed-dtype operands) goes through the tensor layer's reference fallback
+ * (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every backend's.
+ */
+export class NativeBackend implements Backend {
+  readonly name = 'native';
+  readonly addon: NativeAddon;
+  /** The file the addon came from. */
+  readonly path: string;
+
+  /** Throws BackendUnavailableError when the addon cannot be loaded (see ./load.ts). */
+  constructor(options: NativeLoadOptions = {}) {
+    const loaded = loadNativeAddon(options);
+    this.addon = loaded.addon;
+    this.path = loaded.path;
+  }
+
+  /** The addon's report: ABI, AVX2+FMA support, the GEMM kernels in use. */
+  info(): NativeInfo {
+    return this.addon.info();
+  }
+
+  /**
+   * Caps the GEMM micro-kernels at `cap` ('portable' simulates a CPU without AVX2, 'avx2' one without
+   * AVX-512; 'avx512' restores cpuid's choice); returns the kernels in use. Process-wide.
+   */
+  kernelCap(cap: NativeKernel): NativeKernel {
+    return this.addon.setKernelCap(cap);
+  }
+
+  supports(kernel: KernelName, dtypes: readonly DType[], _op?: string): boolean {
+    const dt = dtypes[0];
+    const same = dtypes.every((d) => d === dt);
+    switch (kernel) {
+      case 'fill': case 'cast': return true;
+      case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': return same && dt !== 'int32';
+      // [src, int32 indices, out] / [z, int32 labels, out]
+      case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
+      case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
+      default: return false;
+    }
+  }
+
+  alloc(dtype: DType, size: number): BackendBuffer {
+    const buf: NativeBuffer = { dtype, size, data: allocTyped(dtype, size) };
+    return buf;
+  }
+  free(_buf: BackendBuffer): void {
+    // The garbage collector reclaims the typed array; the addon holds no reference to it.
+  }
+  write(buf: BackendBuffer, data: ArrayLike<number>, offset = 0): void {
+    arr(buf).set(data, offset);
+  }
+  read(buf: BackendBuffer): TypedArray {
+    return arr(buf).slice();
+  }
+  readAsync(buf: BackendBuffer): Promise<TypedArray> {
+    return Promise.resolve(this.read(buf));
+  }
+  fill(buf: BackendBuffer, value: number): void {
+    this.addon.fill(arr(buf), value);
+  }
+  cast(src: BackendBuffer, dst: BackendBuffer, n: number): void {
+    checkCount('cast', n, [src, dst]);
+    this.addon.cast(arr(src), arr(dst), n);
+  }
+  unary(op: UnaryOp, x: BackendBuffer, out: BackendBuffer, n: number): void {
+    checkCount(`unary ${op}`, n, [x, out]);
+    this.same(`unary ${op}`, [x, out]);
+    this.addon.unary(opCode(UNARY_OPS, op), arr(x), arr(out), n);
+  }
+  binary(op: BinaryOp, shape: readonly number[], a: BackendBuffer, aStrides: readonly number[],
+    b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    checkStrided(`binary ${op}`, shape, [[a, 0, aStrides], [b, 0, bStrides]], out);
+    this.same(`binary ${op}`, [a, b, out]);
+    this.addon.binary(opCode(BINARY_OPS, op), dims(shape, aStrides, bStrides), arr(a), arr(b), arr(out));
+  }
+  where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
+    aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
+    checkStrided('where', shape, [[cond, 0, cStrides], [a, 0, aStrides], [b, 0, bStrides]], out);
+    this.same('where', [cond, a, b, out]);
+    this.addon.where(dims(shape, cStrides, aStrides, bStrides), arr(cond), arr(a), arr(b), arr(out));
+  }
+  copy(shape: readonly number[], src: BackendBuffer, srcOff: number, srcStrides: readonly number[],
+    dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void {
+    checkStrided('copy', shape, [[src, srcOff, srcStrides], [dst, dstOff, dstStrides]], null);
+    this.same('copy', [src, dst]);
+    this.addon.copy(dims(shape, srcStrides, dstStrides), arr(src), srcOff, arr(dst), dstOff);
+  }
+  reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
+    checkReduce(x, outer, r, inner, out);
+    this.same(`reduce ${op}`, [x, out]);
+    this.addon.reduce(opCode(REDUCE_OPS, op), arr(x), outer, r, inner, arr(out));
+  }
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number): void {
+    if (!checkGemm('gemm', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) return;
+    this.addon.gemmStridedBatched((transA ? 1 : 0) | (transB ? 2 : 0), m, n, k, alpha,
+      arr(a), aOff, lda, 0, arr(b), bOff, ldb, 0, beta, arr(c), cOff, ldc, 0, 1);
+  }
+  gemmStridedBatched(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, strideA: number,
+    b: BackendBuffer, bOff: number, ldb: number, strideB: number,
+    beta: number, c: BackendBuffer, cOff: number, ldc: number, strideC: number, batch: number): void {
+    if (!checkGemm('gemmStridedBatched', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, batch, strideA, strideB, strideC)) return;
+    this.addon.gemmStridedBatched((transA ? 1 : 0) | (transB ? 2 : 0), m, n, k, alpha,
+      arr(a), aOff, lda, strideA, arr(b), bOff, ldb, strideB, beta, arr(c), cOff, ldc, strideC, batch);
+  }
+
+  gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('gather', idx, nIdx, rowSize, out, src, arr(idx));
+    this.addon.gather(arr(src), arr(idx) as Int32Array, nIdx, rowSize, arr(out));
+  }
+  scatterAdd(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {
+    checkIndexed('scatterAdd', idx, nIdx, rowSize, src, out, arr(idx));
+    if (src.dtype === 'int32') throw new DTypeError('native scatterAdd: needs float32 or float64 operands, got int32');
+    this.addon.scatterAdd(arr(src), arr(idx) as Int32Array, nIdx, rowSize, arr(out));
+  }
+  tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
+    checkSameFloat('tanhGrad', n, [y, g, out]);
+    this.addon.tanhGrad(arr(y), arr(g), arr(out), n);
+  }
+  softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
+    checkRows('softmax', x, rows, cols, rows * cols, out);
+    this.addon.softmax(arr(x), rows, cols, arr(out), log);
+  }
+  crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
+    checkRows('crossEntropy', z, rows, cols, rows, out);
+    checkLabels(labels, rows, cols, arr(labels));
+    this.addon.crossEntropy(arr(z), arr(labels) as Int32Array, rows, cols, arr(out));
+  }
+
+  /** The elementwise kernels take operands of one dtype (supports() says so; the tensor layer complies). */
+  private same(fn: string, bufs: readonly BackendBuffer[]): void {
+    const dt = bufs[0]!.dtype;
+    if (bufs.some((b) => b.dtype !== dt)) {
+      throw new DTypeError(`native ${fn}: needs operands of one dtype, got ${bufs.map((b) => b.dtype).join(', ')}`);
+    }
+  }
+}
