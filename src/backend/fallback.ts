@@ -30,7 +30,7 @@ export function fallbackTotal(backend: Backend): number {
 }
 
 /** Records one fallback of `what` (a kernel name, with dtypes where they decided it). */
-export function noteFallback(backend: Backend, what: string, why: string): void {
+export function noteFallback(backend: Backend, what: string, why: string, via = 'js reference'): void {
   const m = fallbackCounts(backend);
   m.set(what, (m.get(what) ?? 0) + 1);
   if (!debugEnabled()) return;
@@ -38,5 +38,5 @@ export function noteFallback(backend: Backend, what: string, why: string): void 
   if (!seen) reported.set(backend, (seen = new Set()));
   if (seen.has(what)) return;
   seen.add(what);
-  console.warn(`curvature: backend '${backend.name}' ${why} for ${what}; running the js reference kernel (operands copied to the host and back)`);
+  console.warn(`curvature: backend '${backend.name}' ${why} for ${what}; running the ${via} kernel (operands copied there and back)`);
 }

@@ -70,6 +70,21 @@ export function getBackend(): Backend {
   throw new BackendUnavailableError('any', 'no backend could be loaded');
 }
 
+/**
+ * The highest-priority backend other than `exclude` and the js reference that loads and passes
+ * `has` (e.g. it runs a kernel the active backend lacks), or null: where the tensor layer runs a
+ * missing expensive kernel (Cholesky, triangular solve, eigensolver) instead of the js reference.
+ */
+export function fasterBackendFor(exclude: Backend, has: (b: Backend) => boolean): Backend | null {
+  const byPriority = [...entries.entries()].filter(([name]) => name !== 'js').sort((a, b) => b[1].priority - a[1].priority);
+  for (const [name] of byPriority) {
+    let b: Backend;
+    try { b = instantiate(name); } catch { continue; }
+    if (b !== exclude && has(b)) return b;
+  }
+  return null;
+}
+
 /** Names of registered backends and whether each has loaded or why it could not. */
 export function listBackends(): { name: string; loaded: boolean; failure?: string }[] {
   return [...entries.entries()].map(([name, e]) => ({ name, loaded: !!e.instance, ...(e.failure ? { failure: e.failure } : {}) }));

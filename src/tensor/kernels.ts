@@ -5,7 +5,9 @@
  * - composes it from required kernels where that costs no copy (gemmStridedBatched: one gemm per
  *   batch element), or
  * - copies the operands to the js reference backend, runs the reference kernel and writes the
- *   outputs back (gather, scatterAdd, potrf, trsm, syev, and calls whose dtypes a backend refuses),
+ *   outputs back (gather, scatterAdd, potrf, trsm, syev, and calls whose dtypes a backend refuses);
+ *   the dense-linear-algebra kernels (potrf, trsm, syev: O(n³) on O(n²) data) go to the fastest
+ *   other backend that has them (wasm for native) before the reference,
  *   counted per backend in src/backend/fallback.ts (WasmBackend.fallbackCounts reads it) and
  *   reported once per kernel with CURVATURE_DEBUG=1.
  * The fused kernels (tanhGrad, softmax, crossEntropy) are composed from elementwise ops by their
@@ -14,6 +16,7 @@
  */
 import { noteFallback } from '../backend/fallback.js';
 import { JsBackend } from '../backend/js/index.js';
+import { fasterBackendFor } from '../backend/registry.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, UnaryOp,
 } from '../backend/types.js';
@@ -42,9 +45,9 @@ export class Kernels {
    * `outs` (a buffer listed twice is copied once).
    */
   private viaReference<R>(what: string, why: string, bufs: readonly Buf[], outs: readonly boolean[],
-    run: (r: JsBackend, copies: Buf[]) => R): R {
-    const b = this.backend, r = ref();
-    noteFallback(b, what, why);
+    run: (r: Backend, copies: Buf[]) => R, helper: Backend | null = null): R {
+    const b = this.backend, r = helper ?? ref();
+    noteFallback(b, what, why, helper ? `'${helper.name}' backend's` : 'js reference');
     const seen = new Map<Buf, Buf>();
     const copies = bufs.map((x) => {
       let c = seen.get(x);
@@ -138,7 +141,7 @@ export class Kernels {
     }
     if (!this.native('gemm', dtypes)) {
       this.viaReference(`gemmStridedBatched ${a.dtype},${b.dtype}→${c.dtype}`, this.why('gemm', dtypes)!, [a, b, c], [false, false, true],
-        (r, [ac, bc, cc]) => r.gemmStridedBatched(transA, transB, m, n, k, alpha, ac!, aOff, lda, strideA, bc!, bOff, ldb, strideB, beta, cc!, cOff, ldc, strideC, batch));
+        (r, [ac, bc, cc]) => r.gemmStridedBatched!(transA, transB, m, n, k, alpha, ac!, aOff, lda, strideA, bc!, bOff, ldb, strideB, beta, cc!, cOff, ldc, strideC, batch));
       return;
     }
     for (let i = 0; i < batch; i++) {
@@ -150,32 +153,39 @@ export class Kernels {
   gather(src: Buf, idx: Buf, nIdx: number, rowSize: number, out: Buf): void {
     const why = this.why('gather', [src.dtype, idx.dtype, out.dtype]);
     if (why === null) return this.backend.gather!(src, idx, nIdx, rowSize, out);
-    this.viaReference(`gather ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.gather(s!, i!, nIdx, rowSize, o!));
+    this.viaReference(`gather ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.gather!(s!, i!, nIdx, rowSize, o!));
   }
 
   scatterAdd(src: Buf, idx: Buf, nIdx: number, rowSize: number, out: Buf): void {
     const why = this.why('scatterAdd', [src.dtype, idx.dtype, out.dtype]);
     if (why === null) return this.backend.scatterAdd!(src, idx, nIdx, rowSize, out);
-    this.viaReference(`scatterAdd ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.scatterAdd(s!, i!, nIdx, rowSize, o!));
+    this.viaReference(`scatterAdd ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.scatterAdd!(s!, i!, nIdx, rowSize, o!));
   }
 
   potrf(n: number, a: Buf, aOff: number, lda: number): CholeskyResult {
     const why = this.why('potrf', [a.dtype]);
     if (why === null) return this.backend.potrf!(n, a, aOff, lda);
-    return this.viaReference(`potrf ${a.dtype}`, why, [a], [true], (r, [ac]) => r.potrf(n, ac!, aOff, lda));
+    return this.viaReference(`potrf ${a.dtype}`, why, [a], [true], (r, [ac]) => r.potrf!(n, ac!, aOff, lda), this.helper('potrf', [a.dtype]));
   }
 
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: Buf, aOff: number, lda: number, b: Buf, bOff: number, ldb: number): void {
     const why = this.why('trsm', [a.dtype, b.dtype]);
     if (why === null) return this.backend.trsm!(uplo, trans, unitDiag, m, n, alpha, a, aOff, lda, b, bOff, ldb);
-    this.viaReference(`trsm ${a.dtype}`, why, [a, b], [false, true], (r, [ac, bc]) => r.trsm(uplo, trans, unitDiag, m, n, alpha, ac!, aOff, lda, bc!, bOff, ldb));
+    this.viaReference(`trsm ${a.dtype}`, why, [a, b], [false, true], (r, [ac, bc]) => r.trsm!(uplo, trans, unitDiag, m, n, alpha, ac!, aOff, lda, bc!, bOff, ldb),
+      this.helper('trsm', [a.dtype, b.dtype]));
   }
 
   syev(n: number, a: Buf, aOff: number, lda: number, w: Buf, wOff: number, computeVectors: boolean): void {
     const why = this.why('syev', [a.dtype, w.dtype]);
     if (why === null) return this.backend.syev!(n, a, aOff, lda, w, wOff, computeVectors);
-    this.viaReference(`syev ${a.dtype}`, why, [a, w], [true, true], (r, [ac, wc]) => r.syev(n, ac!, aOff, lda, wc!, wOff, computeVectors));
+    this.viaReference(`syev ${a.dtype}`, why, [a, w], [true, true], (r, [ac, wc]) => r.syev!(n, ac!, aOff, lda, wc!, wOff, computeVectors),
+      this.helper('syev', [a.dtype, w.dtype]));
+  }
+
+  /** The fastest other loaded backend that runs `kernel` on these dtypes itself, or null (the js reference then). */
+  private helper(kernel: KernelName, dtypes: readonly DType[]): Backend | null {
+    return fasterBackendFor(this.backend, (h) => kernels(h).native(kernel, dtypes));
   }
 }
 
