@@ -56,11 +56,11 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
     const m = r.machine;
     const oursRate = (r.gemm.before + r.gemm.after) / 2;
     const floor = (s: Stage, rate: number): number => (s === 'scoring' ? r.flops.scoring : r.flops[s]) / (rate * 1e6);
-    L.push(`### ${r.dtype}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, N = ${r.n.toLocaleString('en-US')} training × ${r.test} test points${r.quick ? ' (quick smoke run — not for quoting)' : ''}`, '');
+    L.push(`### ${r.backend}, ${r.dtype}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, N = ${r.n.toLocaleString('en-US')} training × ${r.test} test points${r.quick ? ' (quick smoke run — not for quoting)' : ''}`, '');
     L.push(`- date: ${r.date}; command: \`${r.command}\``);
     L.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}; load average before ${m.loadBefore.join(' / ')}, after ${m.loadAfter?.join(' / ') ?? '?'}; ` +
       `CPU share of this process over the run ${f(r.cpuShare, 2)} (≈ 1 on an idle core).`);
-    L.push(`- ours: the ${r.backend} backend (the fastest present), **${r.threads} thread${r.threads > 1 ? 's' : ''}**; \`KroneckerCurvature.fit(objective, θ, train, { corrected: true, batchSize: ${r.batchSize} })\` ` +
+    L.push(`- ours: the ${r.backend} backend${r.backend === 'js' ? '' : ' (the default selection picks the fastest that loads: native, then wasm)'}, **${r.threads} thread${r.threads > 1 ? 's' : ''}**; \`KroneckerCurvature.fit(objective, θ, train, { corrected: true, batchSize: ${r.batchSize} })\` ` +
       `timed per stage by its \`onStage\` hook; scoring is \`InfluenceModel.fit(…, { hessian: 'gauss-newton', solver: 'ekfac', damping: ${r.damping} })\` then \`influence(test, train)\`, ` +
       `the latter timed (the influence model's own fit took ${f(r.influenceFitMs / 1000, 2)} s).`);
     L.push(`- problem: MLP 784-128 tanh-128 tanh-10, cross-entropy, ${r.dtype}, 118,282 parameters; Gauss–Newton form (C = 10 columns of the output Hessian's square root); ` +

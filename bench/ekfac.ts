@@ -39,7 +39,8 @@ const threads = Number(flag('--threads') ?? 1);
 const rounds = Number(flag('--rounds') ?? 1);
 const damping = Number(flag('--damping') ?? 0.1);
 const batchSize = Number(flag('--batch') ?? 1024);
-const backend = 'wasm';
+// The backend: --backend NAME, else the default selection (the fastest that loads: native, wasm, js).
+const backend = flag('--backend') ?? c.getBackend().name;
 const WARM = 2048;
 const GEMM_N = 1024;
 
@@ -55,7 +56,8 @@ const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(
 const medians = (rs: Record<Stage, number>[]): Record<Stage, number> => Object.fromEntries(STAGES.map((s) => [s, median(rs.map((r) => r[s]))])) as Record<Stage, number>;
 
 c.setBackend(backend);
-c.setWasmThreads(threads);
+if (backend === 'wasm') c.setWasmThreads(threads);
+else if (threads !== 1) throw new Error(`--threads ${threads}: only the wasm backend has a thread pool (backend ${backend})`);
 
 function gemmRate(dtype: c.FloatDType): number {
   const a = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 1, dtype })), b = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 2, dtype }));
@@ -139,10 +141,10 @@ for (const dtype of dtypes) {
 }
 rmSync(work, { recursive: true, force: true });
 
-// bench/ekfac.json keeps the runs of a dtype or thread count not measured this time.
+// bench/ekfac.json keeps the runs of a backend, dtype or thread count not measured this time.
 const json = join(outDir, 'ekfac.json');
 const previous: EkfacRun[] = !quick && existsSync(json) ? (JSON.parse(readFileSync(json, 'utf8')) as { runs: EkfacRun[] }).runs : [];
-const key = (r: EkfacRun): string => `${r.dtype}/${r.threads}`;
+const key = (r: EkfacRun): string => `${r.backend ?? 'wasm'}/${r.dtype}/${r.threads}`;
 const merged = [...previous.filter((r) => !runs.some((q) => key(q) === key(r))), ...runs].sort((a, b) => key(a).localeCompare(key(b)));
 writeFileSync(json, JSON.stringify({ runs: merged }, null, 2) + '\n');
 const section = renderEkfac(merged);
