@@ -6,6 +6,8 @@ import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, Typ
 import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
+// The same host storage as the js reference: a typed array per buffer, read through arr().
+import { allocTyped, arr } from '../js/storage.js';
 
 /**
  * A native-backend buffer: a typed array owned by JavaScript (the garbage collector frees it), whose
@@ -16,15 +18,6 @@ export interface NativeBuffer extends BackendBuffer {
   readonly data: TypedArray;
 }
 
-function allocTyped(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'float64': return new Float64Array(size);
-    case 'int32': return new Int32Array(size);
-  }
-}
-
-const arr = (b: BackendBuffer): TypedArray => (b as NativeBuffer).data;
 
 /** [rank, shape…, strides…] as the addon's dims argument. */
 function dims(shape: readonly number[], ...strides: (readonly number[])[]): Float64Array {
