@@ -42,3 +42,19 @@ export function assertRows(G: c.Tensor, ref: Float64Array[], tol: number, what: 
 export function assertPerExampleGradients(obj: c.Objective<c.Model>, theta: c.Tensor, data: c.Dataset, tol: number, what: string): void {
   assertRows(obj.perSampleGradients(theta, data), autodiffRows(obj, theta, data), tol, what);
 }
+
+/**
+ * hvpBatched of f at θ with k random directions equals k single forward-over-reverse HVPs
+ * (≤ tol), and, with `reverseTol`, the reverse-over-reverse HVP agrees with them (≤ reverseTol).
+ */
+export function assertBatchedHvp(f: (t: c.Tensor) => c.Tensor, theta: c.Tensor, rng: Random, k: number, tol: number, reverseTol?: number): void {
+  const P = theta.size;
+  const V = c.tensor(Float64Array.from({ length: k * P }, () => rng.normal()), [k, P], 'float64');
+  const hb = c.hvpBatched(f, theta, V).dataSync();
+  for (let j = 0; j < k; j++) {
+    const v = c.reshape(c.slice(V, [j, 0], [1, P]), [P]);
+    const hv = c.hvp(f, theta, v).dataSync();
+    assert.ok(relErr(hb.subarray(j * P, (j + 1) * P), hv) <= tol, `batched HVP ${j}`);
+    if (reverseTol !== undefined) assert.ok(relErr(c.hvp(f, theta, v, 'reverse-over-reverse').dataSync(), hv) <= reverseTol, `HVP modes ${j}`);
+  }
+}

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
+import { fitStoreChild } from './fit-store-children.js';
 import { smallProblem } from './problem.js';
 
 const s = suite('influence fit store (save → load in another process)');
@@ -14,17 +13,6 @@ s.before(() => { c.setBackend('js'); });
 s.after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = (name: string): string => join(root, `${name}-${++counter}`);
-const script = fileURLToPath(new URL('./child/fit-store-child.js', import.meta.url));
-
-/** Runs the child on all cases (one process), returning each case's score line. */
-function child(mode: 'save' | 'load', dir: string, cases: [string, c.InfluenceOptions][]): Map<string, string> {
-  const r = spawnSync(process.execPath, [script, mode, dir, JSON.stringify(cases)], { encoding: 'utf8' });
-  assert.is(r.status, 0, `${mode} child failed: ${r.stderr}`);
-  const out = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) if (line.startsWith('SCORES ')) out.set(line.split(' ')[1]!, line);
-  assert.is(out.size, cases.length, `scores from the ${mode} child: ${r.stdout}`);
-  return out;
-}
 
 const CASES: [string, c.InfluenceOptions][] = [
   ['direct', { solver: 'direct' }],
@@ -44,12 +32,12 @@ const CASES: [string, c.InfluenceOptions][] = [
 s('direct, cg (jacobi, nystrom), block-cg, nystrom, arnoldi, datainf, diagonal, lissa, neumann, block-diagonal: scores after load in fresh processes equal the fitting process\'s bit for bit', () => {
   const dir = freshDir('cases');
   const cases = CASES.map(([name, o]): [string, c.InfluenceOptions] => [name.replace(/\W+/g, '-'), o]);
-  const saved = child('save', dir, cases);
+  const saved = fitStoreChild('save', dir, cases);
   for (const [name] of cases) assert.ok(existsSync(join(dir, name, 'manifest.json')) && existsSync(join(dir, name, 'solver.safetensors')), name);
   assert.is(readdirSync(dir).filter((f) => f.endsWith('.partial')).length, 0, 'no temporary directory is left');
-  const loaded = child('load', dir, cases);
+  const loaded = fitStoreChild('load', dir, cases);
   // With no options the manifest supplies them.
-  const bare = child('load', dir, cases.map(([name]) => [name, {}]));
+  const bare = fitStoreChild('load', dir, cases.map(([name]) => [name, {}]));
   for (const [name] of cases) {
     assert.is(loaded.get(name), saved.get(name), `${name}: loaded with the same options`);
     assert.is(bare.get(name), saved.get(name), `${name}: loaded with the manifest's options`);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { relErr, testBackends, throwsType } from '../helpers.js';
-import { assertPerExampleGradients } from '../layers.js';
+import { assertBatchedHvp, assertPerExampleGradients } from '../layers.js';
 
 /**
  * LayerNorm (torch.nn.LayerNorm: biased variance, ε inside the root, affine γ, β), Dropout at
@@ -58,13 +58,7 @@ for (const backend of testBackends()) {
     const P = model.numParams;
     assertPerExampleGradients(objective, theta, data, 1e-12, 'LayerNorm MLP');
     const g = objective.perSampleGradients(theta, data).dataSync();
-    const f = (t: c.Tensor) => objective.value(t, data);
-    const V = c.tensor(Float64Array.from({ length: 2 * P }, () => rng.normal()), [2, P], 'float64');
-    const hb = c.hvpBatched(f, theta, V).dataSync();
-    for (let j = 0; j < 2; j++) {
-      const hv = c.hvp(f, theta, c.reshape(c.slice(V, [j, 0], [1, P]), [P])).dataSync();
-      assert.ok(relErr(hb.subarray(j * P, (j + 1) * P), hv) <= 1e-12, `batched HVP ${j}`);
-    }
+    assertBatchedHvp((t: c.Tensor) => objective.value(t, data), theta, rng, 2, 1e-12);
     const op = c.gaussNewtonOperator(objective, theta, data);
     assert.throws(() => c.fitSolver('ekfac', op), (e: unknown) => e instanceof c.UnsupportedLayerError && /LayerNorm/.test((e as Error).message));
     const sol = c.fitSolver('ekfac', op, { kroneckerFallback: 'direct', damping: 0.05 });

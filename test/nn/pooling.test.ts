@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { relErr, testBackends, throwsType } from '../helpers.js';
-import { assertPerExampleGradients } from '../layers.js';
+import { assertBatchedHvp, assertPerExampleGradients } from '../layers.js';
 
 /**
  * MaxPool2d and AvgPool2d (torch.nn semantics: stride defaults to the kernel, MaxPool pads with −∞,
@@ -61,15 +61,7 @@ for (const backend of testBackends()) {
     const P = model.numParams;
     assertPerExampleGradients(objective, theta, data, 1e-12, 'CNN');
     const g = objective.perSampleGradients(theta, data).dataSync();
-    const f = (t: c.Tensor) => objective.value(t, data);
-    const V = c.tensor(Float64Array.from({ length: 2 * P }, () => rng.normal()), [2, P], 'float64');
-    const hb = c.hvpBatched(f, theta, V).dataSync();
-    for (let j = 0; j < 2; j++) {
-      const hv = c.hvp(f, theta, c.reshape(c.slice(V, [j, 0], [1, P]), [P])).dataSync();
-      const hr = c.hvp(f, theta, c.reshape(c.slice(V, [j, 0], [1, P]), [P]), 'reverse-over-reverse').dataSync();
-      assert.ok(relErr(hb.subarray(j * P, (j + 1) * P), hv) <= 1e-12, `batched HVP ${j}`);
-      assert.ok(relErr(hr, hv) <= 1e-10, `HVP modes ${j}`);
-    }
+    assertBatchedHvp((t: c.Tensor) => objective.value(t, data), theta, rng, 2, 1e-12, 1e-10);
     const kc = c.KroneckerCurvature.fit(objective, theta, data, { corrected: true });
     assert.equal(kc.layers.map((l) => [l.name, l.outFeatures, l.inDim]), [['0', 3, 10], ['3', 4, 28], ['7', 3, 17]]);
     const sol = c.fitSolver('ekfac', c.gaussNewtonOperator(objective, theta, data), { damping: 0.1 });

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
+import { FIT_STORE_CHILD, fitStoreChild } from '../influence/fit-store-children.js';
 import { smallProblem } from '../influence/problem.js';
 
 /**
@@ -48,17 +47,9 @@ s('same process: ekfac, kfac, sampled, empirical Fisher, damping heuristic, cg +
 });
 
 s('fresh processes: the scores after load equal the fitting process\'s bit for bit', () => {
-  const script = fileURLToPath(new URL('../influence/child/fit-store-child.js', import.meta.url));
-  assert.ok(existsSync(script), `fit-store child at ${script}`);
+  assert.ok(existsSync(FIT_STORE_CHILD), `fit-store child at ${FIT_STORE_CHILD}`);
   const dir = join(root, 'processes');
-  const run = (mode: 'save' | 'load', cases: [string, c.InfluenceOptions][]): Map<string, string> => {
-    const r = spawnSync(process.execPath, [script, mode, dir, JSON.stringify(cases)], { encoding: 'utf8' });
-    assert.is(r.status, 0, `${mode} child failed: ${r.stderr}`);
-    const out = new Map<string, string>();
-    for (const line of r.stdout.split('\n')) if (line.startsWith('SCORES ')) out.set(line.split(' ')[1]!, line);
-    assert.is(out.size, cases.length, `scores from the ${mode} child: ${r.stdout}`);
-    return out;
-  };
+  const run = (mode: 'save' | 'load', cases: [string, c.InfluenceOptions][]): Map<string, string> => fitStoreChild(mode, dir, cases);
   const saved = run('save', CASES);
   const loaded = run('load', CASES);
   const bare = run('load', CASES.map(([name]) => [name, {}]));
