@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { add, erf, mul, relu, sigmoid, softplus, tanh } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Layer } from './module.js';
+import type { Layer, LayerSpec } from './module.js';
 
 /** A parameter-free elementwise layer. */
 class Activation implements Layer {
@@ -15,6 +15,9 @@ class Activation implements Layer {
   }
   describe(): string {
     return this.label;
+  }
+  spec(): LayerSpec {
+    return { kind: this.kind };
   }
 }
 

@@ -194,9 +194,7 @@ export class CheckedChunks implements ChunkSource {
     if (chunk.x.shape[0] !== expected) {
       throw new InputError(`${this.what}: chunk ${index} has ${chunk.x.shape[0]} rows, ${expected} on the first pass (the source changed between passes)`);
     }
-    if (chunk.x.rank !== 2 || chunk.x.shape[1] !== this.objective.model.inFeatures) {
-      throw new ShapeError(`${this.what}: chunk ${index} has inputs [${chunk.x.shape.join(', ')}], expected [${expected}, ${this.objective.model.inFeatures}]`);
-    }
+    this.objective.model.checkInput(chunk.x, `${this.what}: chunk ${index}`);
     if (chunk.y.shape[0] !== expected) throw new ShapeError(`${this.what}: chunk ${index} has ${expected} inputs but ${chunk.y.shape[0]} targets`);
   }
 

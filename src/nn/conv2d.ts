@@ -1,7 +1,7 @@
 import { InputError, ShapeError } from '../errors.js';
 import { add, concat, matmul, reshape, slice, sum, transpose } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { KroneckerView, Layer, LayerActivity, ParamSpec } from './module.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
 import { convOutputSize, unfold2d, type ConvGeometry } from './unfold.js';
 
 export interface Conv2dOptions {
@@ -138,6 +138,14 @@ export class Conv2d implements Layer {
   init(rng: { uniform(): number }): Float64Array[] {
     const bound = 1 / Math.sqrt(this.patchSize);
     return this.params.map((p) => Float64Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => (2 * rng.uniform() - 1) * bound));
+  }
+
+  spec(): LayerSpec {
+    const g = this.geometry;
+    return {
+      kind: this.kind, inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: [...g.kernel],
+      stride: [...g.stride], padding: [...g.padding], dilation: [...g.dilation], groups: this.groups, bias: this.bias,
+    };
   }
 
   describe(): string {

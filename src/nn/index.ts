@@ -1,4 +1,4 @@
-export type { Layer, LayerActivity, ParamSpec, KroneckerView } from './module.js';
+export type { Layer, LayerActivity, LayerSpec, ParamSpec, KroneckerView } from './module.js';
 export type { Model, TrackedLayer, ForwardHooks, LayerCapture, Captures } from './model.js';
 export { captureModel, layerParams, layerPerExampleGradients, layerScores, perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 export { Flatten } from './flatten.js';
@@ -6,6 +6,12 @@ export { Linear } from './linear.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { MaxPool2d, AvgPool2d, type Pool2dOptions } from './pooling.js';
 export { LayerNorm, Dropout } from './normalization.js';
+export { BatchNorm, type BatchNormOptions } from './batchnorm.js';
+export { Embedding } from './embedding.js';
+export { Reshape } from './reshape.js';
+export { layerFromSpec, layerSpec, LAYER_KINDS } from './layer-spec.js';
+export { GraphModel, type GraphSpec, type GraphNodeSpec, type MergeOp } from './graph.js';
+export { modelFromSpec, modelSpec, type ModelSpec } from './model-spec.js';
 export { unfold2d, convOutputSize, type ConvGeometry } from './unfold.js';
 export { Tanh, Sigmoid, ReLU, GELU, Softplus, SiLU, activation, gelu, silu, type ActivationName } from './activations.js';
 export { Sequential, type FlatParam, type ForwardOptions } from './sequential.js';

@@ -2,7 +2,7 @@ import { ShapeError } from '../errors.js';
 import { add, concat, matmul, mul, reshape, sum } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { linearScores } from './linear-scores.js';
-import type { KroneckerView, Layer, LayerActivity, ParamSpec } from './module.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
 export class Linear implements Layer {
@@ -16,6 +16,18 @@ export class Linear implements Layer {
     this.params = bias
       ? [{ name: 'weight', shape: [outFeatures, inFeatures] }, { name: 'bias', shape: [outFeatures] }]
       : [{ name: 'weight', shape: [outFeatures, inFeatures] }];
+  }
+
+  /** Acts on the last axis: [N, …, in] → [N, …, out]. */
+  outputShape(input: readonly number[]): number[] {
+    if (input.length < 2 || input[input.length - 1] !== this.inFeatures) {
+      throw new ShapeError(`${this.describe()}: inputs must be [N, …, ${this.inFeatures}], got [${input.join(', ')}]`);
+    }
+    return [...input.slice(0, -1), this.outFeatures];
+  }
+
+  spec(): LayerSpec {
+    return { kind: this.kind, inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias };
   }
 
   apply(params: readonly Tensor[], x: Tensor): Tensor {

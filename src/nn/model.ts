@@ -58,6 +58,8 @@ export interface Captures {
  */
 export interface Model {
   readonly numParams: number;
+  /** The width of the output's last axis (the number of classes for cross-entropy). */
+  readonly outFeatures: number;
   /** θ's layout: every parameter with its state_dict name, shape and offset, in θ order. */
   readonly flatParams: readonly FlatParam[];
   /** The model output for a batch x [n, …] (inputs of any rank the layers accept). */
@@ -66,8 +68,8 @@ export interface Model {
   trackedLayers(): readonly TrackedLayer[];
   /** One forward and one backward pass: every parameterised layer's input and output gradient. */
   capture(theta: Tensor, x: Tensor, perSampleLoss: (outputs: Tensor) => Tensor): Captures;
-  /** Checks a batch of inputs (typed errors) and returns the output shape it gives. */
-  checkInput(x: Tensor, what?: string): readonly number[];
+  /** Checks the shape of a batch of inputs (typed errors) and returns the output shape it gives. */
+  checkInput(x: { readonly shape: readonly number[] }, what?: string): readonly number[];
   checkTheta(theta: Tensor): void;
   describe(): string;
 }

@@ -36,6 +36,16 @@ export interface KroneckerView {
 }
 
 /**
+ * A layer's description as JSON (`kind` plus its constructor's settings, e.g. `{ kind: 'linear',
+ * inFeatures: 784, outFeatures: 16, bias: true }`): what model files, worker threads and the JSON
+ * architecture format rebuild it from (layerFromSpec in ./layer-spec.ts). No parameter values.
+ */
+export interface LayerSpec {
+  readonly kind: string;
+  readonly [setting: string]: unknown;
+}
+
+/**
  * A layer as a pure function of its parameters: `apply(params, x)`. Keeping parameters outside the
  * layer lets every curvature quantity treat the model as a function of one flat vector θ.
  */
@@ -47,6 +57,11 @@ export interface Layer {
   init(rng: { uniform(): number }): Float64Array[];
   /** Human-readable description, e.g. "Linear(784, 16)". */
   describe(): string;
+  /**
+   * Its JSON description (see LayerSpec). Optional: a layer without one works everywhere in
+   * process but cannot be saved in an architecture file or sent to a worker thread.
+   */
+  spec?(): LayerSpec;
   /**
    * The capture rule, optional: per-example gradients of this layer's parameters in closed form
    * from what a forward/backward pass captured (Linear: δᵢ·aᵢᵀ and δᵢ), as [n, Σ param sizes] with

@@ -5,7 +5,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import { perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 import type { Loss } from './losses.js';
 import type { Captures, Model } from './model.js';
-import type { Sequential } from './sequential.js';
 
 /** A supervised dataset held as tensors: inputs [N, …] and targets (int32 labels or floats). */
 export interface Dataset {
@@ -34,7 +33,7 @@ export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
  * The training objective J(θ) = (1/N)·Σᵢ ℓ(f(xᵢ; θ), yᵢ) + (λ_wd/2)·‖θ‖² (λ_wd = weightDecay),
  * the function whose Hessian the curvature operators and influence functions use.
  */
-export class Objective<M extends Model = Sequential> {
+export class Objective<M extends Model = Model> {
   constructor(readonly model: M, readonly loss: Loss, readonly weightDecay = 0) {
     if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new InputError(`weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
   }

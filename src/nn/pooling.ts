@@ -1,7 +1,7 @@
 import { InputError, ShapeError } from '../errors.js';
 import { greater, max, mean, ones, reshape, toBackend, where } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Layer } from './module.js';
+import type { Layer, LayerSpec } from './module.js';
 import { convOutputSize, unfold2d, type ConvGeometry } from './unfold.js';
 
 export interface Pool2dOptions {
@@ -58,6 +58,11 @@ abstract class Pool2d implements Layer {
   }
 
   abstract describe(): string;
+
+  spec(): LayerSpec {
+    const g = this.geometry;
+    return { kind: this.kind, kernelSize: [...g.kernel], stride: [...g.stride], padding: [...g.padding], dilation: [...g.dilation] };
+  }
 
   protected args(): string {
     const g = this.geometry;

@@ -7,7 +7,8 @@ import { activation } from './activations.js';
 import { Linear } from './linear.js';
 import { captureModel } from './capture.js';
 import type { Captures, FlatParam, ForwardHooks, Model, TrackedLayer } from './model.js';
-import type { Layer } from './module.js';
+import { layerSpec } from './layer-spec.js';
+import type { Layer, LayerSpec } from './module.js';
 
 export type { FlatParam } from './model.js';
 
@@ -154,8 +155,8 @@ export class Sequential implements Model {
    * shape), the widths each Linear expects. Returns the output shape; past a layer whose shape rule
    * it does not know it stops checking and answers [N, outFeatures].
    */
-  checkInput(x: Tensor, what = 'inputs'): readonly number[] {
-    if (x.rank < 2) throw new ShapeError(`${what}: inputs must be [N, features] (or [N, …]), got [${x.shape.join(', ')}]`);
+  checkInput(x: { readonly shape: readonly number[] }, what = 'inputs'): readonly number[] {
+    if (x.shape.length < 2) throw new ShapeError(`${what}: inputs must be [N, features] (or [N, …]), got [${x.shape.join(', ')}]`);
     let shape: number[] | null = [...x.shape];
     for (const layer of this.layers) {
       if (!shape) break;
@@ -194,6 +195,11 @@ export class Sequential implements Model {
       const bias = this.flatParams.find((p) => p.layer === i && p.name.endsWith('.bias')) ?? null;
       return [{ layer, weight, bias }];
     });
+  }
+
+  /** Each layer's JSON description (ModelSpec); an InputError for a layer without spec(). */
+  layerSpecs(): LayerSpec[] {
+    return this.layers.map((l) => layerSpec(l));
   }
 
   describe(): string {

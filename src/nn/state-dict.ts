@@ -4,10 +4,10 @@ import type { RawArray } from '../io/array.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { tensor } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Sequential } from './sequential.js';
+import type { Model } from './model.js';
 
 /** θ as a PyTorch-style state_dict: name → array of the parameter's shape. */
-export function stateDict(model: Sequential, theta: Tensor): Map<string, RawArray> {
+export function stateDict(model: Model, theta: Tensor): Map<string, RawArray> {
   model.checkTheta(theta);
   const values = theta.dataSync();
   const out = new Map<string, RawArray>();
@@ -19,7 +19,7 @@ export function stateDict(model: Sequential, theta: Tensor): Map<string, RawArra
 }
 
 /** θ from a state_dict; every parameter must be present with its exact shape (extra names are an error). */
-export function loadStateDict(model: Sequential, dict: Map<string, RawArray>, dtype: DType = 'float32', source = 'state_dict'): Tensor {
+export function loadStateDict(model: Model, dict: Map<string, RawArray>, dtype: DType = 'float32', source = 'state_dict'): Tensor {
   const values = new Float64Array(model.numParams);
   const expected = new Set(model.flatParams.map((p) => p.name));
   for (const name of dict.keys()) {
@@ -45,11 +45,11 @@ export function loadStateDict(model: Sequential, dict: Map<string, RawArray>, dt
   return tensor(values, [model.numParams], dtype);
 }
 
-export function saveSafetensors(path: string, model: Sequential, theta: Tensor, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(path: string, model: Model, theta: Tensor, metadata: Record<string, string> = {}): void {
   writeSafetensors(path, stateDict(model, theta), metadata);
 }
 
-export function loadSafetensors(path: string, model: Sequential, dtype: DType = 'float32'): Tensor {
+export function loadSafetensors(path: string, model: Model, dtype: DType = 'float32'): Tensor {
   const file = readSafetensors(path);
   return loadStateDict(model, file.tensors, dtype, path);
 }

@@ -1,7 +1,7 @@
 import { InputError, ShapeError } from '../errors.js';
 import { concat, pad, slice, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Sequential } from '../nn/sequential.js';
+import type { Model } from '../nn/model.js';
 import { applyToColumns, checkVector, isShiftedOperator, type LinearOperator } from './linear-operator.js';
 import type { StochasticOperator } from './stochastic.js';
 
@@ -34,19 +34,13 @@ export function checkBlocks(blocks: readonly Block[], n: number, what = 'blocks'
 }
 
 /**
- * One block per layer with parameters (weight and bias together), from the model's flat θ layout
- * (Sequential.flatParams, PyTorch state_dict order) — pyDVL's BlockMode.LAYER_WISE. With
- * `perParameter` every parameter tensor is its own block.
+ * One block per layer with parameters (weight and bias together, named like the layer: '0', or
+ * 'features.0' in a graph), from the model's tracked layers, whose blocks tile θ in state_dict
+ * order — pyDVL's BlockMode.LAYER_WISE. With `perParameter` every parameter tensor is its own block.
  */
-export function blocksFromModel(model: Sequential, options: { perParameter?: boolean } = {}): Block[] {
+export function blocksFromModel(model: Model, options: { perParameter?: boolean } = {}): Block[] {
   if (options.perParameter) return model.flatParams.map((p) => ({ offset: p.offset, size: p.size, name: p.name }));
-  const out: { offset: number; size: number; name: string }[] = [];
-  for (const p of model.flatParams) {
-    const last = out[out.length - 1];
-    if (last && last.name === String(p.layer)) last.size += p.size;
-    else out.push({ offset: p.offset, size: p.size, name: String(p.layer) });
-  }
-  return out;
+  return model.trackedLayers().map((t) => ({ offset: t.offset, size: t.size, name: t.name }));
 }
 
 /**

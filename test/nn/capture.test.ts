@@ -64,6 +64,7 @@ class Residual implements c.Model {
     };
     return run(1, c.add(c.tanh(run(0, x)), x));
   }
+  get outFeatures(): number { return this.out; }
   trackedLayers(): readonly c.TrackedLayer[] { return this.sites; }
   capture(theta: c.Tensor, x: c.Tensor, perSampleLoss: (z: c.Tensor) => c.Tensor): c.Captures {
     return c.captureModel(this, theta, x, perSampleLoss);

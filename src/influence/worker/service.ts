@@ -114,10 +114,8 @@ export class InfluenceService {
     if (isNpyChunkSpec(train)) {
       // Headers only here (paths, shapes, feature width); the worker validates the rows.
       chunkSourceFromSpec(train);
-      const width = readNpyHeader(train.x).shape[1];
-      if (width !== objective.model.inFeatures) {
-        throw new ShapeError(`training data ${train.x}: inputs have ${width} features, ${objective.model.describe()} expects ${objective.model.inFeatures}`);
-      }
+      const shape = readNpyHeader(train.x).shape;
+      objective.model.checkInput({ shape }, `training data ${train.x}`);
       this.init = { objective: objectiveSpec(objective), theta: tensorSpec(theta), train: { ...train }, backend };
       return;
     }

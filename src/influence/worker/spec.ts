@@ -6,19 +6,14 @@ import type { DType } from '../../backend/types.js';
 import { InputError } from '../../errors.js';
 import { tensor } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { activation } from '../../nn/activations.js';
-import { Linear } from '../../nn/linear.js';
 import { lossByName, type LossName } from '../../nn/losses.js';
-import type { Layer } from '../../nn/module.js';
+import { modelFromSpec, modelSpec, type ModelSpec } from '../../nn/model-spec.js';
 import { Objective, type Dataset } from '../../nn/objective.js';
-import { Sequential } from '../../nn/sequential.js';
 import type { ChunkSource } from '../../nn/chunk-source.js';
 import { npyChunkSource } from '../../nn/npy-chunk-source.js';
 
-export type LayerSpec = { kind: 'linear'; inFeatures: number; outFeatures: number; bias: boolean } | { kind: string };
-
 export interface ObjectiveSpec {
-  layers: LayerSpec[];
+  model: ModelSpec;
   loss: LossName;
   weightDecay: number;
 }
@@ -35,19 +30,11 @@ export interface DatasetSpec {
 }
 
 export function objectiveSpec(objective: Objective): ObjectiveSpec {
-  const layers = objective.model.layers.map((l): LayerSpec => {
-    if (l instanceof Linear) return { kind: 'linear', inFeatures: l.inFeatures, outFeatures: l.outFeatures, bias: l.bias };
-    if (l.params.length > 0) throw new InputError(`worker spec: layer ${l.describe()} has parameters and is not Linear; it cannot be rebuilt in a worker`);
-    return { kind: l.kind };
-  });
-  return { layers, loss: objective.loss.name, weightDecay: objective.weightDecay };
+  return { model: modelSpec(objective.model), loss: objective.loss.name, weightDecay: objective.weightDecay };
 }
 
 export function objectiveFromSpec(spec: ObjectiveSpec): Objective {
-  const layers: Layer[] = spec.layers.map((l) => (l.kind === 'linear'
-    ? new Linear((l as { inFeatures: number }).inFeatures, (l as { outFeatures: number }).outFeatures, (l as { bias: boolean }).bias)
-    : activation(l.kind)));
-  return new Objective(new Sequential(layers), lossByName(spec.loss), spec.weightDecay);
+  return new Objective(modelFromSpec(spec.model, 'worker model'), lossByName(spec.loss), spec.weightDecay);
 }
 
 export function tensorSpec(t: Tensor): TensorSpec {
