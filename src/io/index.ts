@@ -12,3 +12,4 @@ export * from './csv.js';
 export * from './datasets.js';
 export { NpyWriter, type NpyWriterOptions, type NpyWriterDType } from './npy-writer.js';
 export { writeFileAtomic, removeStalePartials, removeTrackedTemps } from './temp-files.js';
+export * from './onnx/index.js';
