@@ -9,6 +9,7 @@ import type { Layer, LayerSpec } from './module.js';
 import { Dropout, LayerNorm } from './normalization.js';
 import { AvgPool2d, MaxPool2d } from './pooling.js';
 import { Reshape } from './reshape.js';
+import { SoftmaxLayer } from './softmax-layer.js';
 
 /** Reads the settings of one layer spec with typed errors that say where (`where`) and what was expected. */
 class Settings {
@@ -78,6 +79,8 @@ const BUILDERS: Record<string, (s: Settings) => Layer> = {
   dropout: (s) => new Dropout(s.number('p', 0.5)),
   flatten: () => new Flatten(),
   reshape: (s) => new Reshape(s.ints('shape')),
+  softmax: () => new SoftmaxLayer('softmax'),
+  logsoftmax: () => new SoftmaxLayer('logsoftmax'),
   ...Object.fromEntries(Object.keys(ACTIVATIONS).map((name) => [name, () => activation(name)])),
 };
 
