@@ -37,9 +37,12 @@ export class WireReader {
   readonly source: string;
   pos: number;
   readonly end: number;
+  /** What `end` is, for messages: 'input' for the whole file, else 'enclosing message'. */
+  private readonly scope: string;
   private view: DataView | undefined;
 
-  constructor(bytes: Uint8Array, source: string, pos = 0, end = bytes.length) {
+  constructor(bytes: Uint8Array, source: string, pos = 0, end = bytes.length, scope = 'input') {
+    this.scope = scope;
     this.bytes = bytes;
     this.source = source;
     this.pos = pos;
@@ -62,7 +65,7 @@ export class WireReader {
     let result = 0n;
     let shift = 0n;
     for (let k = 0; k < 10; k++) {
-      if (this.pos >= this.end) this.fail(path, `varint runs past the end of the ${this.end === this.bytes.length ? 'input' : 'enclosing message'} (truncated file?)`, start);
+      if (this.pos >= this.end) this.fail(path, `varint runs past the end of the ${this.scope} (truncated file?)`, start);
       const b = this.bytes[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
@@ -115,7 +118,7 @@ export class WireReader {
 
   private need(n: number, path: string, what: string): void {
     if (this.end - this.pos < n) {
-      this.fail(path, `${what} needs ${n} bytes but only ${this.end - this.pos} remain in the ${this.end === this.bytes.length ? 'input' : 'enclosing message'} (truncated file?)`);
+      this.fail(path, `${what} needs ${n} bytes but only ${this.end - this.pos} remain in the ${this.scope} (truncated file?)`);
     }
   }
 
@@ -140,7 +143,7 @@ export class WireReader {
     const at = this.pos;
     const n = this.varint(path);
     if (n > this.end - this.pos) {
-      this.fail(path, `length ${n} runs past the end of the ${this.end === this.bytes.length ? 'input' : 'enclosing message'} (${this.end - this.pos} bytes remain; truncated file?)`, at);
+      this.fail(path, `length ${n} runs past the end of the ${this.scope} (${this.end - this.pos} bytes remain; truncated file?)`, at);
     }
     const start = this.pos;
     this.pos += n;
@@ -167,7 +170,7 @@ export class WireReader {
   /** A reader over an embedded message (length-delimited), positioned at its start. */
   sub(path: string): WireReader {
     const [s, e] = this.lengthDelimited(path);
-    return new WireReader(this.bytes, this.source, s, e);
+    return new WireReader(this.bytes, this.source, s, e, 'enclosing message');
   }
 
   /** Read a key; returns [field number, wire type]. */
