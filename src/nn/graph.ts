@@ -200,6 +200,15 @@ export class GraphModel implements Model {
     return this.tracked;
   }
 
+  valuesPerExample(): number | null {
+    let total = 0;
+    for (const s of this.shapes.slice(1)) {
+      if (!s) return null;
+      total += s.reduce((a, b) => a * b, 1);
+    }
+    return total;
+  }
+
   apply(theta: Tensor, x: Tensor, hooks: ForwardHooks = {}): Tensor {
     this.checkTheta(theta);
     const parts = this.numParams === 0 ? [] : split(theta, this.flatParams.map((p) => p.size));

@@ -72,4 +72,10 @@ export interface Model {
   checkInput(x: { readonly shape: readonly number[] }, what?: string): readonly number[];
   checkTheta(theta: Tensor): void;
   describe(): string;
+  /**
+   * How many values one example's forward pass produces (the outputs of every layer), for an
+   * example of the given shape (no batch axis); null when unknown. Optional: the curvature
+   * operators use it to keep a batched product's tangents within a memory budget.
+   */
+  valuesPerExample?(exampleShape?: readonly number[]): number | null;
 }

@@ -8,6 +8,7 @@ import { Linear } from './linear.js';
 import { captureModel } from './capture.js';
 import type { Captures, FlatParam, ForwardHooks, Model, TrackedLayer } from './model.js';
 import { layerSpec } from './layer-spec.js';
+import { layerOutputShape } from './shape-rules.js';
 import type { Layer, LayerSpec } from './module.js';
 
 export type { FlatParam } from './model.js';
@@ -176,6 +177,18 @@ export class Sequential implements Model {
       }
     }
     return shape ?? [x.shape[0]!, this.outFeatures];
+  }
+
+  valuesPerExample(exampleShape?: readonly number[]): number | null {
+    if (!exampleShape) return null;
+    let shape: number[] | null = [1, ...exampleShape];
+    let total = 0;
+    for (const layer of this.layers) {
+      shape = layerOutputShape(layer, shape);
+      if (!shape) return null;
+      total += shape.reduce((a, b) => a * b, 1);
+    }
+    return total;
   }
 
   /** Fresh parameters as torch.nn.Linear initialises them, from a seeded generator. */

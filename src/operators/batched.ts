@@ -68,7 +68,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       checkVector(op, v);
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
       const out = tidy(() => {
-        const acc = batches.reduce(batchSize, (b) => mul(product(b, v), b.x.shape[0]! / n));
+        const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample), (b) => mul(product(b, v), b.x.shape[0]! / n));
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
       options.onProduct?.();
@@ -84,7 +84,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
         // each column), as rows of a [k, P] block.
         const rows = transpose(v);
         const cols = Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p]));
-        const acc = batches.reduce(batchSize, (b) => {
+        const acc = batches.reduce(rowsPerPass(batchSize, k, batches.valuesPerExample), (b) => {
           const w = b.x.shape[0]! / n;
           if (batchedOk) {
             try {
@@ -109,13 +109,30 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
 /** The training rows, checked, as batches (in memory or a chunk source). */
 export function batchesOf(objective: Objective, theta: Tensor, data: TrainingData): Batches {
   objective.model.checkTheta(theta);
-  return isChunkSource(data) ? chunkBatches(CheckedChunks.of(data, objective)) : memoryBatches(objective, data);
+  return isChunkSource(data) ? chunkBatches(CheckedChunks.of(data, objective), valuesOf(objective)) : memoryBatches(objective, data);
 }
+
+const valuesOf = (objective: Objective, exampleShape?: readonly number[]): number | null => objective.model.valuesPerExample?.(exampleShape) ?? null;
 
 /** The training rows as batches: Σ_batches f(batch), and N. */
 export interface Batches {
   n: number;
   reduce(batchSize: number, f: (batch: Dataset) => Tensor): Tensor;
+  /** The values one example's forward pass produces (Model.valuesPerExample), null when unknown. */
+  valuesPerExample: number | null;
+}
+
+/**
+ * Values a product over k directions may keep per pass (k·rows·values per example): about 64 MB of
+ * float64 activations, which with the tangents, patches and cotangents a pass also holds stays far
+ * below wasm's 4 GB. An MLP is never limited by it (rows stay at batchSize); a CNN is.
+ */
+const TANGENT_BUDGET = 1 << 23;
+
+/** Rows per pass for a product over k directions: batchSize, lowered to stay within TANGENT_BUDGET. */
+export function rowsPerPass(batchSize: number, k: number, valuesPerExample: number | null): number {
+  if (!valuesPerExample) return batchSize;
+  return Math.max(1, Math.min(batchSize, Math.floor(TANGENT_BUDGET / (k * valuesPerExample))));
 }
 
 function memoryBatches(objective: Objective, data: Dataset): Batches {
@@ -123,6 +140,7 @@ function memoryBatches(objective: Objective, data: Dataset): Batches {
   const n = data.x.shape[0]!;
   return {
     n,
+    valuesPerExample: valuesOf(objective, data.x.shape.slice(1)),
     reduce(batchSize, f) {
       let acc: Tensor | null = null;
       for (let start = 0; start < n; start += batchSize) {
@@ -135,8 +153,8 @@ function memoryBatches(objective: Objective, data: Dataset): Batches {
 }
 
 /** One pass over a checked chunk source per reduction, one chunk in memory at a time. */
-function chunkBatches(chunks: CheckedChunks): Batches {
-  return { n: chunks.n, reduce: (batchSize, f) => chunks.reduceBatches(batchSize, f) };
+function chunkBatches(chunks: CheckedChunks, valuesPerExample: number | null): Batches {
+  return { n: chunks.n, valuesPerExample, reduce: (batchSize, f) => chunks.reduceBatches(batchSize, f) };
 }
 
 export function checkBatchSize(batchSize: number): void {

@@ -72,7 +72,8 @@ export function toDense(op: LinearOperator, blockSize = 64): Tensor {
       const k = Math.min(blockSize, n - start);
       const e = new Float64Array(n * k);
       for (let j = 0; j < k; j++) e[(start + j) * k + j] = 1;
-      blocks.push(applyToColumns(op, tensor(e, [n, k], op.dtype)));
+      // A scope per block: a batched product's intermediates (tangents of every activation) are freed before the next block.
+      blocks.push(tidy(() => applyToColumns(op, tensor(e, [n, k], op.dtype))));
     }
     return concat(blocks, 1);
   });
