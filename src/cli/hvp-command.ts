@@ -4,7 +4,7 @@ import { encodeNpy, readNpy } from '../io/npy.js';
 import { gaussNewtonOperator, hessianOperator } from '../operators/curvature.js';
 import { tensor } from '../tensor/index.js';
 import { choiceFlag, numberFlag, required, type Flags } from './flags.js';
-import { describeModel, loadProblem } from './model-args.js';
+import { loadProblem } from './model-args.js';
 import { OutputSet } from './outputs.js';
 import { selectBackend } from './select-backend.js';
 
@@ -30,7 +30,7 @@ export function hvpCommand(flags: Flags): number {
   const hv = op.matvec(tensor(raw.data, [raw.data.length], problem.dtype));
   const t2 = performance.now();
   const summary = {
-    command: 'hvp', backend: backend ?? 'default', hessian, dtype: problem.dtype, model: describeModel(problem.settings),
+    command: 'hvp', backend: backend ?? 'default', hessian, dtype: problem.dtype, model: problem.info.description,
     parameters: problem.model.numParams, train: problem.train.x.shape[0], out,
     timings: { loadSeconds: (t1 - t0) / 1000, hvpSeconds: (t2 - t1) / 1000 },
   };

@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { choiceFlag, numberFlag, type Flags } from './flags.js';
 import { printInfluenceSummary } from './human-summary.js';
 import { fitInfluence, mostInfluential, scoreTraining, selfInfluenceScores, solveTestPoints, topK, validate, type SolveSummary } from './influence-steps.js';
-import { describeModel, loadProblem } from './model-args.js';
+import { loadProblem } from './model-args.js';
 import { OutputSet } from './outputs.js';
 import { progress } from './progress.js';
 import { renderReport } from './report-command.js';
@@ -141,7 +141,7 @@ export function runInfluence(given: Flags): InfluenceRun {
 
   const t0 = performance.now();
   const problem = loadProblem(flags, hasTest);
-  const { test, objective, theta, settings } = problem;
+  const { test, objective, theta, info } = problem;
   const nTrain = problem.train.x.shape[0]!, parameters = problem.model.numParams;
   let solverOptions = solverOptionsFrom(flags, parameters);
   const { grad } = objective.fullValueAndGrad(theta, problem.train);
@@ -173,8 +173,8 @@ export function runInfluence(given: Flags): InfluenceRun {
     const summary: InfluenceSummary = {
       command: 'influence', backend: backend ?? getBackend().name,
       model: {
-        path: String(flags['model']), arch: settings.arch.join(','), activation: settings.activation, description: describeModel(settings),
-        loss: settings.loss, weightDecay: settings.weightDecay, parameters, gradNorm,
+        path: String(flags['model']), arch: info.arch, activation: info.activation, description: info.description,
+        loss: info.loss, weightDecay: info.weightDecay, parameters, gradNorm,
       },
       data: problem.source, hessian, solver, dtype: problem.dtype, damping, solverOptions: jsonSafe(solverOptions),
       shapes: { parameters, train: nTrain, test: test ? test.x.shape[0]! : 0, scores: test ? [test.x.shape[0]!, nTrain] : null },

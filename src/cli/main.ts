@@ -7,7 +7,7 @@
  * leaves the previous files as they were; a SIGKILLed run's temporaries are removed by the next run.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { CurvatureError, DTypeError, InputError, ShapeError } from '../errors.js';
+import { CurvatureError, DTypeError, InputError, ShapeError, UnsupportedLayerError } from '../errors.js';
 import { removeStalePartials, removeTrackedTemps } from '../io/temp-files.js';
 import { demoCommand } from './demo.js';
 import { hvpCommand } from './hvp-command.js';
@@ -31,8 +31,9 @@ export function execute(command: CommandSpec, flags: Flags): number {
     if (err instanceof CurvatureError) {
       process.stderr.write(`curvature ${command.name}: ${err.name}: ${err.message}\n`);
       // Shapes and dtypes of the user's files or flags (a model that does not match --arch, a rank
-      // larger than the model) are bad input, like a malformed file.
-      return err instanceof InputError || err instanceof ShapeError || err instanceof DTypeError ? 2 : 1;
+      // larger than the model) are bad input, like a malformed file; so is a model with a layer or
+      // an ONNX operator the chosen method does not support.
+      return err instanceof InputError || err instanceof ShapeError || err instanceof DTypeError || err instanceof UnsupportedLayerError ? 2 : 1;
     }
     process.stderr.write(`curvature ${command.name}: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;

@@ -8,6 +8,11 @@ import { readSafetensors } from '../io/safetensors.js';
 import { lossByName } from '../nn/losses.js';
 import { Objective, type Dataset } from '../nn/objective.js';
 import { Sequential } from '../nn/sequential.js';
+import { GraphModel } from '../nn/graph.js';
+import type { Model } from '../nn/model.js';
+import { loadOnnx } from '../nn/onnx/index.js';
+import { reshape, tensor } from '../tensor/index.js';
+import { basename } from 'node:path';
 import { loadStateDict } from '../nn/state-dict.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadData, type DataSource } from './data-args.js';
@@ -85,9 +90,21 @@ export function settingsMetadata(s: ModelSettings): Record<string, string> {
   return { arch: s.arch.join(','), ...(s.activation ? { activation: s.activation } : {}), loss: s.loss, weight_decay: String(s.weightDecay) };
 }
 
+/** What summaries and reports say about the model, for MLP settings and imported models alike. */
+export interface ModelInfo {
+  /** Layer widths ('784,16,10'), or the model file's name for an imported graph. */
+  arch: string;
+  activation: string | null;
+  description: string;
+  loss: string;
+  weightDecay: number;
+}
+
 export interface LoadedProblem {
-  model: Sequential;
-  settings: ModelSettings;
+  model: Model;
+  /** The MLP settings (null for a model imported from ONNX). */
+  settings: ModelSettings | null;
+  info: ModelInfo;
   objective: Objective;
   theta: Tensor;
   train: Dataset;
@@ -98,12 +115,56 @@ export interface LoadedProblem {
   dtype: DType;
 }
 
-/** The model (settings + safetensors weights), its objective, and the data. */
+/** The loss a bundled dataset implies (--data), if any. */
+const datasetLossOf = (flags: Flags): string | undefined =>
+  flags['data'] === 'breast-cancer' ? 'bce-with-logits' : String(flags['data'] ?? '').startsWith('fashion-mnist') ? 'cross-entropy' : undefined;
+
+/**
+ * Inputs read as rows [N, features] (a CSV, a flattened .npy or a bundled dataset) shaped to an
+ * imported model's example shape ([N, 784] → [N, 1, 28, 28]) when the sizes agree; other shapes are
+ * left for the model's own check to report.
+ */
+function shapedFor(model: GraphModel, data: Dataset): Dataset {
+  const want = model.inputShape, size = want.reduce((a, b) => a * b, 1);
+  const [n, ...rest] = data.x.shape;
+  if (rest.length === want.length && rest.every((d, i) => d === want[i])) return data;
+  if (rest.reduce((a, b) => a * b, 1) !== size) return data;
+  return { x: reshape(data.x, [n!, ...want]), y: data.y };
+}
+
+/**
+ * A model imported from ONNX (torch.onnx.export) with its weights; the loss and the weight decay
+ * come from flags (the file does not record them, and no silent default is taken).
+ */
+function loadOnnxProblem(flags: Flags, needTest: boolean, modelPath: string, dtype: DType): LoadedProblem {
+  for (const flag of ['arch', 'activation']) {
+    if (flags[flag] !== undefined) throw new InputError(`--${flag} does not apply to an ONNX model (${modelPath} holds its architecture)`);
+  }
+  const loss = (typeof flags['loss'] === 'string' ? String(flags['loss']) : undefined) ?? datasetLossOf(flags);
+  if (!loss) throw new InputError(`${modelPath}: an ONNX file does not record the training loss: pass --loss`);
+  lossByName(loss);
+  if (flags['weight-decay'] === undefined) throw new InputError(`${modelPath}: an ONNX file does not record the weight decay: pass --weight-decay (0 if none)`);
+  const weightDecay = numberFlag(flags, 'weight-decay', { min: 0 });
+  const imported = loadOnnx(modelPath);
+  const model = imported.model;
+  const loaded = loadData(flags, dtype, loss, needTest);
+  const train = shapedFor(model, loaded.train);
+  const test = loaded.test ? shapedFor(model, loaded.test) : null;
+  const objective = new Objective(model, lossByName(loss), weightDecay);
+  objective.validate(train, 'training data');
+  if (test) objective.validate(test, 'test data');
+  const theta = tensor(imported.theta, [model.numParams], dtype);
+  const info: ModelInfo = { arch: basename(modelPath), activation: null, description: `ONNX model ${basename(modelPath)} (${model.trackedLayers().length} parameterised layers: ${model.trackedLayers().map((t) => t.layer.describe()).join(', ')})`, loss, weightDecay };
+  return { model, settings: null, info, objective, theta, train, test, source: loaded.source, lossName: loss, dtype };
+}
+
+/** The model (settings + safetensors weights, or an ONNX file), its objective, and the data. */
 export function loadProblem(flags: Flags, needTest = false): LoadedProblem {
   const dtype = dtypeFlag(flags);
   const modelPath = required(flags, 'model');
+  if (modelPath.toLowerCase().endsWith('.onnx')) return loadOnnxProblem(flags, needTest, modelPath, dtype);
   const file = readSafetensors(modelPath);
-  const datasetLoss = flags['data'] === 'breast-cancer' ? 'bce-with-logits' : String(flags['data'] ?? '').startsWith('fashion-mnist') ? 'cross-entropy' : undefined;
+  const datasetLoss = datasetLossOf(flags);
   const settings = resolveSettings(flags, file.metadata, modelPath, datasetLoss);
   const model = modelOf(settings);
   const { train, test, source } = loadData(flags, dtype, settings.loss, needTest);
@@ -111,6 +172,7 @@ export function loadProblem(flags: Flags, needTest = false): LoadedProblem {
   const theta = loadStateDict(model, file.tensors, dtype, modelPath);
   objective.validate(train, 'training data');
   if (test) objective.validate(test, 'test data');
-  return { model, settings, objective, theta, train, test, source, lossName: settings.loss, dtype };
+  const info: ModelInfo = { arch: settings.arch.join(','), activation: settings.activation, description: describeModel(settings), loss: settings.loss, weightDecay: settings.weightDecay };
+  return { model, settings, info, objective, theta, train, test, source, lossName: settings.loss, dtype };
 }
 
