@@ -12,6 +12,7 @@ import { GraphModel } from '../nn/graph.js';
 import type { Model } from '../nn/model.js';
 import { loadOnnx } from '../nn/onnx/index.js';
 import { reshape, tensor } from '../tensor/index.js';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadStateDict } from '../nn/state-dict.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -58,6 +59,28 @@ export function modelOf(s: ModelSettings): Sequential {
  * `datasetLoss` is the loss a bundled dataset implies (--data), used when neither names one.
  */
 export function resolveSettings(flags: Flags, metadata: Record<string, string>, modelPath: string, datasetLoss?: string): ModelSettings {
+  const { pick, missing } = settingPicker(flags, metadata, modelPath);
+  const archText = pick('arch', 'arch', (a, b) => parseArch(a, '--arch').join() === parseArch(b, `${modelPath} metadata arch`).join()) ?? missing('arch', 'architecture');
+  const arch = parseArch(archText, flags['arch'] !== undefined ? '--arch' : `${modelPath} metadata arch`);
+  let activation: string | null = null;
+  if (arch.length > 2) activation = pick('activation', 'activation', (a, b) => a === b) ?? missing('activation', 'hidden activation');
+  else if (flags['activation'] !== undefined) warn(`--activation ${String(flags['activation'])} is ignored: a ${arch.join(',')} model has no hidden layer`);
+  const { loss, weightDecay } = lossAndDecay(flags, metadata, modelPath, datasetLoss);
+  return { arch, activation, loss, weightDecay };
+}
+
+/** The loss and weight decay, each from its flag or the model file's metadata (see resolveSettings). */
+function lossAndDecay(flags: Flags, metadata: Record<string, string>, modelPath: string, datasetLoss?: string): { loss: string; weightDecay: number } {
+  const { pick, missing } = settingPicker(flags, metadata, modelPath);
+  const loss = pick('loss', 'loss', (a, b) => a === b) ?? datasetLoss ?? missing('loss', 'loss');
+  lossByName(loss);
+  const wdText = pick('weight-decay', 'weight_decay', (a, b) => Number(a) === Number(b)) ?? missing('weight-decay', 'weight decay');
+  const weightDecay = parseNumber(flags['weight-decay'] !== undefined ? '--weight-decay' : `${modelPath} metadata weight_decay`, wdText, { min: 0 });
+  return { loss, weightDecay };
+}
+
+/** A setting from its flag or the model file's metadata; a contradiction is an InputError unless --override-metadata. */
+function settingPicker(flags: Flags, metadata: Record<string, string>, modelPath: string) {
   const override = Boolean(flags['override-metadata']);
   const pick = (flagName: string, metaKey: string, same: (a: string, b: string) => boolean): string | undefined => {
     const given = typeof flags[flagName] === 'string' ? String(flags[flagName]) : undefined;
@@ -73,16 +96,36 @@ export function resolveSettings(flags: Flags, metadata: Record<string, string>, 
   const missing = (flagName: string, what: string): never => {
     throw new InputError(`${modelPath} does not record its ${what} (no '${flagName.replace('-', '_')}' metadata): pass --${flagName}`);
   };
-  const archText = pick('arch', 'arch', (a, b) => parseArch(a, '--arch').join() === parseArch(b, `${modelPath} metadata arch`).join()) ?? missing('arch', 'architecture');
-  const arch = parseArch(archText, flags['arch'] !== undefined ? '--arch' : `${modelPath} metadata arch`);
-  let activation: string | null = null;
-  if (arch.length > 2) activation = pick('activation', 'activation', (a, b) => a === b) ?? missing('activation', 'hidden activation');
-  else if (flags['activation'] !== undefined) warn(`--activation ${String(flags['activation'])} is ignored: a ${arch.join(',')} model has no hidden layer`);
-  const loss = pick('loss', 'loss', (a, b) => a === b) ?? datasetLoss ?? missing('loss', 'loss');
-  lossByName(loss);
-  const wdText = pick('weight-decay', 'weight_decay', (a, b) => Number(a) === Number(b)) ?? missing('weight-decay', 'weight decay');
-  const weightDecay = parseNumber(flags['weight-decay'] !== undefined ? '--weight-decay' : `${modelPath} metadata weight_decay`, wdText, { min: 0 });
-  return { arch, activation, loss, weightDecay };
+  return { pick, missing };
+}
+
+/**
+ * A model written as a JSON graph (README, "Your own architecture"): from --arch-file, or from the
+ * 'architecture' metadata `curvature train --arch-file` stores in the model file. Null when neither.
+ * Both given and different: an InputError unless --override-metadata (then the flag wins, with a warning).
+ */
+export function graphArchitecture(flags: Flags, metadata: Record<string, string>, modelPath: string): { model: GraphModel; source: string } | null {
+  const file = typeof flags['arch-file'] === 'string' ? String(flags['arch-file']) : undefined;
+  const stored = Object.hasOwn(metadata, 'architecture') ? metadata['architecture']! : undefined;
+  if (file === undefined && stored === undefined) return null;
+  for (const flag of ['arch', 'activation']) {
+    if (flags[flag] !== undefined) throw new InputError(`--${flag} does not apply to a graph model (${file ? `--arch-file ${file}` : `${modelPath}'s architecture`})`);
+  }
+  const fromFile = file !== undefined ? GraphModel.fromJSON(readTextFile(file), file) : null;
+  const fromMeta = stored !== undefined ? GraphModel.fromJSON(stored, `${modelPath} metadata architecture`) : null;
+  if (fromFile && fromMeta && JSON.stringify(fromFile.toJSON()) !== JSON.stringify(fromMeta.toJSON())) {
+    if (!flags['override-metadata']) throw new InputError(`--arch-file ${file} contradicts the architecture stored in ${modelPath}; drop the flag, or pass --override-metadata to use it anyway`);
+    warn(`using --arch-file ${file} instead of the architecture stored in ${modelPath} (--override-metadata)`);
+  }
+  return fromFile ? { model: fromFile, source: basename(file!) } : { model: fromMeta!, source: basename(modelPath) };
+}
+
+function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** The metadata `curvature train` writes into the model file (resolveSettings reads it back). */
@@ -124,7 +167,7 @@ const datasetLossOf = (flags: Flags): string | undefined =>
  * imported model's example shape ([N, 784] → [N, 1, 28, 28]) when the sizes agree; other shapes are
  * left for the model's own check to report.
  */
-function shapedFor(model: GraphModel, data: Dataset): Dataset {
+export function shapedFor(model: GraphModel, data: Dataset): Dataset {
   const want = model.inputShape, size = want.reduce((a, b) => a * b, 1);
   const [n, ...rest] = data.x.shape;
   if (rest.length === want.length && rest.every((d, i) => d === want[i])) return data;
@@ -147,15 +190,19 @@ function loadOnnxProblem(flags: Flags, needTest: boolean, modelPath: string, dty
   const weightDecay = numberFlag(flags, 'weight-decay', { min: 0 });
   const imported = loadOnnx(modelPath);
   const model = imported.model;
-  const loaded = loadData(flags, dtype, loss, needTest);
+  const info: ModelInfo = { arch: basename(modelPath), activation: null, description: `ONNX model ${basename(modelPath)} (${model.trackedLayers().length} parameterised layers: ${model.trackedLayers().map((t) => t.layer.describe()).join(', ')})`, loss, weightDecay };
+  return problemOf(flags, needTest, model, tensor(imported.theta, [model.numParams], dtype), info, dtype);
+}
+
+/** A graph model's problem: its data (shaped to the model's example shape), objective and θ, checked. */
+function problemOf(flags: Flags, needTest: boolean, model: GraphModel, theta: Tensor, info: ModelInfo, dtype: DType): LoadedProblem {
+  const loaded = loadData(flags, dtype, info.loss, needTest);
   const train = shapedFor(model, loaded.train);
   const test = loaded.test ? shapedFor(model, loaded.test) : null;
-  const objective = new Objective(model, lossByName(loss), weightDecay);
+  const objective = new Objective(model, lossByName(info.loss), info.weightDecay);
   objective.validate(train, 'training data');
   if (test) objective.validate(test, 'test data');
-  const theta = tensor(imported.theta, [model.numParams], dtype);
-  const info: ModelInfo = { arch: basename(modelPath), activation: null, description: `ONNX model ${basename(modelPath)} (${model.trackedLayers().length} parameterised layers: ${model.trackedLayers().map((t) => t.layer.describe()).join(', ')})`, loss, weightDecay };
-  return { model, settings: null, info, objective, theta, train, test, source: loaded.source, lossName: loss, dtype };
+  return { model, settings: null, info, objective, theta, train, test, source: loaded.source, lossName: info.loss, dtype };
 }
 
 /** The model (settings + safetensors weights, or an ONNX file), its objective, and the data. */
@@ -165,6 +212,13 @@ export function loadProblem(flags: Flags, needTest = false): LoadedProblem {
   if (modelPath.toLowerCase().endsWith('.onnx')) return loadOnnxProblem(flags, needTest, modelPath, dtype);
   const file = readSafetensors(modelPath);
   const datasetLoss = datasetLossOf(flags);
+  const graph = graphArchitecture(flags, file.metadata, modelPath);
+  if (graph) {
+    const { loss, weightDecay } = lossAndDecay(flags, file.metadata, modelPath, datasetLoss);
+    const theta = loadStateDict(graph.model, file.tensors, dtype, modelPath);
+    const info: ModelInfo = { arch: graph.source, activation: null, description: `graph ${graph.source}: ${graph.model.describe()}`, loss, weightDecay };
+    return problemOf(flags, needTest, graph.model, theta, info, dtype);
+  }
   const settings = resolveSettings(flags, file.metadata, modelPath, datasetLoss);
   const model = modelOf(settings);
   const { train, test, source } = loadData(flags, dtype, settings.loss, needTest);

@@ -24,12 +24,13 @@ const COMMON: FlagSpec[] = [
 ];
 
 const MODEL: FlagSpec[] = [
-  f('model', 'file', 'model weights (.safetensors, a PyTorch state_dict; `curvature train` writes one with its settings)'),
+  f('model', 'file', 'the model: weights as .safetensors (a PyTorch state_dict; `curvature train` writes one with its settings), or an .onnx file exported by torch.onnx.export (architecture and weights; give --loss and --weight-decay)'),
+  f('arch-file', 'file', 'the architecture as a JSON graph (README, "Your own architecture") for a .safetensors state_dict; default: from the model file'),
   f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); default: from the model file'),
   f('activation', 'name', 'hidden activation: tanh, sigmoid, relu, gelu, softplus, silu; default: from the model file'),
   f('loss', 'name', 'cross-entropy, bce-with-logits or mse; default: from the model file, else the dataset\'s'),
   f('weight-decay', 'λ', 'L2 coefficient of the training objective J = mean loss + (λ/2)‖θ‖²; default: from the model file'),
-  f('override-metadata', undefined, 'let --arch/--activation/--loss/--weight-decay override the model file\'s settings (with a warning)'),
+  f('override-metadata', undefined, 'let --arch/--arch-file/--activation/--loss/--weight-decay override the model file\'s settings (with a warning)'),
 ];
 
 const DATA: FlagSpec[] = [
@@ -94,7 +95,8 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'train', summary: 'fit a model and save it with its settings (arch, activation, loss, weight decay)',
     flags: [
-      f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); required'),
+      f('arch', 'widths', 'layer widths, e.g. 784,16,10 (2 widths = logistic/softmax regression); this or --arch-file'),
+      f('arch-file', 'file', 'the architecture as a JSON graph (README, "Your own architecture"); stored in the model file'),
       f('activation', 'name', 'hidden activation: tanh (default), sigmoid, relu, gelu, softplus, silu'),
       f('loss', 'name', 'cross-entropy, bce-with-logits or mse (default: the dataset\'s, else cross-entropy)'),
       f('weight-decay', 'λ', 'L2 coefficient of J = mean loss + (λ/2)‖θ‖² (default: 0); stored in the model file'),

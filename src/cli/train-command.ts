@@ -11,19 +11,42 @@ import { tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadData } from './data-args.js';
 import { choiceFlag, dtypeFlag, numberFlag, required, type Flags } from './flags.js';
-import { describeModel, modelOf, parseArch, settingsMetadata, type ModelSettings } from './model-args.js';
+import { describeModel, graphArchitecture, modelOf, parseArch, settingsMetadata, shapedFor, type ModelInfo, type ModelSettings } from './model-args.js';
+import { GraphModel } from '../nn/graph.js';
+import type { Sequential } from '../nn/sequential.js';
 import { OutputSet } from './outputs.js';
 import { progress } from './progress.js';
 import { selectBackend } from './select-backend.js';
 
-/** The settings `train` fits with: --arch (required), --activation (tanh), --loss (the dataset's, else cross-entropy), --weight-decay (0). */
-function trainSettings(flags: Flags): ModelSettings {
-  const arch = parseArch(required(flags, 'arch', 'layer widths, e.g. 784,16,10'), '--arch');
-  const activation = arch.length > 2 ? String(flags['activation'] ?? 'tanh') : null;
+/** --loss (the dataset's, else cross-entropy) and --weight-decay (0) of a model to train. */
+function trainLoss(flags: Flags): { loss: string; weightDecay: number } {
   const data = String(flags['data'] ?? '');
   const loss = String(flags['loss'] ?? (data === 'breast-cancer' ? 'bce-with-logits' : 'cross-entropy'));
   lossByName(loss);
-  return { arch, activation, loss, weightDecay: numberFlag(flags, 'weight-decay', { min: 0, default: 0 }) };
+  return { loss, weightDecay: numberFlag(flags, 'weight-decay', { min: 0, default: 0 }) };
+}
+
+/** The settings `train` fits an MLP with: --arch (required), --activation (tanh), and trainLoss. */
+function trainSettings(flags: Flags): ModelSettings {
+  const arch = parseArch(required(flags, 'arch', 'layer widths, e.g. 784,16,10, or --arch-file graph.json'), '--arch');
+  const activation = arch.length > 2 ? String(flags['activation'] ?? 'tanh') : null;
+  if (flags['activation'] !== undefined && activation === null) throw new InputError(`--activation: a ${arch.join(',')} model has no hidden layer`);
+  return { arch, activation, ...trainLoss(flags) };
+}
+
+/** What `train` fits: an MLP from --arch, or a JSON graph from --arch-file, with the metadata saved beside θ. */
+function modelToTrain(flags: Flags): { model: Sequential | GraphModel; metadata: Record<string, string>; info: ModelInfo } {
+  const graph = flags['arch-file'] !== undefined ? graphArchitecture(flags, {}, String(flags['arch-file'])) : null;
+  if (graph) {
+    const { loss, weightDecay } = trainLoss(flags);
+    const metadata = { architecture: JSON.stringify(graph.model.toJSON()), loss, weight_decay: String(weightDecay) };
+    return { model: graph.model, metadata, info: { arch: graph.source, activation: null, description: `graph ${graph.source}: ${graph.model.describe()}`, loss, weightDecay } };
+  }
+  const settings = trainSettings(flags);
+  return {
+    model: modelOf(settings), metadata: settingsMetadata(settings),
+    info: { arch: settings.arch.join(','), activation: settings.activation, description: describeModel(settings), loss: settings.loss, weightDecay: settings.weightDecay },
+  };
 }
 
 /**
@@ -38,12 +61,13 @@ export function trainCommand(flags: Flags): number {
   const backend = selectBackend(flags);
   const optimizer = choiceFlag(flags, 'optimizer', ['lbfgs', 'adam', 'sgd'] as const, 'lbfgs');
   const dtype = dtypeFlag(flags);
-  const settings = trainSettings(flags);
-  const model = modelOf(settings);
+  const { model, metadata, info: settings } = modelToTrain(flags);
   const seed = numberFlag(flags, 'seed', { integer: true, min: 0, default: 0 });
-  if (flags['activation'] !== undefined && settings.activation === null) throw new InputError(`--activation: a ${settings.arch.join(',')} model has no hidden layer`);
   const t0 = performance.now();
-  const { train, test, source } = loadData(flags, dtype, settings.loss, false);
+  const loaded = loadData(flags, dtype, settings.loss, false);
+  const { source } = loaded;
+  const train = model instanceof GraphModel ? shapedFor(model, loaded.train) : loaded.train;
+  const test = loaded.test && model instanceof GraphModel ? shapedFor(model, loaded.test) : loaded.test;
   const objective = new ObjectiveClass(model, lossByName(settings.loss), settings.weightDecay);
   objective.validate(train, 'training data');
   if (test) objective.validate(test, 'test data');
@@ -82,13 +106,13 @@ export function trainCommand(flags: Flags): number {
   for (const g of grad) g2 += g * g;
   const summary = {
     command: 'train', backend: backend ?? getBackend().name, optimizer, out, data: source,
-    model: { arch: settings.arch.join(','), activation: settings.activation, description: describeModel(settings), loss: settings.loss, weightDecay: settings.weightDecay, parameters: model.numParams },
+    model: { ...settings, parameters: model.numParams },
     objective: value, gradNorm: Math.sqrt(g2),
     trainAccuracy: accuracy(objective, theta, train), testAccuracy: test ? accuracy(objective, theta, test) : null,
     ...info,
     timings: { loadSeconds: (t1 - t0) / 1000, trainSeconds: (t2 - t1) / 1000 },
   };
-  outputs.stage('out', encodeSafetensors(stateDict(model, theta), settingsMetadata(settings)));
+  outputs.stage('out', encodeSafetensors(stateDict(model, theta), metadata));
   const json = JSON.stringify(summary, null, 2) + '\n';
   outputs.stage('json', json);
   outputs.commit();
