@@ -79,7 +79,8 @@ export function setNativeThreads(n: number, options: NativeThreadOptions = {}): 
 /**
  * The thread count in force: the last setNativeThreads(n), else CURVATURE_NATIVE_THREADS, else
  * CURVATURE_THREADS, else the physical cores the addon counted (null before any native backend has
- * loaded and with nothing set).
+ * loaded and with nothing set). Throws InputError when the variable in force is not an integer in
+ * [1, MAX_NATIVE_THREADS] (the backend then runs with the default count).
  */
 export function getNativeThreads(): number | null {
   const r = requestedNativeThreads();
@@ -94,5 +95,12 @@ export function nativeThreadMinFlops(): number {
 /** @internal A native backend's addon joins the setting: applied now and at every setNativeThreads. */
 export function attachNativeThreads(apply: (threads: number, minFlops: number) => number): void {
   appliers.add(apply);
-  lastInForce = apply(requestedNativeThreads(), minFlops);
+  let n = 0;
+  try {
+    n = requestedNativeThreads();
+  } catch {
+    // A malformed environment variable: the backend still loads with the default count;
+    // getNativeThreads() reports the error.
+  }
+  lastInForce = apply(n, minFlops);
 }
