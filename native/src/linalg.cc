@@ -24,6 +24,7 @@
 #include <numeric>
 #include <vector>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 
@@ -201,12 +202,52 @@ namespace {
 
 constexpr int64_t kTrdNb = 32;
 
+constexpr int64_t kSymvRows = 64;
+
+/**
+ * y = A·x for the len×len symmetric A at a (ld), reading its lower triangle only (half the memory
+ * traffic of a full product, which bounds the reduction): row i gives A[i, :i+1]·x[:i+1] to y[i]
+ * and A[i, :i]·x[i] to y[:i]. Rows are cut into fixed chunks of kSymvRows, each accumulating the
+ * second kind into its own partial vector; the partials are then added in chunk order, so the
+ * result does not depend on which thread ran which chunk.
+ */
+void symv_lower(int64_t len, const double* a, int64_t ld, const double* x, double* y, std::vector<double>& part) {
+  const int64_t chunks_n = (len + kSymvRows - 1) / kSymvRows;
+  part.assign(static_cast<size_t>(chunks_n * len), 0.0);
+  chunks(len, kSymvRows, static_cast<double>(len) * len / 2, [&](int64_t r0, int64_t r1) {
+    double* acc = part.data() + (r0 / kSymvRows) * len;
+    for (int64_t i = r0; i < r1; i++) {
+      const double* row = a + i * ld;
+      const double xi = x[i];
+      double d[4] = {0, 0, 0, 0};
+      int64_t k = 0;
+      for (; k + 4 <= i; k += 4) {
+        for (int u = 0; u < 4; u++) {
+          d[u] += row[k + u] * x[k + u];
+          acc[k + u] += row[k + u] * xi;
+        }
+      }
+      for (; k < i; k++) {
+        d[0] += row[k] * x[k];
+        acc[k] += row[k] * xi;
+      }
+      acc[i] += ((d[0] + d[1]) + (d[2] + d[3])) + row[i] * xi;
+    }
+  });
+  for (int64_t i = 0; i < len; i++) y[i] = 0;
+  for (int64_t q = 0; q < chunks_n; q++) {
+    const double* acc = part.data() + q * len;
+    const int64_t end = std::min(len, (q + 1) * kSymvRows);
+    for (int64_t i = 0; i < end; i++) y[i] += acc[i];
+  }
+}
+
 /**
  * Tridiagonalises the n×n symmetric z (both triangles) in place: d, e receive T; row j of z keeps
  * the reflector v_j at columns j+1..n−1 (P_j = I − beta[j]·v_j·v_jᵀ). See the file comment, step 1.
  */
 void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
-  std::vector<double> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), t1(kTrdNb), t2(kTrdNb);
+  std::vector<double> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), t1(kTrdNb), t2(kTrdNb), part;
   for (int64_t k0 = 0; k0 < n - 2; k0 += kTrdNb) {
     const int64_t kb = std::min(kTrdNb, n - 2 - k0);
     double* V = vw.data();            // rows 0..kb−1: v_c
@@ -247,9 +288,7 @@ void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
       // p = β·A·v over the trailing rows (not yet updated by this panel), minus the panel's part.
       const int64_t len = n - j - 1;
       const double* v = vc + j + 1;
-      chunks(len, 32, static_cast<double>(len) * len, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; r++) p[j + 1 + r] = dot(z + (j + 1 + r) * n + j + 1, v, len);
-      });
+      symv_lower(len, z + (j + 1) * n + j + 1, n, v, p.data() + j + 1, part);
       for (int64_t q = 0; q < c; q++) {
         t1[q] = dot(W + q * n + j + 1, v, len);
         t2[q] = dot(V + q * n + j + 1, v, len);
@@ -408,7 +447,7 @@ void apply_sweeps(int64_t n, double* zt, const std::vector<Sweep>& sweeps, const
 }  // namespace
 
 namespace { 
-double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double now_ms() { timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6; }
 bool prof() { static bool p = std::getenv("CV_PROF") != nullptr; return p; }
 }
 template <typename T>

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "linalg.h"
 
@@ -56,11 +57,13 @@ inline void block(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t ns
 template <int W, int NV, int K>
 inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw, const double* cs, const double* sn) {
   typedef double vec __attribute__((vector_size(W * sizeof(double))));
+  const auto loadv = [](const double* p) { vec v; std::memcpy(&v, p, sizeof(vec)); return v; };
+  const auto storev = [](double* p, vec v) { std::memcpy(p, &v, sizeof(vec)); };
   // Groups of K consecutive sweeps run together; slot g is a compile-time index in the unrolled
   // loops, so the carries stay in registers.
   for (int64_t q0 = 0; q0 < nsw; q0 += K) {
     const int cnt = static_cast<int>(std::min<int64_t>(K, nsw - q0));
-    int64_t cur[K], lo[K];
+    int64_t cur[K], lo[K], top[K];
     const double* c[K];
     const double* s[K];
     vec carry[K][NV];
@@ -70,17 +73,22 @@ inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw
         const Sweep& w = sw[q0 + g];
         cur[g] = w.m;  // one above the first plane: "not started"
         lo[g] = w.l;
+        top[g] = w.m - 1;
         c[g] = cs + w.off - w.l;
         s[g] = sn + w.off - w.l;
       } else {
         cur[g] = INT64_MIN / 2;  // never runs
         lo[g] = 0;
+        top[g] = 0;
         c[g] = s[g] = nullptr;
       }
       for (int k = 0; k < NV; k++) carry[g][k] = vec{};
     }
-    int running = cnt;
-    while (running > 0) {
+    for (;;) {
+      bool any = false;
+#pragma GCC unroll 8
+      for (int g = 0; g < K; g++) any |= cur[g] > lo[g];
+      if (!any) break;
       int64_t lim = INT64_MIN;  // the highest plane (cur − 1) an older running sweep processes next
 #pragma GCC unroll 8
       for (int g = 0; g < K; g++) {
@@ -88,20 +96,21 @@ inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw
         if (cur[g] > lo[g] && lim <= cur[g] - 3) {
           const int64_t i = cur[g] - 1;
           double* zi = zt + i * n + r0;
-          if (c[g] != nullptr && i == sw[q0 + g].m - 1) std::memcpy(carry[g], zi + n, sizeof(carry[g]));
-          vec x[NV], out[NV];
-          std::memcpy(x, zi, sizeof(x));
+          if (i == top[g]) {
+#pragma GCC unroll 8
+            for (int k = 0; k < NV; k++) carry[g][k] = loadv(zi + n + k * W);
+          }
           const double ci = c[g][i], si = s[g][i];
 #pragma GCC unroll 8
           for (int k = 0; k < NV; k++) {
-            out[k] = si * x[k] + ci * carry[g][k];
-            carry[g][k] = ci * x[k] - si * carry[g][k];
+            const vec x = loadv(zi + k * W);
+            storev(zi + n + k * W, si * x + ci * carry[g][k]);
+            carry[g][k] = ci * x - si * carry[g][k];
           }
-          std::memcpy(zi + n, out, sizeof(out));
           cur[g] = i;
           if (i == lo[g]) {
-            std::memcpy(zi, carry[g], sizeof(carry[g]));
-            running--;
+#pragma GCC unroll 8
+            for (int k = 0; k < NV; k++) storev(zi + k * W, carry[g][k]);
             continue;
           }
         }
@@ -111,13 +120,24 @@ inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw
   }
 }
 
-/** Rows [r0, r1): blocks of NV·W rows, then one row at a time (always the same rows: r1 − r0 is a multiple of NV·W except at n). */
+/**
+ * Rows [r0, r1): blocks of NV·W rows, then one row at a time (always the same rows: r1 − r0 is a
+ * multiple of NV·W except at n). Each block is first copied into a contiguous buffer (column after
+ * column), so that a rotation reads and writes adjacent memory instead of touching a new page per
+ * column of zt.
+ */
 template <int W, int NV, int K>
 inline void rows(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn) {
   constexpr int R = W * NV;
+  thread_local std::vector<double> buf;
+  buf.resize(static_cast<size_t>(n) * R);
   int64_t r = r0;
-  for (; r + R <= r1; r += R) wave<W, NV, K>(zt, n, r, sw, nsw, cs, sn);
+  for (; r + R <= r1; r += R) {
+    for (int64_t j = 0; j < n; j++) std::memcpy(&buf[j * R], zt + j * n + r, R * sizeof(double));
+    wave<W, NV, K>(buf.data(), R, 0, sw, nsw, cs, sn);
+    for (int64_t j = 0; j < n; j++) std::memcpy(zt + j * n + r, &buf[j * R], R * sizeof(double));
+  }
   for (; r < r1; r++) wave<1, 1, K>(zt, n, r, sw, nsw, cs, sn);
 }
 
