@@ -22,6 +22,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 #include <chrono>
 #include <ctime>
@@ -37,7 +38,11 @@ namespace cv {
 
 void rotate_portable(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn) {
-  rot::rows<2, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
+  rot::rows<double, 2, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
+}
+void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn) {
+  rot::rows<float, 4, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
 }
 
 namespace {
@@ -56,7 +61,7 @@ inline double dot(const double* x, const double* y, int64_t len) {
 template <typename F>
 void chunks(int64_t count, int64_t grain, double work, F fn) {
   const int64_t parts = (count + grain - 1) / grain;
-  if (parts <= 1 || threads() <= 1 || work < 2e5) {
+  if (parts <= 1 || threads() <= 1 || work < 5e4) {
     for (int64_t p = 0; p < parts; p++) fn(p * grain, std::min(count, (p + 1) * grain));
     return;
   }
@@ -418,17 +423,21 @@ bool tridiagonal_ql(int64_t n, double* d, double* e, bool record, std::vector<Sw
   return true;
 }
 
-/** Applies the recorded sweeps to the columns of Z (rows of zt), batch by batch, rows split into segments. */
-void apply_sweeps(int64_t n, double* zt, const std::vector<Sweep>& sweeps, const std::vector<double>& cs,
+/**
+ * Applies the recorded sweeps to the columns of Z (rows of zt, element type E), batch by batch,
+ * rows split into fixed segments of kSeg spread over the threads.
+ */
+template <typename E>
+void apply_sweeps(int64_t n, E* zt, const std::vector<Sweep>& sweeps, const std::vector<double>& cs,
   const std::vector<double>& sn) {
-  auto kernel = rotate_portable;
+  void (*kernel)(E*, int64_t, int64_t, int64_t, const Sweep*, int64_t, const double*, const double*) = rotate_portable;
   switch (gemm_isa()) {
     case Isa::Avx512: kernel = rotate_avx512; break;
     case Isa::Avx2: kernel = rotate_avx2; break;
     default: break;
   }
   constexpr int64_t kBatch = 24576;  // rotations per batch (≈ 400 KB of cosines and sines)
-  constexpr int64_t kSeg = 64;       // rows per task (a multiple of the kernel's 16)
+  constexpr int64_t kSeg = 64;       // rows per task (a multiple of every kernel's block of rows)
   size_t q0 = 0;
   while (q0 < sweeps.size()) {
     size_t q1 = q0;
@@ -450,6 +459,9 @@ namespace {
 double now_ms() { timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6; }
 bool prof() { static bool p = std::getenv("CV_PROF") != nullptr; return p; }
 }
+/** The element type of the rotation stage: float for float32 input, else double. */
+template <typename T> using E_of = typename std::conditional<std::is_same<T, float>::value, float, double>::type;
+
 template <typename T>
 int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   if (n <= 0) return 0;
@@ -490,18 +502,26 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   std::vector<double> q(n * n);
   form_q(n, z.data(), beta.data(), q.data());
   double t3 = now_ms();
-  double* zt = z.data();  // reused: zt = Qᵀ, row j = column j of Q
-  for (int64_t i = 0; i < n; i++)
-    for (int64_t j = 0; j < n; j++) zt[j * n + i] = q[i * n + j];
+  // zt = Qᵀ (row j = column j of Q) in the working type of the rotations: float64, or float32 for
+  // float32 input (twice the vector lanes; the float32 result has the accuracy of its storage).
+  std::vector<float> zf;
+  if constexpr (std::is_same<T, float>::value) zf.resize(n * n);
+  E_of<T>* zt = nullptr;
+  if constexpr (std::is_same<T, float>::value) zt = zf.data();
+  else zt = z.data();  // z reused
+  for (int64_t i0 = 0; i0 < n; i0 += 32)
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t i = i0; i < std::min(n, i0 + 32); i++) zt[j * n + i] = static_cast<E_of<T>>(q[i * n + j]);
   apply_sweeps(n, zt, sweeps, cs, sn);
   double t4 = now_ms();
-  if (prof()) std::fprintf(stderr, "syev n=%ld trd %.1f ql %.1f (rot %zu) formq %.1f rot %.1f\n", (long)n, t1 - t0, t2 - t1, cs.size(), t3 - t2, t4 - t3);
 
-  // Column j of the output is row order[j] of zt, normalised and signed on the stored values.
+  // Column j of the output is row order[j] of zt, normalised (float64 sums) and signed on the stored values.
   std::vector<T> col(n);
   for (int64_t j = 0; j < n; j++) {
-    const double* src = zt + order[j] * n;
-    const double inv = 1 / std::sqrt(dot(src, src, n));
+    const E_of<T>* src = zt + order[j] * n;
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) ss += static_cast<double>(src[i]) * src[i];
+    const double inv = 1 / std::sqrt(ss);
     double big = -1;
     bool flip = false;
     for (int64_t i = 0; i < n; i++) {
@@ -511,6 +531,7 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
     }
     for (int64_t i = 0; i < n; i++) a[i * lda + j] = flip ? -col[i] : col[i];
   }
+  if (prof()) std::fprintf(stderr, "syev n=%ld trd %.1f ql %.1f (rot %zu) formq %.1f rot %.1f out %.1f total %.1f\n", (long)n, t1 - t0, t2 - t1, cs.size(), t3 - t2, t4 - t3, now_ms() - t4, now_ms() - t0);
   return 0;
 }
 

@@ -32,14 +32,21 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors);
 /**
  * Applies recorded plane rotations to rows [r0, r1) of the columns of zt (n×n row-major, row j =
  * column j of Z): for each sweep s (planes l_s..m_s, cosines/sines at cs/sn + off_s), for i = m−1
- * down to l: (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). Per ISA (rot_*.cc).
+ * down to l: (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). Per ISA (rot_*.cc); the float
+ * copies (for float32 input) round c and s to float.
  */
 struct Sweep { int64_t l, m, off; };
 void rotate_portable(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn);
+void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn);
 void rotate_avx2(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn);
+void rotate_avx2(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn);
 void rotate_avx512(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn);
+void rotate_avx512(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn);
 
 }  // namespace cv

@@ -5,6 +5,10 @@
 namespace cv {
 void rotate_avx512(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn) {
-  rot::rows<8, 2, 6>(zt, n, r0, r1, sw, nsw, cs, sn);
+  rot::rows<double, 8, 2, 6>(zt, n, r0, r1, sw, nsw, cs, sn);
+}
+void rotate_avx512(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn) {
+  rot::rows<float, 16, 1, 6>(zt, n, r0, r1, sw, nsw, cs, sn);
 }
 }  // namespace cv

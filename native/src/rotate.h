@@ -54,11 +54,11 @@ inline void block(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t ns
  * single sweep, and the columns near the front stay in L1 between consecutive sweeps. Every element
  * sees the rotations of each column pair in sweep order, so the result equals that of block<>.
  */
-template <int W, int NV, int K>
-inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw, const double* cs, const double* sn) {
-  typedef double vec __attribute__((vector_size(W * sizeof(double))));
-  const auto loadv = [](const double* p) { vec v; std::memcpy(&v, p, sizeof(vec)); return v; };
-  const auto storev = [](double* p, vec v) { std::memcpy(p, &v, sizeof(vec)); };
+template <typename E, int W, int NV, int K>
+inline void wave(E* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw, const double* cs, const double* sn) {
+  typedef E vec __attribute__((vector_size(W * sizeof(E))));
+  const auto loadv = [](const E* p) { vec v; std::memcpy(&v, p, sizeof(vec)); return v; };
+  const auto storev = [](E* p, vec v) { std::memcpy(p, &v, sizeof(vec)); };
   // Groups of K consecutive sweeps run together; slot g is a compile-time index in the unrolled
   // loops, so the carries stay in registers.
   for (int64_t q0 = 0; q0 < nsw; q0 += K) {
@@ -95,12 +95,12 @@ inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw
         // cur[g] − 1 is the next plane; cur[g] < lo[g] + 1 means done.
         if (cur[g] > lo[g] && lim <= cur[g] - 3) {
           const int64_t i = cur[g] - 1;
-          double* zi = zt + i * n + r0;
+          E* zi = zt + i * n + r0;
           if (i == top[g]) {
 #pragma GCC unroll 8
             for (int k = 0; k < NV; k++) carry[g][k] = loadv(zi + n + k * W);
           }
-          const double ci = c[g][i], si = s[g][i];
+          const E ci = static_cast<E>(c[g][i]), si = static_cast<E>(s[g][i]);
 #pragma GCC unroll 8
           for (int k = 0; k < NV; k++) {
             const vec x = loadv(zi + k * W);
@@ -126,19 +126,19 @@ inline void wave(double* zt, int64_t n, int64_t r0, const Sweep* sw, int64_t nsw
  * column), so that a rotation reads and writes adjacent memory instead of touching a new page per
  * column of zt.
  */
-template <int W, int NV, int K>
-inline void rows(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+template <typename E, int W, int NV, int K>
+inline void rows(E* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
   const double* sn) {
   constexpr int R = W * NV;
-  thread_local std::vector<double> buf;
+  thread_local std::vector<E> buf;
   buf.resize(static_cast<size_t>(n) * R);
   int64_t r = r0;
   for (; r + R <= r1; r += R) {
-    for (int64_t j = 0; j < n; j++) std::memcpy(&buf[j * R], zt + j * n + r, R * sizeof(double));
-    wave<W, NV, K>(buf.data(), R, 0, sw, nsw, cs, sn);
-    for (int64_t j = 0; j < n; j++) std::memcpy(zt + j * n + r, &buf[j * R], R * sizeof(double));
+    for (int64_t j = 0; j < n; j++) std::memcpy(&buf[j * R], zt + j * n + r, R * sizeof(E));
+    wave<E, W, NV, K>(buf.data(), R, 0, sw, nsw, cs, sn);
+    for (int64_t j = 0; j < n; j++) std::memcpy(zt + j * n + r, &buf[j * R], R * sizeof(E));
   }
-  for (; r < r1; r++) wave<1, 1, K>(zt, n, r, sw, nsw, cs, sn);
+  for (; r < r1; r++) wave<E, 1, 1, K>(zt, n, r, sw, nsw, cs, sn);
 }
 
 }  // namespace rot
