@@ -60,7 +60,7 @@ export class NativeBackend implements Backend {
     this.addon = loaded.addon;
     this.path = loaded.path;
     const addon = this.addon;
-    attachNativeThreads((n, minFlops) => addon.setThreads(n, minFlops));
+    attachNativeThreads(addon, (n, minFlops) => addon.setThreads(n, minFlops));
   }
 
   /** The addon's report: ABI, AVX2+FMA support, the GEMM kernels in use. */

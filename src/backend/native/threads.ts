@@ -30,8 +30,8 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 let explicit: number | null = null;
 let minFlops = NATIVE_THREAD_MIN_FLOPS;
-/** Applies a count (0 = the addon's default) to each loaded addon; returns the count in force. */
-const appliers = new Set<(threads: number, minFlops: number) => number>();
+/** Applies a count (0 = the addon's default) to each loaded addon (keyed by its exports); returns the count in force. */
+const appliers = new Map<object, (threads: number, minFlops: number) => number>();
 let lastInForce: number | null = null;
 
 function checkCount(n: unknown, what: string): number {
@@ -73,7 +73,7 @@ export function setNativeThreads(n: number, options: NativeThreadOptions = {}): 
     minFlops = NATIVE_THREAD_MIN_FLOPS;
   }
   explicit = count;
-  for (const apply of appliers) lastInForce = apply(count, minFlops);
+  for (const apply of appliers.values()) lastInForce = apply(count, minFlops);
 }
 
 /**
@@ -92,9 +92,12 @@ export function nativeThreadMinFlops(): number {
   return minFlops;
 }
 
-/** @internal A native backend's addon joins the setting: applied now and at every setNativeThreads. */
-export function attachNativeThreads(apply: (threads: number, minFlops: number) => number): void {
-  appliers.add(apply);
+/**
+ * @internal A native backend's addon (`key`: its exports, shared by every backend on the same
+ * binary) joins the setting: applied now and at every setNativeThreads.
+ */
+export function attachNativeThreads(key: object, apply: (threads: number, minFlops: number) => number): void {
+  appliers.set(key, apply);
   let n = 0;
   try {
     n = requestedNativeThreads();
