@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 
 #include "cpu.h"
@@ -264,9 +265,14 @@ Napi::Value Potrf(const Napi::CallbackInfo& info) {
   if (!fits(a, off, n, n, lda) || val.dtype != DType::F64 || val.length < 1) { fail(info.Env(), "potrf: sizes out of range"); return info.Env().Undefined(); }
   double value = 0;
   int64_t rc;
-  if (a.dtype == DType::F32) rc = cv::potrf<float>(n, static_cast<float*>(a.data) + off, lda, &value);
-  else if (a.dtype == DType::F64) rc = cv::potrf<double>(n, static_cast<double*>(a.data) + off, lda, &value);
-  else { fail(info.Env(), "potrf needs float32 or float64"); return info.Env().Undefined(); }
+  try {
+    if (a.dtype == DType::F32) rc = cv::potrf<float>(n, static_cast<float*>(a.data) + off, lda, &value);
+    else if (a.dtype == DType::F64) rc = cv::potrf<double>(n, static_cast<double*>(a.data) + off, lda, &value);
+    else { fail(info.Env(), "potrf needs float32 or float64"); return info.Env().Undefined(); }
+  } catch (const std::bad_alloc&) {
+    Napi::Error::New(info.Env(), "curvature_native: potrf: out of memory for its scratch").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   static_cast<double*>(val.data)[0] = value;
   return Napi::Number::New(info.Env(), static_cast<double>(rc));
 }
@@ -280,12 +286,16 @@ void Trsm(const Napi::CallbackInfo& info) {
   if (!same_dtype(info.Env(), {&a, &b})) return;
   if (!fits(a, aOff, m, m, lda) || !fits(b, bOff, m, n, ldb)) { fail(info.Env(), "trsm: sizes out of range"); return; }
   const bool up = flags & 1, tr = flags & 2, unit = flags & 4;
-  if (a.dtype == DType::F32) cv::trsm<float>(up, tr, unit, m, n, alpha, static_cast<const float*>(a.data) + aOff, lda, static_cast<float*>(b.data) + bOff, ldb);
-  else if (a.dtype == DType::F64) cv::trsm<double>(up, tr, unit, m, n, alpha, static_cast<const double*>(a.data) + aOff, lda, static_cast<double*>(b.data) + bOff, ldb);
-  else fail(info.Env(), "trsm needs float32 or float64");
+  try {
+    if (a.dtype == DType::F32) cv::trsm<float>(up, tr, unit, m, n, alpha, static_cast<const float*>(a.data) + aOff, lda, static_cast<float*>(b.data) + bOff, ldb);
+    else if (a.dtype == DType::F64) cv::trsm<double>(up, tr, unit, m, n, alpha, static_cast<const double*>(a.data) + aOff, lda, static_cast<double*>(b.data) + bOff, ldb);
+    else fail(info.Env(), "trsm needs float32 or float64");
+  } catch (const std::bad_alloc&) {
+    Napi::Error::New(info.Env(), "curvature_native: trsm: out of memory for its scratch").ThrowAsJavaScriptException();
+  }
 }
 
-/** syev(n, a, aOff, lda, w, wOff, vectors): 0, −1 (non-finite entry), −2 (no convergence). */
+/** syev(n, a, aOff, lda, w, wOff, vectors): 0, −1 (non-finite entry), −2 (no convergence), −3 (out of memory). */
 Napi::Value Syev(const Napi::CallbackInfo& info) {
   int64_t n, aOff, lda, wOff; View a, w;
   if (!integer(info, 0, n) || !view(info, 1, a) || !integer(info, 2, aOff) || !integer(info, 3, lda) ||
@@ -294,9 +304,13 @@ Napi::Value Syev(const Napi::CallbackInfo& info) {
   if (!fits(a, aOff, n, n, lda) || !fits(w, wOff, 1, n, std::max<int64_t>(1, n))) { fail(info.Env(), "syev: sizes out of range"); return info.Env().Undefined(); }
   const bool vec = info.Length() > 6 && info[6].ToBoolean().Value();
   int rc;
-  if (a.dtype == DType::F32) rc = cv::syev<float>(n, static_cast<float*>(a.data) + aOff, lda, static_cast<float*>(w.data) + wOff, vec);
-  else if (a.dtype == DType::F64) rc = cv::syev<double>(n, static_cast<double*>(a.data) + aOff, lda, static_cast<double*>(w.data) + wOff, vec);
-  else { fail(info.Env(), "syev needs float32 or float64"); return info.Env().Undefined(); }
+  try {
+    if (a.dtype == DType::F32) rc = cv::syev<float>(n, static_cast<float*>(a.data) + aOff, lda, static_cast<float*>(w.data) + wOff, vec);
+    else if (a.dtype == DType::F64) rc = cv::syev<double>(n, static_cast<double*>(a.data) + aOff, lda, static_cast<double*>(w.data) + wOff, vec);
+    else { fail(info.Env(), "syev needs float32 or float64"); return info.Env().Undefined(); }
+  } catch (const std::bad_alloc&) {
+    rc = -3;  // the scratch (≈ 2–2.5·n² doubles) could not be allocated; nothing was written
+  }
   return Napi::Number::New(info.Env(), rc);
 }
 

@@ -490,15 +490,19 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return d[x] < d[y]; });
+  // The large allocations come before the first write: out of memory there leaves a and w as they were.
+  std::vector<double> q;
+  std::vector<float> zf;
+  if (vectors) {
+    q.resize(n * n);
+    if constexpr (std::is_same<T, float>::value) zf.resize(n * n);
+  }
   for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[order[j]] * scale);
   if (!vectors) return 0;
 
-  std::vector<double> q(n * n);
   form_q(n, z.data(), beta.data(), q.data());
   // zt = Qᵀ (row j = column j of Q) in the working type of the rotations: float64, or float32 for
   // float32 input (twice the vector lanes; the float32 result has the accuracy of its storage).
-  std::vector<float> zf;
-  if constexpr (std::is_same<T, float>::value) zf.resize(n * n);
   E_of<T>* zt = nullptr;
   if constexpr (std::is_same<T, float>::value) zt = zf.data();
   else zt = z.data();  // z reused

@@ -63,14 +63,18 @@ class Pool {
       for (int64_t i = 0; i < count; i++) fn(i);
       return;
     }
-    start_workers(helpers);
+    const int workers = start_workers(helpers);
+    if (workers <= 0) {
+      for (int64_t i = 0; i < count; i++) fn(i);
+      return;
+    }
     {
       std::lock_guard<std::mutex> lk(m_);
       fn_ = &fn;
       count_ = count;
       next_.store(0);
       pending_ = count;
-      active_ = helpers;
+      active_ = workers;
       generation_++;
     }
     wake_.notify_all();
@@ -93,11 +97,17 @@ class Pool {
   uint64_t generation_ = 0;
   int started_ = 0;
 
-  void start_workers(int want) {
+  /** Starts workers up to `want` (fewer when the system refuses a thread); returns how many exist. */
+  int start_workers(int want) {
     while (started_ < want) {
-      const int id = started_++;
-      std::thread([this, id] { loop(id); }).detach();
+      try {
+        std::thread([this, id = started_] { loop(id); }).detach();
+      } catch (const std::exception&) {
+        break;
+      }
+      started_++;
     }
+    return std::min(started_, want);
   }
 
   /** Takes indices until none are left; returns how many this thread finished. */

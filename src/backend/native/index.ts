@@ -225,6 +225,7 @@ export class NativeBackend implements Backend {
       throw new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
     }
     if (rc === -2) throw new CurvatureError(`syev: the tridiagonal QL iteration did not converge in ${30 * n} steps (${n}×${n} matrix)`);
+    if (rc === -3) throw new CurvatureError(`syev: out of memory for the ${n}×${n} eigensolver's scratch (≈ ${(2.5 * n * n * 8 / 2 ** 20).toFixed(0)} MiB)`);
     throw new CurvatureError(`syev: the native kernel returned the unknown status ${rc}`);
   }
 
