@@ -12,9 +12,10 @@
 //      applied to the columns of Q in batches of sweeps, rows split into segments of 16 that stay
 //      in cache while a batch streams over them (rotate.h), the segments spread over the threads.
 //
-// Steps 1–3 run in float64 (as the reference) whatever the input; step 4 runs in float64 for float64
-// input and in float32 for float32 input (twice the vector lanes; eigenvectors then carry rotation
-// rounding of float32, residuals ≈ 1e-6·‖A‖ at n = 785–2000, within the float32 tolerances).
+// The working type follows the input, as LAPACK's ssyev/dsyev: float64 for float64 input, float32
+// for float32 input in steps 1, 2 and 4 (half the memory traffic of the reduction, twice the vector
+// lanes of the GEMMs and rotations; residuals ≈ 1e-6·‖A‖ at n = 785–2000, within the float32
+// tolerances), while the reflector norms, step 3 (QL on d, e) and the normalisation stay float64.
 // Threads (pool.h) run the symmetric products, the GEMMs and the rotations over fixed chunks of
 // rows, so the result is bit for bit the same for every thread count.
 // The matrix is kept with both triangles (rows serve as columns: row j right of the diagonal is
@@ -48,12 +49,13 @@ void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* 
 namespace {
 
 /** Σ x[i]·y[i] with 8 partial sums (a fixed order, independent of threads). */
-inline double dot(const double* x, const double* y, int64_t len) {
+template <typename R>
+inline double dot(const R* x, const R* y, int64_t len) {
   double part[8] = {};
   int64_t i = 0;
   for (; i + 8 <= len; i += 8)
-    for (int q = 0; q < 8; q++) part[q] += x[i + q] * y[i + q];
-  for (; i < len; i++) part[0] += x[i] * y[i];
+    for (int q = 0; q < 8; q++) part[q] += static_cast<double>(x[i + q]) * y[i + q];
+  for (; i < len; i++) part[0] += static_cast<double>(x[i]) * y[i];
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
@@ -216,16 +218,17 @@ constexpr int64_t kSymvRows = 64;
  * second kind into its own partial vector; the partials are then added in chunk order, so the
  * result does not depend on which thread ran which chunk.
  */
-void symv_lower(int64_t len, const double* a, int64_t ld, const double* x, double* y, std::vector<double>& part) {
+template <typename R>
+void symv_lower(int64_t len, const R* a, int64_t ld, const R* x, R* y, std::vector<R>& part) {
   const int64_t chunks_n = (len + kSymvRows - 1) / kSymvRows;
   if (part.size() < static_cast<size_t>(chunks_n * len)) part.resize(static_cast<size_t>(chunks_n * len));
   chunks(len, kSymvRows, static_cast<double>(len) * len / 2, [&](int64_t r0, int64_t r1) {
-    double* acc = part.data() + (r0 / kSymvRows) * len;
-    std::fill(acc, acc + r1, 0.0);  // this chunk touches acc[0, r1) only
+    R* acc = part.data() + (r0 / kSymvRows) * len;
+    std::fill(acc, acc + r1, R(0));  // this chunk touches acc[0, r1) only
     for (int64_t i = r0; i < r1; i++) {
-      const double* row = a + i * ld;
-      const double xi = x[i];
-      double d[4] = {0, 0, 0, 0};
+      const R* row = a + i * ld;
+      const R xi = x[i];
+      R d[4] = {0, 0, 0, 0};
       int64_t k = 0;
       for (; k + 4 <= i; k += 4) {
         for (int u = 0; u < 4; u++) {
@@ -242,7 +245,7 @@ void symv_lower(int64_t len, const double* a, int64_t ld, const double* x, doubl
   });
   for (int64_t i = 0; i < len; i++) y[i] = 0;
   for (int64_t q = 0; q < chunks_n; q++) {
-    const double* acc = part.data() + q * len;
+    const R* acc = part.data() + q * len;
     const int64_t end = std::min(len, (q + 1) * kSymvRows);
     for (int64_t i = 0; i < end; i++) y[i] += acc[i];
   }
@@ -252,28 +255,30 @@ void symv_lower(int64_t len, const double* a, int64_t ld, const double* x, doubl
  * Tridiagonalises the n×n symmetric z (both triangles) in place: d, e receive T; row j of z keeps
  * the reflector v_j at columns j+1..n−1 (P_j = I − beta[j]·v_j·v_jᵀ). See the file comment, step 1.
  */
-void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
-  std::vector<double> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), t1(kTrdNb), t2(kTrdNb), part;
+template <typename R>
+void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
+  std::vector<R> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), part;
+  std::vector<double> t1(kTrdNb), t2(kTrdNb);
   for (int64_t k0 = 0; k0 < n - 2; k0 += kTrdNb) {
     const int64_t kb = std::min(kTrdNb, n - 2 - k0);
-    double* V = vw.data();            // rows 0..kb−1: v_c
-    double* W = vw.data() + kb * n;   // rows kb..2kb−1: w_c
-    std::fill(vw.begin(), vw.begin() + 2 * kb * n, 0.0);
+    R* V = vw.data();            // rows 0..kb−1: v_c
+    R* W = vw.data() + kb * n;   // rows kb..2kb−1: w_c
+    std::fill(vw.begin(), vw.begin() + 2 * kb * n, R(0));
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;
-      double* x = z + j * n;  // row j = column j of the current matrix
+      R* x = z + j * n;  // row j = column j of the current matrix
       for (int64_t q = 0; q < c; q++) {
-        const double* vq = V + q * n;
-        const double* wq = W + q * n;
-        const double a1 = wq[j], a2 = vq[j];
+        const R* vq = V + q * n;
+        const R* wq = W + q * n;
+        const R a1 = wq[j], a2 = vq[j];
         if (a1 == 0 && a2 == 0) continue;
         for (int64_t i = j; i < n; i++) x[i] -= vq[i] * a1 + wq[i] * a2;
       }
       d[j] = x[j];
       double scale = 0;
-      for (int64_t i = j + 1; i < n; i++) scale = std::max(scale, std::fabs(x[i]));
-      double* vc = V + c * n;
-      double* wc = W + c * n;
+      for (int64_t i = j + 1; i < n; i++) scale = std::max(scale, static_cast<double>(std::fabs(x[i])));
+      R* vc = V + c * n;
+      R* wc = W + c * n;
       if (scale == 0) {
         e[j] = 0;
         beta[j] = 0;
@@ -281,19 +286,19 @@ void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
       }
       double ss = 0;
       for (int64_t i = j + 1; i < n; i++) {
-        const double y = x[i] / scale;
+        const R y = static_cast<R>(x[i] / scale);
         x[i] = y;
-        ss += y * y;
+        ss += static_cast<double>(y) * y;
       }
       const double alpha = std::sqrt(ss), x0 = x[j + 1], sgn = x0 >= 0 ? 1.0 : -1.0;
-      x[j + 1] = x0 + sgn * alpha;
+      x[j + 1] = static_cast<R>(x0 + sgn * alpha);
       const double b = 1 / (alpha * (alpha + std::fabs(x0)));
       beta[j] = b;
       e[j] = -sgn * alpha * scale;
       for (int64_t i = j + 1; i < n; i++) vc[i] = x[i];
       // p = β·A·v over the trailing rows (not yet updated by this panel), minus the panel's part.
       const int64_t len = n - j - 1;
-      const double* v = vc + j + 1;
+      const R* v = vc + j + 1;
       symv_lower(len, z + (j + 1) * n + j + 1, n, v, p.data() + j + 1, part);
       for (int64_t q = 0; q < c; q++) {
         t1[q] = dot(W + q * n + j + 1, v, len);
@@ -302,18 +307,18 @@ void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
       for (int64_t i = j + 1; i < n; i++) {
         double s = p[i];
         for (int64_t q = 0; q < c; q++) s -= V[q * n + i] * t1[q] + W[q * n + i] * t2[q];
-        p[i] = s * b;
+        p[i] = static_cast<R>(s * b);
       }
       const double half = 0.5 * b * dot(p.data() + j + 1, v, len);
-      for (int64_t i = j + 1; i < n; i++) wc[i] = p[i] - half * vc[i];
+      for (int64_t i = j + 1; i < n; i++) wc[i] = static_cast<R>(p[i] - half * vc[i]);
     }
     // Trailing update A[t:, t:] −= [V; W]ᵀ·[W; V] over columns t..n−1.
     const int64_t t = k0 + kb;
     for (int64_t q = 0; q < kb; q++) {
-      std::memcpy(wv.data() + q * n, W + q * n, n * sizeof(double));
-      std::memcpy(wv.data() + (kb + q) * n, V + q * n, n * sizeof(double));
+      std::memcpy(wv.data() + q * n, W + q * n, n * sizeof(R));
+      std::memcpy(wv.data() + (kb + q) * n, V + q * n, n * sizeof(R));
     }
-    gemm<double>(true, false, n - t, n - t, 2 * kb, -1.0, vw.data() + t, n, wv.data() + t, n, 1.0, z + t * n + t, n);
+    gemm<R>(true, false, n - t, n - t, 2 * kb, R(-1), vw.data() + t, n, wv.data() + t, n, R(1), z + t * n + t, n);
   }
   if (n >= 2) {
     d[n - 2] = z[(n - 2) * n + n - 2];
@@ -323,41 +328,42 @@ void tridiagonalize(int64_t n, double* z, double* d, double* e, double* beta) {
 }
 
 /** q ← P_0·P_1·…·P_{n−3} from the reflectors in z's rows (step 2 of the file comment). */
-void form_q(int64_t n, const double* z, const double* beta, double* q) {
-  std::fill(q, q + n * n, 0.0);
+template <typename R>
+void form_q(int64_t n, const R* z, const double* beta, R* q) {
+  std::fill(q, q + n * n, R(0));
   for (int64_t i = 0; i < n; i++) q[i * n + i] = 1;
   const int64_t nref = n - 2;
   if (nref <= 0) return;
-  std::vector<double> y, tm, s1, s2;
+  std::vector<R> y, tm, s1, s2;
   const int64_t last = (nref - 1) / kTrdNb * kTrdNb;
   for (int64_t k0 = last; k0 >= 0; k0 -= kTrdNb) {
     const int64_t kb = std::min(kTrdNb, nref - k0), s = k0 + 1, len = n - s;
-    y.assign(kb * len, 0.0);
+    y.assign(kb * len, R(0));
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;
       if (beta[j] == 0) continue;
       for (int64_t i = j + 1; i < n; i++) y[c * len + (i - s)] = z[j * n + i];
     }
     // T upper triangular: T[c][c] = β_c, T[0:c, c] = −β_c·T[0:c, 0:c]·(Y[0:c]·y_c).
-    tm.assign(kb * kb, 0.0);
+    tm.assign(kb * kb, R(0));
     std::vector<double> g(kb);
     for (int64_t c = 0; c < kb; c++) {
       const double bc = beta[k0 + c];
-      tm[c * kb + c] = bc;
+      tm[c * kb + c] = static_cast<R>(bc);
       if (bc == 0) continue;
       for (int64_t r = 0; r < c; r++) g[r] = dot(&y[r * len], &y[c * len], len);
       for (int64_t r = 0; r < c; r++) {
         double acc = 0;
         for (int64_t u = r; u < c; u++) acc += tm[r * kb + u] * g[u];
-        tm[r * kb + c] = -bc * acc;
+        tm[r * kb + c] = static_cast<R>(-bc * acc);
       }
     }
-    double* qs = q + s * n + s;
+    R* qs = q + s * n + s;
     s1.resize(kb * len);
     s2.resize(kb * len);
-    gemm<double>(false, false, kb, len, len, 1.0, y.data(), len, qs, n, 0.0, s1.data(), len);
-    gemm<double>(false, false, kb, len, kb, 1.0, tm.data(), kb, s1.data(), len, 0.0, s2.data(), len);
-    gemm<double>(true, false, len, len, kb, -1.0, y.data(), len, s2.data(), len, 1.0, qs, n);
+    gemm<R>(false, false, kb, len, len, R(1), y.data(), len, qs, n, R(0), s1.data(), len);
+    gemm<R>(false, false, kb, len, kb, R(1), tm.data(), kb, s1.data(), len, R(0), s2.data(), len);
+    gemm<R>(true, false, len, len, kb, R(-1), y.data(), len, s2.data(), len, R(1), qs, n);
   }
 }
 
@@ -462,24 +468,32 @@ template <typename T> using E_of = typename std::conditional<std::is_same<T, flo
 template <typename T>
 int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   if (n <= 0) return 0;
-  std::vector<double> z(n * n);
+  using R = E_of<T>;  // the working type of the reduction, Q and the rotations
   double amax = 0;
   for (int64_t i = 0; i < n; i++) {
     const T* ri = a + i * lda;
     for (int64_t j = 0; j <= i; j++) {
       const double v = ri[j];
       if (!std::isfinite(v)) return -1;
-      z[i * n + j] = v;
-      z[j * n + i] = v;
       amax = std::max(amax, std::fabs(v));
     }
   }
-  double scale = 1;
+  // Power-of-two scaling (exact, undone exactly on the eigenvalues), applied in float64 before the
+  // rounding to R so that the factor itself cannot overflow float.
+  double scale = 1, inv = 1;
   if (amax > 0) {
     const int ex = static_cast<int>(std::min(1023.0, std::max(-1022.0, std::round(std::log2(amax)))));
     scale = std::ldexp(1.0, ex);
-    const double inv = std::ldexp(1.0, -ex);
-    for (double& v : z) v *= inv;
+    inv = std::ldexp(1.0, -ex);
+  }
+  std::vector<R> z(n * n);
+  for (int64_t i = 0; i < n; i++) {
+    const T* ri = a + i * lda;
+    for (int64_t j = 0; j <= i; j++) {
+      const R v = static_cast<R>(ri[j] * inv);
+      z[i * n + j] = v;
+      z[j * n + i] = v;
+    }
   }
   std::vector<double> d(n), e(n), beta(std::max<int64_t>(n, 1));
   tridiagonalize(n, z.data(), d.data(), e.data(), beta.data());
@@ -491,30 +505,24 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return d[x] < d[y]; });
   // The large allocations come before the first write: out of memory there leaves a and w as they were.
-  std::vector<double> q;
-  std::vector<float> zf;
-  if (vectors) {
-    q.resize(n * n);
-    if constexpr (std::is_same<T, float>::value) zf.resize(n * n);
-  }
+  std::vector<R> q;
+  if (vectors) q.resize(n * n);
   for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[order[j]] * scale);
   if (!vectors) return 0;
 
   form_q(n, z.data(), beta.data(), q.data());
   // zt = Qᵀ (row j = column j of Q) in the working type of the rotations: float64, or float32 for
   // float32 input (twice the vector lanes; the float32 result has the accuracy of its storage).
-  E_of<T>* zt = nullptr;
-  if constexpr (std::is_same<T, float>::value) zt = zf.data();
-  else zt = z.data();  // z reused
+  R* zt = z.data();  // z reused
   for (int64_t i0 = 0; i0 < n; i0 += 32)
     for (int64_t j = 0; j < n; j++)
-      for (int64_t i = i0; i < std::min(n, i0 + 32); i++) zt[j * n + i] = static_cast<E_of<T>>(q[i * n + j]);
+      for (int64_t i = i0; i < std::min(n, i0 + 32); i++) zt[j * n + i] = q[i * n + j];
   apply_sweeps(n, zt, sweeps, cs, sn);
 
   // Column j of the output is row order[j] of zt, normalised (float64 sums) and signed on the stored values.
   std::vector<T> col(n);
   for (int64_t j = 0; j < n; j++) {
-    const E_of<T>* src = zt + order[j] * n;
+    const R* src = zt + order[j] * n;
     double ss = 0;
     for (int64_t i = 0; i < n; i++) ss += static_cast<double>(src[i]) * src[i];
     const double inv = 1 / std::sqrt(ss);
