@@ -5,12 +5,13 @@
  *
  * Tolerances (why): potrf/trsm are blocked on the float32/float64 GEMM while the reference sums in
  * float64 one row at a time, so they agree to rounding: relative (Frobenius) 1e-12 in float64,
- * 1e-5 in float32 (n·u_f32 for n ≤ 785 with random-sign sums). syev works in float64 like the
- * reference but in another order (blocked reduction, WY-formed Q, rotations in batches): eigenvalues
- * within 1e-12·‖A‖ (float64) / 1e-6·‖A‖ (float32, one rounding of a float64 result), the residual
- * ‖AV − VΛ‖/‖A‖ and ‖VᵀV − I‖ within 1e-12·√n (float64) / 1e-5 (float32), and eigenvectors (same sign
- * convention: largest-magnitude component positive) within 1e-8 / 1e-4 of the reference's on
- * random matrices (well separated eigenvalues).
+ * 1e-5 in float32 (n·u_f32 for n ≤ 785 with random-sign sums). syev works in the input's precision
+ * (float64, or float32 like LAPACK's ssyev; the reference always in float64) and in another order
+ * (blocked reduction, WY-formed Q, rotations in batches): eigenvalues within 1e-12·‖A‖_F (float64) /
+ * 1e-6·‖A‖_F (float32: backward error ≈ √n·u_f32·‖A‖), the residual ‖AV − VΛ‖_F/‖A‖_F and
+ * ‖VᵀV − I‖ within 1e-12·√n (float64) / 1e-5 (float32), and eigenvectors (same sign convention:
+ * largest-magnitude component positive) within 1e-8 / 1e-4 of the reference's on random matrices
+ * (eigenvalue gaps ≫ the backward error).
  */
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
