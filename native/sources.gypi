@@ -9,13 +9,17 @@
       'native/src/cpu.cc',
       'native/src/elementwise.cc',
       'native/src/gemm.cc',
+      'native/src/linalg.cc',
+      'native/src/pool.cc',
       'native/src/rows.cc',
     ],
     'avx2_sources': [
       'native/src/gemm_avx2.cc',
+      'native/src/rot_avx2.cc',
     ],
     'avx512_sources': [
       'native/src/gemm_avx512.cc',
+      'native/src/rot_avx512.cc',
     ],
   },
 }

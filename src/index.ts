@@ -6,6 +6,9 @@ export {
   loadWasmFromUrl, wasmSimdSupported, wasmRelaxedSimdSupported, wasmVariant, defaultWasmFile, WasmBackend, type WasmVariant,
 } from './backend/wasm/index.js';
 export { setWasmThreads, getWasmThreads, MAX_WASM_THREADS, WASM_THREAD_MIN_FLOPS, type WasmThreadOptions } from './backend/wasm/threads.js';
+export {
+  setNativeThreads, getNativeThreads, MAX_NATIVE_THREADS, NATIVE_THREAD_MIN_FLOPS, type NativeThreadOptions,
+} from './backend/native/threads.js';
 export * from './tensor/index.js';
 export * from './autodiff/index.js';
 export * from './nn/index.js';

@@ -7,11 +7,14 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 
 #include "cpu.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "linalg.h"
+#include "pool.h"
 #include "rows.h"
 
 namespace {
@@ -20,7 +23,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 3;
+constexpr int kAbi = 4;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -90,6 +93,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("avx2fma", cv::cpu_has_avx2_fma());
   o.Set("avx512", cv::cpu_has_avx512());
   o.Set("kernel", cv::gemm_kernel_name());
+  o.Set("threads", cv::threads());
+  o.Set("defaultThreads", cv::default_threads());
+  o.Set("threadMinFlops", cv::thread_min_flops());
   return o;
 }
 
@@ -236,6 +242,78 @@ void TanhGrad(const Napi::CallbackInfo& info) {
   cv::tanh_grad(y, g, o, n);
 }
 
+/** setThreads(n, minFlops): n ≥ 1 threads (0: the default, physical cores); returns the count in force. */
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int64_t n; double flops;
+  if (!integer(info, 0, n) || !number(info, 1, flops)) return info.Env().Undefined();
+  if (n < 0 || n > cv::kMaxThreads || !(flops >= 0)) { fail(info.Env(), "setThreads: out of range"); return info.Env().Undefined(); }
+  cv::set_threads(n == 0 ? cv::default_threads() : static_cast<int>(n));
+  cv::set_thread_min_flops(flops);
+  return Napi::Number::New(info.Env(), cv::threads());
+}
+
+/** Whether rows×cols with leading dimension ld at off fits in v (the TypeScript side checked it already). */
+bool fits(const View& v, int64_t off, int64_t rows, int64_t cols, int64_t ld) {
+  if (off < 0 || rows < 0 || cols < 0 || ld < std::max<int64_t>(1, cols)) return false;
+  return rows == 0 || cols == 0 || off + (rows - 1) * ld + cols <= v.length;
+}
+
+/** potrf(a, aOff, n, lda, valueOut): −1 on success, else the failing pivot (its value in valueOut[0]). */
+Napi::Value Potrf(const Napi::CallbackInfo& info) {
+  View a, val; int64_t off, n, lda;
+  if (!view(info, 0, a) || !integer(info, 1, off) || !integer(info, 2, n) || !integer(info, 3, lda) || !view(info, 4, val)) return info.Env().Undefined();
+  if (!fits(a, off, n, n, lda) || val.dtype != DType::F64 || val.length < 1) { fail(info.Env(), "potrf: sizes out of range"); return info.Env().Undefined(); }
+  double value = 0;
+  int64_t rc;
+  try {
+    if (a.dtype == DType::F32) rc = cv::potrf<float>(n, static_cast<float*>(a.data) + off, lda, &value);
+    else if (a.dtype == DType::F64) rc = cv::potrf<double>(n, static_cast<double*>(a.data) + off, lda, &value);
+    else { fail(info.Env(), "potrf needs float32 or float64"); return info.Env().Undefined(); }
+  } catch (const std::bad_alloc&) {
+    Napi::Error::New(info.Env(), "curvature_native: potrf: out of memory for its scratch").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  static_cast<double*>(val.data)[0] = value;
+  return Napi::Number::New(info.Env(), static_cast<double>(rc));
+}
+
+/** trsm(flags, m, n, alpha, a, aOff, lda, b, bOff, ldb); flags bit 0 upper, bit 1 trans, bit 2 unit diagonal. */
+void Trsm(const Napi::CallbackInfo& info) {
+  int64_t flags, m, n, aOff, lda, bOff, ldb; double alpha; View a, b;
+  if (!integer(info, 0, flags) || !integer(info, 1, m) || !integer(info, 2, n) || !number(info, 3, alpha) ||
+      !view(info, 4, a) || !integer(info, 5, aOff) || !integer(info, 6, lda) || !view(info, 7, b) ||
+      !integer(info, 8, bOff) || !integer(info, 9, ldb)) return;
+  if (!same_dtype(info.Env(), {&a, &b})) return;
+  if (!fits(a, aOff, m, m, lda) || !fits(b, bOff, m, n, ldb)) { fail(info.Env(), "trsm: sizes out of range"); return; }
+  const bool up = flags & 1, tr = flags & 2, unit = flags & 4;
+  try {
+    if (a.dtype == DType::F32) cv::trsm<float>(up, tr, unit, m, n, alpha, static_cast<const float*>(a.data) + aOff, lda, static_cast<float*>(b.data) + bOff, ldb);
+    else if (a.dtype == DType::F64) cv::trsm<double>(up, tr, unit, m, n, alpha, static_cast<const double*>(a.data) + aOff, lda, static_cast<double*>(b.data) + bOff, ldb);
+    else fail(info.Env(), "trsm needs float32 or float64");
+  } catch (const std::bad_alloc&) {
+    Napi::Error::New(info.Env(), "curvature_native: trsm: out of memory for its scratch").ThrowAsJavaScriptException();
+  }
+}
+
+/** syev(n, a, aOff, lda, w, wOff, vectors): 0, −1 (non-finite entry), −2 (no convergence), −3 (out of memory). */
+Napi::Value Syev(const Napi::CallbackInfo& info) {
+  int64_t n, aOff, lda, wOff; View a, w;
+  if (!integer(info, 0, n) || !view(info, 1, a) || !integer(info, 2, aOff) || !integer(info, 3, lda) ||
+      !view(info, 4, w) || !integer(info, 5, wOff)) return info.Env().Undefined();
+  if (!same_dtype(info.Env(), {&a, &w})) return info.Env().Undefined();
+  if (!fits(a, aOff, n, n, lda) || !fits(w, wOff, 1, n, std::max<int64_t>(1, n))) { fail(info.Env(), "syev: sizes out of range"); return info.Env().Undefined(); }
+  const bool vec = info.Length() > 6 && info[6].ToBoolean().Value();
+  int rc;
+  try {
+    if (a.dtype == DType::F32) rc = cv::syev<float>(n, static_cast<float*>(a.data) + aOff, lda, static_cast<float*>(w.data) + wOff, vec);
+    else if (a.dtype == DType::F64) rc = cv::syev<double>(n, static_cast<double*>(a.data) + aOff, lda, static_cast<double*>(w.data) + wOff, vec);
+    else { fail(info.Env(), "syev needs float32 or float64"); return info.Env().Undefined(); }
+  } catch (const std::bad_alloc&) {
+    rc = -3;  // the scratch (≈ 2–2.5·n² doubles) could not be allocated; nothing was written
+  }
+  return Napi::Number::New(info.Env(), rc);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setKernelCap", Napi::Function::New(env, SetKernelCap));
@@ -252,6 +330,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("potrf", Napi::Function::New(env, Potrf));
+  exports.Set("trsm", Napi::Function::New(env, Trsm));
+  exports.Set("syev", Napi::Function::New(env, Syev));
   return exports;
 }
 

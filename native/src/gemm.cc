@@ -10,13 +10,20 @@
 //
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
 // leading dimensions. The micro-kernel family (AVX-512, AVX2+FMA, portable) is chosen per call from
-// cpu.h, with NR = two vectors of that ISA. Single-threaded: results do not depend on any thread count.
+// cpu.h, with NR = two vectors of that ISA.
+//
+// Threads (pool.h): a GEMM of at least thread_min_flops() is cut into bands of whole micro-tiles,
+// along n (multiples of NR) when C has more tile columns than tile rows, else along m (multiples
+// of MR), and each band runs the loops above on its own packing buffers. Every element of C gets
+// the same k-blocking and the same micro-kernel arithmetic whatever the band it falls in, so the
+// result is bit for bit that of one thread for every thread count.
 #include "gemm.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "cpu.h"
+#include "pool.h"
 
 namespace cv {
 namespace {
@@ -165,6 +172,33 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   }
 }
 
+/** gemm_blocked over bands of C run by the thread pool (see the file comment). */
+template <typename T, int MR, int NR>
+void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  const T* b, int64_t ldb, T* c, int64_t ldc, MicroKernel<T> kernel) {
+  const int nt = threads();
+  const int64_t tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
+  const bool along_n = tiles_n >= tiles_m;
+  const int64_t tiles = along_n ? tiles_n : tiles_m;
+  const int64_t parts = std::min<int64_t>(tiles, 2 * static_cast<int64_t>(nt));
+  if (nt <= 1 || parts <= 1 || 2.0 * m * n * k < thread_min_flops()) {
+    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, kernel);
+    return;
+  }
+  parallel_for(parts, [&](int64_t p) {
+    const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
+    if (along_n) {
+      const int64_t j0 = t0 * NR, j1 = std::min(n, t1 * NR);
+      const T* bj = trans_b ? b + j0 * ldb : b + j0;
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, bj, ldb, c + j0, ldc, kernel);
+    } else {
+      const int64_t i0 = t0 * MR, i1 = std::min(m, t1 * MR);
+      const T* ai = trans_a ? a + i0 : a + i0 * lda;
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, b, ldb, c + i0 * ldc, ldc, kernel);
+    }
+  });
+}
+
 }  // namespace
 
 template <typename T>
@@ -184,11 +218,11 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
   switch (gemm_isa()) {
     case Isa::Avx512:
-      return gemm_blocked<T, 6, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
+      return gemm_threaded<T, 6, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
     case Isa::Avx2:
-      return gemm_blocked<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
+      return gemm_threaded<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
     default:
-      return gemm_blocked<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, micro_portable<T, 6, 2 * W256>);
+      return gemm_threaded<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, micro_portable<T, 6, 2 * W256>);
   }
 }
 

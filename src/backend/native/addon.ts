@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -12,6 +12,10 @@ export interface NativeInfo {
   avx2fma: boolean;
   avx512: boolean;
   kernel: NativeKernel;
+  /** Threads in use (the calling thread included), the default (physical cores), the GEMM threshold. */
+  threads: number;
+  defaultThreads: number;
+  threadMinFlops: number;
 }
 
 /**
@@ -41,10 +45,19 @@ export interface NativeAddon {
   softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
   crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
   tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
+  /** n threads (0: the default, physical cores) and the GEMM threshold in flops; returns the count in force. */
+  setThreads(n: number, minFlops: number): number;
+  /** −1 on success, else the first failing pivot, its value written to valueOut[0]. */
+  potrf(a: TypedArray, aOff: number, n: number, lda: number, valueOut: Float64Array): number;
+  /** flags: bit 0 upper, bit 1 trans, bit 2 unit diagonal. */
+  trsm(flags: number, m: number, n: number, alpha: number, a: TypedArray, aOff: number, lda: number,
+    b: TypedArray, bOff: number, ldb: number): void;
+  /** 0, −1 (a non-finite entry in the lower triangle; nothing written), −2 (QL did not converge), −3 (out of memory). */
+  syev(n: number, a: TypedArray, aOff: number, lda: number, w: TypedArray, wOff: number, vectors: boolean): number;
 }
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
-  'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad',
+  'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

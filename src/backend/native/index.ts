@@ -1,11 +1,14 @@
-import { DTypeError } from '../../errors.js';
+import { CurvatureError, DTypeError, InputError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+  checkCount, checkDim, checkGemm, checkMatrix, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided, requireFloat,
 } from '../checks.js';
-import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, TypedArray, UnaryOp } from '../types.js';
+import type {
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, TypedArray, UnaryOp,
+} from '../types.js';
 import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
+import { attachNativeThreads } from './threads.js';
 // The same host storage as the js reference: a typed array per buffer, read through arr().
 import { allocTyped, arr } from '../js/storage.js';
 
@@ -18,6 +21,8 @@ export interface NativeBuffer extends BackendBuffer {
   readonly data: TypedArray;
 }
 
+
+const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 
 /** [rank, shape…, strides…] as the addon's dims argument. */
 function dims(shape: readonly number[], ...strides: (readonly number[])[]): Float64Array {
@@ -32,12 +37,16 @@ function dims(shape: readonly number[], ...strides: (readonly number[])[]): Floa
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
  * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd,
- * softmax, crossEntropy and tanhGrad run in the C++ addon of native/ — GEMM packed and
- * cache-blocked with AVX2+FMA micro-kernels where cpuid allows, one thread. Float32, float64 and
- * int32 elementwise kernels with all operands of one dtype (cast: any pair); GEMM and the row
- * kernels in float32/float64 (gather in any dtype). Every other call (potrf, trsm, syev, which it
- * leaves out; mixed-dtype operands) goes through the tensor layer's reference fallback
- * (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every backend's.
+ * softmax, crossEntropy, tanhGrad, potrf, trsm and syev run in the C++ addon of native/ — GEMM
+ * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
+ * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
+ * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
+ * blocked Householder tridiagonalisation plus implicit QL whose rotations are applied in cached,
+ * threaded batches (native/src/linalg.cc). Float32, float64 and int32 elementwise kernels with all
+ * operands of one dtype (cast: any pair); GEMM, the row kernels and linear algebra in
+ * float32/float64 (gather in any dtype). Mixed-dtype operands go through the tensor layer's
+ * reference fallback (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every
+ * backend's.
  */
 export class NativeBackend implements Backend {
   readonly name = 'native';
@@ -50,6 +59,8 @@ export class NativeBackend implements Backend {
     const loaded = loadNativeAddon(options);
     this.addon = loaded.addon;
     this.path = loaded.path;
+    const addon = this.addon;
+    attachNativeThreads(addon, (n, minFlops) => addon.setThreads(n, minFlops));
   }
 
   /** The addon's report: ABI, AVX2+FMA support, the GEMM kernels in use. */
@@ -71,7 +82,8 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': return same && dt !== 'int32';
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad':
+      case 'potrf': case 'trsm': case 'syev': return same && dt !== 'int32';
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -168,6 +180,57 @@ export class NativeBackend implements Backend {
     checkLabels(labels, rows, cols, arr(labels));
     this.addon.crossEntropy(arr(z), arr(labels) as Int32Array, rows, cols, arr(out));
   }
+
+  // --- dense linear algebra (native/src/linalg.cc) --------------------------------------------
+
+  potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
+    requireFloat('potrf', a);
+    checkDim('potrf', 'n', n);
+    checkMatrix('potrf', 'A', a, aOff, n, n, lda);
+    if (n === 0) return POTRF_OK;
+    const rc = this.addon.potrf(arr(a), aOff, n, lda, this.pivotValue);
+    return rc < 0 ? POTRF_OK : { ok: false, pivot: rc, value: this.pivotValue[0]! };
+  }
+  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
+    requireFloat('trsm', a);
+    if (b.dtype !== a.dtype) throw new DTypeError(`trsm: A is ${a.dtype} but B is ${b.dtype}`);
+    checkDim('trsm', 'm', m);
+    checkDim('trsm', 'n', n);
+    checkMatrix('trsm', 'A', a, aOff, m, m, lda);
+    checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
+    if (m === 0 || n === 0) return;
+    this.addon.trsm((uplo === 'upper' ? 1 : 0) | (trans ? 2 : 0) | (unitDiag ? 4 : 0), m, n, alpha,
+      arr(a), aOff, lda, arr(b), bOff, ldb);
+  }
+  syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
+    computeVectors: boolean): void {
+    requireFloat('syev', a);
+    if (w.dtype !== a.dtype) throw new DTypeError(`syev: A is ${a.dtype} but w is ${w.dtype}`);
+    checkDim('syev', 'n', n);
+    checkMatrix('syev', 'A', a, aOff, n, n, lda);
+    checkMatrix('syev', 'w', w, wOff, 1, n, Math.max(1, n));
+    if (n === 0) return;
+    const rc = this.addon.syev(n, arr(a), aOff, lda, arr(w), wOff, computeVectors);
+    if (rc === 0) return;
+    if (rc === -1) {
+      // Name the first offending entry, as the reference backend does (nothing was written).
+      const v = arr(a);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j <= i; j++) {
+          const x = v[aOff + i * lda + j]!;
+          if (!Number.isFinite(x)) throw new InputError(`syev: entry (${i}, ${j}) of the matrix is ${x}; expected a finite number`);
+        }
+      }
+      throw new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
+    }
+    if (rc === -2) throw new CurvatureError(`syev: the tridiagonal QL iteration did not converge in ${30 * n} steps (${n}×${n} matrix)`);
+    if (rc === -3) throw new CurvatureError(`syev: out of memory for the ${n}×${n} eigensolver's scratch (≈ ${(2.5 * n * n * 8 / 2 ** 20).toFixed(0)} MiB)`);
+    throw new CurvatureError(`syev: the native kernel returned the unknown status ${rc}`);
+  }
+
+  /** potrf's failing pivot value, written by the addon. */
+  private readonly pivotValue = new Float64Array(1);
 
   /** The elementwise kernels take operands of one dtype (supports() says so; the tensor layer complies). */
   private same(fn: string, bufs: readonly BackendBuffer[]): void {

@@ -262,12 +262,15 @@ t('gather, scatterAdd, softmax, crossEntropy, tanhGrad against the reference; ba
   }
 });
 
-t('supports(): elementwise in one dtype, GEMM in floats only; optional kernels go to the reference', () => {
+t('supports(): elementwise in one dtype, GEMM and linear algebra in floats only, operands of one dtype', () => {
   assert.ok(nb().supports('binary', ['int32', 'int32', 'int32'], 'add'));
   assert.not.ok(nb().supports('binary', ['float32', 'float64', 'float32'], 'add'));
   assert.not.ok(nb().supports('gemm', ['int32', 'int32', 'int32']));
   assert.ok(nb().supports('cast', ['float64', 'int32']));
-  assert.not.ok(nb().supports('potrf', ['float64']));
+  assert.ok(nb().supports('potrf', ['float64']));
+  assert.ok(nb().supports('syev', ['float32', 'float32']));
+  assert.not.ok(nb().supports('syev', ['float32', 'float64']));
+  assert.not.ok(nb().supports('trsm', ['int32', 'int32']));
   assert.ok(nb().supports('gather', ['int32', 'int32', 'int32']));
   assert.not.ok(nb().supports('scatterAdd', ['int32', 'int32', 'int32']));
 });

@@ -1,0 +1,548 @@
+// Dense linear algebra (see linalg.h): blocked Cholesky and triangular solve on the packed GEMM of
+// gemm.cc, and the symmetric eigensolver
+//
+//   1. Householder tridiagonalisation A = Q·T·Qᵀ, blocked as LAPACK's xSYTRD/xLATRD: a panel of NB
+//      reflectors is formed with matrix-vector products against the not-yet-updated trailing
+//      matrix plus a correction from the panel, then the trailing matrix takes the rank-2·NB update
+//      A ← A − V·Wᵀ − W·Vᵀ as one GEMM (Golub & Van Loan, Matrix Computations, 4th ed., §8.3.1, §5.2.3);
+//   2. Q formed from the reflectors by blocks, backwards, in the compact WY form
+//      I − Yᵀ·T·Y (xORGTR/xLARFT/xLARFB: three GEMMs per block);
+//   3. implicit QL with Wilkinson shifts on T (tql2, as src/backend/js/linalg/tridiagonalQl.ts),
+//      run first on the diagonals alone while recording every rotation; the rotations are then
+//      applied to the columns of Q in batches of sweeps, rows split into segments of 16 that stay
+//      in cache while a batch streams over them (rotate.h), the segments spread over the threads.
+//
+// The working type follows the input, as LAPACK's ssyev/dsyev: float64 for float64 input, float32
+// for float32 input in steps 1, 2 and 4 (half the memory traffic of the reduction, twice the vector
+// lanes of the GEMMs and rotations; residuals ≈ 1e-6·‖A‖ at n = 785–2000, within the float32
+// tolerances), while the reflector norms, step 3 (QL on d, e) and the normalisation stay float64.
+// Threads (pool.h) run the symmetric products, the GEMMs and the rotations over fixed chunks of
+// rows, so the result is bit for bit the same for every thread count.
+// The matrix is kept with both triangles (rows serve as columns: row j right of the diagonal is
+// column j below it), so every inner loop runs along a contiguous row.
+#include "linalg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "pool.h"
+#include "rotate.h"
+
+namespace cv {
+
+void rotate_portable(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn) {
+  rot::rows<double, 2, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
+}
+void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
+  const double* sn) {
+  rot::rows<float, 4, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
+}
+
+namespace {
+
+/** Σ x[i]·y[i] with 8 partial sums (a fixed order, independent of threads). */
+template <typename R>
+inline double dot(const R* x, const R* y, int64_t len) {
+  double part[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8)
+    for (int q = 0; q < 8; q++) part[q] += static_cast<double>(x[i + q]) * y[i + q];
+  for (; i < len; i++) part[0] += static_cast<double>(x[i]) * y[i];
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+/** Runs fn(i0, i1) over [0, count) cut into chunks of `grain` (fixed cuts), threaded when `work` is large. */
+template <typename F>
+void chunks(int64_t count, int64_t grain, double work, F fn) {
+  const int64_t parts = (count + grain - 1) / grain;
+  if (parts <= 1 || threads() <= 1 || work < 5e4) {
+    for (int64_t p = 0; p < parts; p++) fn(p * grain, std::min(count, (p + 1) * grain));
+    return;
+  }
+  parallel_for(parts, [&](int64_t p) { fn(p * grain, std::min(count, (p + 1) * grain)); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cholesky
+
+constexpr int64_t kPotrfNb = 96;
+
+/**
+ * Unblocked Cholesky of the nb×nb diagonal block at a (already updated by the columns left of it),
+ * row-oriented with float64 sums; `base` is the block's first global index.
+ */
+template <typename T>
+int64_t potrf_small(int64_t nb, T* a, int64_t lda, int64_t base, double* value) {
+  for (int64_t i = 0; i < nb; i++) {
+    T* ri = a + i * lda;
+    for (int64_t j = 0; j <= i; j++) {
+      const T* rj = a + j * lda;
+      double s = ri[j];
+      for (int64_t k = 0; k < j; k++) s -= static_cast<double>(ri[k]) * rj[k];
+      if (j < i) {
+        ri[j] = static_cast<T>(s / rj[j]);
+        continue;
+      }
+      if (!(s > 0) || s == std::numeric_limits<double>::infinity()) { *value = s; return base + i; }
+      ri[i] = static_cast<T>(std::sqrt(s));
+      if (!(ri[i] > 0)) { *value = s; return base + i; }
+    }
+  }
+  return -1;
+}
+
+/** inv ← L⁻¹ of the nb×nb lower-triangular L (row-major, ld nb), float64 sums. */
+template <typename T>
+void tri_inverse(int64_t nb, const T* l, int64_t ldl, T* inv) {
+  std::fill(inv, inv + nb * nb, T(0));
+  std::vector<double> col(nb);
+  for (int64_t j = 0; j < nb; j++) {  // column j of L⁻¹: forward substitution on e_j
+    std::fill(col.begin(), col.end(), 0.0);
+    for (int64_t i = j; i < nb; i++) {
+      double s = i == j ? 1.0 : 0.0;
+      const T* ri = l + i * ldl;
+      for (int64_t k = j; k < i; k++) s -= static_cast<double>(ri[k]) * col[k];
+      col[i] = s / ri[i];
+      inv[i * nb + j] = static_cast<T>(col[i]);
+    }
+  }
+}
+
+}  // namespace
+
+/**
+ * Left-looking by blocks of rows (row-major lower = LAPACK's upper, column-major): for the block
+ * row J, A[J,J] −= L[J,:J]·L[J,:J]ᵀ (GEMM), factor A[J,J] unblocked (the pivot check), then the
+ * rows below: A[I,J] −= L[I,:J]·L[J,:J]ᵀ (GEMM) and A[I,J] ← A[I,J]·L[J,J]⁻ᵀ (GEMM with the inverse
+ * of the small triangle). The first failing pivot is found exactly where the reference finds it:
+ * pivot i depends only on the columns before i, which all succeeded.
+ */
+template <typename T>
+int64_t potrf(int64_t n, T* a, int64_t lda, double* value) {
+  std::vector<T> inv, tmp;
+  for (int64_t j0 = 0; j0 < n; j0 += kPotrfNb) {
+    const int64_t jb = std::min(kPotrfNb, n - j0);
+    T* ajj = a + j0 * lda + j0;
+    if (j0 > 0) gemm<T>(false, true, jb, jb, j0, T(-1), a + j0 * lda, lda, a + j0 * lda, lda, T(1), ajj, lda);
+    const int64_t bad = potrf_small(jb, ajj, lda, j0, value);
+    if (bad >= 0) return bad;
+    const int64_t rest = n - j0 - jb;
+    if (rest == 0) break;
+    T* aij = a + (j0 + jb) * lda + j0;
+    if (j0 > 0) gemm<T>(false, true, rest, jb, j0, T(-1), a + (j0 + jb) * lda, lda, a + j0 * lda, lda, T(1), aij, lda);
+    inv.resize(jb * jb);
+    tri_inverse(jb, ajj, lda, inv.data());
+    tmp.resize(rest * jb);
+    for (int64_t i = 0; i < rest; i++) std::memcpy(&tmp[i * jb], aij + i * lda, jb * sizeof(T));
+    gemm<T>(false, true, rest, jb, jb, T(1), tmp.data(), jb, inv.data(), jb, T(0), aij, lda);
+  }
+  for (int64_t i = 0; i < n; i++) std::fill(a + i * lda + i + 1, a + i * lda + n, T(0));
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Triangular solve
+
+/**
+ * op(A)·X = alpha·B by blocks of KB rows of X in substitution order: B[I] −= op(A)[I,P]·X[P] over
+ * the rows P already solved (GEMM), then the KB×KB diagonal block by substitution with float64 sums.
+ */
+template <typename T>
+void trsm(bool upper, bool trans, bool unit_diag, int64_t m, int64_t n, double alpha, const T* a, int64_t lda, T* b,
+  int64_t ldb) {
+  if (m <= 0 || n <= 0) return;
+  if (alpha != 1.0) {
+    for (int64_t i = 0; i < m; i++) {
+      T* row = b + i * ldb;
+      if (alpha == 0.0) std::fill(row, row + n, T(0));
+      else for (int64_t j = 0; j < n; j++) row[j] = static_cast<T>(alpha * row[j]);
+    }
+    if (alpha == 0.0) return;
+  }
+  constexpr int64_t KB = 64;
+  const bool lower_op = (!upper) != trans;
+  const int64_t rs = trans ? 1 : lda, cs = trans ? lda : 1;  // op(A)[i][p] = a[i·rs + p·cs]
+  std::vector<double> acc(n);
+  const int64_t blocks = (m + KB - 1) / KB;
+  for (int64_t t = 0; t < blocks; t++) {
+    // Block rows [i0, i1) in substitution order.
+    const int64_t bi = lower_op ? t : blocks - 1 - t;
+    const int64_t i0 = bi * KB, i1 = std::min(m, i0 + KB), ib = i1 - i0;
+    // Solved rows P: [0, i0) (lower) or [i1, m) (upper).
+    const int64_t p0 = lower_op ? 0 : i1, p1 = lower_op ? i0 : m;
+    if (p1 > p0) {
+      const T* opa = a + i0 * rs + p0 * cs;  // op(A)[i0, p0]
+      gemm<T>(trans, false, ib, n, p1 - p0, T(-1), opa, lda, b + p0 * ldb, ldb, T(1), b + i0 * ldb, ldb);
+    }
+    for (int64_t q = 0; q < ib; q++) {
+      const int64_t i = lower_op ? i0 + q : i1 - 1 - q;
+      T* bi_row = b + i * ldb;
+      for (int64_t j = 0; j < n; j++) acc[j] = bi_row[j];
+      const int64_t s0 = lower_op ? i0 : i + 1, s1 = lower_op ? i : i1;
+      for (int64_t p = s0; p < s1; p++) {
+        const double c = a[i * rs + p * cs];
+        const T* bp = b + p * ldb;
+        for (int64_t j = 0; j < n; j++) acc[j] -= c * bp[j];
+      }
+      if (unit_diag) {
+        for (int64_t j = 0; j < n; j++) bi_row[j] = static_cast<T>(acc[j]);
+      } else {
+        const double dii = a[i * (lda + 1)];
+        for (int64_t j = 0; j < n; j++) bi_row[j] = static_cast<T>(acc[j] / dii);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric eigensolver
+
+namespace {
+
+constexpr int64_t kTrdNb = 32;
+
+constexpr int64_t kSymvRows = 64;
+
+/**
+ * y = A·x for the len×len symmetric A at a (ld), reading its lower triangle only (half the memory
+ * traffic of a full product, which bounds the reduction): row i gives A[i, :i+1]·x[:i+1] to y[i]
+ * and A[i, :i]·x[i] to y[:i]. Rows are cut into fixed chunks of kSymvRows, each accumulating the
+ * second kind into its own partial vector; the partials are then added in chunk order, so the
+ * result does not depend on which thread ran which chunk.
+ */
+template <typename R>
+void symv_lower(int64_t len, const R* a, int64_t ld, const R* x, R* y, std::vector<R>& part) {
+  const int64_t chunks_n = (len + kSymvRows - 1) / kSymvRows;
+  if (part.size() < static_cast<size_t>(chunks_n * len)) part.resize(static_cast<size_t>(chunks_n * len));
+  chunks(len, kSymvRows, static_cast<double>(len) * len / 2, [&](int64_t r0, int64_t r1) {
+    R* acc = part.data() + (r0 / kSymvRows) * len;
+    std::fill(acc, acc + r1, R(0));  // this chunk touches acc[0, r1) only
+    for (int64_t i = r0; i < r1; i++) {
+      const R* row = a + i * ld;
+      const R xi = x[i];
+      R d[4] = {0, 0, 0, 0};
+      int64_t k = 0;
+      for (; k + 4 <= i; k += 4) {
+        for (int u = 0; u < 4; u++) {
+          d[u] += row[k + u] * x[k + u];
+          acc[k + u] += row[k + u] * xi;
+        }
+      }
+      for (; k < i; k++) {
+        d[0] += row[k] * x[k];
+        acc[k] += row[k] * xi;
+      }
+      acc[i] += ((d[0] + d[1]) + (d[2] + d[3])) + row[i] * xi;
+    }
+  });
+  for (int64_t i = 0; i < len; i++) y[i] = 0;
+  for (int64_t q = 0; q < chunks_n; q++) {
+    const R* acc = part.data() + q * len;
+    const int64_t end = std::min(len, (q + 1) * kSymvRows);
+    for (int64_t i = 0; i < end; i++) y[i] += acc[i];
+  }
+}
+
+/**
+ * Tridiagonalises the n×n symmetric z (both triangles) in place: d, e receive T; row j of z keeps
+ * the reflector v_j at columns j+1..n−1 (P_j = I − beta[j]·v_j·v_jᵀ). See the file comment, step 1.
+ */
+template <typename R>
+void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
+  std::vector<R> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), part;
+  std::vector<double> t1(kTrdNb), t2(kTrdNb);
+  for (int64_t k0 = 0; k0 < n - 2; k0 += kTrdNb) {
+    const int64_t kb = std::min(kTrdNb, n - 2 - k0);
+    R* V = vw.data();            // rows 0..kb−1: v_c
+    R* W = vw.data() + kb * n;   // rows kb..2kb−1: w_c
+    std::fill(vw.begin(), vw.begin() + 2 * kb * n, R(0));
+    for (int64_t c = 0; c < kb; c++) {
+      const int64_t j = k0 + c;
+      R* x = z + j * n;  // row j = column j of the current matrix
+      for (int64_t q = 0; q < c; q++) {
+        const R* vq = V + q * n;
+        const R* wq = W + q * n;
+        const R a1 = wq[j], a2 = vq[j];
+        if (a1 == 0 && a2 == 0) continue;
+        for (int64_t i = j; i < n; i++) x[i] -= vq[i] * a1 + wq[i] * a2;
+      }
+      d[j] = x[j];
+      double scale = 0;
+      for (int64_t i = j + 1; i < n; i++) scale = std::max(scale, static_cast<double>(std::fabs(x[i])));
+      R* vc = V + c * n;
+      R* wc = W + c * n;
+      if (scale == 0) {
+        e[j] = 0;
+        beta[j] = 0;
+        continue;  // v_c, w_c stay 0 and row j of z holds zeros right of the diagonal already
+      }
+      double ss = 0;
+      for (int64_t i = j + 1; i < n; i++) {
+        const R y = static_cast<R>(x[i] / scale);
+        x[i] = y;
+        ss += static_cast<double>(y) * y;
+      }
+      const double alpha = std::sqrt(ss), x0 = x[j + 1], sgn = x0 >= 0 ? 1.0 : -1.0;
+      x[j + 1] = static_cast<R>(x0 + sgn * alpha);
+      const double b = 1 / (alpha * (alpha + std::fabs(x0)));
+      beta[j] = b;
+      e[j] = -sgn * alpha * scale;
+      for (int64_t i = j + 1; i < n; i++) vc[i] = x[i];
+      // p = β·A·v over the trailing rows (not yet updated by this panel), minus the panel's part.
+      const int64_t len = n - j - 1;
+      const R* v = vc + j + 1;
+      symv_lower(len, z + (j + 1) * n + j + 1, n, v, p.data() + j + 1, part);
+      for (int64_t q = 0; q < c; q++) {
+        t1[q] = dot(W + q * n + j + 1, v, len);
+        t2[q] = dot(V + q * n + j + 1, v, len);
+      }
+      for (int64_t i = j + 1; i < n; i++) {
+        double s = p[i];
+        for (int64_t q = 0; q < c; q++) s -= V[q * n + i] * t1[q] + W[q * n + i] * t2[q];
+        p[i] = static_cast<R>(s * b);
+      }
+      const double half = 0.5 * b * dot(p.data() + j + 1, v, len);
+      for (int64_t i = j + 1; i < n; i++) wc[i] = static_cast<R>(p[i] - half * vc[i]);
+    }
+    // Trailing update A[t:, t:] −= [V; W]ᵀ·[W; V] over columns t..n−1.
+    const int64_t t = k0 + kb;
+    for (int64_t q = 0; q < kb; q++) {
+      std::memcpy(wv.data() + q * n, W + q * n, n * sizeof(R));
+      std::memcpy(wv.data() + (kb + q) * n, V + q * n, n * sizeof(R));
+    }
+    gemm<R>(true, false, n - t, n - t, 2 * kb, R(-1), vw.data() + t, n, wv.data() + t, n, R(1), z + t * n + t, n);
+  }
+  if (n >= 2) {
+    d[n - 2] = z[(n - 2) * n + n - 2];
+    e[n - 2] = z[(n - 2) * n + n - 1];
+  }
+  d[n - 1] = z[n * n - 1];
+}
+
+/** q ← P_0·P_1·…·P_{n−3} from the reflectors in z's rows (step 2 of the file comment). */
+template <typename R>
+void form_q(int64_t n, const R* z, const double* beta, R* q) {
+  std::fill(q, q + n * n, R(0));
+  for (int64_t i = 0; i < n; i++) q[i * n + i] = 1;
+  const int64_t nref = n - 2;
+  if (nref <= 0) return;
+  std::vector<R> y, tm, s1, s2;
+  const int64_t last = (nref - 1) / kTrdNb * kTrdNb;
+  for (int64_t k0 = last; k0 >= 0; k0 -= kTrdNb) {
+    const int64_t kb = std::min(kTrdNb, nref - k0), s = k0 + 1, len = n - s;
+    y.assign(kb * len, R(0));
+    for (int64_t c = 0; c < kb; c++) {
+      const int64_t j = k0 + c;
+      if (beta[j] == 0) continue;
+      for (int64_t i = j + 1; i < n; i++) y[c * len + (i - s)] = z[j * n + i];
+    }
+    // T upper triangular: T[c][c] = β_c, T[0:c, c] = −β_c·T[0:c, 0:c]·(Y[0:c]·y_c).
+    tm.assign(kb * kb, R(0));
+    std::vector<double> g(kb);
+    for (int64_t c = 0; c < kb; c++) {
+      const double bc = beta[k0 + c];
+      tm[c * kb + c] = static_cast<R>(bc);
+      if (bc == 0) continue;
+      for (int64_t r = 0; r < c; r++) g[r] = dot(&y[r * len], &y[c * len], len);
+      for (int64_t r = 0; r < c; r++) {
+        double acc = 0;
+        for (int64_t u = r; u < c; u++) acc += tm[r * kb + u] * g[u];
+        tm[r * kb + c] = static_cast<R>(-bc * acc);
+      }
+    }
+    R* qs = q + s * n + s;
+    s1.resize(kb * len);
+    s2.resize(kb * len);
+    gemm<R>(false, false, kb, len, len, R(1), y.data(), len, qs, n, R(0), s1.data(), len);
+    gemm<R>(false, false, kb, len, kb, R(1), tm.data(), kb, s1.data(), len, R(0), s2.data(), len);
+    gemm<R>(true, false, len, len, kb, R(-1), y.data(), len, s2.data(), len, R(1), qs, n);
+  }
+}
+
+constexpr double kU = 1.1102230246251565e-16;        // 2⁻⁵³
+constexpr double kSafmin = 2.2250738585072014e-308;  // 2⁻¹⁰²²
+
+inline double hyp(double x, double y) {
+  const double t = x * x + y * y;
+  if (t > 1e-290 && t < 1e290) return std::sqrt(t);
+  return std::hypot(x, y);
+}
+
+/**
+ * Implicit QL on (d, e) (tridiagonalQl.ts, the same steps); with `record`, the rotations of every
+ * step are appended (planes l..m, c and s indexed by plane − l). Returns false past max_iter steps.
+ */
+bool tridiagonal_ql(int64_t n, double* d, double* e, bool record, std::vector<Sweep>& sweeps, std::vector<double>& cs,
+  std::vector<double>& sn) {
+  const int64_t max_iter = 30 * n;
+  int64_t iter = 0;
+  for (int64_t l = 0; l < n; l++) {
+    for (;;) {
+      int64_t m = l;
+      while (m < n - 1) {
+        if (std::fabs(e[m]) <= kU * (std::fabs(d[m]) + std::fabs(d[m + 1])) + kSafmin) {
+          e[m] = 0;
+          break;
+        }
+        m++;
+      }
+      if (m == l) break;
+      if (++iter > max_iter) return false;
+      const double el = e[l], delta = (d[l + 1] - d[l]) / 2, h = hyp(delta, el);
+      const double mu = d[l] - el * (el / (delta + (delta >= 0 ? h : -h)));
+      const int64_t off = static_cast<int64_t>(cs.size());
+      if (record) {
+        sweeps.push_back({l, m, off});
+        cs.resize(off + (m - l));
+        sn.resize(off + (m - l));
+      }
+      double bulge = 0;
+      for (int64_t i = m - 1; i >= l; i--) {
+        double x, y;
+        if (i == m - 1) { x = e[i]; y = d[m] - mu; }
+        else { x = bulge; y = e[i + 1]; }
+        const double r = hyp(x, y);
+        double c = 1, s = 0;
+        if (r != 0) { c = y / r; s = x / r; }
+        if (i < m - 1) e[i + 1] = r;
+        const double a = d[i], b = e[i], g = d[i + 1];
+        const double cc = c * c, ss = s * s, cs2 = 2 * c * s * b;
+        d[i] = cc * a - cs2 + ss * g;
+        d[i + 1] = ss * a + cs2 + cc * g;
+        e[i] = c * s * (a - g) + (cc - ss) * b;
+        if (i > l) {
+          const double f = e[i - 1];
+          e[i - 1] = c * f;
+          bulge = s * f;
+        }
+        if (record) { cs[off + (i - l)] = c; sn[off + (i - l)] = s; }
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Applies the recorded sweeps to the columns of Z (rows of zt, element type E), batch by batch,
+ * rows split into fixed segments of kSeg spread over the threads.
+ */
+template <typename E>
+void apply_sweeps(int64_t n, E* zt, const std::vector<Sweep>& sweeps, const std::vector<double>& cs,
+  const std::vector<double>& sn) {
+  void (*kernel)(E*, int64_t, int64_t, int64_t, const Sweep*, int64_t, const double*, const double*) = rotate_portable;
+  switch (gemm_isa()) {
+    case Isa::Avx512: kernel = rotate_avx512; break;
+    case Isa::Avx2: kernel = rotate_avx2; break;
+    default: break;
+  }
+  constexpr int64_t kBatch = 24576;  // rotations per batch (≈ 400 KB of cosines and sines)
+  constexpr int64_t kSeg = 64;       // rows per task (a multiple of every kernel's block of rows)
+  size_t q0 = 0;
+  while (q0 < sweeps.size()) {
+    size_t q1 = q0;
+    int64_t rots = 0;
+    while (q1 < sweeps.size() && (rots == 0 || rots + (sweeps[q1].m - sweeps[q1].l) <= kBatch)) {
+      rots += sweeps[q1].m - sweeps[q1].l;
+      q1++;
+    }
+    const Sweep* sw = sweeps.data() + q0;
+    const int64_t nsw = static_cast<int64_t>(q1 - q0);
+    chunks(n, kSeg, 6.0 * rots * n, [&](int64_t r0, int64_t r1) { kernel(zt, n, r0, r1, sw, nsw, cs.data(), sn.data()); });
+    q0 = q1;
+  }
+}
+
+}  // namespace
+
+/** The element type of the rotation stage: float for float32 input, else double. */
+template <typename T> using E_of = typename std::conditional<std::is_same<T, float>::value, float, double>::type;
+
+template <typename T>
+int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
+  if (n <= 0) return 0;
+  using R = E_of<T>;  // the working type of the reduction, Q and the rotations
+  double amax = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const T* ri = a + i * lda;
+    for (int64_t j = 0; j <= i; j++) {
+      const double v = ri[j];
+      if (!std::isfinite(v)) return -1;
+      amax = std::max(amax, std::fabs(v));
+    }
+  }
+  // Power-of-two scaling (exact, undone exactly on the eigenvalues), applied in float64 before the
+  // rounding to R so that the factor itself cannot overflow float.
+  double scale = 1, inv = 1;
+  if (amax > 0) {
+    const int ex = static_cast<int>(std::min(1023.0, std::max(-1022.0, std::round(std::log2(amax)))));
+    scale = std::ldexp(1.0, ex);
+    inv = std::ldexp(1.0, -ex);
+  }
+  std::vector<R> z(n * n);
+  for (int64_t i = 0; i < n; i++) {
+    const T* ri = a + i * lda;
+    for (int64_t j = 0; j <= i; j++) {
+      const R v = static_cast<R>(ri[j] * inv);
+      z[i * n + j] = v;
+      z[j * n + i] = v;
+    }
+  }
+  std::vector<double> d(n), e(n), beta(std::max<int64_t>(n, 1));
+  tridiagonalize(n, z.data(), d.data(), e.data(), beta.data());
+  std::vector<Sweep> sweeps;
+  std::vector<double> cs, sn;
+  if (!tridiagonal_ql(n, d.data(), e.data(), vectors, sweeps, cs, sn)) return -2;
+
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return d[x] < d[y]; });
+  // The large allocations come before the first write: out of memory there leaves a and w as they were.
+  std::vector<R> q;
+  if (vectors) q.resize(n * n);
+  for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[order[j]] * scale);
+  if (!vectors) return 0;
+
+  form_q(n, z.data(), beta.data(), q.data());
+  // zt = Qᵀ (row j = column j of Q) in the working type of the rotations: float64, or float32 for
+  // float32 input (twice the vector lanes; the float32 result has the accuracy of its storage).
+  R* zt = z.data();  // z reused
+  for (int64_t i0 = 0; i0 < n; i0 += 32)
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t i = i0; i < std::min(n, i0 + 32); i++) zt[j * n + i] = q[i * n + j];
+  apply_sweeps(n, zt, sweeps, cs, sn);
+
+  // Column j of the output is row order[j] of zt, normalised (float64 sums) and signed on the stored values.
+  std::vector<T> col(n);
+  for (int64_t j = 0; j < n; j++) {
+    const R* src = zt + order[j] * n;
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) ss += static_cast<double>(src[i]) * src[i];
+    const double inv = 1 / std::sqrt(ss);
+    double big = -1;
+    bool flip = false;
+    for (int64_t i = 0; i < n; i++) {
+      col[i] = static_cast<T>(src[i] * inv);
+      const double mag = std::fabs(static_cast<double>(col[i]));
+      if (mag > big) { big = mag; flip = col[i] < 0; }
+    }
+    for (int64_t i = 0; i < n; i++) a[i * lda + j] = flip ? -col[i] : col[i];
+  }
+  return 0;
+}
+
+template int64_t potrf<float>(int64_t, float*, int64_t, double*);
+template int64_t potrf<double>(int64_t, double*, int64_t, double*);
+template void trsm<float>(bool, bool, bool, int64_t, int64_t, double, const float*, int64_t, float*, int64_t);
+template void trsm<double>(bool, bool, bool, int64_t, int64_t, double, const double*, int64_t, double*, int64_t);
+template int syev<float>(int64_t, float*, int64_t, float*, bool);
+template int syev<double>(int64_t, double*, int64_t, double*, bool);
+
+}  // namespace cv
