@@ -1,7 +1,7 @@
 import { InputError, ShapeError } from '../errors.js';
 import { gather, matmul, oneHot, reshape, tensor, toBackend } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
 
 /**
  * torch.nn.Embedding: integer ids [N, …] → rows of the weight [num_embeddings, embedding_dim],
@@ -53,6 +53,22 @@ export class Embedding implements Layer {
     const hot = reshape(oneHot(this.ids(input), this.numEmbeddings, outputGrad.dtype as 'float32' | 'float64'), [n, positions, this.numEmbeddings]);
     const d = reshape(outputGrad, [n, positions, this.embeddingDim]);
     return reshape(matmul(hot, d, { transA: true }), [n, this.numEmbeddings * this.embeddingDim]);
+  }
+
+  /**
+   * K-FAC's view: a lookup is the table's transpose [dim, num_embeddings] applied to one-hot rows,
+   * so A = E[Σₜ onehot·onehotᵀ] (the diagonal of id frequencies, held dense: fine for vocabularies
+   * of a few thousand) and G over the positions' output gradients; the table is stored [in, out].
+   */
+  kroneckerView(): KroneckerView {
+    return {
+      inFeatures: this.numEmbeddings, outFeatures: this.embeddingDim, bias: false, weightLayout: 'in-out',
+      patches: (input) => {
+        const n = input.shape[0]!;
+        return reshape(oneHot(this.ids(input), this.numEmbeddings, input.dtype === 'float32' ? 'float32' : 'float64'), [n, input.size / n, this.numEmbeddings]);
+      },
+      outputRows: (d) => reshape(d, [d.shape[0]!, -1, this.embeddingDim]),
+    };
   }
 
   /** PyTorch's initialisation: N(0, 1) (Box–Muller on the seeded generator). */

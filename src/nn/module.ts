@@ -29,6 +29,8 @@ export interface KroneckerView {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
+  /** How the weight is laid out in θ: [out, in] (the default, Linear and Conv2d) or [in, out] (Embedding's table). */
+  readonly weightLayout?: 'out-in' | 'in-out';
   /** The layer input as rows [n, T, inFeatures]. */
   patches(input: Tensor): Tensor;
   /** The output gradient as rows [n, T, outFeatures], in the same position order. */

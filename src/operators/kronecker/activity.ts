@@ -1,6 +1,6 @@
 import { vjp } from '../../autodiff/api.js';
 import { InputError } from '../../errors.js';
-import { concat, mul, onesLike, reshape, slice } from '../../tensor/index.js';
+import { cast, concat, mul, onesLike, reshape, slice } from '../../tensor/index.js';
 import { Random } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { captureOutputs } from '../../nn/capture-outputs.js';
@@ -89,7 +89,9 @@ export function batchActivity(objective: Objective, theta: Tensor, layouts: read
     if (i === undefined) throw new InputError(`K-FAC: layer '${l.name}' did not run in the forward pass`);
     const view = cap.layers[i]!.site.layer.kroneckerView?.();
     if (!view) throw new InputError(`K-FAC: layer '${l.name}' has no Kronecker view`);
-    const patches = view.patches(cap.layers[i]!.input);
+    const raw = view.patches(cap.layers[i]!.input);
+    // A layer whose input is not in θ's dtype (an embedding's integer ids) gives its rows in θ's.
+    const patches = raw.dtype === theta.dtype ? raw : cast(raw, theta.dtype);
     const positions = patches.shape[1]!;
     return {
       input: reshape(patches, [n * positions, l.inFeatures]), n, positions,

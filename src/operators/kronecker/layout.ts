@@ -1,5 +1,5 @@
 import { InputError, UnsupportedLayerError } from '../../errors.js';
-import { concat, ones, reshape, slice } from '../../tensor/index.js';
+import { concat, ones, reshape, slice, transpose } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Model } from '../../nn/model.js';
 import type { Block } from '../blocks.js';
@@ -19,6 +19,8 @@ export interface KroneckerLayout {
   readonly bias: boolean;
   /** inFeatures + 1 with a bias, else inFeatures. */
   readonly inDim: number;
+  /** The weight is stored [in, out] in θ (Embedding's [num_embeddings, dim]); absent: [out, in]. */
+  readonly transposed?: true;
 }
 
 /** What to do with a parameterised layer K-FAC cannot factor: raise, or leave it out (a caller's fallback solves it). */
@@ -47,11 +49,11 @@ export function kroneckerLayoutOf(model: Model, unfactored: UnfactoredPolicy = '
     if (view) {
       layers.push({
         name: site.name, offset: site.offset, size: site.size, inFeatures: view.inFeatures, outFeatures: view.outFeatures,
-        bias: view.bias, inDim: view.inFeatures + (view.bias ? 1 : 0),
+        bias: view.bias, inDim: view.inFeatures + (view.bias ? 1 : 0), ...(view.weightLayout === 'in-out' ? { transposed: true as const } : {}),
       });
     } else if (unfactored === 'error') {
       throw new UnsupportedLayerError(
-        `K-FAC/EK-FAC cannot factor layer '${site.name}' (${layer.describe()}): it has no Kronecker factors (Linear and ungrouped Conv2d do); ` +
+        `K-FAC/EK-FAC cannot factor layer '${site.name}' (${layer.describe()}): it has no Kronecker factors (Linear, ungrouped Conv2d and Embedding do); ` +
         `choose a fallback solver for its parameters (kroneckerFallback, CLI --kronecker-fallback), e.g. 'direct'`);
     } else {
       skipped.push({ offset: site.offset, size: site.size, name: site.name });
@@ -59,14 +61,15 @@ export function kroneckerLayoutOf(model: Model, unfactored: UnfactoredPolicy = '
     at = site.offset + site.size;
   }
   gap(model.numParams);
-  if (layers.length === 0) throw new UnsupportedLayerError(`K-FAC/EK-FAC: ${model.describe()} has no layer with Kronecker factors (Linear, Conv2d)`);
+  if (layers.length === 0) throw new UnsupportedLayerError(`K-FAC/EK-FAC: ${model.describe()} has no layer with Kronecker factors (Linear, Conv2d, Embedding)`);
   return { layers, unfactored: skipped };
 }
 
 /** Rows of V [k, size] (one layer's block of k vectors) as gradient matrices [k, out, inDim]. */
 export function toMatrices(l: KroneckerLayout, v: Tensor): Tensor {
   const k = v.shape[0]!, { outFeatures: out, inFeatures: inF } = l;
-  const w = reshape(slice(v, [0, 0], [k, out * inF]), [k, out, inF]);
+  const block = slice(v, [0, 0], [k, out * inF]);
+  const w = l.transposed ? transpose(reshape(block, [k, inF, out]), [0, 2, 1]) : reshape(block, [k, out, inF]);
   if (!l.bias) return w;
   return concat([w, reshape(slice(v, [0, out * inF], [k, out]), [k, out, 1])], 2);
 }
@@ -74,7 +77,8 @@ export function toMatrices(l: KroneckerLayout, v: Tensor): Tensor {
 /** Gradient matrices [k, out, inDim] back to rows [k, size] in θ's layout (the inverse of toMatrices). */
 export function fromMatrices(l: KroneckerLayout, m: Tensor): Tensor {
   const k = m.shape[0]!, { outFeatures: out, inFeatures: inF } = l;
-  const w = reshape(l.bias ? slice(m, [0, 0, 0], [k, out, inF]) : m, [k, out * inF]);
+  const weight = l.bias ? slice(m, [0, 0, 0], [k, out, inF]) : m;
+  const w = reshape(l.transposed ? transpose(weight, [0, 2, 1]) : weight, [k, out * inF]);
   if (!l.bias) return w;
   return concat([w, reshape(slice(m, [0, 0, inF], [k, out, 1]), [k, out])], 1);
 }
