@@ -31,7 +31,7 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
   });
   let factor: DirectFactor;
   try {
-    factor = { kind: 'cholesky', l: keep(cholesky(a)) };
+    factor = { kind: 'cholesky', l: keep(choleskyOfNonsingular(a)) };
   } catch (err) {
     if (!(err instanceof NotPositiveDefiniteError)) throw err;
     const { values, vectors } = eigh(a);
@@ -47,6 +47,29 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
     factor = { kind: 'eigh', values: keep(values), vectors: keep(vectors), inv: keep(inv), minAbs };
   }
   return directSolver(op, keep(a), factor);
+}
+
+/**
+ * The Cholesky factor, refusing a pivot that is zero to working precision (L_ii² ≤ 10·n·ε·max A_jj:
+ * the pivots of an exactly singular 4×4 come out at ±30ε·‖A‖) as well as a negative one: whether
+ * round-off leaves a singular matrix's last pivot at +6e-15 or −6e-15 depends on the backend's
+ * blocking, and the answer must not. The eigendecomposition path then tells singular from
+ * indefinite; a positive definite matrix with κ > 1/(10·n·ε) is solved there too.
+ */
+function choleskyOfNonsingular(a: Tensor): Tensor {
+  const l = cholesky(a);
+  const n = a.shape[0]!, ad = a.dataSync(), ld = l.dataSync();
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(ad[i * n + i]!));
+  const eps = a.dtype === 'float64' ? 2.2e-16 : 1.2e-7;
+  for (let i = 0; i < n; i++) {
+    const pivot = ld[i * n + i]! ** 2;
+    if (pivot <= 10 * n * eps * maxDiag) {
+      l.dispose();
+      throw new NotPositiveDefiniteError(`cholesky: pivot ${i} of ${n} is ${pivot}, zero to working precision`, i, pivot);
+    }
+  }
+  return l;
 }
 
 type DirectFactor = { kind: 'cholesky'; l: Tensor } | { kind: 'eigh'; values: Tensor; inv: Tensor; vectors: Tensor; minAbs: number };
