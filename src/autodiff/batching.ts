@@ -121,7 +121,7 @@ defineBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t]) =>
  * op(Ȧ)·op(B) with the k directions stacked as rows, op(A)·op(Ḃ) with them side by side as columns.
  */
 defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, transB }, shapes, k) => {
-  if (shapes[0]!.length !== 2 || shapes[1]!.length !== 2) throw new BatchingUnsupported('matmul (rank 3)');
+  if (shapes[0]!.length === 3) return batchedMatmul3(p, ta, tb, transA, transB, shapes, k);
   const [ar, ac] = shapes[0]! as [number, number];
   const [br, bc] = shapes[1]! as [number, number];
   const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;
@@ -139,3 +139,27 @@ defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, tran
   }
   return left && right ? sumOf(left, right) : (left ?? right)!;
 });
+
+/**
+ * The same for a batch of B products (rank-3 operands [B, r, c], one GEMM per batch entry): the k
+ * directions fold into each entry's rows (op(Ȧ)·op(B)) or columns (op(A)·op(Ḃ)), so it stays one
+ * strided-batched GEMM of B entries, each k times taller or wider. Tangents are [k, B, r, c].
+ */
+function batchedMatmul3(p: readonly Tensor[], ta: Tensor | null, tb: Tensor | null, transA: boolean, transB: boolean,
+  shapes: readonly (readonly number[])[], k: number): Tensor {
+  const [batch, ar, ac] = shapes[0]! as [number, number, number];
+  const [, br, bc] = shapes[1]! as [number, number, number];
+  const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;
+  let left: Tensor | null = null, right: Tensor | null = null;
+  if (ta) {
+    // [k, B, …] → [B, k·m, inner] (op(Ȧ) per direction, stacked as rows), times op(B) per entry.
+    const rows = reshape(transpose(ta, transA ? [1, 0, 3, 2] : [1, 0, 2, 3]), [batch, k * m, inner]);
+    left = transpose(reshape(matmulRaw(rows, p[1]!, false, transB), [batch, k, m, n]), [1, 0, 2, 3]);
+  }
+  if (tb) {
+    // [k, B, …] → [B, inner, k·n] (op(Ḃ) per direction, side by side), op(A) per entry times it.
+    const cols = reshape(transpose(tb, transB ? [1, 3, 0, 2] : [1, 2, 0, 3]), [batch, inner, k * n]);
+    right = transpose(reshape(matmulRaw(p[0]!, cols, transA, false), [batch, m, k, n]), [2, 0, 1, 3]);
+  }
+  return left && right ? sumOf(left, right) : (left ?? right)!;
+}
