@@ -20,7 +20,7 @@ namespace {
 using namespace cv::cuda;
 
 /** Bumped when a function's signature changes; src/backend/cuda/addon.ts CUDA_ABI must match. */
-constexpr int kAbi = 1;
+constexpr int kAbi = 2;
 
 const char* code_of(Kind k) {
   switch (k) {
@@ -500,6 +500,46 @@ Napi::Value TanhGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+/** potrf(n, a, aOff, lda) → { ok: true } | { ok: false, pivot, value }. */
+Napi::Value Potrf(const Napi::CallbackInfo& info) {
+  return guard(info, [&](Napi::Env env) -> Napi::Value {
+    const int64_t n = nonneg(info, 0);
+    const Buffer& a = buf(info, 1);
+    const int64_t aOff = nonneg(info, 2), lda = nonneg(info, 3);
+    need(a.dtype != DType::I32, "potrf needs float32 or float64");
+    need(lda >= (n > 1 ? n : 1), "potrf: lda < n");
+    span(a, aOff, n, n, lda, "potrf A");
+    double value = 0;
+    const int64_t pivot = cv::cuda::potrf(a.dtype, at(a, aOff), n, lda, &value);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ok", pivot < 0);
+    if (pivot >= 0) {
+      o.Set("pivot", static_cast<double>(pivot));
+      o.Set("value", value);
+    }
+    return o;
+  });
+}
+
+/** trsm(upper, trans, unitDiag, m, n, alpha, a, aOff, lda, b, bOff, ldb): left side, in place of B. */
+Napi::Value Trsm(const Napi::CallbackInfo& info) {
+  return guard(info, [&](Napi::Env env) -> Napi::Value {
+    const bool upper = flag(info, 0), trans = flag(info, 1), unit = flag(info, 2);
+    const int64_t m = nonneg(info, 3), n = nonneg(info, 4);
+    const double alpha = num(info, 5);
+    const Buffer& a = buf(info, 6);
+    const int64_t aOff = nonneg(info, 7), lda = nonneg(info, 8);
+    const Buffer& b = buf(info, 9);
+    const int64_t bOff = nonneg(info, 10), ldb = nonneg(info, 11);
+    same({&a, &b});
+    need(a.dtype != DType::I32, "trsm needs float32 or float64");
+    span(a, aOff, m, m, lda, "trsm A");
+    span(b, bOff, m, n, ldb, "trsm B");
+    cv::cuda::trsm(a.dtype, upper, trans, unit, m, n, alpha, at(a, aOff), lda, at(b, bOff), ldb);
+    return env.Undefined();
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init_));
   exports.Set("info", Napi::Function::New(env, Info));
@@ -524,6 +564,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
+  exports.Set("potrf", Napi::Function::New(env, Potrf));
+  exports.Set("trsm", Napi::Function::New(env, Trsm));
   return exports;
 }
 

@@ -38,12 +38,12 @@ void softmax(DType dt, const void* x, int64_t rows, int64_t cols, void* out, boo
 int64_t cross_entropy(DType dt, const void* z, const int32_t* labels, int64_t rows, int64_t cols, void* out);
 void tanh_grad(DType dt, const void* y, const void* g, void* out, int64_t n);
 
-// linalg.cu — LAPACK potrf (lower), trsm, syev (cyclic Jacobi) on row-major matrices.
+// linalg.cu — LAPACK potrf (lower) and trsm (left side) on row-major matrices.
 /** In-place lower Cholesky; returns -1 on success, else the failing pivot (its value in *value). */
 int64_t potrf(DType dt, void* a, int64_t n, int64_t lda, double* value);
+/** op(A)·X = alpha·B in place of B (A m×m triangular, B m×n). */
 void trsm(DType dt, bool upper, bool trans, bool unit, int64_t m, int64_t n, double alpha,
   const void* a, int64_t lda, void* b, int64_t ldb);
-void syev(DType dt, int64_t n, void* a, int64_t lda, void* w, bool vectors);
 
 }  // namespace cuda
 }  // namespace cv

@@ -1,9 +1,12 @@
 import { DTypeError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+  checkCount, checkDim, checkGemm, checkIndexed, checkLabels, checkMatrix, checkReduce, checkRows, checkSameFloat,
+  checkStrided, requireFloat,
 } from '../checks.js';
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from '../native/ops.js';
-import type { Backend, BackendBuffer, BinaryOp, DType, KernelName, ReduceOp, TypedArray, UnaryOp } from '../types.js';
+import type {
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, TypedArray, UnaryOp,
+} from '../types.js';
 import { DTYPE_CODES, type CudaAddon, type CudaInfo, type CudaMemoryStats } from './addon.js';
 import { mapCudaError, typed } from './errors.js';
 import { CudaDeviceUnavailableError, loadCudaAddon, type CudaLoadOptions } from './load.js';
@@ -33,9 +36,9 @@ function dims(shape: readonly number[], ...strides: (readonly number[])[]): Floa
  * data moves only through write/read/readAsync, and every kernel is queued on one stream, so calls
  * return before the GPU has finished and only read() waits (readAsync resolves on a worker thread's
  * event wait without blocking the event loop). Runs the required kernels and gemmStridedBatched,
- * gather, scatterAdd, softmax, crossEntropy and tanhGrad natively (float32/float64; the elementwise
- * ones in int32 too, operands of one dtype); potrf, trsm and syev are left to the tensor layer's
- * fallback (src/tensor/kernels.ts: the fastest other backend that has them). Errors are typed
+ * gather, scatterAdd, softmax, crossEntropy, tanhGrad, potrf and trsm natively (float32/float64;
+ * the elementwise ones in int32 too, operands of one dtype); syev is left to the tensor layer's
+ * fallback (src/tensor/kernels.ts: the fastest other backend that has it). Errors are typed
  * (./errors.ts): out of memory and launch failures leave the backend usable; a sticky CUDA error
  * marks it broken (BackendUnavailableError) without killing the process.
  *
@@ -82,7 +85,8 @@ export class CudaBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': return same && dt !== 'int32';
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': case 'potrf': case 'trsm':
+        return same && dt !== 'int32';
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
       default: return false;
@@ -194,6 +198,25 @@ export class CudaBackend implements Backend {
     checkRows('crossEntropy', z, rows, cols, rows, out);
     checkLabels(labels, rows, cols);
     typed(() => this.addon.crossEntropy(this.h(z), this.h(labels), rows, cols, this.h(out)));
+  }
+
+  potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
+    requireFloat('potrf', a);
+    checkDim('potrf', 'n', n);
+    checkMatrix('potrf', 'A', a, aOff, n, n, lda);
+    if (n === 0) return { ok: true };
+    return typed(() => this.addon.potrf(n, this.h(a), aOff, lda));
+  }
+  trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
+    a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
+    requireFloat('trsm', a);
+    if (b.dtype !== a.dtype) throw new DTypeError(`trsm: A is ${a.dtype} but B is ${b.dtype}`);
+    checkDim('trsm', 'm', m);
+    checkDim('trsm', 'n', n);
+    checkMatrix('trsm', 'A', a, aOff, m, m, lda);
+    checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
+    if (m === 0 || n === 0) return;
+    typed(() => this.addon.trsm(uplo === 'upper', trans, unitDiag, m, n, alpha, this.h(a), aOff, lda, this.h(b), bOff, ldb));
   }
 
   /** The live handle of one of this backend's buffers. */

@@ -13,7 +13,7 @@ import type { BackendBuffer, DType, TypedArray } from '../../../src/backend/type
 import type { CudaBackend } from '../../../src/backend/cuda/index.js';
 import { CudaOutOfMemoryError } from '../../../src/backend/cuda/errors.js';
 import {
-  ALL, BINARY, binaryTol, compare, exact, FLOATS, sizeOf, sumTol, UNARY, unaryTol, values, type FD, type Layout,
+  ALL, BINARY, binaryTol, compare, exact, FLOATS, relNorm, sizeOf, spd, sumTol, UNARY, unaryTol, values, type FD, type Layout,
 } from '../property-helpers.js';
 import { ref, Rng } from '../wasm/setup.js';
 import { cudaOrReason, testIf } from './setup.js';
@@ -250,12 +250,60 @@ t('supports(): elementwise in one dtype, GEMM in floats only; optional kernels g
   assert.not.ok(gb().supports('binary', ['float32', 'float64', 'float32'], 'add'));
   assert.not.ok(gb().supports('gemm', ['int32', 'int32', 'int32']));
   assert.ok(gb().supports('cast', ['float64', 'int32']));
-  assert.not.ok(gb().supports('potrf', ['float64']));
+  assert.ok(gb().supports('potrf', ['float64']));
+  assert.not.ok(gb().supports('syev', ['float64']));
   assert.ok(gb().supports('gather', ['int32', 'int32', 'int32']));
   assert.not.ok(gb().supports('scatterAdd', ['int32', 'int32', 'int32']));
 });
 
 
+
+t('potrf and trsm against the reference: SPD matrices across sizes, padded ld, offsets; a failing pivot is reported', () => {
+  const rng = new Rng(101);
+  for (const dtype of FLOATS) {
+    const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+    for (const n of [1, 2, 5, 33, 130]) {
+      const lda = n + rng.int(0, 3), off = rng.int(0, 4);
+      const a = both(dtype, spd(rng, n, lda, off));
+      const rg = gb().potrf(n, a.n, off, lda), rj = ref.potrf!(n, a.j, off, lda);
+      assert.equal(rg, rj, `potrf ${dtype} n=${n}`);
+      const e = relNorm(gb().read(a.n), ref.read(a.j));
+      assert.ok(e <= tol, `potrf ${dtype} n=${n}: relative error ${e}`);
+      // trsm with the factor (well conditioned), every uplo/trans/unit, alpha 1.5 and 0.
+      for (const uplo of ['lower', 'upper'] as const) {
+        // An upper-triangular A: the transpose of L, written densely.
+        const L = ref.read(a.j);
+        const A = uplo === 'lower' ? Array.from(L) : Array.from(L, (v, idx) => {
+          const r = idx - off, i = Math.floor(r / lda), j = r % lda;
+          return r < 0 || i >= n || j >= n ? v : L[off + j * lda + i]!;
+        });
+        for (const trans of [false, true]) {
+          for (const unit of [false, true]) {
+            const m = n, cols = rng.int(1, 9), ldb = cols + rng.int(0, 2), bOff = rng.int(0, 3);
+            const A2 = both(dtype, A);
+            const B = both(dtype, values(rng, dtype, bOff + m * ldb + 1, { special: 0 }));
+            const alpha = rng.pick([1.5, 0]);
+            gb().trsm(uplo, trans, unit, m, cols, alpha, A2.n, off, lda, B.n, bOff, ldb);
+            ref.trsm!(uplo, trans, unit, m, cols, alpha, A2.j, off, lda, B.j, bOff, ldb);
+            // unit-diagonal solves with L's off-diagonal part grow like its condition number: looser
+            const e2 = relNorm(gb().read(B.n), ref.read(B.j));
+            assert.ok(e2 <= (unit ? 1e3 : 10) * tol, `trsm ${dtype} ${uplo} trans=${trans} unit=${unit} n=${n}: ${e2}`);
+          }
+        }
+      }
+    }
+    // Not positive definite: the same first failing pivot and value as the reference.
+    const n = 6;
+    const vals = spd(rng, n, n, 0);
+    vals[3 * n + 3] = -5;
+    const a = both(dtype, vals);
+    const rg = gb().potrf(n, a.n, 0, n), rj = ref.potrf!(n, a.j, 0, n);
+    assert.is(rg.ok, false);
+    assert.is((rg as { pivot: number }).pivot, (rj as { pivot: number }).pivot);
+    const vg = (rg as { value: number }).value, vj = (rj as { value: number }).value;
+    assert.ok(Math.abs(vg - vj) <= 1e-5 * Math.max(1, Math.abs(vj)), `pivot value ${vg} vs ${vj}`);
+  }
+});
 
 t('readAsync: resolves with the values without blocking; many reads in flight; errors are rejections', async () => {
   const rng = new Rng(91);
