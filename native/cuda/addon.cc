@@ -43,6 +43,8 @@ template <typename Fn>
 Napi::Value guard(const Napi::CallbackInfo& info, Fn fn) {
   Napi::Env env = info.Env();
   try {
+    // worker_threads share the addon's process-wide state: one JavaScript thread in it at a time.
+    std::lock_guard<std::recursive_mutex> lock(state_mutex());
     return fn(env);
   } catch (const Failure& f) {
     js_error(env, f.kind, f.what()).ThrowAsJavaScriptException();
@@ -142,6 +144,7 @@ DType typed_dtype(const Napi::TypedArray& ta) {
 
 /** init() → { ok, reason }: never throws; the reason says why the device cannot run. */
 Napi::Value Init_(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::recursive_mutex> lock(state_mutex());
   const std::string reason = cv::cuda::init();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("ok", reason.empty());
@@ -150,6 +153,7 @@ Napi::Value Init_(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::recursive_mutex> lock(state_mutex());
   const DeviceInfo d = cv::cuda::device_info();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("abi", kAbi);
@@ -247,6 +251,7 @@ class ReadWorker : public Napi::AsyncWorker {
     if (err_ != cudaSuccess) SetError("readAsync failed");
   }
   void OnOK() override {
+    std::lock_guard<std::recursive_mutex> lock(state_mutex());
     Napi::Env env = Env();
     Napi::Value out;
     const size_t bytes = static_cast<size_t>(n_) * dtype_size(dt_);
@@ -259,6 +264,7 @@ class ReadWorker : public Napi::AsyncWorker {
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error&) override {
+    std::lock_guard<std::recursive_mutex> lock(state_mutex());
     Napi::Env env = Env();
     cv::cuda::read_async_end(r_);
     Kind kind = Kind::Broken;

@@ -97,6 +97,11 @@ __global__ void probe_kernel(int* p) {
 
 }  // namespace
 
+std::recursive_mutex& state_mutex() {
+  static std::recursive_mutex* m = new std::recursive_mutex();
+  return *m;
+}
+
 std::string init() {
   State& s = S();
   if (s.initialised) return s.unavailable;
@@ -171,6 +176,9 @@ cudaStream_t stream() {
   State& s = S();
   if (!s.initialised || !s.unavailable.empty()) throw Failure(Kind::Broken, "the CUDA device is not available: " + (s.unavailable.empty() ? std::string("init() not called") : s.unavailable));
   if (!s.broken.empty()) throw Failure(Kind::Broken, "the CUDA backend is broken by an earlier error (" + s.broken + "); restart the process to use the GPU again");
+  // The current device is per host thread: a worker_thread's first call must select ours too.
+  int current = -1;
+  if (cudaGetDevice(&current) != cudaSuccess || current != s.device) check(cudaSetDevice(s.device), "cudaSetDevice");
   return s.stream;
 }
 

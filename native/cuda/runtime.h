@@ -1,11 +1,14 @@
 // The device runtime of the CUDA addon: one device, one stream, a caching allocator, buffer handles,
 // transfers, and the error policy (every CUDA call checked; sticky errors mark the backend broken).
-// All functions run on the JavaScript thread except wait_event (called from a worker thread).
+// One process-wide state shared by every JavaScript thread that loads the addon (the main thread and
+// worker_threads): callers hold state_mutex() around every call (addon.cc's guard does), except
+// wait_event, which touches no state and runs on libuv's thread pool.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "common.h"
@@ -20,6 +23,9 @@ struct Buffer {
   DType dtype;
   int64_t size;
 };
+
+/** The lock of the process-wide state (recursive: an entry point may call another). */
+std::recursive_mutex& state_mutex();
 
 /**
  * Initialises the device once (later calls return the first answer): "" when it can run, else why
