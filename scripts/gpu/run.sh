@@ -69,7 +69,8 @@ timeout 260 xargs -P 8 -n 1 /tmp/cv-one.sh < /tmp/cv-files > /tmp/cv-results.tsv
   done
 } > "$OUT/conformance.log"
 ok=$(awk -F'\t' '$1 == 0' /tmp/cv-results.tsv | wc -l); bad=$(awk -F'\t' '$1 != 0' /tmp/cv-results.tsv | wc -l)
-echo "conformance: $ok files passed, $bad failed, of $(wc -l < /tmp/cv-files)" | tee -a "$OUT/summary.txt"
+empty=$(awk -F'\t' '$3 == "total=0"' /tmp/cv-results.tsv | wc -l)
+echo "conformance: $ok files passed, $bad failed, of $(wc -l < /tmp/cv-files); $empty ran no test (every backend skipped?)" | tee -a "$OUT/summary.txt"
 unset CURVATURE_BACKENDS
 
 stage "compute-sanitizer memcheck on the cuda kernel tests"
