@@ -455,9 +455,10 @@ Napi::Value Indexed(const Napi::CallbackInfo& info) {
     const int64_t bad = kScatter
       ? cv::cuda::scatter_add(src.dtype, src.ptr, static_cast<const int32_t*>(idx.ptr), n_idx, row, out.ptr, rows)
       : cv::cuda::gather(src.dtype, src.ptr, rows, static_cast<const int32_t*>(idx.ptr), n_idx, row, out.ptr);
-    if (bad >= 0) {
-      throw Failure(Kind::Input, std::string(kScatter ? "scatterAdd" : "gather") + ": the index at position " +
-        std::to_string(bad) + " is outside [0, " + std::to_string(rows) + ")");
+    if (bad >= 0) {  // the message of src/backend/checks.ts checkIndexValues
+      const int32_t v = cv::cuda::read_int32(static_cast<const int32_t*>(idx.ptr) + bad);
+      throw Failure(Kind::Input, std::string(kScatter ? "scatterAdd" : "gather") + ": index " + std::to_string(v) +
+        " at position " + std::to_string(bad) + " is outside [0, " + std::to_string(rows) + ")");
     }
     return env.Undefined();
   });
@@ -487,7 +488,11 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
     need(lab.dtype == DType::I32, "labels must be int32");
     need(rows * cols <= z.size && rows <= o.size && rows <= lab.size, "crossEntropy: sizes exceed a buffer");
     const int64_t bad = cv::cuda::cross_entropy(z.dtype, z.ptr, static_cast<const int32_t*>(lab.ptr), rows, cols, o.ptr);
-    if (bad >= 0) throw Failure(Kind::Input, "crossEntropy: the label of row " + std::to_string(bad) + " is outside [0, " + std::to_string(cols) + ")");
+    if (bad >= 0) {  // the message of src/backend/checks.ts checkLabels
+      const int32_t v = cv::cuda::read_int32(static_cast<const int32_t*>(lab.ptr) + bad);
+      throw Failure(Kind::Input, "crossEntropy: label " + std::to_string(v) + " at row " + std::to_string(bad) +
+        " is outside [0, " + std::to_string(cols) + ")");
+    }
     return env.Undefined();
   });
 }

@@ -314,6 +314,13 @@ void empty_cache() {
   cudaGetLastError();
 }
 
+int32_t read_int32(const int32_t* device_ptr) {
+  int32_t v = 0;
+  check(cudaMemcpyAsync(&v, device_ptr, sizeof v, cudaMemcpyDeviceToHost, stream()), "cudaMemcpyAsync (read_int32)");
+  sync("read_int32 (cudaStreamSynchronize)");
+  return v;
+}
+
 void* scratch(std::size_t bytes) {
   State& s = S();
   if (bytes > s.scratch_bytes) {

@@ -87,6 +87,9 @@ MemoryStats memory_stats();
 /** Frees every cached (unused) block back to the device. */
 void empty_cache();
 
+/** One int32 of device memory, read synchronously (to name a bad index in an error message). */
+int32_t read_int32(const int32_t* device_ptr);
+
 /** Scratch device memory for a kernel's flag or workspace, valid until the next call of scratch(). */
 void* scratch(std::size_t bytes);
 
