@@ -7,6 +7,8 @@
 #define NAPI_VERSION 8
 #include <napi.h>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,7 +22,7 @@ namespace {
 using namespace cv::cuda;
 
 /** Bumped when a function's signature changes; src/backend/cuda/addon.ts CUDA_ABI must match. */
-constexpr int kAbi = 2;
+constexpr int kAbi = 3;
 
 const char* code_of(Kind k) {
   switch (k) {
@@ -551,6 +553,49 @@ Napi::Value Trsm(const Napi::CallbackInfo& info) {
   });
 }
 
+/** JavaScript's String(number) for the values an error message can name (NaN, ±Infinity, finite). */
+std::string js_number(double v) {
+  if (v != v) return "NaN";
+  if (v == INFINITY) return "Infinity";
+  if (v == -INFINITY) return "-Infinity";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+/** syev(n, a, aOff, lda, w, wOff, computeVectors): ascending eigenvalues; eigenvectors over A. */
+Napi::Value Syev(const Napi::CallbackInfo& info) {
+  return guard(info, [&](Napi::Env env) -> Napi::Value {
+    const int64_t n = nonneg(info, 0);
+    const Buffer& a = buf(info, 1);
+    const int64_t aOff = nonneg(info, 2), lda = nonneg(info, 3);
+    const Buffer& w = buf(info, 4);
+    const int64_t wOff = nonneg(info, 5);
+    same({&a, &w});
+    need(a.dtype != DType::I32, "syev needs float32 or float64");
+    need(lda >= (n > 1 ? n : 1), "syev: lda < n");
+    span(a, aOff, n, n, lda, "syev A");
+    span(w, wOff, 1, n, n, "syev w");
+    const int64_t bad = cv::cuda::syev(a.dtype, n, at(a, aOff), lda, at(w, wOff), flag(info, 6));
+    if (bad >= 0) {  // the message of src/backend/js/linalg/syev.ts
+      const int64_t i = bad / n, j = bad % n;
+      double v = 0;
+      if (a.dtype == DType::F32) {
+        float f = 0;
+        cv::cuda::check(cudaMemcpyAsync(&f, at<float>(a, aOff + i * lda + j), sizeof f, cudaMemcpyDeviceToHost, cv::cuda::stream()), "cudaMemcpyAsync");
+        cv::cuda::sync("syev");
+        v = f;
+      } else {
+        cv::cuda::check(cudaMemcpyAsync(&v, at<double>(a, aOff + i * lda + j), sizeof v, cudaMemcpyDeviceToHost, cv::cuda::stream()), "cudaMemcpyAsync");
+        cv::cuda::sync("syev");
+      }
+      throw Failure(Kind::Input, "syev: entry (" + std::to_string(i) + ", " + std::to_string(j) + ") of the matrix is " +
+        js_number(v) + "; expected a finite number");
+    }
+    return env.Undefined();
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init_));
   exports.Set("info", Napi::Function::New(env, Info));
@@ -577,6 +622,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
   exports.Set("potrf", Napi::Function::New(env, Potrf));
   exports.Set("trsm", Napi::Function::New(env, Trsm));
+  exports.Set("syev", Napi::Function::New(env, Syev));
   return exports;
 }
 

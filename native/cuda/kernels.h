@@ -45,5 +45,13 @@ int64_t potrf(DType dt, void* a, int64_t n, int64_t lda, double* value);
 void trsm(DType dt, bool upper, bool trans, bool unit, int64_t m, int64_t n, double alpha,
   const void* a, int64_t lda, void* b, int64_t ldb);
 
+// syev.cu — symmetric eigendecomposition by parallel cyclic Jacobi.
+/**
+ * Ascending eigenvalues into w, eigenvectors (columns, unit length, largest component positive) over A
+ * when `vectors`. Returns -1, or the first (row-major, lower triangle) entry that is not finite as
+ * i·n + j — before anything is written.
+ */
+int64_t syev(DType dt, int64_t n, void* a, int64_t lda, void* w, bool vectors);
+
 }  // namespace cuda
 }  // namespace cv

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/cuda/addon.cc's kAbi). */
-export const CUDA_ABI = 2;
+export const CUDA_ABI = 3;
 
 /** dtype codes of the addon (native/cuda/common.h DType). */
 export const DTYPE_CODES = { float32: 0, float64: 1, int32: 2 } as const;
@@ -72,11 +72,12 @@ export interface CudaAddon {
   potrf(n: number, a: number, aOff: number, lda: number): { ok: true } | { ok: false; pivot: number; value: number };
   trsm(upper: boolean, trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: number, aOff: number, lda: number, b: number, bOff: number, ldb: number): void;
+  syev(n: number, a: number, aOff: number, lda: number, w: number, wOff: number, computeVectors: boolean): void;
 }
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const CUDA_FUNCTIONS: readonly (keyof CudaAddon)[] = [
   'init', 'info', 'memoryStats', 'emptyCache', 'synchronize', 'alloc', 'free', 'write', 'read', 'readAsync',
   'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'gather', 'scatterAdd',
-  'softmax', 'crossEntropy', 'tanhGrad', 'potrf', 'trsm',
+  'softmax', 'crossEntropy', 'tanhGrad', 'potrf', 'trsm', 'syev',
 ];

@@ -36,9 +36,8 @@ function dims(shape: readonly number[], ...strides: (readonly number[])[]): Floa
  * data moves only through write/read/readAsync, and every kernel is queued on one stream, so calls
  * return before the GPU has finished and only read() waits (readAsync resolves on a worker thread's
  * event wait without blocking the event loop). Runs the required kernels and gemmStridedBatched,
- * gather, scatterAdd, softmax, crossEntropy, tanhGrad, potrf and trsm natively (float32/float64;
- * the elementwise ones in int32 too, operands of one dtype); syev is left to the tensor layer's
- * fallback (src/tensor/kernels.ts: the fastest other backend that has it). Errors are typed
+ * gather, scatterAdd, softmax, crossEntropy, tanhGrad, potrf, trsm and syev (parallel Jacobi)
+ * natively (float32/float64; the elementwise ones in int32 too, operands of one dtype). Errors are typed
  * (./errors.ts): out of memory and launch failures leave the backend usable; a sticky CUDA error
  * marks it broken (BackendUnavailableError) without killing the process.
  *
@@ -85,7 +84,7 @@ export class CudaBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': case 'potrf': case 'trsm':
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': case 'potrf': case 'trsm': case 'syev':
         return same && dt !== 'int32';
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -217,6 +216,17 @@ export class CudaBackend implements Backend {
     checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
     if (m === 0 || n === 0) return;
     typed(() => this.addon.trsm(uplo === 'upper', trans, unitDiag, m, n, alpha, this.h(a), aOff, lda, this.h(b), bOff, ldb));
+  }
+
+  syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
+    computeVectors: boolean): void {
+    requireFloat('syev', a);
+    if (w.dtype !== a.dtype) throw new DTypeError(`syev: A is ${a.dtype} but w is ${w.dtype}`);
+    checkDim('syev', 'n', n);
+    checkMatrix('syev', 'A', a, aOff, n, n, lda);
+    checkMatrix('syev', 'w', w, wOff, 1, n, Math.max(1, n));
+    if (n === 0) return;
+    typed(() => this.addon.syev(n, this.h(a), aOff, lda, this.h(w), wOff, computeVectors));
   }
 
   /** The live handle of one of this backend's buffers. */

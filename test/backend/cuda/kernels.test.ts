@@ -251,7 +251,8 @@ t('supports(): elementwise in one dtype, GEMM in floats only; optional kernels g
   assert.not.ok(gb().supports('gemm', ['int32', 'int32', 'int32']));
   assert.ok(gb().supports('cast', ['float64', 'int32']));
   assert.ok(gb().supports('potrf', ['float64']));
-  assert.not.ok(gb().supports('syev', ['float64']));
+  assert.ok(gb().supports('syev', ['float64']));
+  assert.not.ok(gb().supports('syev', ['int32']));
   assert.ok(gb().supports('gather', ['int32', 'int32', 'int32']));
   assert.not.ok(gb().supports('scatterAdd', ['int32', 'int32', 'int32']));
 });
@@ -302,6 +303,46 @@ t('potrf and trsm against the reference: SPD matrices across sizes, padded ld, o
     assert.is((rg as { pivot: number }).pivot, (rj as { pivot: number }).pivot);
     const vg = (rg as { value: number }).value, vj = (rj as { value: number }).value;
     assert.ok(Math.abs(vg - vj) <= 1e-5 * Math.max(1, Math.abs(vj)), `pivot value ${vg} vs ${vj}`);
+  }
+});
+
+t('syev against the reference: eigenvalues, eigenvectors (residual, orthogonality, sign convention), NaN refused', () => {
+  const rng = new Rng(111);
+  for (const dtype of FLOATS) {
+    const tol = dtype === 'float64' ? 1e-12 : 1e-5;
+    for (const n of [1, 2, 3, 7, 20, 33]) {
+      const lda = n + rng.int(0, 2), off = rng.int(0, 3);
+      const vals = values(rng, dtype, off + n * lda + 1, { special: 0 });
+      const a = both(dtype, vals);
+      const w = both(dtype, new Array(n + 2).fill(0));
+      gb().syev(n, a.n, off, lda, w.n, 1, true);
+      ref.syev!(n, a.j, off, lda, w.j, 1, true);
+      const we = relNorm(gb().read(w.n), ref.read(w.j));
+      assert.ok(we <= tol, `syev ${dtype} n=${n}: eigenvalues off by ${we}`);
+      // Eigenvectors: A·v = λ·v with A from the lower triangle of the input, unit columns.
+      const V = gb().read(a.n), W = gb().read(w.n);
+      const A = (i: number, j: number): number => (i >= j ? vals[off + i * lda + j]! : vals[off + j * lda + i]!);
+      let res = 0, scale = 0;
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += A(i, k) * V[off + k * lda + j]!;
+          res = Math.max(res, Math.abs(s - W[1 + j]! * V[off + i * lda + j]!));
+          scale = Math.max(scale, Math.abs(A(i, j)));
+        }
+      }
+      assert.ok(res <= 10 * tol * Math.max(1, scale) * n, `syev ${dtype} n=${n}: residual ${res}`);
+      // Well-separated random spectra: the same vectors as the reference (sign convention included).
+      const ve = relNorm(V, ref.read(a.j));
+      assert.ok(ve <= 1e4 * tol, `syev ${dtype} n=${n}: eigenvectors differ from the reference by ${ve}`);
+    }
+    // eigenvalues only: A untouched
+    const a = both(dtype, [2, 9, 1, 3]);
+    const w = both(dtype, [0, 0]);
+    gb().syev(2, a.n, 0, 2, w.n, 0, false);
+    compare(gb().read(a.n), ref.read(a.j), exact, 'syev without vectors leaves A');
+    const bad = both(dtype, [1, 0, NaN, 1]);
+    throwsType(() => gb().syev(2, bad.n, 0, 2, w.n, 0, true), InputError, /entry \(1, 0\) of the matrix is NaN; expected a finite number/);
   }
 });
 
