@@ -14,6 +14,12 @@
 //   m, n, k, leading dimension and offset is correct (no alignment assumption, no vector loads).
 // Accumulation is in T (float32 for SGEMM, as cuBLAS does), alpha and beta rounded to T; beta = 0
 // overwrites C without reading it (BLAS semantics: NaN in C does not propagate).
+//
+// Split-K (a single product whose tiles cannot fill the device, e.g. a K-FAC factor aᵀa: m, n in the
+// hundreds, k in the tens of thousands): the k range is cut into S slices, each block column z
+// multiplies one slice into its own m×n partial in a workspace, and a second kernel sums the S
+// partials in a fixed order (deterministic, unlike atomics) with alpha and beta.
+#include "device_math.cuh"
 #include "kernels.h"
 #include "runtime.h"
 
@@ -38,7 +44,7 @@ template <typename T, int BM, int BN, int BK, int TM, int TN, bool TA, bool TB>
 __global__ void __launch_bounds__(kGemmThreads)
 gemm_k(int64_t m, int64_t n, int64_t k, T alpha, const T* __restrict__ A, int64_t lda, int64_t sa,
        const T* __restrict__ B, int64_t ldb, int64_t sb, T beta, T* __restrict__ C, int64_t ldc, int64_t sc,
-       int64_t batch0) {
+       int64_t batch0, int64_t ksplit) {
   constexpr int TX = BN / TN, TY = BM / TM;  // threads along n and m
   static_assert(TX * TY == kGemmThreads, "tile shape must use 256 threads");
   static_assert(TM % 4 == 0 && TN % 4 == 0, "register tile in groups of 4");
@@ -52,8 +58,15 @@ gemm_k(int64_t m, int64_t n, int64_t k, T alpha, const T* __restrict__ A, int64_
 
   const int t = threadIdx.x, tx = t % TX, ty = t / TX;
   const int64_t z = batch0 + blockIdx.z;
-  A += z * sa;
-  B += z * sb;
+  if (ksplit > 0) {  // split-K: z is the slice of k, C the slice's partial (sa = sb = 0)
+    const int64_t kb = z * ksplit;
+    k = k - kb < ksplit ? k - kb : ksplit;
+    A += TA ? kb * lda : kb;
+    B += TB ? kb : kb * ldb;
+  } else {
+    A += z * sa;
+    B += z * sb;
+  }
   C += z * sc;
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * BM, col0 = static_cast<int64_t>(blockIdx.x) * BN;
 
@@ -138,17 +151,64 @@ gemm_k(int64_t m, int64_t n, int64_t k, T alpha, const T* __restrict__ A, int64_
   }
 }
 
+/** C = alpha·Σ_s W[s] + beta·C (beta = 0: C not read), the partials summed in order, in double. */
+template <typename T>
+__global__ void splitk_reduce_k(const T* __restrict__ W, int64_t slices, int64_t m, int64_t n, T alpha, T beta, T* __restrict__ C, int64_t ldc) {
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < m * n; t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    double s = 0;
+    for (int64_t z = 0; z < slices; z++) s += static_cast<double>(W[z * m * n + t]);
+    T* pc = C + (t / n) * ldc + t % n;
+    *pc = beta == T(0) ? static_cast<T>(alpha * s) : static_cast<T>(static_cast<double>(alpha) * s + static_cast<double>(beta) * static_cast<double>(*pc));
+  }
+}
+
+/**
+ * Slices of k for split-K, or 1 (none): only for one product (batch 1) whose tiles cover less than
+ * two waves of the device, with at least 512 of k per slice, at most 64 slices.
+ */
+int64_t splitk_slices(int64_t tiles, int64_t k, int64_t batch) {
+  const int64_t sms = sm_count() > 0 ? sm_count() : 1;
+  if (batch != 1 || tiles >= 2 * sms) return 1;
+  int64_t s = (2 * sms + tiles - 1) / tiles;
+  if (s > k / 512) s = k / 512;
+  if (s > 64) s = 64;
+  return s < 2 ? 1 : s;
+}
+
 template <typename T, int BM, int BN, int BK, int TM, int TN>
 void launch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, int64_t sa,
             const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t batch) {
   const int64_t gx = (n + BN - 1) / BN, gy = (m + BM - 1) / BM;
   if (gx > 2147483647LL || gy > 65535) throw Failure(Kind::Arg, "gemm: matrix too large for the kernel's grid");
   cudaStream_t st = stream();
+  const int64_t slices = splitk_slices(gx * gy, k, batch);
+  if (slices > 1) {
+    const int64_t chunk = ((k + slices - 1) / slices + BK - 1) / BK * BK;
+    const int64_t used = (k + chunk - 1) / chunk;  // slices actually holding part of k
+    const uint32_t ws = buffer_alloc(sizeof(T) == 4 ? DType::F32 : DType::F64, used * m * n);
+    T* w = static_cast<T*>(buffer(ws).ptr);
+    const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy), static_cast<unsigned>(used));
+#define CV_SPLITK_LAUNCH(TA_, TB_) \
+    gemm_k<T, BM, BN, BK, TM, TN, TA_, TB_><<<grid, kGemmThreads, 0, st>>>(m, n, k, T(1), a, lda, 0, b, ldb, 0, T(0), w, n, m * n, 0, chunk)
+    if (!ta && !tb) CV_SPLITK_LAUNCH(false, false);
+    else if (!ta && tb) CV_SPLITK_LAUNCH(false, true);
+    else if (ta && !tb) CV_SPLITK_LAUNCH(true, false);
+    else CV_SPLITK_LAUNCH(true, true);
+#undef CV_SPLITK_LAUNCH
+    cudaError_t e = cudaGetLastError();
+    if (e == cudaSuccess) {
+      splitk_reduce_k<T><<<grid_for(m * n), 256, 0, st>>>(w, used, m, n, alpha, beta, c, ldc);
+      e = cudaGetLastError();
+    }
+    buffer_free(ws);  // stream-ordered: the kernels above run before any reuse
+    check(e, "gemm split-K kernels");
+    return;
+  }
   for (int64_t b0 = 0; b0 < batch; b0 += 65535) {
     const unsigned gz = static_cast<unsigned>(batch - b0 < 65535 ? batch - b0 : 65535);
     const dim3 grid(static_cast<unsigned>(gx), static_cast<unsigned>(gy), gz);
 #define CV_GEMM_LAUNCH(TA_, TB_) \
-    gemm_k<T, BM, BN, BK, TM, TN, TA_, TB_><<<grid, kGemmThreads, 0, st>>>(m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, b0)
+    gemm_k<T, BM, BN, BK, TM, TN, TA_, TB_><<<grid, kGemmThreads, 0, st>>>(m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, b0, 0)
     if (!ta && !tb) CV_GEMM_LAUNCH(false, false);
     else if (!ta && tb) CV_GEMM_LAUNCH(false, true);
     else if (ta && !tb) CV_GEMM_LAUNCH(true, false);

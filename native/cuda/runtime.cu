@@ -20,6 +20,7 @@ struct State {
   std::string unavailable;   // init()'s answer
   std::string broken;        // first sticky error
   int device = 0;
+  int sms = 0;
   cudaStream_t stream = nullptr;
   std::unordered_map<uint32_t, Buffer> buffers;
   uint32_t next_handle = 1;
@@ -136,6 +137,7 @@ std::string init() {
       "; this build carries code for 9.0 and newer only (sm_90 SASS + compute_90 PTX)";
     return s.unavailable;
   }
+  s.sms = prop.multiProcessorCount;
   if ((e = cudaSetDevice(s.device)) != cudaSuccess ||
       (e = cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking)) != cudaSuccess) {
     s.unavailable = "cannot open device " + std::to_string(s.device) + ": " + err_text(e);
@@ -171,6 +173,8 @@ DeviceInfo device_info() {
 }
 
 const std::string& broken_reason() { return S().broken; }
+
+int sm_count() { return S().sms; }
 
 cudaStream_t stream() {
   State& s = S();

@@ -41,6 +41,9 @@ struct DeviceInfo {
 };
 DeviceInfo device_info();
 
+/** The device's multiprocessor count (0 before a successful init). */
+int sm_count();
+
 /** The stream all work is queued on. Throws Broken when the backend is broken or uninitialised. */
 cudaStream_t stream();
 /** Throws a Failure for err ≠ cudaSuccess, classified (see Kind); `what` names the call. */

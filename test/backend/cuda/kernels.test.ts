@@ -92,9 +92,11 @@ t('gemm: random transposes, alpha/beta (β = 0 overwrites NaN), ld, offsets, odd
   for (const dtype of FLOATS) {
     const rng = new Rng(dtype === 'float32' ? 11 : 12);
     for (let i = 0; i < 60; i++) gemmCase(rng, dtype);
-    // Across the GPU tiles (float 128×128, double 64×64, k steps of 8) with ragged edges, and the
-    // matrix-vector and k = 0 shapes.
-    for (const d of [[151, 37, 301], [7, 263, 259], [97, 1, 5], [129, 129, 9], [257, 130, 17], [1, 300, 1000], [65, 65, 0], [200, 3, 64]] as const) {
+    // Across the GPU tiles (float 128×128, double 64×64, k steps of 8) with ragged edges, the
+    // matrix-vector and k = 0 shapes, and split-K.
+    for (const d of [[151, 37, 301], [7, 263, 259], [97, 1, 5], [129, 129, 9], [257, 130, 17], [1, 300, 1000], [65, 65, 0], [200, 3, 64],
+      // split-K (few tiles, long k): slices of k summed in order
+      [37, 45, 3001], [129, 70, 2100], [3, 5, 20000]] as const) {
       for (let rep = 0; rep < 2; rep++) gemmCase(rng, dtype, [d[0], d[1], d[2]]);
     }
   }

@@ -95,7 +95,8 @@ cudaError_t cudaGetLastError() { cudaError_t e = g_last; g_last = cudaSuccess; r
 cudaError_t cudaGetDeviceCount(int* n) { *n = 1; return cudaSuccess; }
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int) {
   std::snprintf(p->name, sizeof p->name, "CPU emulator of the CUDA kernels");
-  p->major = 9; p->minor = 0; p->multiProcessorCount = 1; p->totalGlobalMem = kDeviceBytes;
+  p->major = 9; p->minor = 0; p->totalGlobalMem = kDeviceBytes;
+  p->multiProcessorCount = 132;  // an H100's, so that split-K GEMM is exercised
   return cudaSuccess;
 }
 cudaError_t cudaSetDevice(int) { return cudaSuccess; }
