@@ -65,4 +65,18 @@ for (const n of [1024, 4096]) {
   const e = time('float64', n, false, false, n >= 4096 ? 3 : 10);
   if (e !== undefined) checks['f64 NN 4096 max |err|/Σ|ab|'] = e;
 }
+// A K-FAC factor: AᵀA of a 65536×512 activation matrix (few tiles, long k: the split-K path).
+{
+  const m = 512, k = 65536;
+  const a = b.alloc('float32', k * m), c = b.alloc('float32', m * m);
+  b.write(a, random(k * m, 3));
+  for (let i = 0; i < 2; i++) b.gemm(true, false, m, m, k, 1, a, 0, m, a, 0, m, 0, c, 0, m);
+  b.synchronize();
+  const reps = 10, t0 = performance.now();
+  for (let i = 0; i < reps; i++) b.gemm(true, false, m, m, k, 1, a, 0, m, a, 0, m, 0, c, 0, m);
+  b.synchronize();
+  const ms = (performance.now() - t0) / reps;
+  results['f32 TN 512x512x65536'] = { ms: +ms.toFixed(4), gflops: +((2 * m * m * k) / (ms * 1e6)).toFixed(1) };
+  b.free(a); b.free(c);
+}
 console.log(JSON.stringify({ device: b.info(), results, checks, memory: b.memoryStats() }, null, 1));

@@ -38,4 +38,18 @@ for ta, tb in ((True, False), (False, True), (True, True)):
     time(torch.float32, 4096, ta, tb, 5)
 for n in (1024, 4096):
     time(torch.float64, n, False, False, 3 if n >= 4096 else 10)
+# A K-FAC factor: AᵀA of a 65536×512 activation matrix.
+a = torch.rand(65536, 512, device=dev) - 0.5
+c = torch.empty(512, 512, device=dev)
+for _ in range(2):
+    torch.matmul(a.t(), a, out=c)
+torch.cuda.synchronize()
+start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+start.record()
+for _ in range(10):
+    torch.matmul(a.t(), a, out=c)
+end.record()
+torch.cuda.synchronize()
+ms = start.elapsed_time(end) / 10
+results["f32 TN 512x512x65536"] = {"ms": round(ms, 4), "gflops": round(2 * 512 * 512 * 65536 / (ms * 1e6), 1)}
 print(json.dumps({"device": torch.cuda.get_device_name(), "torch": torch.__version__, "results": results}, indent=1))
