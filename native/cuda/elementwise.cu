@@ -32,6 +32,10 @@ __global__ void unary_k(Unary op, const T* x, T* out, int64_t n) {
 /** Element offsets of operands 0..N-1 for linear index i over args' shape. */
 template <int N>
 __device__ __forceinline__ void offsets(const StridedArgs& a, int64_t i, int64_t (&off)[N]) {
+  if (a.rank <= 1) {  // the common, coalesced case: no 64-bit division
+    for (int k = 0; k < N; k++) off[k] = a.base[k] + (a.rank ? i * a.strides[k][0] : 0);
+    return;
+  }
   for (int k = 0; k < N; k++) off[k] = a.base[k];
   for (int d = a.rank - 1; d >= 0; d--) {
     const int64_t s = a.shape[d];
