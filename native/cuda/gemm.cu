@@ -218,12 +218,107 @@ void launch(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T*
   }
 }
 
+// --- matrix-vector products (m = 1 or n = 1) ----------------------------------------------------
+// The tile kernel would waste 127/128 of its work; these are memory-bound passes over the matrix:
+// "rows" when the dot products run along contiguous rows (a block per output, a shared-memory tree),
+// "cols" when they run down columns (a thread per output, reads coalesced across outputs). Sums in
+// double; batch entries along grid.y.
+
+/** y[r·incy] = alpha·Σ_p M[r·ldm + p]·x[p·incx] (+ beta·y), r < outs, one block per output. */
+template <typename T>
+__global__ void gemv_rows_k(int64_t outs, int64_t k, T alpha, const T* __restrict__ M, int64_t ldm, int64_t sm,
+                            const T* __restrict__ x, int64_t incx, int64_t sx, T beta, T* __restrict__ y, int64_t incy, int64_t sy,
+                            int64_t batch0) {
+  __shared__ double part[kGemmThreads];
+  const int64_t z = batch0 + blockIdx.y;
+  M += z * sm;
+  x += z * sx;
+  y += z * sy;
+  for (int64_t r = blockIdx.x; r < outs; r += gridDim.x) {
+    double acc = 0;
+    for (int64_t p = threadIdx.x; p < k; p += blockDim.x) acc += static_cast<double>(M[r * ldm + p]) * static_cast<double>(x[p * incx]);
+    part[threadIdx.x] = acc;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+      if (threadIdx.x < s) part[threadIdx.x] += part[threadIdx.x + s];
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+      T* py = y + r * incy;
+      *py = beta == T(0) ? static_cast<T>(static_cast<double>(alpha) * part[0])
+                         : static_cast<T>(static_cast<double>(alpha) * part[0] + static_cast<double>(beta) * static_cast<double>(*py));
+    }
+    __syncthreads();  // part is rewritten for the next output
+  }
+}
+
+/** y[c·incy] = alpha·Σ_p M[p·ldm + c]·x[p·incx] (+ beta·y), c < outs, one thread per output. */
+template <typename T>
+__global__ void gemv_cols_k(int64_t outs, int64_t k, T alpha, const T* __restrict__ M, int64_t ldm, int64_t sm,
+                            const T* __restrict__ x, int64_t incx, int64_t sx, T beta, T* __restrict__ y, int64_t incy, int64_t sy,
+                            int64_t batch0) {
+  const int64_t z = batch0 + blockIdx.y;
+  M += z * sm;
+  x += z * sx;
+  y += z * sy;
+  for (int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; c < outs; c += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    double acc = 0;
+    for (int64_t p = 0; p < k; p++) acc += static_cast<double>(M[p * ldm + c]) * static_cast<double>(x[p * incx]);
+    T* py = y + c * incy;
+    *py = beta == T(0) ? static_cast<T>(static_cast<double>(alpha) * acc)
+                       : static_cast<T>(static_cast<double>(alpha) * acc + static_cast<double>(beta) * static_cast<double>(*py));
+  }
+}
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C for m = 1 or n = 1 as one matrix-vector product per batch entry.
+ * n = 1: y = C's column (stride ldc), the matrix op(A) (m×k), x = op(B)'s column (stride ldb, or 1
+ * when transposed). m = 1: y = C's row, the matrix op(B)ᵀ (n×k), x = op(A)'s row (stride 1, or lda).
+ */
+template <typename T>
+void gemv(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, int64_t sa,
+          const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t batch) {
+  const T* M; const T* x; int64_t outs, ldm, sm, incx, sx, incy;
+  bool rows;  // dot products along M's contiguous rows
+  if (n == 1) {
+    outs = m; M = a; ldm = lda; sm = sa; rows = !ta;  // op(A)(i, p) = ta ? A[p·lda + i] : A[i·lda + p]
+    x = b; incx = tb ? 1 : ldb; sx = sb; incy = ldc;
+  } else {
+    outs = n; M = b; ldm = ldb; sm = sb; rows = tb;   // op(B)(p, j) = tb ? B[j·ldb + p] : B[p·ldb + j]
+    x = a; incx = ta ? lda : 1; sx = sa; incy = 1;
+  }
+  cudaStream_t st = stream();
+  for (int64_t b0 = 0; b0 < batch; b0 += 65535) {
+    const unsigned gy = static_cast<unsigned>(batch - b0 < 65535 ? batch - b0 : 65535);
+    if (rows) {
+      const dim3 grid(static_cast<unsigned>(outs < 65536 ? outs : 65536), gy);
+      gemv_rows_k<T><<<grid, kGemmThreads, 0, st>>>(outs, k, alpha, M, ldm, sm, x, incx, sx, beta, c, incy, sc, b0);
+    } else {
+      const dim3 grid(grid_for(outs), gy);
+      gemv_cols_k<T><<<grid, kThreads, 0, st>>>(outs, k, alpha, M, ldm, sm, x, incx, sx, beta, c, incy, sc, b0);
+    }
+    check_launch("gemv kernel");
+  }
+}
+
 }  // namespace
 
 void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
           const void* a, int64_t lda, int64_t sa, const void* b, int64_t ldb, int64_t sb,
           double beta, void* c, int64_t ldc, int64_t sc, int64_t batch) {
   if (m <= 0 || n <= 0 || batch <= 0) return;
+  if (m == 1 || n == 1) {
+    if (dt == DType::F32) {
+      gemv<float>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a), lda, sa,
+        static_cast<const float*>(b), ldb, sb, static_cast<float>(beta), static_cast<float*>(c), ldc, sc, batch);
+      return;
+    }
+    if (dt == DType::F64) {
+      gemv<double>(ta, tb, m, n, k, alpha, static_cast<const double*>(a), lda, sa, static_cast<const double*>(b), ldb, sb,
+        beta, static_cast<double*>(c), ldc, sc, batch);
+      return;
+    }
+  }
   if (dt == DType::F32) {
     launch<float, 128, 128, 8, 8, 8>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a), lda, sa,
       static_cast<const float*>(b), ldb, sb, static_cast<float>(beta), static_cast<float*>(c), ldc, sc, batch);

@@ -96,7 +96,9 @@ t('gemm: random transposes, alpha/beta (β = 0 overwrites NaN), ld, offsets, odd
     // matrix-vector and k = 0 shapes, and split-K.
     for (const d of [[151, 37, 301], [7, 263, 259], [97, 1, 5], [129, 129, 9], [257, 130, 17], [1, 300, 1000], [65, 65, 0], [200, 3, 64],
       // split-K (few tiles, long k): slices of k summed in order
-      [37, 45, 3001], [129, 70, 2100], [3, 5, 20000]] as const) {
+      [37, 45, 3001], [129, 70, 2100], [3, 5, 20000],
+      // matrix-vector and vector-matrix products (the GEMV kernels), a dot product
+      [300, 1, 700], [1, 257, 33], [1, 1, 500], [70, 1, 0]] as const) {
       for (let rep = 0; rep < 2; rep++) gemmCase(rng, dtype, [d[0], d[1], d[2]]);
     }
   }
@@ -106,7 +108,7 @@ t('gemmStridedBatched: batches with strides (0 reuses a matrix) against a loop o
   const rng = new Rng(21);
   for (const dtype of FLOATS) {
     for (let rep = 0; rep < 10; rep++) {
-      const m = rng.int(1, 9), n = rng.int(1, 19), k = rng.int(1, 9), batch = rng.int(1, 4);
+      const m = rep % 4 === 0 ? 1 : rng.int(1, 9), n = rep % 4 === 1 ? 1 : rng.int(1, 19), k = rng.int(1, 9), batch = rng.int(1, 4);
       const ta = rng.next() < 0.5, tb = rng.next() < 0.5;
       const lda = ta ? m : k, ldb = tb ? k : n, ldc = n;
       const sA = rng.next() < 0.3 ? 0 : m * k + 1, sB = rng.next() < 0.3 ? 0 : k * n, sC = m * n + 2;
