@@ -12,9 +12,12 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 command -v nvcc >/dev/null || { echo "pack.sh: nvcc is needed to build the CUDA addon" >&2; exit 1; }
 
-npm run build:cuda
+# package.json's build:cuda into build/cuda-pack: build/cuda is where the default selection looks, and
+# a module there on this GPU-less machine would make every process of the checkout print that it
+# cannot run. The archive stores it as build/cuda/Release/ (run.sh points CURVATURE_CUDA_PATH at it).
+npx cmake-js compile --release --parallel 2 --log-level warn --CDCURVATURE_CUDA=ON --out build/cuda-pack
 npx tsc -p .
-test -f build/cuda/Release/curvature_cuda.node
+test -f build/cuda-pack/Release/curvature_cuda.node
 
 exclude="$(git rev-parse --git-path info/exclude)"
 mkdir -p "$(dirname "$exclude")"
@@ -23,10 +26,10 @@ rm -rf .gpu && mkdir -p .gpu
 
 xz -T2 -6 -c "$(command -v node)" > .gpu/node.xz
 mods=(uvu dequal diff kleur sade mri fast-check pure-rand commander)
-paths=(dist/src dist/test dist/bench build/cuda/Release/curvature_cuda.node)
+paths=(dist/src dist/test dist/bench build/cuda-pack/Release/curvature_cuda.node)
 for m in "${mods[@]}"; do test -d "node_modules/$m" && paths+=("node_modules/$m"); done
 # -h: node_modules may be a symbolic link (a worktree's); the archive holds real files.
-tar -chJf .gpu/payload.tar.xz --exclude='*.map' "${paths[@]}"
+tar -chJf .gpu/payload.tar.xz --exclude='*.map' --transform 's,^build/cuda-pack/,build/cuda/,' "${paths[@]}"
 
 size=$(du -sb .gpu | cut -f1)
 echo "pack.sh: .gpu/ holds $((size / 1048576)) MiB: $(ls .gpu | tr '\n' ' ')"

@@ -5,14 +5,20 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Test } from 'uvu';
 import * as c from '../../../src/index.js';
 import { CudaBackend } from '../../../src/backend/cuda/index.js';
 import { repoRoot } from '../../helpers.js';
 import { skipBecause } from '../../skip.js';
 
-export const builtAddon = (): string => join(repoRoot(), 'build', 'cuda', 'Release', 'curvature_cuda.node');
+/**
+ * Where the tests build the addon: build/cuda-test, not npm run build:cuda's build/cuda, which the
+ * default selection searches — a test build on a machine without a GPU must not make every later
+ * process of this checkout print the "built but cannot run" line (CLI tests expect a silent stderr).
+ */
+export const builtAddon = (): string => join(repoRoot(), 'build', 'cuda-test', 'Release', 'curvature_cuda.node');
 
 /** Whether `tool` is on the PATH. */
 export function hasTool(tool: string): boolean {
@@ -27,7 +33,7 @@ function newestSource(): number {
 
 let buildResult: { ok: boolean; reason: string } | null = null;
 /**
- * Builds build/cuda/Release/curvature_cuda.node with `npm run build:cuda` when it is missing or older
+ * Builds build/cuda-test/Release/curvature_cuda.node (package.json's build:cuda) when it is missing or older
  * than its sources, once per process; { ok: false, reason } when there is no nvcc/cmake (nothing to
  * build with) or CURVATURE_CUDA_PATH names a binary to use instead (the device run: scripts/gpu).
  * A failing build throws (it is a real failure, not a skip).
@@ -42,13 +48,19 @@ export function ensureCudaAddon(): { ok: boolean; reason: string } {
   } else if (!hasTool('nvcc') || !hasTool('cmake')) {
     buildResult = { ok: false, reason: `no ${hasTool('nvcc') ? 'cmake' : 'nvcc'} on this machine: the CUDA addon cannot be built here` };
   } else {
-    execFileSync('npm', ['run', 'build:cuda'], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
+    // package.json's build:cuda with another output directory.
+    const cmakeJs = join(dirname(createRequire(join(repoRoot(), 'package.json')).resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+    execFileSync(process.execPath, [cmakeJs, 'compile', '--release', '--parallel', '2', '--log-level', 'warn', '--CDCURVATURE_CUDA=ON', '--out', join('build', 'cuda-test')],
+      { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });
     buildResult = { ok: true, reason: '' };
   }
   return buildResult;
 }
 
-/** The registered cuda backend (building the addon first where possible) and why not; the active backend is kept. */
+/**
+ * The registered cuda backend (building the addon first where possible; the test build when the
+ * registry finds none) and why not; the active backend is kept.
+ */
 export function cudaOrReason(): { backend: CudaBackend | null; reason: string } {
   const built = ensureCudaAddon();
   const previous = c.getBackend();
@@ -57,7 +69,7 @@ export function cudaOrReason(): { backend: CudaBackend | null; reason: string } 
   } catch (err) {
     // The registry keeps its first answer: an earlier test file may have asked before the build.
     if (built.ok) {
-      try { return { backend: new CudaBackend(), reason: '' }; } catch { /* the same reason below */ }
+      try { return { backend: new CudaBackend({ path: builtAddon() }), reason: '' }; } catch { /* the same reason below */ }
     }
     const why = (err as Error).message;
     return { backend: null, reason: built.ok || process.env['CURVATURE_CUDA_PATH'] ? `no usable GPU here (${why})` : `${built.reason} (${why})` };
