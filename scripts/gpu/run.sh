@@ -36,7 +36,7 @@ cat "$OUT/info.json"
 stage "the cuda backend's own tests (loader + kernels vs the js reference)"
 timeout 100 $UVU dist/test/backend/cuda '\.test\.js$' > "$OUT/cuda-tests.log" 2>&1
 echo "cuda tests exit $?" | tee -a "$OUT/summary.txt"
-sed -r 's/\x1b\[[0-9;]*m//g' "$OUT/cuda-tests.log" | grep -E "Total|Passed|Skipped|FAIL|skipped:" | head -20 | tee -a "$OUT/summary.txt"
+sed -r 's/\x1b\[[0-9;]*m//g' "$OUT/cuda-tests.log" | grep -E "Total|Passed|Skipped|FAIL|skipped:" | cut -c1-240 | head -24 | tee -a "$OUT/summary.txt"
 
 stage "GEMM benchmark: this backend vs PyTorch (cuBLAS, TF32 off)"
 timeout 50 node scripts/gpu/bench-gemm.mjs > /tmp/cv-bench-ours.json 2> /tmp/cv-bench-ours.err
