@@ -1,4 +1,5 @@
 import { BackendUnavailableError, InputError } from '../errors.js';
+import { createCudaBackend } from './cuda/index.js';
 import { JsBackend } from './js/index.js';
 import { NativeBackend } from './native/index.js';
 import type { Backend } from './types.js';
@@ -32,6 +33,8 @@ export function unregisterBackend(name: string): void {
 registerBackend('js', () => new JsBackend(), 0);
 registerBackend('wasm', () => new WasmBackend(), 10);
 registerBackend('native', () => new NativeBackend(), 20);
+// First when the CUDA addon is built and a device runs it; otherwise its factory fails and the next one is used.
+registerBackend('cuda', createCudaBackend, 30);
 
 function instantiate(name: string): Backend {
   const entry = entries.get(name);
