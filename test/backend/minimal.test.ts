@@ -168,8 +168,8 @@ test('CURVATURE_DEBUG=1: each fallback kernel is reported once per backend', () 
   }
   const potrf = lines.filter((l) => l.includes('potrf'));
   assert.is(potrf.length, 1, lines.join('\n'));
-  // Dense linear algebra goes to the fastest other backend that has the kernel (native, wasm), else the js reference.
-  assert.match(potrf[0]!, /backend 'test-minimal-debug' has no kernel for potrf float64; running the ('native' backend's|'wasm' backend's|js reference) kernel/);
+  // Dense linear algebra goes to the fastest other backend that has the kernel (cuda, native, wasm), else the js reference.
+  assert.match(potrf[0]!, /backend 'test-minimal-debug' has no kernel for potrf float64; running the ('cuda' backend's|'native' backend's|'wasm' backend's|js reference) kernel/);
   assert.is(fallbackCounts(quiet).get('potrf float64'), 2);
 });
 

@@ -103,7 +103,7 @@ t('a binary with an unresolvable symbol (the real one, an import renamed) fails 
   unavailable(() => loadNativeAddon({ path }), /missing-symbol\.node: cannot be loaded: .*undefined symbol: napi_create_functioX/);
 });
 
-t('selection falls back to wasm (then js) when the addon cannot load, in a fresh process', () => {
+t('selection falls back (to cuda where a GPU runs it, else wasm, then js) when the addon cannot load, in a fresh process', () => {
   const entry = pathToFileURL(join(repoRoot(), 'dist', 'src', 'index.js')).href;
   const script = `const c = await import(${JSON.stringify(entry)});
     const b = c.getBackend().name;
@@ -112,7 +112,7 @@ t('selection falls back to wasm (then js) when the addon cannot load, in a fresh
     console.log(JSON.stringify({ b, why, sum: c.sum(c.tensor([1, 2, 3])).item() }));`;
   for (const env of [{ CURVATURE_NATIVE_PATH: join(dir, 'missing.node') }, { CURVATURE_NATIVE_PATH: join(dir, 'corrupt.node') }]) {
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' }));
-    assert.ok(out.b === 'wasm' || out.b === 'js', `fell back to ${out.b}`);
+    assert.ok(['cuda', 'wasm', 'js'].includes(out.b), `fell back to ${out.b}`);
     assert.match(out.why, /^true .*(not found|not an ELF file)/);
     assert.is(out.sum, 6);
   }
