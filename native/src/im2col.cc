@@ -1,7 +1,10 @@
-// im2col / col2im: one pass over the patch matrix per image in storage order, one kernel row (kw
-// entries) at a time, with each output column's in-image tap range computed once (the twin of
-// wasm/src/im2col.c). Images are independent, so they are spread over the thread pool; every
-// pixel's sum is formed inside one image in a fixed order, whatever the thread count.
+// im2col / col2im, the twin of wasm/src/im2col.c: one image at a time, one patch column (ch, i, j)
+// at a time, one output row oh at a time, the inner loop over the outW output columns (an image
+// row read with stride strideW, the patch column written with stride c·kh·kw) with the in-image
+// range computed once per (i, oh) and (j) — long inner loops instead of kw-element rows; an image's
+// patch block stays in cache while it is visited column by column. Images are independent and are
+// spread over the thread pool; each pixel's sum is formed inside one image in (ch, i, j, oh, ow)
+// order (the reference's), whatever the thread count.
 #include "im2col.h"
 
 #include <algorithm>
@@ -12,48 +15,49 @@
 namespace cv {
 namespace {
 
-/** First and one-past-last tap t in [0, k) whose pixel o·s + t·d − p lies in [0, size). */
-inline void tap_range(int64_t o, int64_t s, int64_t d, int64_t p, int64_t size, int64_t k, int64_t& lo, int64_t& hi) {
-  const int64_t base = o * s - p;
-  int64_t a = base >= 0 ? 0 : (-base + d - 1) / d;
-  int64_t b = base > size - 1 ? 0 : (size - 1 - base) / d + 1;
-  a = std::min(a, k);
-  b = std::max(a, std::min(b, k));
-  lo = a;
-  hi = b;
+/** Outputs o in [lo, hi) whose tap t reads a pixel o·s + t·d − p inside [0, size). */
+inline void out_range(int64_t t, int64_t s, int64_t d, int64_t p, int64_t size, int64_t out, int64_t& lo, int64_t& hi) {
+  const int64_t a = p - t * d, q = size - 1 + p - t * d;
+  int64_t l = a <= 0 ? 0 : (a + s - 1) / s;
+  int64_t h = q < 0 ? 0 : q / s + 1;
+  h = std::min(h, out);
+  lo = std::min(l, h);
+  hi = h;
 }
 
 template <typename T, bool Adjoint>
 void image(const T* src, const Im2col& g, T* dst, int64_t b) {
-  const int64_t plane = g.h * g.w, ck = g.c * g.kh * g.kw;
-  const T* x = Adjoint ? nullptr : src + b * g.c * plane;
-  T* img = Adjoint ? dst + b * g.c * plane : nullptr;
-  const T* ycols = Adjoint ? src + b * g.oh * g.ow * ck : nullptr;
-  T* cols = Adjoint ? nullptr : dst + b * g.oh * g.ow * ck;
-  if (Adjoint) std::memset(img, 0, static_cast<size_t>(g.c * plane) * sizeof(T));
-  int64_t at = 0;
-  for (int64_t oh = 0; oh < g.oh; oh++) {
-    int64_t ilo, ihi;
-    tap_range(oh, g.sh, g.dh, g.ph, g.h, g.kh, ilo, ihi);
-    for (int64_t ow = 0; ow < g.ow; ow++) {
-      int64_t jlo, jhi;
-      tap_range(ow, g.sw, g.dw, g.pw, g.w, g.kw, jlo, jhi);
-      const int64_t iw0 = ow * g.sw - g.pw;
-      for (int64_t ch = 0; ch < g.c; ch++) {
-        const int64_t base = ch * plane;
-        for (int64_t i = 0; i < g.kh; i++, at += g.kw) {
-          if (i < ilo || i >= ihi) {
-            if (!Adjoint) std::fill(cols + at, cols + at + g.kw, T(0));
+  const int64_t plane = g.h * g.w, ck = g.c * g.kh * g.kw, block = g.oh * g.ow * ck;
+  const T* s0 = src + (Adjoint ? b * block : b * g.c * plane);
+  T* d0 = dst + (Adjoint ? b * g.c * plane : b * block);
+  if (Adjoint) std::memset(d0, 0, static_cast<size_t>(g.c * plane) * sizeof(T));
+  for (int64_t ch = 0; ch < g.c; ch++) {
+    for (int64_t i = 0; i < g.kh; i++) {
+      int64_t ohlo, ohhi;
+      out_range(i, g.sh, g.dh, g.ph, g.h, g.oh, ohlo, ohhi);
+      for (int64_t j = 0; j < g.kw; j++) {
+        int64_t owlo, owhi;
+        out_range(j, g.sw, g.dw, g.pw, g.w, g.ow, owlo, owhi);
+        const int64_t col = (ch * g.kh + i) * g.kw + j, n_in = owhi - owlo;
+        for (int64_t oh = 0; oh < g.oh; oh++) {
+          const int64_t at = oh * g.ow * ck + col;  // patch entry of (oh, 0)
+          if (oh < ohlo || oh >= ohhi) {
+            if (!Adjoint) for (int64_t ow = 0; ow < g.ow; ow++) d0[at + ow * ck] = T(0);
             continue;
           }
-          const int64_t row = base + (oh * g.sh + i * g.dh - g.ph) * g.w + iw0;
+          // The first in-image pixel, of output column owlo.
+          const int64_t px = ch * plane + (oh * g.sh + i * g.dh - g.ph) * g.w + owlo * g.sw + j * g.dw - g.pw;
           if (Adjoint) {
-            for (int64_t j = jlo; j < jhi; j++) img[row + j * g.dw] += ycols[at + j];
+            T* img = d0 + px;
+            const T* cl = s0 + at + owlo * ck;
+            for (int64_t k = 0; k < n_in; k++) img[k * g.sw] += cl[k * ck];
           } else {
-            for (int64_t j = 0; j < jlo; j++) cols[at + j] = T(0);
-            if (g.dw == 1) std::memcpy(cols + at + jlo, x + row + jlo, static_cast<size_t>(jhi - jlo) * sizeof(T));
-            else for (int64_t j = jlo; j < jhi; j++) cols[at + j] = x[row + j * g.dw];
-            for (int64_t j = jhi; j < g.kw; j++) cols[at + j] = T(0);
+            const T* img = s0 + px;
+            T* cl = d0 + at;
+            int64_t ow = 0;
+            for (; ow < owlo; ow++) cl[ow * ck] = T(0);
+            for (int64_t k = 0; k < n_in; k++) cl[(owlo + k) * ck] = img[k * g.sw];
+            for (ow = owhi; ow < g.ow; ow++) cl[ow * ck] = T(0);
           }
         }
       }

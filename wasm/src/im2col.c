@@ -3,22 +3,26 @@
  * cols [n, outH·outW, c·kh·kw], rows channel-major, zero padding; col2im adds every entry of cols
  * back into the pixel it came from (out overwritten). g holds the geometry as 14 int32
  * [n, c, h, w, kh, kw, strideH, strideW, padH, padW, dilationH, dilationW, outH, outW], checked by
- * the caller. Both walk cols in storage order, one kernel row (kw entries) at a time, with the
- * in-image column range of each output column computed once; col2im sums in the element type in
- * that order (like the reference).
+ * the caller.
+ *
+ * One image at a time, one patch column (ch, i, j) at a time, one output row oh at a time: the
+ * inner loop runs over the outW output columns, reading an image row with stride strideW and
+ * writing the patch column with stride c·kh·kw — long inner loops with the in-image range computed
+ * once per (i, oh) and (j), instead of kw-element rows (an image's patch block, ≤ a few hundred KiB
+ * for CNN layers, stays in cache while it is visited column by column). col2im sums each pixel's
+ * contributions in (ch, i, j, oh, ow) order, like the reference.
  */
 #include "cv_internal.h"
 
-/* First and one-past-last kernel column j whose pixel ow·sw + j·dw − pw lies in [0, w). */
-CV_INLINE void cv_tap_range(int o, int s, int d, int p, int size, int k, int *lo, int *hi) {
-  const int base = o * s - p; /* pixel of tap 0 */
-  int a = base >= 0 ? 0 : (-base + d - 1) / d;
-  int b = base > size - 1 ? 0 : (size - 1 - base) / d + 1;
-  if (a > k) a = k;
-  if (b > k) b = k;
-  if (b < a) b = a;
-  *lo = a;
-  *hi = b;
+/* Outputs o in [*lo, *hi) whose tap t reads a pixel o·s + t·d − p inside [0, size). */
+CV_INLINE void cv_out_range(int t, int s, int d, int p, int size, int out, int *lo, int *hi) {
+  const int a = p - t * d, q = size - 1 + p - t * d;
+  int l = a <= 0 ? 0 : (a + s - 1) / s;
+  int h = q < 0 ? 0 : q / s + 1;
+  if (h > out) h = out;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
 }
 
 #define DEFINE_IM2COL(NAME, T, ADJOINT)                                                             \
@@ -26,41 +30,44 @@ CV_INLINE void cv_tap_range(int o, int s, int d, int p, int size, int k, int *lo
     const int n = g[0], c = g[1], h = g[2], w = g[3], kh = g[4], kw = g[5];                         \
     const int sh = g[6], sw = g[7], ph = g[8], pw = g[9], dh = g[10], dw = g[11];                  \
     const int oh_n = g[12], ow_n = g[13];                                                          \
-    const size_t plane = (size_t)h * w;                                                            \
-    T *img = ADJOINT ? dst : 0;                                                                    \
-    const T *x = ADJOINT ? 0 : src;                                                                \
-    const T *ycols = ADJOINT ? src : 0;                                                            \
-    T *cols = ADJOINT ? 0 : dst;                                                                   \
-    if (ADJOINT) memset(img, 0, (size_t)n * c * plane * sizeof(T));                                \
-    size_t at = 0;                                                                                 \
-    for (int b = 0; b < n; b++)                                                                    \
-      for (int oh = 0; oh < oh_n; oh++) {                                                          \
-        int ilo, ihi;                                                                              \
-        cv_tap_range(oh, sh, dh, ph, h, kh, &ilo, &ihi);                                           \
-        for (int ow = 0; ow < ow_n; ow++) {                                                        \
-          int jlo, jhi;                                                                            \
-          cv_tap_range(ow, sw, dw, pw, w, kw, &jlo, &jhi);                                         \
-          const int iw0 = ow * sw - pw;                                                            \
-          for (int ch = 0; ch < c; ch++) {                                                         \
-            const size_t base = ((size_t)b * c + ch) * plane;                                      \
-            for (int i = 0; i < kh; i++, at += kw) {                                               \
-              if (i < ilo || i >= ihi) {                                                           \
-                if (!ADJOINT) for (int j = 0; j < kw; j++) cols[at + j] = 0;                       \
+    const int ck = c * kh * kw;                                                                    \
+    const size_t plane = (size_t)h * w, block = (size_t)oh_n * ow_n * ck;                          \
+    if (ADJOINT) memset(dst, 0, (size_t)n * c * plane * sizeof(T));                                \
+    for (int b = 0; b < n; b++) {                                                                  \
+      const T *s0 = src + (ADJOINT ? b * block : b * c * plane);                                   \
+      T *d0 = dst + (ADJOINT ? b * c * plane : b * block);                                         \
+      for (int ch = 0; ch < c; ch++)                                                               \
+        for (int i = 0; i < kh; i++) {                                                             \
+          int ohlo, ohhi;                                                                          \
+          cv_out_range(i, sh, dh, ph, h, oh_n, &ohlo, &ohhi);                                      \
+          for (int j = 0; j < kw; j++) {                                                           \
+            int owlo, owhi;                                                                        \
+            cv_out_range(j, sw, dw, pw, w, ow_n, &owlo, &owhi);                                    \
+            const int col = (ch * kh + i) * kw + j;                                                \
+            for (int oh = 0; oh < oh_n; oh++) {                                                    \
+              const size_t at = (size_t)oh * ow_n * ck + col; /* patch entry of (oh, 0) */         \
+              if (oh < ohlo || oh >= ohhi) {                                                       \
+                if (!ADJOINT) for (int ow = 0; ow < ow_n; ow++) d0[at + (size_t)ow * ck] = 0;      \
                 continue;                                                                          \
               }                                                                                    \
-              const size_t row = base + (size_t)(oh * sh + i * dh - ph) * w + iw0;                 \
+              /* pixel of (oh, ow) = px + ow·sw, valid for ow in [owlo, owhi) */                  \
+              const long px = (long)ch * (long)plane + (long)(oh * sh + i * dh - ph) * w + j * dw - pw; \
               if (ADJOINT) {                                                                       \
-                for (int j = jlo; j < jhi; j++) img[row + (size_t)j * dw] += ycols[at + j];       \
+                T *img = d0 + (px + (long)owlo * sw); /* first in-image pixel */                  \
+                const T *cl = s0 + at + (size_t)owlo * ck;                                         \
+                for (int k = 0; k < owhi - owlo; k++) img[k * sw] += cl[(size_t)k * ck];           \
               } else {                                                                             \
-                for (int j = 0; j < jlo; j++) cols[at + j] = 0;                                    \
-                if (dw == 1) memcpy(cols + at + jlo, x + row + jlo, (size_t)(jhi - jlo) * sizeof(T)); \
-                else for (int j = jlo; j < jhi; j++) cols[at + j] = x[row + (size_t)j * dw];      \
-                for (int j = jhi; j < kw; j++) cols[at + j] = 0;                                   \
+                const T *img = s0 + (px + (long)owlo * sw);                                        \
+                T *cl = d0 + at;                                                                   \
+                int ow = 0;                                                                        \
+                for (; ow < owlo; ow++) cl[(size_t)ow * ck] = 0;                                   \
+                for (; ow < owhi; ow++) cl[(size_t)ow * ck] = img[(ow - owlo) * sw];               \
+                for (; ow < ow_n; ow++) cl[(size_t)ow * ck] = 0;                                   \
               }                                                                                    \
             }                                                                                      \
           }                                                                                        \
         }                                                                                          \
-      }                                                                                            \
+    }                                                                                              \
   }
 
 DEFINE_IM2COL(cv_im2col_f32, float, 0)

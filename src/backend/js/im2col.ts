@@ -1,33 +1,41 @@
 import type { FloatArray, Im2colGeometry } from '../types.js';
 
+/** Outputs o in [lo, hi) whose tap t reads a pixel o·s + t·d − p inside [0, size). */
+function outRange(t: number, s: number, d: number, p: number, size: number, out: number): [number, number] {
+  const a = p - t * d, q = size - 1 + p - t * d;
+  const hi = Math.min(out, q < 0 ? 0 : Math.floor(q / s) + 1);
+  return [Math.min(a <= 0 ? 0 : Math.ceil(a / s), hi), hi];
+}
+
 /**
- * Reference im2col / col2im (Im2colGeometry in ../types.ts): one pass over the patch matrix in its
- * storage order; col2im adds each entry into its pixel in that same order (so a float32 sum rounds
- * once per addition, like the wasm and native kernels).
+ * Reference im2col / col2im (Im2colGeometry in ../types.ts), in the loop order of the wasm and
+ * native kernels: per image, per patch column (ch, i, j), per output row, over the output columns;
+ * col2im adds each pixel's contributions in that (ch, i, j, oh, ow) order (a float32 sum rounds
+ * once per addition, as in the C kernels).
  */
-export function im2colKernel(x: FloatArray, g: Im2colGeometry, out: FloatArray, adjoint: boolean): void {
-  const { n, c, h, w, kh, kw, strideH, strideW, padH, padW, dilationH, dilationW, outH, outW } = g;
-  if (adjoint) out.fill(0, 0, n * c * h * w);
-  const cols = adjoint ? x : out, img = adjoint ? out : x;
-  let at = 0;
+export function im2colKernel(src: FloatArray, g: Im2colGeometry, dst: FloatArray, adjoint: boolean): void {
+  const { n, c, h, w, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, outH, outW } = g;
+  const plane = h * w, ck = c * kh * kw, block = outH * outW * ck;
+  if (adjoint) dst.fill(0, 0, n * c * plane);
   for (let b = 0; b < n; b++) {
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        for (let ch = 0; ch < c; ch++) {
-          const plane = (b * c + ch) * h * w;
-          for (let i = 0; i < kh; i++) {
-            const ih = oh * strideH + i * dilationH - padH;
-            if (ih < 0 || ih >= h) {
-              if (!adjoint) cols.fill(0, at, at + kw);
-              at += kw;
+    const s0 = adjoint ? b * block : b * c * plane, d0 = adjoint ? b * c * plane : b * block;
+    for (let ch = 0; ch < c; ch++) {
+      for (let i = 0; i < kh; i++) {
+        const [ohlo, ohhi] = outRange(i, sh, dh, ph, h, outH);
+        for (let j = 0; j < kw; j++) {
+          const [owlo, owhi] = outRange(j, sw, dw, pw, w, outW);
+          const col = (ch * kh + i) * kw + j;
+          for (let oh = 0; oh < outH; oh++) {
+            const at = oh * outW * ck + col;
+            if (oh < ohlo || oh >= ohhi) {
+              if (!adjoint) for (let ow = 0; ow < outW; ow++) dst[d0 + at + ow * ck] = 0;
               continue;
             }
-            const row = plane + ih * w;
-            for (let j = 0; j < kw; j++, at++) {
-              const iw = ow * strideW + j * dilationW - padW;
-              const inside = iw >= 0 && iw < w;
-              if (adjoint) { if (inside) img[row + iw]! += cols[at]!; }
-              else cols[at] = inside ? img[row + iw]! : 0;
+            const px = ch * plane + (oh * sh + i * dh - ph) * w + j * dw - pw; // pixel of (oh, ow) = px + ow·sw
+            if (adjoint) {
+              for (let ow = owlo; ow < owhi; ow++) dst[d0 + px + ow * sw]! += src[s0 + at + ow * ck]!;
+            } else {
+              for (let ow = 0; ow < outW; ow++) dst[d0 + at + ow * ck] = ow >= owlo && ow < owhi ? src[s0 + px + ow * sw]! : 0;
             }
           }
         }
