@@ -78,7 +78,46 @@ void run(const View& src, const Im2col& g, const View& dst) {
   parallel_for(g.n, [&](int64_t b) { image<T, Adjoint>(s, g, d, b); });
 }
 
+template <typename T>
+void argmax_planes(const T* x, const Im2col& g, int32_t* argmax, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; p++) {
+    const int64_t base = p * g.h * g.w;
+    int32_t* out = argmax + p * g.oh * g.ow;
+    for (int64_t oh = 0; oh < g.oh; oh++) {
+      for (int64_t ow = 0; ow < g.ow; ow++) {
+        int64_t best = -1;
+        T bv = 0;
+        for (int64_t i = 0; i < g.kh; i++) {
+          const int64_t ih = oh * g.sh + i * g.dh - g.ph;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t j = 0; j < g.kw; j++) {
+            const int64_t iw = ow * g.sw + j * g.dw - g.pw;
+            if (iw < 0 || iw >= g.w) continue;
+            const int64_t k = base + ih * g.w + iw;
+            const T v = x[k];
+            if (best < 0 || v > bv || (v != v && bv == bv)) { best = k; bv = v; }
+          }
+        }
+        *out++ = static_cast<int32_t>(best);
+      }
+    }
+  }
+}
+
+template <typename T>
+void argmax_run(const T* x, const Im2col& g, int32_t* argmax) {
+  const int64_t planes = g.n * g.c;
+  if (planes * g.oh * g.ow * g.kh * g.kw < (int64_t{1} << 16)) { argmax_planes(x, g, argmax, 0, planes); return; }
+  const int64_t grain = 16, parts = (planes + grain - 1) / grain;
+  parallel_for(parts, [&](int64_t q) { argmax_planes(x, g, argmax, q * grain, std::min(planes, (q + 1) * grain)); });
+}
+
 }  // namespace
+
+void maxpool_argmax(const View& x, const Im2col& g, int32_t* argmax) {
+  if (x.dtype == DType::F32) argmax_run(static_cast<const float*>(x.data), g, argmax);
+  else argmax_run(static_cast<const double*>(x.data), g, argmax);
+}
 
 void im2col(const View& x, const Im2col& g, const View& cols) {
   if (x.dtype == DType::F32) run<float, false>(x, g, cols);

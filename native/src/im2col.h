@@ -19,4 +19,10 @@ void im2col(const View& x, const Im2col& g, const View& cols);
 /** x ← Σ patches of cols, summed per pixel in cols' storage order (so per image, thread-count free). */
 void col2im(const View& cols, const Im2col& g, const View& x);
 
+/**
+ * Max-pooling's argmax [n, c, oh, ow]: the flat index into x of each window's first largest value
+ * (padding skipped, NaN wins); every window holds an in-image tap (checked by the caller).
+ */
+void maxpool_argmax(const View& x, const Im2col& g, int32_t* argmax);
+
 }  // namespace cv

@@ -36,3 +36,26 @@ export function checkIm2col(fn: 'im2col' | 'col2im', g: Im2colGeometry, src: Bac
     throw new ShapeError(`${fn}: buffers of ${have.join(' and ')} elements, the geometry needs ${need.join(' and ')}`);
   }
 }
+
+/** maxPoolArgmax: float x holding the image, int32 argmax holding n·c·outH·outW. */
+export function checkMaxPoolArgmax(g: Im2colGeometry, x: BackendBuffer, argmax: BackendBuffer): void {
+  if (argmax.dtype !== 'int32') throw new DTypeError(`maxPoolArgmax: argmax must be int32, got ${argmax.dtype}`);
+  const fake = { dtype: x.dtype, size: g.n * g.outH * g.outW * g.c * g.kh * g.kw } as BackendBuffer;
+  checkIm2col('im2col', g, x, fake);
+  if (argmax.size < g.n * g.c * g.outH * g.outW) {
+    throw new ShapeError(`maxPoolArgmax: argmax holds ${argmax.size} elements, needs ${g.n * g.c * g.outH * g.outW}`);
+  }
+}
+
+/** Whether every pooling window of the geometry holds at least one in-image tap (per axis). */
+export function windowsInside(g: Im2colGeometry): boolean {
+  const axis = (out: number, s: number, d: number, p: number, k: number, size: number): boolean => {
+    for (let o = 0; o < out; o++) {
+      let any = false;
+      for (let t = 0; t < k && !any; t++) { const px = o * s + t * d - p; any = px >= 0 && px < size; }
+      if (!any) return false;
+    }
+    return true;
+  };
+  return axis(g.outH, g.strideH, g.dilationH, g.padH, g.kh, g.h) && axis(g.outW, g.strideW, g.dilationW, g.padW, g.kw, g.w);
+}

@@ -33,7 +33,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 /** Names of the Backend kernels (the keys a backend's supports() is asked about). */
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
-  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
+  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -137,6 +137,15 @@ export interface Backend {
    * entries are dropped). Optional: composed from copy and binary add otherwise.
    */
   col2im?(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void;
+
+  /**
+   * Max-pooling's argmax: for every window of x [n, c, h, w] (the patches of Im2colGeometry,
+   * padding taps skipped, i.e. −∞), argmax [n, c, outH, outW] (int32) ← the flat index into x of the
+   * window's largest value: the first in the window's row-major order among equal ones, a NaN
+   * winning over numbers (PyTorch's MaxPool2d indices, made global). Every window must hold an
+   * in-image tap (the caller checks). x float32/float64. Optional (reference fallback).
+   */
+  maxPoolArgmax?(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void;
 
   /** In-place lower Cholesky of the n×n matrix at aOff (lower triangle read, upper zeroed). Optional. */
   potrf?(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult;

@@ -5,7 +5,8 @@
  * - composes it from required kernels where that costs no copy (gemmStridedBatched: one gemm per
  *   batch element), or
  * - copies the operands to the js reference backend, runs the reference kernel and writes the
- *   outputs back (gather, scatterAdd, potrf, trsm, syev, and calls whose dtypes a backend refuses);
+ *   outputs back (gather, scatterAdd, maxPoolArgmax, potrf, trsm, syev, and calls whose dtypes a
+ *   backend refuses);
  *   the dense-linear-algebra kernels (potrf, trsm, syev: O(n³) on O(n²) data) go to the fastest
  *   other backend that has them (wasm for native) before the reference,
  *   counted per backend in src/backend/fallback.ts (WasmBackend.fallbackCounts reads it) and
@@ -192,6 +193,13 @@ export class Kernels {
         b.free(acc); b.free(add); b.free(sumBuf);
       }
     });
+  }
+
+  /** Max-pooling's window argmax (global int32 indices); the reference on copies when the backend has none. */
+  maxPoolArgmax(x: Buf, g: Im2colGeometry, argmax: Buf): void {
+    const why = this.why('maxPoolArgmax', [x.dtype, argmax.dtype]);
+    if (why === null) return this.backend.maxPoolArgmax!(x, g, argmax);
+    this.viaReference(`maxPoolArgmax ${x.dtype}`, why, [x, argmax], [false, true], (r, [xc, ac]) => r.maxPoolArgmax!(xc!, g, ac!));
   }
 
   potrf(n: number, a: Buf, aOff: number, lda: number): CholeskyResult {

@@ -16,7 +16,7 @@ import { hvp, hvpBatched } from '../../src/autodiff/index.js';
 import { JsBackend } from '../../src/backend/js/index.js';
 import type { Backend, BackendBuffer, BinaryOp, DType, Im2colGeometry, ReduceOp, TypedArray, UnaryOp } from '../../src/backend/types.js';
 import { kernels } from '../../src/tensor/kernels.js';
-import { col2im, im2col } from '../../src/tensor/ops/conv.js';
+import { col2im, im2col, maxPool2d } from '../../src/tensor/ops/conv.js';
 import { Random } from '../../src/tensor/random.js';
 import { dotArr, randn, relErr, testBackends } from '../helpers.js';
 
@@ -124,6 +124,42 @@ for (const backendName of [...testBackends(), composing.name]) {
     }
   }
 }
+/** Brute-force window argmax (first largest in row-major order, NaN wins, padding skipped). */
+function bruteArgmax(x: ArrayLike<number>, g: Im2colGeometry): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < g.n * g.c; p++) for (let oh = 0; oh < g.outH; oh++) for (let ow = 0; ow < g.outW; ow++) {
+    let best = -1, bv = -Infinity;
+    for (let i = 0; i < g.kh; i++) for (let j = 0; j < g.kw; j++) {
+      const ih = oh * g.strideH + i * g.dilationH - g.padH, iw = ow * g.strideW + j * g.dilationW - g.padW;
+      if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+      const k = (p * g.h + ih) * g.w + iw, v = x[k]!;
+      if (best < 0 || v > bv || (Number.isNaN(v) && !Number.isNaN(bv))) { best = k; bv = v; }
+    }
+    out.push(best);
+  }
+  return out;
+}
+const POOLS = CASES.filter((k) => 2 * k.p[0] <= k.k[0] && 2 * k.p[1] <= k.k[1]);
+for (const backendName of [...testBackends(), composing.name]) {
+  for (const dt of DTYPES) {
+    kernelSuite(`${backendName} ${dt}: maxPoolArgmax (ties to the first, NaN wins) on ${POOLS.length} geometries`, () => {
+      const b: Backend = backendName === composing.name ? composing : (c.setBackend(backendName), c.getBackend());
+      for (const k of POOLS) {
+        const g = geom(k), rng = new Random(5), size = g.n * g.c * g.h * g.w;
+        // Small integers: many ties; one NaN.
+        const x = Float64Array.from({ length: size }, () => rng.int(3));
+        x[Math.floor(size / 2)] = NaN;
+        const xb = b.alloc(dt, size), ab = b.alloc('int32', g.n * g.c * g.outH * g.outW);
+        try {
+          b.write(xb, x);
+          kernels(b).maxPoolArgmax(xb, g, ab);
+          assert.equal(Array.from(b.read(ab)), bruteArgmax(x, g), k.name);
+        } finally { b.free(xb); b.free(ab); }
+      }
+    });
+  }
+}
+
 kernelSuite('the composing backend has no im2col kernel (the dispatcher composes)', () => {
   assert.is((composing as unknown as Record<string, unknown>)['im2col'], undefined);
   assert.is(kernels(composing).native('im2col', ['float64', 'float64']), false);
@@ -167,6 +203,28 @@ for (const backend of testBackends()) {
         const one = hvp(f, theta, c.reshape(c.slice(V, [i, 0], [1, size]), [size])).dataSync();
         const e = relErr(batched.subarray(i * size, (i + 1) * size), one);
         assert.ok(e <= 1e-12, `direction ${i}: relative error ${e}`);
+      }
+    });
+  });
+
+  s('maxPool2d: values, the whole derivative to the first largest at ties, batched HVPs equal single ones', () => {
+    c.tidy(() => {
+      const p = { kernel: [3, 2] as [number, number], stride: [2, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 2] as [number, number] };
+      // A window of equal values: only its first pixel gets the cotangent.
+      const x = c.tensor([1, 1, 1, 1, 0, 2, 2, 0, 0], [1, 1, 3, 3], 'float64');
+      const q = { kernel: [2, 2] as [number, number], stride: [1, 1] as [number, number], padding: [0, 0] as [number, number], dilation: [1, 1] as [number, number] };
+      assert.equal(Array.from(maxPool2d(x, q).dataSync()), [1, 2, 2, 2]);
+      assert.equal(Array.from(c.grad((t) => c.sum(maxPool2d(t, q)), x).dataSync()), [1, 0, 0, 0, 0, 2, 1, 0, 0]);
+      const rng = new Random(13), shape = [2, 3, 5, 6], size = 180;
+      const u = randn(rng, [2, 3, 3, 6]);
+      const f = (t: c.Tensor) => c.sum(c.mul(c.tanh(maxPool2d(c.sin(c.reshape(t, shape)), p)), u));
+      const theta = randn(rng, [size]), K = 3, V = randn(rng, [K, size]);
+      const batched = hvpBatched(f, theta, V).dataSync();
+      for (let i = 0; i < K; i++) {
+        const one = hvp(f, theta, c.reshape(c.slice(V, [i, 0], [1, size]), [size])).dataSync();
+        const rr = hvp(f, theta, c.reshape(c.slice(V, [i, 0], [1, size]), [size]), 'reverse-over-reverse').dataSync();
+        assert.ok(relErr(batched.subarray(i * size, (i + 1) * size), one) <= 1e-12, `direction ${i}: batched vs forward-over-reverse`);
+        assert.ok(relErr(rr, one) <= 1e-12, `direction ${i}: reverse-over-reverse vs forward-over-reverse`);
       }
     });
   });

@@ -80,6 +80,10 @@ CV_EXPORT void cv_im2col_f32(const float *x, const int *g, float *cols);
 CV_EXPORT void cv_im2col_f64(const double *x, const int *g, double *cols);
 CV_EXPORT void cv_col2im_f32(const float *cols, const int *g, float *x);
 CV_EXPORT void cv_col2im_f64(const double *cols, const int *g, double *x);
+/* max-pooling's argmax [n, c, outH, outW]: flat index into x of each window's first largest value
+   (padding skipped, NaN wins); every window holds an in-image tap (checked by the caller). */
+CV_EXPORT void cv_maxpool_argmax_f32(const float *x, const int *g, int32_t *argmax);
+CV_EXPORT void cv_maxpool_argmax_f64(const double *x, const int *g, int32_t *argmax);
 
 /* rows×cols row-major, per row (softmax.c): softmax (log_ = 0) or log-softmax (log_ = 1), and the
    cross-entropy −log softmax(z)[labels[r]] into out[r]; labels already validated in [0, cols). */

@@ -74,3 +74,40 @@ DEFINE_IM2COL(cv_im2col_f32, float, 0)
 DEFINE_IM2COL(cv_im2col_f64, double, 0)
 DEFINE_IM2COL(cv_col2im_f32, float, 1)
 DEFINE_IM2COL(cv_col2im_f64, double, 1)
+
+/*
+ * Max-pooling's argmax: for each window of x [n, c, h, w] (padding taps skipped), the flat index
+ * into x of its largest value — the first in row-major window order among equal ones, a NaN
+ * winning over numbers. Every window holds an in-image tap (checked by the caller).
+ */
+#define DEFINE_MAXPOOL_ARGMAX(NAME, T)                                                              \
+  void NAME(const T *x, const int *g, int32_t *argmax) {                                           \
+    const int n = g[0], c = g[1], h = g[2], w = g[3], kh = g[4], kw = g[5];                         \
+    const int sh = g[6], sw = g[7], ph = g[8], pw = g[9], dh = g[10], dw = g[11];                  \
+    const int oh_n = g[12], ow_n = g[13];                                                          \
+    int32_t *out = argmax;                                                                         \
+    for (int p = 0; p < n * c; p++) {                                                              \
+      const int base = p * h * w;                                                                  \
+      for (int oh = 0; oh < oh_n; oh++) {                                                          \
+        for (int ow = 0; ow < ow_n; ow++) {                                                        \
+          int best = -1;                                                                           \
+          T bv = 0;                                                                                \
+          for (int i = 0; i < kh; i++) {                                                           \
+            const int ih = oh * sh + i * dh - ph;                                                  \
+            if (ih < 0 || ih >= h) continue;                                                       \
+            for (int j = 0; j < kw; j++) {                                                         \
+              const int iw = ow * sw + j * dw - pw;                                                \
+              if (iw < 0 || iw >= w) continue;                                                     \
+              const int k = base + ih * w + iw;                                                    \
+              const T v = x[k];                                                                    \
+              if (best < 0 || v > bv || (v != v && bv == bv)) { best = k; bv = v; }                \
+            }                                                                                      \
+          }                                                                                        \
+          *out++ = best;                                                                           \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }
+
+DEFINE_MAXPOOL_ARGMAX(cv_maxpool_argmax_f32, float)
+DEFINE_MAXPOOL_ARGMAX(cv_maxpool_argmax_f64, double)

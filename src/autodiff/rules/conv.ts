@@ -1,7 +1,7 @@
 import { bind } from '../../tensor/primitive.js';
-import { col2imPrimitive, im2colPrimitive, type PatchParams } from '../../tensor/ops/conv.js';
+import { col2imPrimitive, im2colPrimitive, maxPoolArgmaxPrimitive, type PatchParams } from '../../tensor/ops/conv.js';
 import { reshape } from '../../tensor/ops/shape.js';
-import { defineBatchedJvp, defineRule } from '../trace.js';
+import { defineBatchedJvp, defineRule, defineZeroRule } from '../trace.js';
 
 // im2col and col2im are linear and each other's adjoints: jvp applies the op to the tangent, vjp
 // applies the other one to the cotangent. Both are exact at every order (no primal enters).
@@ -26,3 +26,7 @@ defineBatchedJvp<PatchParams>(col2imPrimitive, (_p, [t], _o, params, [s], k) => 
   const y = bind(col2imPrimitive, [reshape(t!, [k * n, l, ck])], params);
   return reshape(y, [k, n, y.shape[1]!, y.shape[2]!, y.shape[3]!]);
 });
+
+// The window argmax is piecewise constant (int32 indices): max pooling's derivatives are those of
+// the gather that reads the values at it (src/tensor/ops/conv.ts, maxPool2d).
+defineZeroRule(maxPoolArgmaxPrimitive);

@@ -43,3 +43,28 @@ export function im2colKernel(src: FloatArray, g: Im2colGeometry, dst: FloatArray
     }
   }
 }
+
+/** Reference maxPoolArgmax (Backend.maxPoolArgmax): first largest in row-major window order, NaN wins. */
+export function maxPoolArgmaxKernel(x: FloatArray, g: Im2colGeometry, argmax: Int32Array): void {
+  const { n, c, h, w, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw, dilationH: dh, dilationW: dw, outH, outW } = g;
+  let at = 0;
+  for (let p = 0; p < n * c; p++) {
+    const base = p * h * w;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++, at++) {
+        let best = -1, bv = -Infinity;
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * sh + i * dh - ph;
+          if (ih < 0 || ih >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const iw = ow * sw + j * dw - pw;
+            if (iw < 0 || iw >= w) continue;
+            const k = base + ih * w + iw, v = x[k]!;
+            if (best < 0 || v > bv || (v !== v && bv === bv)) { best = k; bv = v; }
+          }
+        }
+        argmax[at] = best;
+      }
+    }
+  }
+}

@@ -1,8 +1,8 @@
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
-import { checkIm2col } from '../im2col.js';
-import { im2colKernel } from './im2col.js';
+import { checkIm2col, checkMaxPoolArgmax } from '../im2col.js';
+import { im2colKernel, maxPoolArgmaxKernel } from './im2col.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
 import { tanhGradKernel } from './activation-grad.js';
@@ -124,6 +124,10 @@ export class JsBackend implements Backend {
   col2im(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
     checkIm2col('col2im', g, cols, out);
     im2colKernel(arr(cols) as FloatArray, g, arr(out) as FloatArray, true);
+  }
+  maxPoolArgmax(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void {
+    checkMaxPoolArgmax(g, x, argmax);
+    maxPoolArgmaxKernel(arr(x) as FloatArray, g, arr(argmax) as Int32Array);
   }
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
     return dense.potrf(n, arr(a) as FloatArray, aOff, lda);

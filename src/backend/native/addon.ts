@@ -46,6 +46,8 @@ export interface NativeAddon {
   im2col(x: TypedArray, g: Int32Array, cols: TypedArray): void;
   /** The adjoint: x overwritten with the patch entries of cols summed into their pixels. */
   col2im(cols: TypedArray, g: Int32Array, x: TypedArray): void;
+  /** argmax [n, c, outH, outW] ← flat index into x of each window's first largest value. */
+  maxPoolArgmax(x: TypedArray, g: Int32Array, argmax: Int32Array): void;
   softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
   crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
   tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
@@ -63,5 +65,5 @@ export interface NativeAddon {
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
-  'gather', 'scatterAdd', 'im2col', 'col2im', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
+  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

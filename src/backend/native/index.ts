@@ -6,7 +6,7 @@ import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
 import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
-import { checkIm2col, im2colArgs } from '../im2col.js';
+import { checkIm2col, checkMaxPoolArgmax, im2colArgs } from '../im2col.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
 import { attachNativeThreads } from './threads.js';
@@ -76,7 +76,7 @@ function dims(shape: readonly number[], ...strides: (readonly number[])[]): Floa
 
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
- * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd, im2col, col2im,
+ * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
  * softmax, crossEntropy, tanhGrad, potrf, trsm and syev run in the C++ addon of native/ — GEMM
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
@@ -128,6 +128,7 @@ export class NativeBackend implements Backend {
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[1] === 'int32' && dtypes[2] === dt;
+      case 'maxPoolArgmax': return dt !== 'int32' && dtypes[1] === 'int32';
       default: return false;
     }
   }
@@ -221,6 +222,10 @@ export class NativeBackend implements Backend {
   col2im(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
     checkIm2col('col2im', g, cols, out);
     this.addon.col2im(arr(cols), Int32Array.from(im2colArgs(g)), arr(out));
+  }
+  maxPoolArgmax(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void {
+    checkMaxPoolArgmax(g, x, argmax);
+    this.addon.maxPoolArgmax(arr(x), Int32Array.from(im2colArgs(g)), arr(argmax) as Int32Array);
   }
   tanhGrad(y: BackendBuffer, g: BackendBuffer, out: BackendBuffer, n: number): void {
     checkSameFloat('tanhGrad', n, [y, g, out]);

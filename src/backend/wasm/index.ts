@@ -36,7 +36,7 @@ import { contiguousStrides } from '../strides.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
-import { checkIm2col, im2colArgs } from '../im2col.js';
+import { checkIm2col, checkMaxPoolArgmax, im2colArgs } from '../im2col.js';
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
 import { coalesce, forEachBlock } from './strided.js';
@@ -109,6 +109,7 @@ export class WasmBackend implements Backend {
     const ic = this.x as unknown as Partial<Im2colKernels>;
     const conv = this as { -readonly [K in 'im2col' | 'col2im']?: Backend[K] };
     if (!ic.cv_im2col_f32 || !ic.cv_im2col_f64 || !ic.cv_col2im_f32 || !ic.cv_col2im_f64) { conv.im2col = undefined; conv.col2im = undefined; }
+    if (!ic.cv_maxpool_argmax_f32 || !ic.cv_maxpool_argmax_f64) (this as { maxPoolArgmax?: Backend['maxPoolArgmax'] }).maxPoolArgmax = undefined;
   }
 
   /**
@@ -124,6 +125,7 @@ export class WasmBackend implements Backend {
       case 'binary': return same && (dt !== 'int32' || op === 'eq' || op === 'ne');
       // [src or z, int32 indices or labels, out]
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[2] === dt;
+      case 'maxPoolArgmax': return dt !== 'int32' && dtypes[1] === 'int32';
       default: return same && dt !== 'int32';
     }
   }
@@ -349,6 +351,13 @@ export class WasmBackend implements Backend {
     (cb.dtype === 'float32' ? k.cv_col2im_f32 : k.cv_col2im_f64)(cb.ptr, this.writeGeometry(g), ob.ptr);
   }
 
+  maxPoolArgmax(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void {
+    const xb = this.own(x), ab = this.own(argmax);
+    checkMaxPoolArgmax(g, xb, ab);
+    const k = this.x as unknown as Im2colKernels;
+    (xb.dtype === 'float32' ? k.cv_maxpool_argmax_f32 : k.cv_maxpool_argmax_f64)(xb.ptr, this.writeGeometry(g), ab.ptr);
+  }
+
   /** The geometry's 14 int32 in the scratch area (two consecutive MAX_KERNEL_RANK slots). */
   private writeGeometry(g: Im2colGeometry): number {
     const a = im2colArgs(g);
@@ -558,6 +567,8 @@ interface Im2colKernels {
   cv_im2col_f64(x: number, g: number, cols: number): void;
   cv_col2im_f32(cols: number, g: number, x: number): void;
   cv_col2im_f64(cols: number, g: number, x: number): void;
+  cv_maxpool_argmax_f32(x: number, g: number, argmax: number): void;
+  cv_maxpool_argmax_f64(x: number, g: number, argmax: number): void;
 }
 
 /** Exports of wasm/src/activation_grad.c (curvature.h), looked up at call time. */

@@ -4,6 +4,9 @@ import { kernels } from '../kernels.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt } from '../util.js';
+import { windowsInside } from '../../backend/im2col.js';
+import { gather } from './indexing.js';
+import { reshape } from './shape.js';
 
 /**
  * A convolution's patch geometry per spatial axis [height, width] and the image's spatial size.
@@ -82,4 +85,41 @@ export function col2im(cols: Tensor, p: Omit<PatchParams, 'size'>, size: readonl
   if (cols.dtype !== 'float32' && cols.dtype !== 'float64') throw new DTypeError(`col2im: needs a float tensor, got ${cols.dtype}`);
   const { kernel, stride, padding, dilation } = p;
   return bind(col2imPrimitive, [cols], { kernel, stride, padding, dilation, size: [h, w] });
+}
+
+/**
+ * Max-pooling's window argmax: x [n, C, H, W] → int32 [n, C, Ho, Wo], the flat index into x of
+ * each window's first largest value (padding skipped). Piecewise constant: its derivative rule is
+ * zero (src/autodiff/rules/conv.ts), so it never carries a tangent.
+ */
+export const maxPoolArgmaxPrimitive = definePrimitive<PatchParams>('maxPoolArgmax', ([x], p) => {
+  const [n, c] = x!.shape as [number, number];
+  const g = geometry(p, n, c);
+  const out = empty([n, c, g.outH, g.outW], 'int32', x!.backend);
+  kernels(backendOf('maxPoolArgmax', [x!])).maxPoolArgmax(x!.buffer, g, out.buffer);
+  return out;
+});
+
+/** Whether every max-pooling window over an image h×w holds an in-image pixel (maxPool2d's requirement). */
+export function poolWindowsInside(p: Omit<PatchParams, 'size'>, h: number, w: number): boolean {
+  return windowsInside(geometry({ ...p, size: [h, w] }, 1, 1));
+}
+
+/**
+ * 2-d max pooling of x [n, C, H, W] → [n, C, Ho, Wo], padding as −∞: the window argmax (one
+ * kernel pass, no patch matrix) and a gather of those pixels. Every derivative is the gather's —
+ * jvp gathers the tangent at the argmax, vjp scatter-adds the cotangent there, batched tangents and
+ * higher orders likewise (the argmax is constant) — so the first largest value of a window takes
+ * the whole derivative (PyTorch's choice at ties).
+ */
+export function maxPool2d(x: Tensor, p: Omit<PatchParams, 'size'>): Tensor {
+  if (x.rank !== 4) throw new ShapeError(`maxPool2d: expected an input [N, C, H, W], got ${fmt(x.shape)}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`maxPool2d: needs a float tensor, got ${x.dtype}`);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [ho, wo] = checkParams('maxPool2d', p, h, w);
+  if (ho < 1 || wo < 1 || !poolWindowsInside(p, h, w)) throw new ShapeError(`maxPool2d: input ${fmt(x.shape)} leaves a window of kernel ${p.kernel.join('×')} without pixels`);
+  if (x.size >= 2 ** 31) throw new ShapeError(`maxPool2d: ${x.size} elements exceed int32 indices`);
+  const { kernel, stride, padding, dilation } = p;
+  const idx = bind(maxPoolArgmaxPrimitive, [x], { kernel, stride, padding, dilation, size: [h, w] });
+  return reshape(gather(reshape(x, [x.size, 1]), reshape(idx, [n * c * ho * wo])), [n, c, ho, wo]);
 }
