@@ -9,6 +9,7 @@
       'native/src/cpu.cc',
       'native/src/elementwise.cc',
       'native/src/gemm.cc',
+      'native/src/im2col.cc',
       'native/src/linalg.cc',
       'native/src/pool.cc',
       'native/src/rows.cc',

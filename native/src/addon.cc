@@ -13,6 +13,7 @@
 #include "cpu.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "im2col.h"
 #include "linalg.h"
 #include "pool.h"
 #include "rows.h"
@@ -23,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 4;
+constexpr int kAbi = 5;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -314,7 +315,43 @@ Napi::Value Syev(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rc);
 }
 
+/**
+ * im2col(x, g, cols) / col2im(cols, g, x) / maxPoolArgmax(x, g, argmax): g an Int32Array of 14 (Im2colGeometry's order). The
+ * geometry is checked in TypeScript; here again that it is positive and that both buffers hold it.
+ */
+template <int Kind>  // 0 im2col, 1 col2im, 2 maxPoolArgmax
+void Im2colFn(const Napi::CallbackInfo& info) {
+  constexpr bool Adjoint = Kind == 1;
+  View src, gv, dst;
+  if (!view(info, 0, src) || !view(info, 1, gv) || !view(info, 2, dst)) return;
+  if (gv.dtype != DType::I32 || gv.length < 14) { fail(info.Env(), "im2col: geometry must be an Int32Array of 14"); return; }
+  if (Kind == 2 ? dst.dtype != DType::I32 : !same_dtype(info.Env(), {&src, &dst})) { if (Kind == 2) fail(info.Env(), "maxPoolArgmax: argmax must be an Int32Array"); return; }
+  if (src.dtype == DType::I32) { fail(info.Env(), "im2col/col2im/maxPoolArgmax need float32 or float64"); return; }
+  const int32_t* a = static_cast<const int32_t*>(gv.data);
+  const cv::Im2col g{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]};
+  for (int k = 0; k < 14; k++) if (a[k] < 0) { fail(info.Env(), "im2col: negative geometry"); return; }
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) { fail(info.Env(), "im2col: kernel, stride, dilation must be ≥ 1"); return; }
+  // Every tap read or written stays inside the image: outH, outW must not exceed the geometry's.
+  if ((g.oh - 1) * g.sh + (g.kh - 1) * g.dh > g.h + 2 * g.ph - 1 || (g.ow - 1) * g.sw + (g.kw - 1) * g.dw > g.w + 2 * g.pw - 1) {
+    fail(info.Env(), "im2col: output size exceeds the geometry"); return;
+  }
+  const int64_t image = g.n * g.c * g.h * g.w, cols = g.n * g.oh * g.ow * g.c * g.kh * g.kw;
+  if (Kind == 2) {
+    if (src.length < image || dst.length < g.n * g.c * g.oh * g.ow || image > INT32_MAX) { fail(info.Env(), "maxPoolArgmax: buffers do not fit the geometry"); return; }
+    cv::maxpool_argmax(src, g, static_cast<int32_t*>(dst.data));
+    return;
+  }
+  if ((Adjoint ? src.length < cols || dst.length < image : src.length < image || dst.length < cols)) {
+    fail(info.Env(), "im2col: buffers smaller than the geometry"); return;
+  }
+  if (Adjoint) cv::col2im(src, g, dst);
+  else cv::im2col(src, g, dst);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("im2col", Napi::Function::New(env, Im2colFn<0>));
+  exports.Set("col2im", Napi::Function::New(env, Im2colFn<1>));
+  exports.Set("maxPoolArgmax", Napi::Function::New(env, Im2colFn<2>));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setKernelCap", Napi::Function::New(env, SetKernelCap));
   exports.Set("fill", Napi::Function::New(env, Fill));

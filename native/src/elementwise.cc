@@ -1,6 +1,7 @@
 // Elementwise kernels: one template per kernel over the storage type, values computed in double.
 #include "elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -139,14 +140,84 @@ void where_t(const Strided& s, const T* c, const T* a, const T* b, T* out) {
   });
 }
 
+/**
+ * Transposing block: dst[i·drs + j] = src[i + j·scs] for i < rows, j < cols (source contiguous
+ * along i, destination along j), by tiles of 16×16 elements: the 16 source lines and 16
+ * destination lines a tile touches stay in L1 while it is copied, instead of one cache line per
+ * element on the strided side (power-of-two strides included).
+ */
+template <typename T>
+void transpose_block(int64_t rows, int64_t cols, const T* src, int64_t scs, T* dst, int64_t drs) {
+  constexpr int64_t B = 16;
+  for (int64_t i0 = 0; i0 < rows; i0 += B) {
+    const int64_t ie = std::min(rows, i0 + B);
+    for (int64_t j0 = 0; j0 < cols; j0 += B) {
+      const int64_t je = std::min(cols, j0 + B);
+      for (int64_t i = i0; i < ie; i++) {
+        const T* s = src + i;
+        T* d = dst + i * drs;
+        for (int64_t j = j0; j < je; j++) d[j] = s[j * scs];
+      }
+    }
+  }
+}
+
+/** A rows×len block with per-axis strides (outer axis ss2/ds2, inner ss/ds). */
+template <typename T>
+void copy_block(int64_t rows, int64_t len, const T* ps, int64_t ss2, int64_t ss, T* pd, int64_t ds2, int64_t ds) {
+  if (ss == 1 && ds == 1) {
+    for (int64_t r = 0; r < rows; r++) std::memmove(pd + r * ds2, ps + r * ss2, static_cast<size_t>(len) * sizeof(T));
+  } else if (ds == 1 && ss2 == 1 && rows >= 4 && len >= 4) {
+    transpose_block(rows, len, ps, ss, pd, ds2);
+  } else if (ss == 0 && ds == 1) {
+    for (int64_t r = 0; r < rows; r++) std::fill(pd + r * ds2, pd + r * ds2 + len, ps[r * ss2]);
+  } else if (ds == 1) {
+    for (int64_t r = 0; r < rows; r++) {
+      const T* s = ps + r * ss2;
+      T* d = pd + r * ds2;
+      for (int64_t i = 0; i < len; i++) d[i] = s[i * ss];
+    }
+  } else {
+    for (int64_t r = 0; r < rows; r++) {
+      const T* s = ps + r * ss2;
+      T* d = pd + r * ds2;
+      for (int64_t i = 0; i < len; i++) d[i * ds] = s[i * ss];
+    }
+  }
+}
+
+/**
+ * Strided copy by 2-d blocks of the two innermost (coalesced) axes: one odometer step per block
+ * rather than per row, so short rows (a transpose's inner axis of 3, 4, 9 …) cost no bookkeeping;
+ * a block whose axes are swapped between source and destination goes by cache tiles
+ * (transpose_block), contiguous rows by memcpy, a broadcast source by fill.
+ */
 template <typename T>
 void copy_t(const Strided& s, const T* src, int64_t src_off, T* dst, int64_t dst_off) {
+  const std::size_t rank = s.shape.size();
+  for (int64_t d : s.shape) if (d == 0) return;
+  if (rank <= 1) {
+    const int64_t len = rank ? s.shape[0] : 1, ss = rank ? s.strides[0][0] : 0, ds = rank ? s.strides[1][0] : 0;
+    copy_block<T>(1, len, src + src_off, 0, ss, dst + dst_off, 0, ds);
+    return;
+  }
+  const int64_t len = s.shape[rank - 1], rows = s.shape[rank - 2];
+  const int64_t ss = s.strides[0][rank - 1], ds = s.strides[1][rank - 1];
+  const int64_t ss2 = s.strides[0][rank - 2], ds2 = s.strides[1][rank - 2];
+  // Let the inner axis be the destination's contiguous one when the source's inner axis is not.
+  const bool swap = ds != 1 && ds2 == 1 && ss != 1;
+  auto block = [&](const T* ps, T* pd) {
+    if (swap) copy_block<T>(len, rows, ps, ss, ss2, pd, ds, ds2);
+    else copy_block<T>(rows, len, ps, ss2, ss, pd, ds2, ds);
+  };
+  if (rank == 2) { block(src + src_off, dst + dst_off); return; }
+  Strided outer;
+  outer.shape.assign(s.shape.begin(), s.shape.end() - 2);
+  outer.strides = {std::vector<int64_t>(s.strides[0].begin(), s.strides[0].end() - 2),
+                   std::vector<int64_t>(s.strides[1].begin(), s.strides[1].end() - 2)};
   const int64_t base[2] = {src_off, dst_off};
-  for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
-    const T* ps = src + off[0];
-    T* pd = dst + off[1];
-    if (st[0] == 1 && st[1] == 1) std::memmove(pd, ps, static_cast<size_t>(len) * sizeof(T));
-    else for (int64_t i = 0; i < len; i++) pd[i * st[1]] = ps[i * st[0]];
+  for_each_row(outer, base, [&](const int64_t* off, int64_t n, const int64_t* st) {
+    for (int64_t k = 0; k < n; k++) block(src + off[0] + k * st[0], dst + off[1] + k * st[1]);
   });
 }
 

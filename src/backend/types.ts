@@ -33,7 +33,23 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 /** Names of the Backend kernels (the keys a backend's supports() is asked about). */
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
-  | 'gather' | 'scatterAdd' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
+  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
+
+/**
+ * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
+ * patch matrix cols [n, outH·outW, c·kh·kw] (rows channel-major: c, then kernel row, then column),
+ * cols[b, oh·outW + ow, (ch·kh + i)·kw + j] = x[b, ch, oh·strideH + i·dilationH − padH,
+ * ow·strideW + j·dilationW − padW], 0 outside the image (zero padding). outH, outW are PyTorch's
+ * floor((h + 2·padH − dilationH·(kh − 1) − 1) / strideH) + 1 (resp. w), both ≥ 1.
+ */
+export interface Im2colGeometry {
+  readonly n: number; readonly c: number; readonly h: number; readonly w: number;
+  readonly kh: number; readonly kw: number;
+  readonly strideH: number; readonly strideW: number;
+  readonly padH: number; readonly padW: number;
+  readonly dilationH: number; readonly dilationW: number;
+  readonly outH: number; readonly outW: number;
+}
 
 /**
  * Every buffer argument is followed by an element offset where the kernel may read a sub-block.
@@ -108,6 +124,28 @@ export interface Backend {
   gather?(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
   /** out[idx[i], :] += src[i, :] (out must be pre-filled; indices checked like gather's). Optional. */
   scatterAdd?(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void;
+
+  /**
+   * im2col: out [n, outH·outW, c·kh·kw] ← the patches of x [n, c, h, w] (see Im2colGeometry), both
+   * float32 or both float64, whole buffers from element 0. Optional: without it the tensor layer
+   * composes it from copy (one strided copy per kernel offset into a zero-filled out).
+   */
+  im2col?(x: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void;
+  /**
+   * col2im, the adjoint of im2col: out [n, c, h, w] ← the sum of every patch entry of
+   * cols [n, outH·outW, c·kh·kw] into the pixel it was read from (out is overwritten; padding
+   * entries are dropped). Optional: composed from copy and binary add otherwise.
+   */
+  col2im?(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void;
+
+  /**
+   * Max-pooling's argmax: for every window of x [n, c, h, w] (the patches of Im2colGeometry,
+   * padding taps skipped, i.e. −∞), argmax [n, c, outH, outW] (int32) ← the flat index into x of the
+   * window's largest value: the first in the window's row-major order among equal ones, a NaN
+   * winning over numbers (PyTorch's MaxPool2d indices, made global). Every window must hold an
+   * in-image tap (the caller checks). x float32/float64. Optional (reference fallback).
+   */
+  maxPoolArgmax?(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void;
 
   /** In-place lower Cholesky of the n×n matrix at aOff (lower triangle read, upper zeroed). Optional. */
   potrf?(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult;

@@ -3,6 +3,7 @@ import { greater, max, mean, ones, reshape, toBackend, where } from '../tensor/i
 import type { Tensor } from '../tensor/tensor.js';
 import type { Layer, LayerSpec } from './module.js';
 import { convOutputSize, unfold2d, type ConvGeometry } from './unfold.js';
+import { maxPool2d, poolWindowsInside } from '../tensor/ops/conv.js';
 
 export interface Pool2dOptions {
   /** Default: the kernel size (PyTorch's default). */
@@ -76,7 +77,13 @@ export class MaxPool2d extends Pool2d {
   readonly kind = 'maxpool2d';
 
   apply(_params: readonly Tensor[], x: Tensor): Tensor {
-    const { cols, shape } = this.patches(x);
+    const shape = this.outputShape(x.shape);
+    // The window argmax and a gather (no patch matrix; derivatives exact at every order, the first
+    // largest value of a window taking them at ties, as PyTorch); else patches and a max reduction.
+    if ((x.dtype === 'float32' || x.dtype === 'float64') && poolWindowsInside(this.geometry, x.shape[2]!, x.shape[3]!)) {
+      return maxPool2d(x, this.geometry);
+    }
+    const { cols } = this.patches(x);
     let v = cols;
     if (this.geometry.padding.some(Boolean)) {
       // Padding positions read 0 in the patches; mask them out with −∞ (they are where a patch of ones reads 0).

@@ -5,11 +5,14 @@
  * - composes it from required kernels where that costs no copy (gemmStridedBatched: one gemm per
  *   batch element), or
  * - copies the operands to the js reference backend, runs the reference kernel and writes the
- *   outputs back (gather, scatterAdd, potrf, trsm, syev, and calls whose dtypes a backend refuses);
+ *   outputs back (gather, scatterAdd, maxPoolArgmax, potrf, trsm, syev, and calls whose dtypes a
+ *   backend refuses);
  *   the dense-linear-algebra kernels (potrf, trsm, syev: O(n³) on O(n²) data) go to the fastest
  *   other backend that has them (wasm for native) before the reference,
  *   counted per backend in src/backend/fallback.ts (WasmBackend.fallbackCounts reads it) and
  *   reported once per kernel with CURVATURE_DEBUG=1.
+ * im2col and col2im, when a backend leaves them out, are composed from its own copy (and binary add)
+ * kernels, one strided copy per kernel offset (what unfold2d's pad + transpose + gather amounted to).
  * The fused kernels (tanhGrad, softmax, crossEntropy) are composed from elementwise ops by their
  * primitives when a backend leaves them out (see ops/activation.ts, ops/softmax.ts).
  * This is the one fallback mechanism: backends never run another backend's kernels themselves.
@@ -18,7 +21,7 @@ import { noteFallback } from '../backend/fallback.js';
 import { JsBackend } from '../backend/js/index.js';
 import { fasterBackendFor } from '../backend/registry.js';
 import type {
-  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, UnaryOp,
 } from '../backend/types.js';
 
 let reference: JsBackend | null = null;
@@ -162,6 +165,43 @@ export class Kernels {
     this.viaReference(`scatterAdd ${src.dtype}`, why, [src, idx, out], [false, false, true], (r, [s, i, o]) => r.scatterAdd!(s!, i!, nIdx, rowSize, o!));
   }
 
+  /** The patches of an image (Im2colGeometry); composed from copy when the backend has no kernel. */
+  im2col(x: Buf, g: Im2colGeometry, out: Buf): void {
+    if (this.native('im2col', [x.dtype, out.dtype])) return this.backend.im2col!(x, g, out);
+    this.fill(out, 0);
+    forEachOffset(g, (r) => this.copy(r.shape, x, r.imageOff, r.imageStrides, out, r.colsOff, r.colsStrides));
+  }
+
+  /**
+   * The adjoint of im2col (out overwritten); composed when the backend has no kernel: per kernel
+   * offset, out's pixels it reads += the patch entries (copies to contiguous blocks, one binary add).
+   */
+  col2im(cols: Buf, g: Im2colGeometry, out: Buf): void {
+    if (this.native('col2im', [cols.dtype, out.dtype])) return this.backend.col2im!(cols, g, out);
+    const b = this.backend;
+    this.fill(out, 0);
+    forEachOffset(g, (r) => {
+      const size = r.shape.reduce((p, q) => p * q, 1);
+      const contiguous = [size / r.shape[0]!, r.shape[2]! * r.shape[3]!, r.shape[3]!, 1];
+      const acc = b.alloc(out.dtype, size), add = b.alloc(out.dtype, size), sumBuf = b.alloc(out.dtype, size);
+      try {
+        this.copy(r.shape, out, r.imageOff, r.imageStrides, acc, 0, contiguous);
+        this.copy(r.shape, cols, r.colsOff, r.colsStrides, add, 0, contiguous);
+        this.binary('add', r.shape, acc, contiguous, add, contiguous, sumBuf);
+        this.copy(r.shape, sumBuf, 0, contiguous, out, r.imageOff, r.imageStrides);
+      } finally {
+        b.free(acc); b.free(add); b.free(sumBuf);
+      }
+    });
+  }
+
+  /** Max-pooling's window argmax (global int32 indices); the reference on copies when the backend has none. */
+  maxPoolArgmax(x: Buf, g: Im2colGeometry, argmax: Buf): void {
+    const why = this.why('maxPoolArgmax', [x.dtype, argmax.dtype]);
+    if (why === null) return this.backend.maxPoolArgmax!(x, g, argmax);
+    this.viaReference(`maxPoolArgmax ${x.dtype}`, why, [x, argmax], [false, true], (r, [xc, ac]) => r.maxPoolArgmax!(xc!, g, ac!));
+  }
+
   potrf(n: number, a: Buf, aOff: number, lda: number): CholeskyResult {
     const why = this.why('potrf', [a.dtype]);
     if (why === null) return this.backend.potrf!(n, a, aOff, lda);
@@ -186,6 +226,42 @@ export class Kernels {
   /** The fastest other loaded backend that runs `kernel` on these dtypes itself, or null (the js reference then). */
   private helper(kernel: KernelName, dtypes: readonly DType[]): Backend | null {
     return fasterBackendFor(this.backend, (h) => kernels(h).native(kernel, dtypes));
+  }
+}
+
+/** One kernel offset's part of im2col: [n, rows, cols, c] of the image ↔ of the patch matrix. */
+interface OffsetRegion {
+  shape: number[];
+  imageOff: number; imageStrides: number[];
+  colsOff: number; colsStrides: number[];
+}
+
+/**
+ * For each kernel offset (i, j): the output positions whose tap (i, j) lands inside the image, as
+ * one strided region of the image [n, c, h, w] and of the patch matrix [n, outH·outW, c·kh·kw].
+ * Within one offset the map position → pixel is injective (stride ≥ 1).
+ */
+function forEachOffset(g: Im2colGeometry, fn: (r: OffsetRegion) => void): void {
+  const range = (i: number, stride: number, dil: number, pad: number, size: number, out: number): [number, number] => {
+    const lo = Math.max(0, Math.ceil((pad - i * dil) / stride));
+    const hi = Math.min(out - 1, Math.floor((size - 1 + pad - i * dil) / stride));
+    return [lo, hi - lo + 1];
+  };
+  const ck = g.c * g.kh * g.kw, L = g.outH * g.outW;
+  for (let i = 0; i < g.kh; i++) {
+    const [oh0, nh] = range(i, g.strideH, g.dilationH, g.padH, g.h, g.outH);
+    if (nh <= 0) continue;
+    for (let j = 0; j < g.kw; j++) {
+      const [ow0, nw] = range(j, g.strideW, g.dilationW, g.padW, g.w, g.outW);
+      if (nw <= 0 || g.n === 0 || g.c === 0) continue;
+      fn({
+        shape: [g.n, nh, nw, g.c],
+        imageOff: (oh0 * g.strideH + i * g.dilationH - g.padH) * g.w + ow0 * g.strideW + j * g.dilationW - g.padW,
+        imageStrides: [g.c * g.h * g.w, g.strideH * g.w, g.strideW, g.h * g.w],
+        colsOff: (oh0 * g.outW + ow0) * ck + i * g.kw + j,
+        colsStrides: [L * ck, g.outW * ck, ck, g.kh * g.kw],
+      });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
+import { col2im, im2col, maxPool2d } from '../../src/tensor/ops/conv.js';
 import { Random } from '../../src/tensor/random.js';
 import { dotArr, randn, relErr, testBackends } from '../helpers.js';
 
@@ -72,6 +73,11 @@ function cases(rng: Random): Case[] {
     { name: 'gather', shapes: [[4, 3]], f: (x) => c.exp(c.gather(x, c.tensor([2, 0, 2, 3], [4], 'int32'))) },
     { name: 'scatterAdd', shapes: [[4, 3]], f: (x) => c.square(c.scatterAdd(x, c.tensor([1, 0, 1, 4], [4], 'int32'), 5)) },
     { name: 'unfold2d (im2col: pad, transpose, gather)', shapes: [[2, 3, 4, 5]], f: (x) => c.tanh(c.unfold2d(x, { kernel: [2, 3], stride: [2, 1], padding: [1, 0], dilation: [1, 2] })) },
+    { name: 'im2col (stride 2, padding, dilation, non-square)', shapes: [[2, 3, 5, 6]], f: (x) => c.tanh(im2col(x, { kernel: [3, 2], stride: [2, 2], padding: [1, 1], dilation: [1, 2] })) },
+    { name: 'im2col 1×1 stride 2', shapes: [[2, 2, 5, 4]], f: (x) => c.square(im2col(x, { kernel: [1, 1], stride: [2, 2], padding: [0, 0], dilation: [1, 1] })) },
+    { name: 'col2im (overlapping 3×3 patches, padding)', shapes: [[2, 12, 18]], f: (y) => c.tanh(col2im(y, { kernel: [3, 3], stride: [1, 2], padding: [1, 1], dilation: [1, 1] }, [3, 7])) },
+    { name: 'col2im 5×5 stride 2 dilation 2', shapes: [[1, 9, 25]], f: (y) => c.sin(col2im(y, { kernel: [5, 5], stride: [2, 2], padding: [2, 2], dilation: [2, 2] }, [9, 9])) },
+    { name: 'maxPool2d (argmax + gather; stride, padding, dilation)', shapes: [[2, 2, 6, 5]], f: (x) => c.tanh(maxPool2d(c.sin(x), { kernel: [3, 2], stride: [2, 1], padding: [1, 1], dilation: [1, 2] })) },
     { name: 'conv2d (stride, padding, dilation)', shapes: [[2, 3, 5, 4], [4, 3, 2, 2], [4]],
       f: (x, w, b) => new c.Conv2d(3, 4, 2, { stride: [2, 1], padding: 1, dilation: [1, 2] }).apply([w, b], x) },
     { name: 'conv2d grouped, no bias', shapes: [[2, 4, 4, 4], [6, 2, 3, 3]], f: (x, w) => new c.Conv2d(4, 6, 3, { groups: 2, padding: 1, bias: false }).apply([w], x) },

@@ -73,6 +73,18 @@ CV_EXPORT void cv_gather_b64(const uint64_t *src, const int32_t *idx, int nIdx, 
 CV_EXPORT void cv_scatter_add_f32(const float *src, const int32_t *idx, int nIdx, int rowSize, float *out);
 CV_EXPORT void cv_scatter_add_f64(const double *src, const int32_t *idx, int nIdx, int rowSize, double *out);
 
+/* im2col.c: patches of x [n, c, h, w] → cols [n, outH·outW, c·kh·kw] and the adjoint (sum back into
+   the image, out overwritten); g = 14 int32 [n, c, h, w, kh, kw, strideH, strideW, padH, padW,
+   dilationH, dilationW, outH, outW] (src/backend/types.ts, Im2colGeometry), checked by the caller. */
+CV_EXPORT void cv_im2col_f32(const float *x, const int *g, float *cols);
+CV_EXPORT void cv_im2col_f64(const double *x, const int *g, double *cols);
+CV_EXPORT void cv_col2im_f32(const float *cols, const int *g, float *x);
+CV_EXPORT void cv_col2im_f64(const double *cols, const int *g, double *x);
+/* max-pooling's argmax [n, c, outH, outW]: flat index into x of each window's first largest value
+   (padding skipped, NaN wins); every window holds an in-image tap (checked by the caller). */
+CV_EXPORT void cv_maxpool_argmax_f32(const float *x, const int *g, int32_t *argmax);
+CV_EXPORT void cv_maxpool_argmax_f64(const double *x, const int *g, int32_t *argmax);
+
 /* rows×cols row-major, per row (softmax.c): softmax (log_ = 0) or log-softmax (log_ = 1), and the
    cross-entropy −log softmax(z)[labels[r]] into out[r]; labels already validated in [0, cols). */
 CV_EXPORT void cv_softmax_f32(int rows, int cols, const float *x, float *out, int log_);

@@ -6,3 +6,4 @@ import './matmul.js';
 import './indexing.js';
 import './softmax.js';
 import './activation.js';
+import './conv.js';

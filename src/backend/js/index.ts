@@ -1,4 +1,8 @@
-import type { Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, ReduceOp, TypedArray, UnaryOp } from '../types.js';
+import type {
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, ReduceOp, TypedArray, UnaryOp,
+} from '../types.js';
+import { checkIm2col, checkMaxPoolArgmax } from '../im2col.js';
+import { im2colKernel, maxPoolArgmaxKernel } from './im2col.js';
 import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
 import { tanhGradKernel } from './activation-grad.js';
@@ -112,6 +116,18 @@ export class JsBackend implements Backend {
       const r = ix[i]! * rowSize, q = i * rowSize;
       for (let j = 0; j < rowSize; j++) o[r + j]! += s[q + j]!;
     }
+  }
+  im2col(x: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
+    checkIm2col('im2col', g, x, out);
+    im2colKernel(arr(x) as FloatArray, g, arr(out) as FloatArray, false);
+  }
+  col2im(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
+    checkIm2col('col2im', g, cols, out);
+    im2colKernel(arr(cols) as FloatArray, g, arr(out) as FloatArray, true);
+  }
+  maxPoolArgmax(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void {
+    checkMaxPoolArgmax(g, x, argmax);
+    maxPoolArgmaxKernel(arr(x) as FloatArray, g, arr(argmax) as Int32Array);
   }
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
     return dense.potrf(n, arr(a) as FloatArray, aOff, lda);

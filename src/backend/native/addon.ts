@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 4;
+export const NATIVE_ABI = 5;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -42,6 +42,12 @@ export interface NativeAddon {
   gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
   /** out[idx[i], :] += src[i, :] (float32/float64). */
   scatterAdd(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
+  /** g: Int32Array [n, c, h, w, kh, kw, sH, sW, pH, pW, dH, dW, outH, outW] (Im2colGeometry). */
+  im2col(x: TypedArray, g: Int32Array, cols: TypedArray): void;
+  /** The adjoint: x overwritten with the patch entries of cols summed into their pixels. */
+  col2im(cols: TypedArray, g: Int32Array, x: TypedArray): void;
+  /** argmax [n, c, outH, outW] ← flat index into x of each window's first largest value. */
+  maxPoolArgmax(x: TypedArray, g: Int32Array, argmax: Int32Array): void;
   softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
   crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
   tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
@@ -59,5 +65,5 @@ export interface NativeAddon {
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
-  'gather', 'scatterAdd', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
+  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

@@ -34,8 +34,9 @@ import {
 import { fallbackCounts } from '../fallback.js';
 import { contiguousStrides } from '../strides.js';
 import type {
-  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, TypedArray, UnaryOp,
+  Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
+import { checkIm2col, checkMaxPoolArgmax, im2colArgs } from '../im2col.js';
 import { loadWasm, type CurvatureExports, type WasmKernels } from './loader.js';
 import { BINARY_CODES, DTYPE_CODES, ITEM_SIZE, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES } from './ops.js';
 import { coalesce, forEachBlock } from './strided.js';
@@ -104,6 +105,11 @@ export class WasmBackend implements Backend {
     if (!this.rowKernels()) { own.softmax = undefined; own.crossEntropy = undefined; }
     const ag = this.x as unknown as Partial<ActivationGradKernels>;
     if (!ag.cv_tanh_grad_f32 || !ag.cv_tanh_grad_f64) own.tanhGrad = undefined;
+    // A module built before im2col.c: the tensor layer composes im2col/col2im from copies.
+    const ic = this.x as unknown as Partial<Im2colKernels>;
+    const conv = this as { -readonly [K in 'im2col' | 'col2im']?: Backend[K] };
+    if (!ic.cv_im2col_f32 || !ic.cv_im2col_f64 || !ic.cv_col2im_f32 || !ic.cv_col2im_f64) { conv.im2col = undefined; conv.col2im = undefined; }
+    if (!ic.cv_maxpool_argmax_f32 || !ic.cv_maxpool_argmax_f64) (this as { maxPoolArgmax?: Backend['maxPoolArgmax'] }).maxPoolArgmax = undefined;
   }
 
   /**
@@ -119,6 +125,7 @@ export class WasmBackend implements Backend {
       case 'binary': return same && (dt !== 'int32' || op === 'eq' || op === 'ne');
       // [src or z, int32 indices or labels, out]
       case 'scatterAdd': case 'crossEntropy': return dt !== 'int32' && dtypes[2] === dt;
+      case 'maxPoolArgmax': return dt !== 'int32' && dtypes[1] === 'int32';
       default: return same && dt !== 'int32';
     }
   }
@@ -328,6 +335,35 @@ export class WasmBackend implements Backend {
     else this.x.cv_scatter_add_f64(sb.ptr, ib.ptr, nIdx, rowSize, ob.ptr);
   }
 
+  // --- im2col / col2im (wasm/src/im2col.c) --------------------------------------------------------
+
+  im2col(x: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
+    const xb = this.own(x), ob = this.own(out);
+    checkIm2col('im2col', g, xb, ob);
+    const k = this.x as unknown as Im2colKernels;
+    (xb.dtype === 'float32' ? k.cv_im2col_f32 : k.cv_im2col_f64)(xb.ptr, this.writeGeometry(g), ob.ptr);
+  }
+
+  col2im(cols: BackendBuffer, g: Im2colGeometry, out: BackendBuffer): void {
+    const cb = this.own(cols), ob = this.own(out);
+    checkIm2col('col2im', g, cb, ob);
+    const k = this.x as unknown as Im2colKernels;
+    (cb.dtype === 'float32' ? k.cv_col2im_f32 : k.cv_col2im_f64)(cb.ptr, this.writeGeometry(g), ob.ptr);
+  }
+
+  maxPoolArgmax(x: BackendBuffer, g: Im2colGeometry, argmax: BackendBuffer): void {
+    const xb = this.own(x), ab = this.own(argmax);
+    checkMaxPoolArgmax(g, xb, ab);
+    const k = this.x as unknown as Im2colKernels;
+    (xb.dtype === 'float32' ? k.cv_maxpool_argmax_f32 : k.cv_maxpool_argmax_f64)(xb.ptr, this.writeGeometry(g), ab.ptr);
+  }
+
+  /** The geometry's 14 int32 in the scratch area (two consecutive MAX_KERNEL_RANK slots). */
+  private writeGeometry(g: Im2colGeometry): number {
+    const a = im2colArgs(g);
+    return this.writeInts(a.slice(0, MAX_KERNEL_RANK), a.slice(MAX_KERNEL_RANK))[0]!;
+  }
+
   // --- fused softmax, cross-entropy (wasm/src/softmax.c) and tanhGrad (activation_grad.c) ------
 
   softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
@@ -523,6 +559,16 @@ export class WasmBackend implements Backend {
     if (buf.freed) throw new CurvatureError(`wasm backend: a ${buf.dtype} buffer of ${buf.size} elements was used after free()`);
     return buf;
   }
+}
+
+/** Exports of wasm/src/im2col.c (curvature.h), looked up at call time. */
+interface Im2colKernels {
+  cv_im2col_f32(x: number, g: number, cols: number): void;
+  cv_im2col_f64(x: number, g: number, cols: number): void;
+  cv_col2im_f32(cols: number, g: number, x: number): void;
+  cv_col2im_f64(cols: number, g: number, x: number): void;
+  cv_maxpool_argmax_f32(x: number, g: number, argmax: number): void;
+  cv_maxpool_argmax_f64(x: number, g: number, argmax: number): void;
 }
 
 /** Exports of wasm/src/activation_grad.c (curvature.h), looked up at call time. */
