@@ -25,7 +25,7 @@ import { measure, reason, relDiff } from './measure.js';
  *   npm run bench:ekfac -- --dtype float64      the float64 run (kept beside the float32 one)
  *   npm run bench:ekfac -- --quick              4,096 training × 10 test points: a smoke run whose
  *                                               report goes to a temporary folder (printed)
- *   other flags: --n N --test T --threads K (wasm threads; the peer gets as many) --rounds R
+ *   other flags: --n N --test T --threads K (wasm or native threads; the peer gets as many) --rounds R
  *                (ours and the peer alternately, R times; medians) --damping λ --batch B --no-peer
  *   --render: re-render bench/RESULTS.md from the JSON files without measuring (report layout changes)
  */
@@ -57,7 +57,8 @@ const medians = (rs: Record<Stage, number>[]): Record<Stage, number> => Object.f
 
 c.setBackend(backend);
 if (backend === 'wasm') c.setWasmThreads(threads);
-else if (threads !== 1) throw new Error(`--threads ${threads}: only the wasm backend has a thread pool (backend ${backend})`);
+else if (backend === 'native') c.setNativeThreads(threads);
+else if (threads !== 1) throw new Error(`--threads ${threads}: the ${backend} backend has no thread pool`);
 
 function gemmRate(dtype: c.FloatDType): number {
   const a = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 1, dtype })), b = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 2, dtype }));
