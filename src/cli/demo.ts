@@ -2,7 +2,7 @@ import { compareWithLeaveOneOut, type LooComparisonRow } from '../influence/loo-
 import { bceWithLogitsLoss } from '../nn/losses.js';
 import { Objective } from '../nn/objective.js';
 import { Sequential } from '../nn/sequential.js';
-import { Linear } from '../nn/linear.js';
+import { Linear } from '../nn/layers/linear.js';
 import { fitLbfgs } from '../nn/train.js';
 import { tidy } from '../tensor/index.js';
 import { breastCancerSplit } from './data-args.js';

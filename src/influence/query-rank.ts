@@ -3,7 +3,7 @@ import { eigh } from '../linalg/index.js';
 import { add, concat, keep, matmul, mul, reshape, slice, sub, sum, tidy, zeros } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { layerScores } from '../nn/capture.js';
-import { Linear } from '../nn/linear.js';
+import { Linear } from '../nn/layers/linear.js';
 import type { LayerCapture } from '../nn/model.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 

@@ -4,10 +4,10 @@ import { add, concat, reshape, split, tensor } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { captureModel } from './capture.js';
-import { layerFromSpec, layerSpec } from './layer-spec.js';
+import { layerFromSpec, layerSpec } from './layers/layer-spec.js';
 import type { Captures, FlatParam, ForwardHooks, Model, TrackedLayer } from './model.js';
 import type { Layer, LayerSpec } from './module.js';
-import { layerOutputShape } from './shape-rules.js';
+import { layerOutputShape } from './layers/shape-rules.js';
 
 /** A node that joins several values: residual addition (equal shapes) or concatenation along an axis. */
 export type MergeOp = 'add' | 'concat';

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { GraphModel, type GraphSpec } from './graph.js';
-import { layerFromSpec } from './layer-spec.js';
+import { layerFromSpec } from './layers/layer-spec.js';
 import type { Model } from './model.js';
 import type { LayerSpec } from './module.js';
 import { Sequential } from './sequential.js';

@@ -3,12 +3,12 @@ import { InputError, ShapeError } from '../errors.js';
 import { add, concat, reshape, split, tensor } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { activation } from './activations.js';
-import { Linear } from './linear.js';
+import { activation } from './layers/activations.js';
+import { Linear } from './layers/linear.js';
 import { captureModel } from './capture.js';
 import type { Captures, FlatParam, ForwardHooks, Model, TrackedLayer } from './model.js';
-import { layerSpec } from './layer-spec.js';
-import { layerOutputShape } from './shape-rules.js';
+import { layerSpec } from './layers/layer-spec.js';
+import { layerOutputShape } from './layers/shape-rules.js';
 import type { Layer, LayerSpec } from './module.js';
 
 export type { FlatParam } from './model.js';

@@ -6,7 +6,7 @@ import { leaveOneOut } from '../../src/influence/leave-one-out.js';
 import { fitCholesky, newtonLeaveOneOut } from '../../src/influence/newton-retrain.js';
 import { pbrf } from '../../src/influence/pbrf.js';
 import { crossEntropyLoss } from '../../src/nn/losses.js';
-import { Linear } from '../../src/nn/linear.js';
+import { Linear } from '../../src/nn/layers/linear.js';
 import { Objective, subset } from '../../src/nn/objective.js';
 import { Sequential } from '../../src/nn/sequential.js';
 import { fitLbfgs } from '../../src/nn/train.js';

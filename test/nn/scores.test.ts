@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
-import { linearScores } from '../../src/nn/linear-scores.js';
+import { linearScores } from '../../src/nn/layers/linear-scores.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 import { labels, elementwiseScale } from '../layers.js';

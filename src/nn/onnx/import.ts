@@ -1,9 +1,9 @@
 import { InputError, ShapeError, UnsupportedLayerError } from '../../errors.js';
 import type { OnnxModel, OnnxNode } from '../../io/onnx/types.js';
 import { GraphModel, type GraphNodeSpec, type GraphSpec } from '../graph.js';
-import { layerFromSpec } from '../layer-spec.js';
+import { layerFromSpec } from '../layers/layer-spec.js';
 import type { LayerSpec } from '../module.js';
-import { layerOutputShape } from '../shape-rules.js';
+import { layerOutputShape } from '../layers/shape-rules.js';
 import { Attributes, nodeLabel } from './attributes.js';
 import { OP_RULES, type OpContext } from './ops.js';
 import { constOf, type Value } from './values.js';

@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { add, concat, div, mean, mul, reshape, sqrt, square, sub, sum } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { add, concat, div, mean, mul, reshape, sqrt, square, sub, sum } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 
 /**
  * torch.nn.LayerNorm: normalises over the last dims (normalizedShape) with the biased variance,

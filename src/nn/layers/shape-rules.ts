@@ -1,4 +1,4 @@
-import type { Layer } from './module.js';
+import type { Layer } from '../module.js';
 
 /** Layer kinds whose output has their input's shape. */
 const SHAPE_PRESERVING = new Set(['tanh', 'sigmoid', 'relu', 'gelu', 'softplus', 'silu', 'dropout']);

@@ -1,8 +1,8 @@
-import { ShapeError } from '../errors.js';
-import { add, concat, matmul, mul, reshape, sum } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../../errors.js';
+import { add, concat, matmul, mul, reshape, sum } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { linearScores } from './linear-scores.js';
-import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
 export class Linear implements Layer {

@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { gather, matmul, oneHot, reshape, tensor, toBackend } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { gather, matmul, oneHot, reshape, tensor, toBackend } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 
 /**
  * torch.nn.Embedding: integer ids [N, …] → rows of the weight [num_embeddings, embedding_dim],

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as c from '../../src/index.js';
-import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends, throwsType } from '../helpers.js';
-import { assertBatchedHvp, assertPerExampleGradients, labels } from '../layers.js';
+import * as c from '../../../src/index.js';
+import { Random } from '../../../src/tensor/random.js';
+import { randn, relErr, testBackends, throwsType } from '../../helpers.js';
+import { assertBatchedHvp, assertPerExampleGradients, labels } from '../../layers.js';
 
 /**
  * BatchNorm at evaluation, Embedding and Reshape against direct formulas (float64, ≤ 1e-13); their

@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { logSoftmax, softmax } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { logSoftmax, softmax } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerSpec } from '../module.js';
 
 /**
  * Softmax or log-softmax over the last axis (torch.nn.Softmax(dim=-1) / LogSoftmax), for models

@@ -3,11 +3,11 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as c from '../../src/index.js';
-import type { RawArray } from '../../src/io/array.js';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
-import { Random } from '../../src/tensor/random.js';
-import { randn, relErr, testBackends, throwsType } from '../helpers.js';
+import * as c from '../../../src/index.js';
+import type { RawArray } from '../../../src/io/array.js';
+import { readSafetensors, writeSafetensors } from '../../../src/io/safetensors.js';
+import { Random } from '../../../src/tensor/random.js';
+import { randn, relErr, testBackends, throwsType } from '../../helpers.js';
 
 /**
  * nn layers: Linear, activations, Sequential (flat θ in torch state_dict layout), init, state

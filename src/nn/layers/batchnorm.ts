@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { add, concat, mul, reshape, sub, sum, tensor, toBackend } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { add, concat, mul, reshape, sub, sum, tensor, toBackend } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 
 export interface BatchNormOptions {
   eps?: number;

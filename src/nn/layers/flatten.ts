@@ -1,7 +1,7 @@
-import { ShapeError } from '../errors.js';
-import { reshape } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerSpec } from './module.js';
+import { ShapeError } from '../../errors.js';
+import { reshape } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerSpec } from '../module.js';
 
 /** [N, d₁, …, d_k] → [N, d₁·…·d_k] (torch.nn.Flatten with its defaults): no parameters. */
 export class Flatten implements Layer {

@@ -1,11 +1,11 @@
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 import { ACTIVATIONS, activation } from './activations.js';
 import { BatchNorm } from './batchnorm.js';
 import { Conv2d } from './conv2d.js';
 import { Embedding } from './embedding.js';
 import { Flatten } from './flatten.js';
 import { Linear } from './linear.js';
-import type { Layer, LayerSpec } from './module.js';
+import type { Layer, LayerSpec } from '../module.js';
 import { Dropout, LayerNorm } from './normalization.js';
 import { AvgPool2d, MaxPool2d } from './pooling.js';
 import { Reshape } from './reshape.js';

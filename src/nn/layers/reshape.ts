@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { reshape } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { reshape } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerSpec } from '../module.js';
 
 /**
  * Reshapes each example, keeping the batch axis: [N, …] → [N, ...shape], with at most one −1

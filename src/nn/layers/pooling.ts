@@ -1,9 +1,9 @@
-import { InputError, ShapeError } from '../errors.js';
-import { greater, max, mean, ones, reshape, toBackend, where } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { greater, max, mean, ones, reshape, toBackend, where } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerSpec } from '../module.js';
 import { convOutputSize, unfold2d, type ConvGeometry } from './unfold.js';
-import { maxPool2d, poolWindowsInside } from '../tensor/ops/conv.js';
+import { maxPool2d, poolWindowsInside } from '../../tensor/ops/conv.js';
 
 export interface Pool2dOptions {
   /** Default: the kernel size (PyTorch's default). */

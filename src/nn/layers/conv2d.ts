@@ -1,7 +1,7 @@
-import { InputError, ShapeError } from '../errors.js';
-import { add, concat, matmul, reshape, slice, sum, transpose } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from './module.js';
+import { InputError, ShapeError } from '../../errors.js';
+import { add, concat, matmul, reshape, slice, sum, transpose } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 import { convOutputSize, unfold2d, type ConvGeometry } from './unfold.js';
 
 export interface Conv2dOptions {

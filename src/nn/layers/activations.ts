@@ -1,7 +1,7 @@
-import { InputError } from '../errors.js';
-import { add, erf, mul, relu, sigmoid, softplus, tanh } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Layer, LayerSpec } from './module.js';
+import { InputError } from '../../errors.js';
+import { add, erf, mul, relu, sigmoid, softplus, tanh } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Layer, LayerSpec } from '../module.js';
 
 /** A parameter-free elementwise layer. */
 class Activation implements Layer {

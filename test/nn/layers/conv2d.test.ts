@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as c from '../../src/index.js';
-import { Random } from '../../src/tensor/random.js';
-import { relErr, testBackends, throwsType } from '../helpers.js';
-import { assertPerExampleGradients } from '../layers.js';
+import * as c from '../../../src/index.js';
+import { Random } from '../../../src/tensor/random.js';
+import { relErr, testBackends, throwsType } from '../../helpers.js';
+import { assertPerExampleGradients } from '../../layers.js';
 
 /**
  * Conv2d (torch.nn.Conv2d semantics, NCHW): the forward pass against a direct loop over output

@@ -1,6 +1,6 @@
-import { ShapeError } from '../errors.js';
-import { add, concat, matmul, mul, reshape, slice, sum, transpose } from '../tensor/index.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../../errors.js';
+import { add, concat, matmul, mul, reshape, slice, sum, transpose } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 /**
  * Bound on the elements of the one intermediate [N, mb, min(out, in)] that scoring a block of mb

@@ -1,6 +1,6 @@
-import { ShapeError } from '../errors.js';
-import { im2col } from '../tensor/ops/conv.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ShapeError } from '../../errors.js';
+import { im2col } from '../../tensor/ops/conv.js';
+import type { Tensor } from '../../tensor/tensor.js';
 
 /** A 2-d convolution's geometry (PyTorch's Conv2d arguments), per spatial axis [height, width]. */
 export interface ConvGeometry {

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as c from '../../src/index.js';
-import { Random } from '../../src/tensor/random.js';
-import { relErr, testBackends, throwsType } from '../helpers.js';
-import { assertBatchedHvp, assertPerExampleGradients } from '../layers.js';
+import * as c from '../../../src/index.js';
+import { Random } from '../../../src/tensor/random.js';
+import { relErr, testBackends, throwsType } from '../../helpers.js';
+import { assertBatchedHvp, assertPerExampleGradients } from '../../layers.js';
 
 /**
  * MaxPool2d and AvgPool2d (torch.nn semantics: stride defaults to the kernel, MaxPool pads with −∞,
