@@ -3,7 +3,7 @@ import {
   checkCount, checkDim, checkGemm, checkIndexed, checkLabels, checkMatrix, checkReduce, checkRows, checkSameFloat,
   checkStrided, requireFloat,
 } from '../checks.js';
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from '../native/ops.js';
+import { BINARY_OPS, dims, opCode, REDUCE_OPS, UNARY_OPS } from '../native/ops.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, KernelName, ReduceOp, TypedArray, UnaryOp,
 } from '../types.js';
@@ -21,15 +21,6 @@ export class CudaBuffer implements BackendBuffer {
 
 const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
 
-/** [rank, shape…, strides…] as the addon's dims argument (the CPU addon's layout). */
-function dims(shape: readonly number[], ...strides: (readonly number[])[]): Float64Array {
-  const r = shape.length;
-  const d = new Float64Array(1 + r * (1 + strides.length));
-  d[0] = r;
-  d.set(shape, 1);
-  strides.forEach((s, i) => d.set(s, 1 + r * (1 + i)));
-  return d;
-}
 
 /**
  * The CUDA backend: buffers live in device memory (handles into the addon's caching allocator),

@@ -8,7 +8,7 @@ import type {
 import type { NativeAddon, NativeInfo, NativeKernel } from './addon.js';
 import { checkIm2col, checkMaxPoolArgmax, im2colArgs } from '../im2col.js';
 import { loadNativeAddon, type NativeLoadOptions } from './load.js';
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
+import { BINARY_OPS, dims, opCode, REDUCE_OPS, UNARY_OPS } from './ops.js';
 import { attachNativeThreads } from './threads.js';
 // The same host storage as the js reference: a typed array per buffer, read through arr().
 import { allocTyped, arr as typedOf } from '../js/storage.js';
@@ -64,15 +64,6 @@ class BufferPool {
 
 const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 
-/** [rank, shape…, strides…] as the addon's dims argument. */
-function dims(shape: readonly number[], ...strides: (readonly number[])[]): Float64Array {
-  const r = shape.length;
-  const d = new Float64Array(1 + r * (1 + strides.length));
-  d[0] = r;
-  d.set(shape, 1);
-  strides.forEach((s, i) => d.set(s, 1 + r * (1 + i)));
-  return d;
-}
 
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
