@@ -181,3 +181,43 @@ export function checkSameFloat(what: string, n: number, bufs: BackendBuffer[]): 
     if (n > b.size) throw new ShapeError(`${what}: n = ${n} exceeds a buffer of ${b.size} elements`);
   }
 }
+
+/** potrf's arguments: a float n×n matrix at aOff with leading dimension lda. */
+export function checkPotrf(n: number, a: BackendBuffer, aOff: number, lda: number): void {
+  requireFloat('potrf', a);
+  checkDim('potrf', 'n', n);
+  checkMatrix('potrf', 'A', a, aOff, n, n, lda);
+}
+
+/** trsm's arguments: a float m×m triangle A and an m×n right-hand side B of A's dtype. */
+export function checkTrsm(m: number, n: number, a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
+  requireFloat('trsm', a);
+  if (b.dtype !== a.dtype) throw new DTypeError(`trsm: A is ${a.dtype} but B is ${b.dtype}`);
+  checkDim('trsm', 'm', m);
+  checkDim('trsm', 'n', n);
+  checkMatrix('trsm', 'A', a, aOff, m, m, lda);
+  checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
+}
+
+/** syev's arguments: a float n×n matrix A and n eigenvalue slots w of A's dtype. */
+export function checkSyev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number): void {
+  requireFloat('syev', a);
+  if (w.dtype !== a.dtype) throw new DTypeError(`syev: A is ${a.dtype} but w is ${w.dtype}`);
+  checkDim('syev', 'n', n);
+  checkMatrix('syev', 'A', a, aOff, n, n, lda);
+  checkMatrix('syev', 'w', w, wOff, 1, n, Math.max(1, n));
+}
+
+/**
+ * The InputError of an eigensolver kernel that found a non-finite entry: it names the first one in
+ * the lower triangle of the n×n matrix at `off` (what the reference backend reports).
+ */
+export function nonFiniteEntryError(v: ArrayLike<number>, off: number, n: number, lda: number): InputError {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = v[off + i * lda + j]!;
+      if (!Number.isFinite(x)) return new InputError(`syev: entry (${i}, ${j}) of the matrix is ${x}; expected a finite number`);
+    }
+  }
+  return new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
+}

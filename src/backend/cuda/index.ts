@@ -1,7 +1,6 @@
 import { DTypeError } from '../../errors.js';
 import {
-  checkCount, checkDim, checkGemm, checkIndexed, checkLabels, checkMatrix, checkReduce, checkRows, checkSameFloat,
-  checkStrided, requireFloat,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm,
 } from '../checks.js';
 import { BINARY_OPS, dims, opCode, REDUCE_OPS, UNARY_OPS } from '../native/ops.js';
 import type {
@@ -191,31 +190,20 @@ export class CudaBackend implements Backend {
   }
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
-    requireFloat('potrf', a);
-    checkDim('potrf', 'n', n);
-    checkMatrix('potrf', 'A', a, aOff, n, n, lda);
+    checkPotrf(n, a, aOff, lda);
     if (n === 0) return { ok: true };
     return typed(() => this.addon.potrf(n, this.h(a), aOff, lda));
   }
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
-    requireFloat('trsm', a);
-    if (b.dtype !== a.dtype) throw new DTypeError(`trsm: A is ${a.dtype} but B is ${b.dtype}`);
-    checkDim('trsm', 'm', m);
-    checkDim('trsm', 'n', n);
-    checkMatrix('trsm', 'A', a, aOff, m, m, lda);
-    checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
+    checkTrsm(m, n, a, aOff, lda, b, bOff, ldb);
     if (m === 0 || n === 0) return;
     typed(() => this.addon.trsm(uplo === 'upper', trans, unitDiag, m, n, alpha, this.h(a), aOff, lda, this.h(b), bOff, ldb));
   }
 
   syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void {
-    requireFloat('syev', a);
-    if (w.dtype !== a.dtype) throw new DTypeError(`syev: A is ${a.dtype} but w is ${w.dtype}`);
-    checkDim('syev', 'n', n);
-    checkMatrix('syev', 'A', a, aOff, n, n, lda);
-    checkMatrix('syev', 'w', w, wOff, 1, n, Math.max(1, n));
+    checkSyev(n, a, aOff, lda, w, wOff);
     if (n === 0) return;
     typed(() => this.addon.syev(n, this.h(a), aOff, lda, this.h(w), wOff, computeVectors));
   }

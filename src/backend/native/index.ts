@@ -1,6 +1,6 @@
-import { CurvatureError, DTypeError, InputError } from '../../errors.js';
+import { CurvatureError, DTypeError } from '../../errors.js';
 import {
-  checkCount, checkDim, checkGemm, checkMatrix, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided, requireFloat,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
@@ -235,46 +235,26 @@ export class NativeBackend implements Backend {
   // --- dense linear algebra (native/src/linalg.cc) --------------------------------------------
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
-    requireFloat('potrf', a);
-    checkDim('potrf', 'n', n);
-    checkMatrix('potrf', 'A', a, aOff, n, n, lda);
+    checkPotrf(n, a, aOff, lda);
     if (n === 0) return POTRF_OK;
     const rc = this.addon.potrf(arr(a), aOff, n, lda, this.pivotValue);
     return rc < 0 ? POTRF_OK : { ok: false, pivot: rc, value: this.pivotValue[0]! };
   }
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
-    requireFloat('trsm', a);
-    if (b.dtype !== a.dtype) throw new DTypeError(`trsm: A is ${a.dtype} but B is ${b.dtype}`);
-    checkDim('trsm', 'm', m);
-    checkDim('trsm', 'n', n);
-    checkMatrix('trsm', 'A', a, aOff, m, m, lda);
-    checkMatrix('trsm', 'B', b, bOff, m, n, ldb);
+    checkTrsm(m, n, a, aOff, lda, b, bOff, ldb);
     if (m === 0 || n === 0) return;
     this.addon.trsm((uplo === 'upper' ? 1 : 0) | (trans ? 2 : 0) | (unitDiag ? 4 : 0), m, n, alpha,
       arr(a), aOff, lda, arr(b), bOff, ldb);
   }
   syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void {
-    requireFloat('syev', a);
-    if (w.dtype !== a.dtype) throw new DTypeError(`syev: A is ${a.dtype} but w is ${w.dtype}`);
-    checkDim('syev', 'n', n);
-    checkMatrix('syev', 'A', a, aOff, n, n, lda);
-    checkMatrix('syev', 'w', w, wOff, 1, n, Math.max(1, n));
+    checkSyev(n, a, aOff, lda, w, wOff);
     if (n === 0) return;
     const rc = this.addon.syev(n, arr(a), aOff, lda, arr(w), wOff, computeVectors);
     if (rc === 0) return;
-    if (rc === -1) {
-      // Name the first offending entry, as the reference backend does (nothing was written).
-      const v = arr(a);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j <= i; j++) {
-          const x = v[aOff + i * lda + j]!;
-          if (!Number.isFinite(x)) throw new InputError(`syev: entry (${i}, ${j}) of the matrix is ${x}; expected a finite number`);
-        }
-      }
-      throw new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
-    }
+    // A non-finite entry: nothing was written; name the first one, as the reference backend does.
+    if (rc === -1) throw nonFiniteEntryError(arr(a), aOff, n, lda);
     if (rc === -2) throw new CurvatureError(`syev: the tridiagonal QL iteration did not converge in ${30 * n} steps (${n}×${n} matrix)`);
     if (rc === -3) throw new CurvatureError(`syev: out of memory for the ${n}×${n} eigensolver's scratch (≈ ${(2.5 * n * n * 8 / 2 ** 20).toFixed(0)} MiB)`);
     throw new CurvatureError(`syev: the native kernel returned the unknown status ${rc}`);

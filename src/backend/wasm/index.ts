@@ -28,8 +28,7 @@
  */
 import { CurvatureError, DTypeError, InputError, ShapeError } from '../../errors.js';
 import {
-  checkCount, checkDim, checkGemm, checkIndexed, checkLabels, checkMatrix, checkReduce, checkRows, checkSameFloat,
-  checkStrided, requireFloat,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import { fallbackCounts } from '../fallback.js';
 import { contiguousStrides } from '../strides.js';
@@ -401,9 +400,7 @@ export class WasmBackend implements Backend {
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
     const ab = this.own(a);
-    requireFloat('potrf', ab);
-    checkDim('potrf', 'n', n);
-    checkMatrix('potrf', 'A', ab, aOff, n, n, lda);
+    checkPotrf(n, ab, aOff, lda);
     if (n === 0) return OK;
     const p = ab.ptr + aOff * ITEM_SIZE[ab.dtype];
     const rc = ab.dtype === 'float32'
@@ -416,12 +413,7 @@ export class WasmBackend implements Backend {
   trsm(uplo: 'lower' | 'upper', trans: boolean, unitDiag: boolean, m: number, n: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number): void {
     const ab = this.own(a), bb = this.own(b);
-    requireFloat('trsm', ab);
-    if (bb.dtype !== ab.dtype) throw new DTypeError(`trsm: A is ${ab.dtype} but B is ${bb.dtype}`);
-    checkDim('trsm', 'm', m);
-    checkDim('trsm', 'n', n);
-    checkMatrix('trsm', 'A', ab, aOff, m, m, lda);
-    checkMatrix('trsm', 'B', bb, bOff, m, n, ldb);
+    checkTrsm(m, n, ab, aOff, lda, bb, bOff, ldb);
     if (m === 0 || n === 0) return;
     const item = ITEM_SIZE[ab.dtype];
     const fn = ab.dtype === 'float32' ? this.x.cv_trsm_f32 : this.x.cv_trsm_f64;
@@ -431,27 +423,14 @@ export class WasmBackend implements Backend {
   syev(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void {
     const ab = this.own(a), wb = this.own(w);
-    requireFloat('syev', ab);
-    if (wb.dtype !== ab.dtype) throw new DTypeError(`syev: A is ${ab.dtype} but w is ${wb.dtype}`);
-    checkDim('syev', 'n', n);
-    checkMatrix('syev', 'A', ab, aOff, n, n, lda);
-    checkMatrix('syev', 'w', wb, wOff, 1, n, Math.max(1, n));
+    checkSyev(n, ab, aOff, lda, wb, wOff);
     if (n === 0) return;
     const item = ITEM_SIZE[ab.dtype];
     const fn = ab.dtype === 'float32' ? this.x.cv_syev_f32 : this.x.cv_syev_f64;
     const rc = fn(n, ab.ptr + aOff * item, lda, wb.ptr + wOff * item, computeVectors ? 1 : 0);
     if (rc === 0) return;
-    if (rc === -1) {
-      // Name the first offending entry, as the reference backend does.
-      const v = this.view(ab);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j <= i; j++) {
-          const x = v[aOff + i * lda + j]!;
-          if (!Number.isFinite(x)) throw new InputError(`syev: entry (${i}, ${j}) of the matrix is ${x}; expected a finite number`);
-        }
-      }
-      throw new InputError('syev: the matrix has a non-finite entry in its lower triangle; expected finite numbers');
-    }
+    // A non-finite entry: name the first one, as the reference backend does.
+    if (rc === -1) throw nonFiniteEntryError(this.view(ab), aOff, n, lda);
     if (rc === -2) throw new CurvatureError(`syev: the QL iteration did not converge for the ${n}×${n} matrix`);
     if (rc === -3) {
       // Beyond the header (wasm/README.md): the kernel's per-call scratch could not be allocated.
