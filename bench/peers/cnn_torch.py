@@ -19,13 +19,13 @@ forward-mode rule), "gn" (Gauss-Newton product of the objective:
 J v by the double-backward trick, the cross-entropy Hessian at the logits by autograd, J^T, + wd v),
 "per_example" (per-example gradients of the data loss, no weight decay: functorch.vmap(functorch.grad)).
 """
-import json
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from peer_protocol import serve
 
 try:
     import functorch
@@ -99,47 +99,10 @@ class Cnn:
 
 
 def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    torch.set_num_threads(threads)
-    cases = {}
-
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + '\n')
-        sys.stdout.flush()
-
-    def handle(req):
-        op = req['op']
-        if op == 'cnn':
-            cases[req['key']] = Cnn(req['c1'], req['c2'], np.load(req['theta']), np.load(req['x']), np.load(req['y']), np.load(req['v']), req['wd'])
-            return {}
-        if op == 'save':
-            r = cases[req['key']].run(req['quantity'])
-            np.save(req['out'], np.ascontiguousarray(r.detach().reshape(-1).numpy()))
-            return {}
-        if op == 'time':
-            case, q, limit = cases[req['key']], req['quantity'], req['min_ms'] / 1000
-            calls, c0, t0 = 0, time.process_time(), time.perf_counter()
-            while True:
-                case.run(q)
-                calls += 1
-                t = time.perf_counter() - t0
-                if t >= limit:
-                    return {'seconds': t / calls, 'cpu_seconds': (time.process_time() - c0) / calls, 'calls': calls}
-        if op == 'drop':
-            cases.pop(req['key'], None)
-            return {}
-        raise ValueError(f'unknown op {op!r}')
-
-    reply({'ready': True, 'label': f'PyTorch {torch.__version__} CPU', 'threads': torch.get_num_threads(),
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    serve({'cnn': lambda r: Cnn(r['c1'], r['c2'], np.load(r['theta']), np.load(r['x']), np.load(r['y']), np.load(r['v']), r['wd'])},
+          {'label': f'PyTorch {torch.__version__} CPU', 'threads': torch.get_num_threads(),
            'functorch': getattr(functorch, '__version__', None)})
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        try:
-            reply({'id': req.get('id'), 'ok': True, **handle(req)})
-        except Exception as e:  # noqa: BLE001 — every failure goes back to the bench as a reply
-            reply({'id': req.get('id'), 'ok': False, 'error': f'{type(e).__name__}: {e}'})
 
 
 if __name__ == '__main__':

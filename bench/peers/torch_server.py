@@ -23,13 +23,13 @@ Quantities: gemm: "product"; mlp: "gradient", "hvp" (reverse-over-reverse: doubl
 "gn" (Gauss-Newton product by the double-backward trick: J v from the vjp of a dummy cotangent,
 the loss Hessian by autograd at the logits, then J^T).
 """
-import json
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from peer_protocol import serve
 
 WIDTHS = [784, 128, 128, 10]
 
@@ -98,50 +98,11 @@ class Gemm:
 
 
 def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    torch.set_num_threads(threads)
-    cases = {}
-
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + '\n')
-        sys.stdout.flush()
-
-    def handle(req):
-        op = req['op']
-        if op == 'gemm':
-            cases[req['key']] = Gemm(np.load(req['a']), np.load(req['b']))
-            return {}
-        if op == 'mlp':
-            cases[req['key']] = Mlp(np.load(req['theta']), np.load(req['x']), np.load(req['y']), np.load(req['v']))
-            return {}
-        if op == 'save':
-            r = cases[req['key']].run(req['quantity'])
-            np.save(req['out'], np.ascontiguousarray(r.detach().reshape(-1).numpy()))
-            return {}
-        if op == 'time':
-            case, q, limit = cases[req['key']], req['quantity'], req['min_ms'] / 1000
-            calls, c0, t0 = 0, time.process_time(), time.perf_counter()
-            while True:
-                case.run(q)
-                calls += 1
-                t = time.perf_counter() - t0
-                if t >= limit:
-                    return {'seconds': t / calls, 'cpu_seconds': (time.process_time() - c0) / calls, 'calls': calls}
-        if op == 'drop':
-            cases.pop(req['key'], None)
-            return {}
-        raise ValueError(f'unknown op {op!r}')
-
-    reply({'ready': True, 'label': f'PyTorch {torch.__version__} CPU', 'threads': torch.get_num_threads(),
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    serve({'gemm': lambda r: Gemm(np.load(r['a']), np.load(r['b'])),
+           'mlp': lambda r: Mlp(np.load(r['theta']), np.load(r['x']), np.load(r['y']), np.load(r['v']))},
+          {'label': f'PyTorch {torch.__version__} CPU', 'threads': torch.get_num_threads(),
            'numpy': np.__version__, 'parallel': torch.__config__.parallel_info().strip().splitlines()[0][:200]})
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        try:
-            reply({'id': req.get('id'), 'ok': True, **handle(req)})
-        except Exception as e:  # noqa: BLE001 — every failure goes back to the bench as a reply
-            reply({'id': req.get('id'), 'ok': False, 'error': f'{type(e).__name__}: {e}'})
 
 
 if __name__ == '__main__':
