@@ -17,10 +17,12 @@
     'avx2_sources': [
       'native/src/gemm_avx2.cc',
       'native/src/rot_avx2.cc',
+      'native/src/unary_avx2.cc',
     ],
     'avx512_sources': [
       'native/src/gemm_avx512.cc',
       'native/src/rot_avx512.cc',
+      'native/src/unary_avx512.cc',
     ],
   },
 }

@@ -1,6 +1,8 @@
 // Elementwise kernels: one template per kernel over the storage type, values computed in double.
 #include "elementwise.h"
 
+#include "cpu.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -289,6 +291,11 @@ void cast(const View& src, const View& dst, int64_t n) {
 }
 
 void unary(Unary op, const View& x, const View& out, int64_t n) {
+  if (x.dtype == DType::F32) {  // exp, tanh, sigmoid: the SIMD path where the CPU has one
+    const Isa isa = gemm_isa();
+    if (isa == Isa::Avx512 && unary_f32_avx512(op, ptr<float>(x), ptr<float>(out), n)) return;
+    if (isa == Isa::Avx2 && unary_f32_avx2(op, ptr<float>(x), ptr<float>(out), n)) return;
+  }
   CV_DISPATCH(x.dtype, unary_t<T>(op, ptr<T>(x), ptr<T>(out), n));
 }
 

@@ -31,6 +31,9 @@ enum class Reduce : int { Sum, Max, Min, Count };
 void fill(const View& buf, double value);
 void cast(const View& src, const View& dst, int64_t n);
 void unary(Unary op, const View& x, const View& out, int64_t n);
+/** float32 exp, tanh and sigmoid on SIMD double lanes (vmath.h); false for other ops. */
+bool unary_f32_avx2(Unary op, const float* x, float* out, int64_t n);
+bool unary_f32_avx512(Unary op, const float* x, float* out, int64_t n);
 /** out (contiguous over s.shape) = a op b; s.strides = {a, b, out}. All one dtype. */
 void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out);
 /** out = c != 0 ? a : b; s.strides = {c, a, b, out}. All one dtype. */

@@ -5,7 +5,8 @@
 //     for pc in 0..k step KC                    rank-KC update
 //       pack op(B)[pc.., jc..] → BP             (NR-column micro-panels, zero padded)
 //       for ic in 0..m step MC
-//         pack op(A)[ic.., pc..] → AP           (MR-row micro-panels, zero padded)
+//         pack op(A)[ic.., pc..] → AP           (MR-row micro-panels, zero padded: row by
+//                                               row when op(A) = A, step by step when Aᵀ)
 //         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] += alpha·AP_ir·BP_jr
 //
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
@@ -29,68 +30,105 @@ namespace cv {
 namespace {
 
 template <typename T> struct Blocking;
-template <> struct Blocking<float> { static constexpr int64_t MC = 144, KC = 256, NC = 3072; };
-template <> struct Blocking<double> { static constexpr int64_t MC = 96, KC = 256, NC = 2048; };
+template <> struct Blocking<float> { static constexpr int64_t MC = 144, KC = Packing<float>::KC, NC = 3072; };
+template <> struct Blocking<double> { static constexpr int64_t MC = 96, KC = Packing<double>::KC, NC = 2048; };
 
-/** Portable micro-kernel: plain loops the compiler vectorises for the baseline ISA. */
-template <typename T, int MR, int NR>
+/** Portable micro-kernel (A read as ap[i·SI + p·SP], as in gemm_kernel.h): plain loops the compiler vectorises for the baseline ISA. */
+template <typename T, int MR, int NR, int SI, int SP>
 void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int i = 0; i < MR; i++) {
-      const T ai = ap[i];
+      const T ai = ap[i * SI];
       for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
     }
-    ap += MR;
+    ap += SP;
     bp += NR;
   }
   for (int i = 0; i < mr; i++)
     for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * acc[i][j];
 }
 
-/** The SIMD micro-kernels of each type (MR = 6 rows, NR = two vectors of the ISA). */
-template <typename T> struct Simd;
-template <> struct Simd<float> {
-  static constexpr MicroKernel<float> avx2 = micro_avx2_f32, avx512 = micro_avx512_f32;
-};
-template <> struct Simd<double> {
-  static constexpr MicroKernel<double> avx2 = micro_avx2_f64, avx512 = micro_avx512_f64;
+/** A micro-kernel for each packing of A: step by step (op(A) = Aᵀ) and row by row (op(A) = A). */
+template <typename T>
+struct Kernels {
+  MicroKernel<T> steps, rows;
 };
 
-/** AP ← op(A)[i0 : i0+mc, p0 : p0+kc] as MR-row micro-panels. */
+/** The SIMD micro-kernels of each type. */
+template <typename T> struct Simd;
+template <> struct Simd<float> {
+  static constexpr Kernels<float> avx2 = {micro_avx2_f32, micro_avx2_f32_rows};
+  static constexpr Kernels<float> avx512 = {micro_avx512_f32, micro_avx512_f32_rows};
+};
+template <> struct Simd<double> {
+  static constexpr Kernels<double> avx2 = {micro_avx2_f64, micro_avx2_f64_rows};
+  static constexpr Kernels<double> avx512 = {micro_avx512_f64, micro_avx512_f64_rows};
+};
+
+/** AP ← Aᵀ[i0 : i0+mc, p0 : p0+kc] step by step (MR values per k step; A is k×m, so each step is one contiguous run). */
 template <typename T, int MR>
-void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* ap) {
+void pack_a_steps(const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* ap) {
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
     for (int64_t p = 0; p < kc; p++) {
+      const T* src = a + (p0 + p) * lda + i0 + ir;
       T* dst = ap + p * MR;
-      for (int i = 0; i < mr; i++) {
-        const int64_t row = i0 + ir + i, col = p0 + p;
-        dst[i] = trans ? a[col * lda + row] : a[row * lda + col];
-      }
+      for (int i = 0; i < mr; i++) dst[i] = src[i];
       for (int i = mr; i < MR; i++) dst[i] = T(0);
     }
     ap += MR * kc;
   }
 }
 
-/** BP ← op(B)[p0 : p0+kc, j0 : j0+nc] as NR-column micro-panels. */
+/**
+ * AP ← A[i0 : i0+mc, p0 : p0+kc] row by row, Packing<T>::RowStride apart (MR rows per micro-panel):
+ * a contiguous copy per row, where packing step by step would transpose.
+ */
+template <typename T, int MR>
+void pack_a_rows(const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* ap) {
+  constexpr int64_t RS = Packing<T>::RowStride;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+    for (int i = 0; i < mr; i++) std::copy_n(a + (i0 + ir + i) * lda + p0, kc, ap + i * RS);
+    for (int i = mr; i < MR; i++) std::fill_n(ap + i * RS, kc, T(0));
+    ap += MR * RS;
+  }
+}
+
+/**
+ * BP ← op(B)[p0 : p0+kc, j0 : j0+nc] as NR-column micro-panels. op(B) = B: each row of B is read
+ * once along its length and dealt to the panels. op(B) = Bᵀ (B is n×k): a transposition by tiles
+ * of 16 steps, so each cache line of B is read whole while it is in L1 (rows a power-of-two apart
+ * would otherwise share L1 sets and evict each other at every step).
+ */
 template <typename T, int NR>
 void pack_b(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t j0, int64_t kc, int64_t nc, T* bp) {
+  if (!trans) {
+    for (int64_t p = 0; p < kc; p++) {
+      const T* src = b + (p0 + p) * ldb + j0;
+      for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+        T* dst = bp + jr * kc + p * NR;
+        for (int j = 0; j < nr; j++) dst[j] = src[jr + j];
+        for (int j = nr; j < NR; j++) dst[j] = T(0);
+      }
+    }
+    return;
+  }
+  constexpr int64_t TILE = 16;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-    for (int64_t p = 0; p < kc; p++) {
-      T* dst = bp + p * NR;
-      const int64_t row = p0 + p;
-      if (!trans) {
-        const T* src = b + row * ldb + j0 + jr;
-        for (int j = 0; j < nr; j++) dst[j] = src[j];
-      } else {
-        for (int j = 0; j < nr; j++) dst[j] = b[(j0 + jr + j) * ldb + row];
+    T* panel = bp + jr * kc;
+    for (int64_t pt = 0; pt < kc; pt += TILE) {
+      const int64_t pe = std::min(TILE, kc - pt);
+      for (int j = 0; j < nr; j++) {
+        const T* src = b + (j0 + jr + j) * ldb + p0 + pt;
+        for (int64_t q = 0; q < pe; q++) panel[(pt + q) * NR + j] = src[q];
       }
-      for (int j = nr; j < NR; j++) dst[j] = T(0);
+      for (int j = nr; j < NR; j++)
+        for (int64_t q = 0; q < pe; q++) panel[(pt + q) * NR + j] = T(0);
     }
-    bp += NR * kc;
   }
 }
 
@@ -141,14 +179,16 @@ void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t c
 /** The blocked loops around an MR×NR micro-kernel (C already scaled by beta; m, n > 1, k > 0). */
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T* c, int64_t ldc, MicroKernel<T> kernel) {
+  const T* b, int64_t ldb, T* c, int64_t ldc, Kernels<T> kernels) {
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local std::vector<T> abuf, bbuf;
   const int64_t kcMax = std::min(KC, k);
   const int64_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
   const int64_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
-  abuf.resize(static_cast<size_t>(mcMax * kcMax));
+  const bool by_rows = !trans_a;
+  const MicroKernel<T> kernel = by_rows ? kernels.rows : kernels.steps;
+  abuf.resize(static_cast<size_t>(mcMax * (by_rows ? Packing<T>::RowStride : kcMax)));
   bbuf.resize(static_cast<size_t>(ncMax * kcMax));
   T* ap = abuf.data();
   T* bp = bbuf.data();
@@ -159,12 +199,14 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
       pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = std::min(MC, m - ic);
-        pack_a<T, MR>(trans_a, a, lda, ic, pc, mc, kc, ap);
+        if (by_rows) pack_a_rows<T, MR>(a, lda, ic, pc, mc, kc, ap);
+        else pack_a_steps<T, MR>(a, lda, ic, pc, mc, kc, ap);
+        const int64_t panel = MR * (by_rows ? Packing<T>::RowStride : kc);  // elements per A micro-panel
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            kernel(kc, ap + ir * kc, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
+            kernel(kc, ap + ir / MR * panel, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
           }
         }
       }
@@ -175,7 +217,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 /** gemm_blocked over bands of C run by the thread pool (see the file comment). */
 template <typename T, int MR, int NR>
 void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T* c, int64_t ldc, MicroKernel<T> kernel) {
+  const T* b, int64_t ldb, T* c, int64_t ldc, Kernels<T> kernel) {
   const int nt = threads();
   const int64_t tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
   const bool along_n = tiles_n >= tiles_m;
@@ -218,11 +260,15 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
   switch (gemm_isa()) {
     case Isa::Avx512:
-      return gemm_threaded<T, 6, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
+      return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
     case Isa::Avx2:
-      return gemm_threaded<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
-    default:
-      return gemm_threaded<T, 6, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, micro_portable<T, 6, 2 * W256>);
+      return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
+    default: {
+      constexpr int MR = kMrAvx2, NR = 2 * W256;
+      constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
+      return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, portable);
+    }
   }
 }
 

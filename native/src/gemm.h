@@ -14,11 +14,30 @@ namespace cv {
 template <typename T>
 using MicroKernel = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha);
 
-// Tiles: MR = 6 rows; NR = two vectors (AVX2: 16 float / 8 double; AVX-512: 32 float / 16 double).
+/**
+ * The k-blocking of the packed GEMM (KC), and the row stride of an A micro-panel packed row by row:
+ * KC plus one cache line, so that the MR rows of a panel fall in different L1 sets.
+ */
+template <typename T>
+struct Packing {
+  static constexpr int64_t KC = 256;
+  static constexpr int64_t RowStride = KC + 64 / static_cast<int64_t>(sizeof(T));
+};
+
+/** Micro-tile rows: 12 on AVX-512 (24 of its 32 registers accumulate), 6 on AVX2 and the portable path. */
+constexpr int kMrAvx512 = 12, kMrAvx2 = 6;
+
+// NR = two vectors of the ISA (AVX2: 16 float / 8 double; AVX-512: 32 float / 16 double). The plain
+// kernels read A packed step by step (MR values per k step); the _rows kernels read A packed row by
+// row (Packing<T>::RowStride apart), which is what op(A) = A packs to with contiguous copies.
 void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
+void micro_avx2_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
 void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
+void micro_avx2_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
 void micro_avx512_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
+void micro_avx512_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
 void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
+void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
 
 /** The full GEMM (arguments checked by the caller: extents, ld, dtypes). */
 template <typename T>

@@ -1,8 +1,10 @@
 /**
  * The native backend's kernels against the js reference on seeded random cases: GEMM with every
  * transpose, alpha/beta (β = 0 overwrites NaN), leading dimensions larger than the rows, offsets,
- * odd sizes that cross the micro-tiles (6 × two vectors) and the cache blocks (KC = 256, MC = 96/144),
- * on the AVX-512, AVX2+FMA and portable micro-kernels (capped, as on an older CPU); supports().
+ * odd sizes that cross the micro-tiles (12 or 6 rows × two vectors; A packed row by row or step by
+ * step) and the cache blocks (KC = 256, MC = 96/144), on the AVX-512, AVX2+FMA and portable
+ * micro-kernels (capped, as on an older CPU); float32 exp/tanh/sigmoid on each ISA's SIMD path
+ * against the reference (≤ 1 ulp; exact on the special values); supports().
  * The cases shared with the CUDA backend (../kernel-conformance.ts): strided batched GEMM;
  * gather/scatter-add, softmax, cross-entropy, tanh's derivative; unary, binary, where, copy on random
  * strided layouts (transposed, padded, broadcast, offset) in float32, float64 and int32; reduce; cast
@@ -38,6 +40,40 @@ for (const cap of ['avx512', 'avx2', 'portable'] as const) {
         gemmCase(rng, dtype, [151, 37, 301]);
         gemmCase(rng, dtype, [7, 263, 259]);
         gemmCase(rng, dtype, [97, 1, 5]);
+      }
+    } finally {
+      nb().kernelCap('avx512');
+    }
+  });
+}
+
+for (const cap of ['avx512', 'avx2', 'portable'] as const) {
+  t(`float32 exp, tanh, sigmoid (kernels up to ${cap}): within 1 ulp of the reference, special values exact`, () => {
+    nb().kernelCap(cap);
+    try {
+      const rng = new Rng(21);
+      const specials = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-40, 88.7, -103.9, 89, 9.5, -9.5, 20, -20, 1e-8];
+      const n = 4099;  // not a multiple of the vector width: the tail goes through the padded path
+      const xs = new Float32Array(n);
+      xs.set(specials);
+      for (let i = specials.length; i < n; i++) xs[i] = (rng.next() - 0.5) * [200, 10, 0.01][i % 3]!;
+      const ulp = (a: number, b: number): number => {
+        const ia = new Int32Array(Float32Array.of(a).buffer)[0]!, ib = new Int32Array(Float32Array.of(b).buffer)[0]!;
+        return Math.abs(ia - ib);
+      };
+      const ref: Record<string, (x: number) => number> = {
+        exp: Math.exp, tanh: Math.tanh, sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+      };
+      for (const op of ['exp', 'tanh', 'sigmoid'] as const) {
+        const x = nb().alloc('float32', n), out = nb().alloc('float32', n);
+        nb().write(x, xs);
+        nb().unary(op, x, out, n);
+        const got = nb().read(out) as Float32Array;
+        for (let i = 0; i < n; i++) {
+          const want = Math.fround(ref[op]!(xs[i]!));
+          if (i < specials.length || Number.isNaN(want)) assert.ok(Object.is(got[i], want), `${op}(${xs[i]}) = ${got[i]}, want ${want}`);
+          else assert.ok(ulp(got[i]!, want) <= 1, `${op}(${xs[i]}) = ${got[i]}, want ${want} (within 1 ulp)`);
+        }
       }
     } finally {
       nb().kernelCap('avx512');

@@ -1,0 +1,55 @@
+// The MR×NR micro-kernel body, shared by the ISA translation units (gemm_avx2.cc, gemm_avx512.cc),
+// which instantiate it with their vector operations (Ops). NR = two vectors of the ISA.
+//
+// A micro-panel of A is read as ap[i·SI + p·SP] (row i < MR, step p < kc): SI = 1, SP = MR for the
+// panel packed step by step (pack_a_cols in gemm.cc), SI = Packing<T>::RowStride, SP = 1 for the
+// panel packed row by row (pack_a_rows). Both are compile-time constants, so every broadcast is one
+// load at a fixed displacement. The B micro-panel is bp[p·NR + j].
+#pragma once
+
+#include "gemm.h"
+
+namespace cv {
+
+/** acc[i][·] = Σ_p A[i][p]·B[p][·], then C[i][j] += alpha·acc[i][j] for i < mr, j < nr. */
+template <typename Ops, int MR, int SI, int SP>
+inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename Ops::T* bp, typename Ops::T* c,
+  int64_t ldc, int mr, int nr, typename Ops::T alpha) {
+  using T = typename Ops::T;
+  using V = typename Ops::V;
+  constexpr int W = Ops::W;
+  V acc[MR][2];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) { acc[i][0] = Ops::zero(); acc[i][1] = Ops::zero(); }
+  for (int i = 0; i < mr; i++) {  // C's tile is needed only after the loop: fetch it meanwhile
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + 2 * W - 1, 1, 3);
+  }
+  for (int64_t p = 0; p < kc; p++) {
+    const V b0 = Ops::load(bp), b1 = Ops::load(bp + W);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const V ai = Ops::set1(ap[i * SI]);
+      acc[i][0] = Ops::fma(ai, b0, acc[i][0]);
+      acc[i][1] = Ops::fma(ai, b1, acc[i][1]);
+    }
+    ap += SP;
+    bp += 2 * W;
+  }
+  const V va = Ops::set1(alpha);
+  if (mr == MR && nr == 2 * W) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      T* row = c + i * ldc;
+      Ops::store(row, Ops::fma(va, acc[i][0], Ops::load(row)));
+      Ops::store(row + W, Ops::fma(va, acc[i][1], Ops::load(row + W)));
+    }
+    return;
+  }
+  alignas(64) T tmp[MR][2 * W];  // an edge tile: through a buffer, the same arithmetic per element
+  for (int i = 0; i < MR; i++) { Ops::store(&tmp[i][0], acc[i][0]); Ops::store(&tmp[i][W], acc[i][1]); }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * tmp[i][j];
+}
+
+}  // namespace cv
