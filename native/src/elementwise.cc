@@ -290,6 +290,14 @@ void cast(const View& src, const View& dst, int64_t n) {
   }
 }
 
+void exp_f64_lanes(const double* x, double* out, int64_t n) {
+  switch (gemm_isa()) {
+    case Isa::Avx512: return exp_f64_avx512(x, out, n);
+    case Isa::Avx2: return exp_f64_avx2(x, out, n);
+    default: for (int64_t i = 0; i < n; i++) out[i] = std::exp(x[i]);
+  }
+}
+
 void unary(Unary op, const View& x, const View& out, int64_t n) {
   if (x.dtype == DType::F32) {  // exp, tanh, sigmoid: the SIMD path where the CPU has one
     const Isa isa = gemm_isa();

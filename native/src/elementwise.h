@@ -34,6 +34,10 @@ void unary(Unary op, const View& x, const View& out, int64_t n);
 /** float32 exp, tanh and sigmoid on SIMD double lanes (vmath.h); false for other ops. */
 bool unary_f32_avx2(Unary op, const float* x, float* out, int64_t n);
 bool unary_f32_avx512(Unary op, const float* x, float* out, int64_t n);
+/** out[i] = e^{x[i]} in double on the best SIMD path (a few ulps; libm where the CPU has none). */
+void exp_f64_lanes(const double* x, double* out, int64_t n);
+void exp_f64_avx2(const double* x, double* out, int64_t n);
+void exp_f64_avx512(const double* x, double* out, int64_t n);
 /** out (contiguous over s.shape) = a op b; s.strides = {a, b, out}. All one dtype. */
 void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out);
 /** out = c != 0 ? a : b; s.strides = {c, a, b, out}. All one dtype. */

@@ -1,9 +1,13 @@
 // Row kernels (see rows.h): templates over float/double/int32 storage, arithmetic in double.
 #include "rows.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
+
+#include "elementwise.h"
 
 namespace cv {
 namespace {
@@ -32,32 +36,57 @@ double row_max(const T* x, int64_t n) {
   return m;
 }
 
-template <typename T>
-void softmax_t(const T* x, int64_t rows, int64_t cols, T* out, bool log) {
-  for (int64_t r = 0; r < rows; r++) {
-    const T* xr = x + r * cols;
-    T* orow = out + r * cols;
-    const double m = row_max(xr, cols);
-    double s = 0;
-    for (int64_t j = 0; j < cols; j++) s += std::exp(static_cast<double>(xr[j]) - m);
-    if (log) {
-      const double ls = std::log(s);
-      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>((static_cast<double>(xr[j]) - m) - ls);
-    } else {
-      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>(std::exp(static_cast<double>(xr[j]) - m) / s);
+/**
+ * Calls row_fn(r, xr, m, s, exps) for each row r of a rows×cols matrix, with m its maximum, exps
+ * its e^{x[j] − m} and s their sum (in double). float32 rows take the SIMD exponential
+ * (exp_f64_lanes: a few ulps of double, invisible after rounding to float32) over a block of rows
+ * at once, so short rows (10 classes) pay no per-call overhead; float64 rows keep libm, the
+ * reference's own function.
+ */
+template <typename T, typename RowFn>
+void for_rows_with_exps(const T* x, int64_t rows, int64_t cols, RowFn row_fn) {
+  thread_local std::vector<double> buf, maxima;
+  const int64_t block = std::max<int64_t>(1, 4096 / std::max<int64_t>(cols, 1));
+  buf.resize(static_cast<size_t>(std::min(rows, block) * cols));
+  maxima.resize(static_cast<size_t>(std::min(rows, block)));
+  for (int64_t r0 = 0; r0 < rows; r0 += block) {
+    const int64_t nr = std::min(block, rows - r0);
+    for (int64_t r = 0; r < nr; r++) {
+      const T* xr = x + (r0 + r) * cols;
+      const double m = row_max(xr, cols);
+      maxima[r] = m;
+      double* br = buf.data() + r * cols;
+      for (int64_t j = 0; j < cols; j++) br[j] = static_cast<double>(xr[j]) - m;
+    }
+    if (sizeof(T) == sizeof(float)) exp_f64_lanes(buf.data(), buf.data(), nr * cols);
+    else for (int64_t i = 0; i < nr * cols; i++) buf[i] = std::exp(buf[i]);
+    for (int64_t r = 0; r < nr; r++) {
+      const double* br = buf.data() + r * cols;
+      double s = 0;
+      for (int64_t j = 0; j < cols; j++) s += br[j];
+      row_fn(r0 + r, x + (r0 + r) * cols, maxima[r], s, br);
     }
   }
 }
 
 template <typename T>
+void softmax_t(const T* x, int64_t rows, int64_t cols, T* out, bool log) {
+  for_rows_with_exps(x, rows, cols, [&](int64_t r, const T* xr, double m, double s, const double* exps) {
+    T* orow = out + r * cols;
+    if (log) {
+      const double ls = std::log(s);
+      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>((static_cast<double>(xr[j]) - m) - ls);
+    } else {
+      for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<T>(exps[j] / s);
+    }
+  });
+}
+
+template <typename T>
 void cross_entropy_t(const T* z, const int32_t* labels, int64_t rows, int64_t cols, T* out) {
-  for (int64_t r = 0; r < rows; r++) {
-    const T* zr = z + r * cols;
-    const double m = row_max(zr, cols);
-    double s = 0;
-    for (int64_t j = 0; j < cols; j++) s += std::exp(static_cast<double>(zr[j]) - m);
+  for_rows_with_exps(z, rows, cols, [&](int64_t r, const T* zr, double m, double s, const double*) {
     out[r] = static_cast<T>(std::log(s) - (static_cast<double>(zr[labels[r]]) - m));
-  }
+  });
 }
 
 template <typename T>

@@ -23,8 +23,18 @@ constexpr double kLn2Hi = 0x1.62e42feep-1;
 constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
 constexpr double kInvLn2 = 0x1.71547652b82fep0;
 
-/** V: a vector of doubles; I: the vector of int64 of the same size (bit casts between them). */
-template <typename V, typename I>
+/** 1/d by a division: the portable choice (Math's R parameter). */
+struct DivideRecip {
+  template <typename V> static V recip(V d) { return 1.0 / d; }
+};
+
+/**
+ * V: a vector of doubles; I: the vector of int64 of the same size (bit casts between them); R: how
+ * to form 1/d for d in [1, 2^58] (tanh's and the logistic function's one division), accurate to a
+ * few ulps — a division, or an ISA's reciprocal estimate refined by Newton steps (a vector
+ * division costs about as much as all the rest of tanh).
+ */
+template <typename V, typename I, typename R = DivideRecip>
 struct Math {
   /** c in every lane (c − 0 keeps the sign of −0, which 0 + c would lose). */
   static V splat(double c) { return c - V{}; }
@@ -77,7 +87,7 @@ struct Math {
     const I sign = (I)x & sign_bit;
     const V ax = (V)((I)x & ~sign_bit);
     const V em = expm1_pos(min_keep_nan(ax + ax, 40.0));
-    const V t = em / (em + 2.0);
+    const V t = em * R::recip(em + 2.0);
     return (V)((I)t | sign);
   }
 
@@ -85,8 +95,7 @@ struct Math {
   static V sigmoid(V x) {
     const I sign_bit = (I)splat(-0.0);
     const V e = exp((V)((I)x | sign_bit));
-    const V d = e + 1.0;
-    const V pos = 1.0 / d, neg = e / d;
+    const V pos = R::recip(e + 1.0), neg = e * pos;
     return x >= 0.0 ? pos : neg;
   }
 };
@@ -96,9 +105,9 @@ struct Math {
  * and int64). The tail is padded and goes through the same vector code, so an element's result
  * never depends on its position. Returns false for ops this path does not cover.
  */
-template <typename F, typename V, typename I, int N>
+template <typename F, typename V, typename I, int N, typename R = DivideRecip>
 bool unary_f32(Unary op, const float* x, float* out, int64_t n) {
-  using M = Math<V, I>;
+  using M = Math<V, I, R>;
   auto run = [&](auto f) {
     int64_t i = 0;
     for (; i + N <= n; i += N) {
@@ -122,6 +131,28 @@ bool unary_f32(Unary op, const float* x, float* out, int64_t n) {
     case Unary::Tanh: run([](V v) { return M::tanh(v); }); return true;
     case Unary::Sigmoid: run([](V v) { return M::sigmoid(v); }); return true;
     default: return false;
+  }
+}
+
+/** out[i] = e^{x[i]} for doubles (≤ a few ulps; x clamped to [−110, 90] as in Math::exp). */
+template <typename V, typename I, int N>
+void exp_f64(const double* x, double* out, int64_t n) {
+  using M = Math<V, I>;
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    V v;
+    std::memcpy(&v, x + i, sizeof v);
+    const V r = M::exp(v);
+    std::memcpy(out + i, &r, sizeof r);
+  }
+  if (i < n) {
+    double t[N] = {};
+    std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(double));
+    V v;
+    std::memcpy(&v, t, sizeof v);
+    const V r = M::exp(v);
+    std::memcpy(t, &r, sizeof r);
+    std::memcpy(out + i, t, static_cast<size_t>(n - i) * sizeof(double));
   }
 }
 
