@@ -1,19 +1,22 @@
 // The blocked GEMM driver (packing, blocking, beta) and the portable micro-kernel.
 //
-//   C ← beta·C                                  (beta = 0 overwrites without reading C)
 //   for jc in 0..n step NC                      column panel of C
 //     for pc in 0..k step KC                    rank-KC update
 //       pack op(B)[pc.., jc..] → BP             (NR-column micro-panels, zero padded)
 //       for ic in 0..m step MC
 //         pack op(A)[ic.., pc..] → AP           (MR-row micro-panels, zero padded: row by
 //                                               row when op(A) = A, step by step when Aᵀ)
-//         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] += alpha·AP_ir·BP_jr
+//         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] = β·C + alpha·AP_ir·BP_jr
+//                                               (β = beta in the first k block, else 1;
+//                                               beta = 0 overwrites without reading C)
+//
+// So beta costs no separate pass over C, except for the matrix-vector shapes, which scale C first.
 //
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
 // leading dimensions. The micro-kernel family (AVX-512, AVX2+FMA, portable) is chosen per call from
 // cpu.h, with NR = two vectors of that ISA.
 //
-// Threads (pool.h): a GEMM of at least thread_min_flops() is cut into bands of whole micro-tiles,
+// Threads (pool.h): a GEMM of at least thread_min_flops() is cut into one band per thread, of whole micro-tiles,
 // along n (multiples of NR) when C has more tile columns than tile rows, else along m (multiples
 // of MR), and each band runs the loops above on its own packing buffers. Every element of C gets
 // the same k-blocking and the same micro-kernel arithmetic whatever the band it falls in, so the
@@ -35,7 +38,7 @@ template <> struct Blocking<double> { static constexpr int64_t MC = 96, KC = Pac
 
 /** Portable micro-kernel (A read as ap[i·SI + p·SP], as in gemm_kernel.h): plain loops the compiler vectorises for the baseline ISA. */
 template <typename T, int MR, int NR, int SI, int SP>
-void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha) {
+void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int i = 0; i < MR; i++) {
@@ -46,7 +49,11 @@ void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int
     bp += NR;
   }
   for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * acc[i][j];
+    for (int j = 0; j < nr; j++) {
+      T* cij = c + i * ldc + j;
+      const T base = beta == T(0) ? T(0) : beta == T(1) ? *cij : beta * *cij;  // as gemm_kernel.h
+      *cij = base + alpha * acc[i][j];
+    }
 }
 
 /** A micro-kernel for each packing of A: step by step (op(A) = Aᵀ) and row by row (op(A) = A). */
@@ -176,10 +183,13 @@ void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t c
   for (int64_t i = 0; i < count; i++) out[i * os] += alpha * y[i];
 }
 
-/** The blocked loops around an MR×NR micro-kernel (C already scaled by beta; m, n > 1, k > 0). */
+/**
+ * The blocked loops around an MR×NR micro-kernel (m, n > 1, k > 0): C ← beta·C + alpha·op(A)·op(B),
+ * beta applied by the micro-kernels of the first k block.
+ */
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T* c, int64_t ldc, Kernels<T> kernels) {
+  const T* b, int64_t ldb, T beta, T* c, int64_t ldc, Kernels<T> kernels) {
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local std::vector<T> abuf, bbuf;
@@ -196,17 +206,18 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     const int64_t nc = std::min(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
+      const T beta_pc = pc == 0 ? beta : T(1);
       pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
+      const int64_t a_row = by_rows ? Packing<T>::RowStride : kc;  // elements per packed row of A
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = std::min(MC, m - ic);
         if (by_rows) pack_a_rows<T, MR>(a, lda, ic, pc, mc, kc, ap);
         else pack_a_steps<T, MR>(a, lda, ic, pc, mc, kc, ap);
-        const int64_t panel = MR * (by_rows ? Packing<T>::RowStride : kc);  // elements per A micro-panel
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            kernel(kc, ap + ir / MR * panel, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha);
+            kernel(kc, ap + ir * a_row, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_pc);
           }
         }
       }
@@ -214,17 +225,21 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   }
 }
 
-/** gemm_blocked over bands of C run by the thread pool (see the file comment). */
+/**
+ * gemm_blocked over bands of C run by the thread pool (see the file comment): one band per thread
+ * (more bands would each pack the operand they share again), along n when C has more tile columns
+ * than tile rows, else along m.
+ */
 template <typename T, int MR, int NR>
 void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T* c, int64_t ldc, Kernels<T> kernel) {
+  const T* b, int64_t ldb, T beta, T* c, int64_t ldc, Kernels<T> kernel) {
   const int nt = threads();
   const int64_t tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
   const bool along_n = tiles_n >= tiles_m;
   const int64_t tiles = along_n ? tiles_n : tiles_m;
-  const int64_t parts = std::min<int64_t>(tiles, 2 * static_cast<int64_t>(nt));
+  const int64_t parts = std::min<int64_t>(tiles, static_cast<int64_t>(nt));
   if (nt <= 1 || parts <= 1 || 2.0 * m * n * k < thread_min_flops()) {
-    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, kernel);
+    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kernel);
     return;
   }
   parallel_for(parts, [&](int64_t p) {
@@ -232,11 +247,11 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
     if (along_n) {
       const int64_t j0 = t0 * NR, j1 = std::min(n, t1 * NR);
       const T* bj = trans_b ? b + j0 * ldb : b + j0;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, bj, ldb, c + j0, ldc, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc, kernel);
     } else {
       const int64_t i0 = t0 * MR, i1 = std::min(m, t1 * MR);
       const T* ai = trans_a ? a + i0 : a + i0 * lda;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, b, ldb, c + i0 * ldc, ldc, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc, kernel);
     }
   });
 }
@@ -247,27 +262,27 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
-  scale_c(m, n, beta, c, ldc);
-  if (k <= 0) return;
-  if (n == 1) {  // C[:, 0] += alpha·op(A)·op(B)[:, 0]
-    gemv(m, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, trans_b ? 1 : ldb, c, ldc);
-    return;
-  }
-  if (m == 1) {  // C[0, :] += alpha·op(B)ᵀ·op(A)[0, :]
-    gemv(n, k, alpha, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, trans_a ? lda : 1, c, 1);
+  if (k <= 0 || n == 1 || m == 1) {  // no product, or a matrix-vector product: scale C first
+    scale_c(m, n, beta, c, ldc);
+    if (k <= 0) return;
+    if (n == 1) {  // C[:, 0] += alpha·op(A)·op(B)[:, 0]
+      gemv(m, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, trans_b ? 1 : ldb, c, ldc);
+    } else {  // C[0, :] += alpha·op(B)ᵀ·op(A)[0, :]
+      gemv(n, k, alpha, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, trans_a ? lda : 1, c, 1);
+    }
     return;
   }
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
   switch (gemm_isa()) {
     case Isa::Avx512:
-      return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx512);
+      return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx512);
     case Isa::Avx2:
-      return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, Simd<T>::avx2);
+      return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx2);
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
         micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
-      return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc, portable);
+      return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, portable);
     }
   }
 }

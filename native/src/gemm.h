@@ -9,10 +9,11 @@ namespace cv {
 
 /**
  * A micro-kernel: acc = Σ_p ap[p·MR + i]·bp[p·NR + j] over p < kc (packed, zero-padded panels),
- * then c[i·ldc + j] += alpha·acc[i][j] for i < mr, j < nr.
+ * then c[i·ldc + j] = beta·c[i·ldc + j] + alpha·acc[i][j] for i < mr, j < nr (beta = 0: C is not
+ * read; beta = 1: no multiply — the arithmetic of scaling C first and then adding, bit for bit).
  */
 template <typename T>
-using MicroKernel = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha);
+using MicroKernel = void (*)(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta);
 
 /**
  * The k-blocking of the packed GEMM (KC), and the row stride of an A micro-panel packed row by row:
@@ -30,14 +31,14 @@ constexpr int kMrAvx512 = 12, kMrAvx2 = 6;
 // NR = two vectors of the ISA (AVX2: 16 float / 8 double; AVX-512: 32 float / 16 double). The plain
 // kernels read A packed step by step (MR values per k step); the _rows kernels read A packed row by
 // row (Packing<T>::RowStride apart), which is what op(A) = A packs to with contiguous copies.
-void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
-void micro_avx2_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
-void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
-void micro_avx2_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
-void micro_avx512_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
-void micro_avx512_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha);
-void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
-void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha);
+void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx2_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx2_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx512_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx512_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 
 /** The full GEMM (arguments checked by the caller: extents, ld, dtypes). */
 template <typename T>

@@ -18,6 +18,7 @@ struct F32 {
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
   static V set1(T v) { return _mm256_set1_ps(v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
 };
 
 struct F64 {
@@ -29,23 +30,24 @@ struct F64 {
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
   static V set1(T v) { return _mm256_set1_pd(v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
 };
 
 constexpr int MR = kMrAvx2;
 
 }  // namespace
 
-void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha) {
-  micro_kernel<F32, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha);
+void micro_avx2_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+  micro_kernel<F32, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
 }
-void micro_avx2_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha) {
-  micro_kernel<F32, MR, Packing<float>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha);
+void micro_avx2_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+  micro_kernel<F32, MR, Packing<float>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
 }
-void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha) {
-  micro_kernel<F64, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha);
+void micro_avx2_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
+  micro_kernel<F64, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
 }
-void micro_avx2_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha) {
-  micro_kernel<F64, MR, Packing<double>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha);
+void micro_avx2_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
+  micro_kernel<F64, MR, Packing<double>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 }  // namespace cv

@@ -11,10 +11,14 @@
 
 namespace cv {
 
-/** acc[i][·] = Σ_p A[i][p]·B[p][·], then C[i][j] += alpha·acc[i][j] for i < mr, j < nr. */
+/**
+ * acc[i][·] = Σ_p A[i][p]·B[p][·], then C[i][j] = beta·C[i][j] + alpha·acc[i][j] for i < mr, j < nr,
+ * as fma(alpha, acc, beta·C) — exactly what scaling C by beta first and adding would give (beta = 0:
+ * C is not read, so NaN there is overwritten; beta = 1: no multiply).
+ */
 template <typename Ops, int MR, int SI, int SP>
 inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename Ops::T* bp, typename Ops::T* c,
-  int64_t ldc, int mr, int nr, typename Ops::T alpha) {
+  int64_t ldc, int mr, int nr, typename Ops::T alpha, typename Ops::T beta) {
   using T = typename Ops::T;
   using V = typename Ops::V;
   constexpr int W = Ops::W;
@@ -36,20 +40,26 @@ inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename O
     ap += SP;
     bp += 2 * W;
   }
-  const V va = Ops::set1(alpha);
+  const V va = Ops::set1(alpha), vb = Ops::set1(beta);
+  // beta·C, as the separate scaling pass would have left it.
+  auto scaled = [&](const T* p) { return beta == T(0) ? Ops::zero() : beta == T(1) ? Ops::load(p) : Ops::mul(vb, Ops::load(p)); };
   if (mr == MR && nr == 2 * W) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       T* row = c + i * ldc;
-      Ops::store(row, Ops::fma(va, acc[i][0], Ops::load(row)));
-      Ops::store(row + W, Ops::fma(va, acc[i][1], Ops::load(row + W)));
+      Ops::store(row, Ops::fma(va, acc[i][0], scaled(row)));
+      Ops::store(row + W, Ops::fma(va, acc[i][1], scaled(row + W)));
     }
     return;
   }
   alignas(64) T tmp[MR][2 * W];  // an edge tile: through a buffer, the same arithmetic per element
   for (int i = 0; i < MR; i++) { Ops::store(&tmp[i][0], acc[i][0]); Ops::store(&tmp[i][W], acc[i][1]); }
   for (int i = 0; i < mr; i++)
-    for (int j = 0; j < nr; j++) c[i * ldc + j] += alpha * tmp[i][j];
+    for (int j = 0; j < nr; j++) {
+      T* cij = c + i * ldc + j;
+      const T base = beta == T(0) ? T(0) : beta == T(1) ? *cij : beta * *cij;
+      *cij = base + alpha * tmp[i][j];
+    }
 }
 
 }  // namespace cv
