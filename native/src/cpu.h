@@ -1,6 +1,19 @@
 // Run-time CPU feature detection (cpuid) and the choice of GEMM micro-kernels.
 #pragma once
 
+/**
+ * For the elementwise and row loops of the portable translation units: GCC compiles the function
+ * once per listed ISA and picks one at load time (an ifunc on the CPU's features), so the loops get
+ * AVX-512 or AVX2 vectors on CPUs that have them and the addon still loads on any x86-64. Only for
+ * loops whose arithmetic is the same at every width (no reassociation, and no product whose
+ * rounding a fused multiply-add could change), since the choice does not follow set_isa_cap.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CV_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CV_SIMD_CLONES
+#endif
+
 namespace cv {
 
 /** GEMM micro-kernel families, in increasing order of the instructions they need. */

@@ -86,7 +86,7 @@ inline double js_pow(double a, double b) {
 template <typename T> T* ptr(const View& v) { return static_cast<T*>(v.data); }
 
 template <typename T>
-void unary_t(Unary op, const T* x, T* out, int64_t n) {
+CV_SIMD_CLONES void unary_t(Unary op, const T* x, T* out, int64_t n) {
   switch (op) {  // the hot ops get their own loops
     case Unary::Neg: for (int64_t i = 0; i < n; i++) out[i] = store<T>(-static_cast<double>(x[i])); return;
     case Unary::Relu: for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : T(0); return;
@@ -95,25 +95,27 @@ void unary_t(Unary op, const T* x, T* out, int64_t n) {
   }
 }
 
+/** One row of a binary op: out[i] = f(a[i·sa], b[i·sb]), the contiguous and broadcast cases as plain loops. */
+template <typename T, typename F>
+CV_SIMD_CLONES void binary_row(int64_t len, const T* pa, int64_t sa, const T* pb, int64_t sb, T* po, F f) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], pb[i]);
+  } else if (sa == 1 && sb == 0) {
+    const T vb = pb[0];
+    for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], vb);
+  } else if (sa == 0 && sb == 1) {
+    const T va = pa[0];
+    for (int64_t i = 0; i < len; i++) po[i] = f(va, pb[i]);
+  } else {
+    for (int64_t i = 0; i < len; i++) po[i] = f(pa[i * sa], pb[i * sb]);
+  }
+}
+
 template <typename T, typename F>
 void binary_rows(const Strided& s, const T* a, const T* b, T* out, F f) {
   const int64_t base[3] = {0, 0, 0};
   for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
-    const T* pa = a + off[0];
-    const T* pb = b + off[1];
-    T* po = out + off[2];
-    const int64_t sa = st[0], sb = st[1];
-    if (sa == 1 && sb == 1) {
-      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], pb[i]);
-    } else if (sa == 1 && sb == 0) {
-      const T vb = pb[0];
-      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i], vb);
-    } else if (sa == 0 && sb == 1) {
-      const T va = pa[0];
-      for (int64_t i = 0; i < len; i++) po[i] = f(va, pb[i]);
-    } else {
-      for (int64_t i = 0; i < len; i++) po[i] = f(pa[i * sa], pb[i * sb]);
-    }
+    binary_row(len, a + off[0], st[0], b + off[1], st[1], out + off[2], f);
   });
 }
 
@@ -231,7 +233,7 @@ inline double combine(Reduce op, double acc, double v) {
 
 /** Accumulates in double like the reference (one accumulator per output element). */
 template <typename T>
-void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
+CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
   const double init = op == Reduce::Sum ? 0.0
     : op == Reduce::Max ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   std::vector<double> acc(static_cast<size_t>(inner > 1 ? inner : 1));
@@ -255,7 +257,7 @@ void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T*
 }
 
 template <typename S, typename D>
-void cast_t(const S* s, D* d, int64_t n) {
+CV_SIMD_CLONES void cast_t(const S* s, D* d, int64_t n) {
   for (int64_t i = 0; i < n; i++) d[i] = store<D>(static_cast<double>(s[i]));
 }
 

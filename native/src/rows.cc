@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "cpu.h"
 #include "elementwise.h"
 
 namespace cv {
@@ -20,7 +21,7 @@ void gather_t(const T* src, const int32_t* idx, int64_t n_idx, int64_t row, T* o
 }
 
 template <typename T>
-void scatter_add_t(const T* src, const int32_t* idx, int64_t n_idx, int64_t row, T* out) {
+CV_SIMD_CLONES void scatter_add_t(const T* src, const int32_t* idx, int64_t n_idx, int64_t row, T* out) {
   for (int64_t i = 0; i < n_idx; i++) {
     T* o = out + static_cast<int64_t>(idx[i]) * row;
     const T* s = src + i * row;
@@ -90,7 +91,7 @@ void cross_entropy_t(const T* z, const int32_t* labels, int64_t rows, int64_t co
 }
 
 template <typename T>
-void tanh_grad_t(const T* y, const T* g, T* out, int64_t n) {
+CV_SIMD_CLONES void tanh_grad_t(const T* y, const T* g, T* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const double yi = y[i];
     out[i] = static_cast<T>(static_cast<double>(g[i]) * (1 - yi * yi));
