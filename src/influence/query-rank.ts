@@ -3,6 +3,7 @@ import { eigh } from '../linalg/index.js';
 import { add, concat, keep, matmul, mul, reshape, slice, sub, sum, tidy, zeros } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { layerScores } from '../nn/capture.js';
+import { QueryCache } from '../nn/query-cache.js';
 import { Linear } from '../nn/layers/linear.js';
 import type { LayerCapture } from '../nn/model.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
@@ -41,9 +42,10 @@ function scoreInBatches(data: Dataset, batchSize: number, scoreBatch: (b: Datase
  * as the per-example gradient matrix times sᵀ, without that [n, P] matrix. Does not own s.
  */
 export function exactQueries(objective: Objective, theta: Tensor, s: Tensor, batchSize: number): QueryScorer {
+  const queries = new QueryCache(s); // each layer's slice of s, cut once for every batch
   return {
-    score: (data) => scoreInBatches(data, batchSize, (b) => objective.gradientScores(theta, b, s)),
-    dispose() {},
+    score: (data) => scoreInBatches(data, batchSize, (b) => objective.gradientScores(theta, b, queries)),
+    dispose: () => queries.dispose(),
   };
 }
 

@@ -2,6 +2,7 @@ import { vjp, vjpAtTaps } from '../autodiff/api.js';
 import { ShapeError } from '../errors.js';
 import { add, concat, matmul, onesLike, reshape, slice, zeros } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { buildEachTime, QueryCache, type QueryMemo } from './query-cache.js';
 import type { Captures, LayerCapture, Model, TrackedLayer } from './model.js';
 
 /**
@@ -92,14 +93,14 @@ export function perExampleGradientsFromCaptures(model: Model, theta: Tensor, cap
  * scoring rule when it declares one (Linear: no [n, site.size] matrix is formed); otherwise its
  * per-example gradients (rule or exact fallback) times qᵀ — exact, never an error.
  */
-export function layerScores(theta: Tensor, capture: LayerCapture, q: Tensor): Tensor {
+export function layerScores(theta: Tensor, capture: LayerCapture, q: Tensor, memo?: QueryMemo): Tensor {
   const { site, input } = capture;
   const n = input.shape[0]!, m = q.shape[0]!;
   if (q.rank !== 2 || q.shape[1] !== site.size) {
     throw new ShapeError(`layer ${capture.name}: queries must be [m, ${site.size}], got [${q.shape.join(', ')}]`);
   }
   if (site.layer.scoreCaptured) {
-    const s = site.layer.scoreCaptured(layerParams(theta, site), capture, q);
+    const s = site.layer.scoreCaptured(layerParams(theta, site), capture, q, memo);
     if (s.rank !== 2 || s.shape[0] !== n || s.shape[1] !== m) {
       throw new ShapeError(`${site.layer.describe()}: its scoring rule returned [${s.shape.join(', ')}], expected [${n}, ${m}]`);
     }
@@ -113,9 +114,12 @@ export function layerScores(theta: Tensor, capture: LayerCapture, q: Tensor): Te
  * its captures: [n, m] with entry [i, t] = ∇θℓᵢ·q_t = Σ_layers (layer block of ∇θℓᵢ)·(its slice
  * of q_t) — the s_test products of influence scoring without the [n, P] gradient matrix. Parameters
  * of no captured layer contribute nothing (their per-example gradient is zero, as in
- * perExampleGradientsFromCaptures).
+ * perExampleGradientsFromCaptures). Queries held in a QueryCache keep each layer's slice (and the
+ * layouts its rule derives from it) for the next batch.
  */
-export function scoresFromCaptures(model: Model, theta: Tensor, captures: Captures, q: Tensor): Tensor {
+export function scoresFromCaptures(model: Model, theta: Tensor, captures: Captures, queries: Tensor | QueryCache): Tensor {
+  const cache = queries instanceof QueryCache ? queries : null;
+  const q = cache ? cache.q : queries as Tensor;
   const n = captures.losses.shape[0]!;
   if (q.rank !== 2 || q.shape[1] !== model.numParams) {
     throw new ShapeError(`scores: queries must be [m, ${model.numParams}], got [${q.shape.join(', ')}]`);
@@ -126,7 +130,9 @@ export function scoresFromCaptures(model: Model, theta: Tensor, captures: Captur
   const sorted = [...captures.layers].sort((a, b) => a.site.offset - b.site.offset);
   for (const c of sorted) {
     if (c.site.offset < at) throw new ShapeError(`capture: layer ${c.name} was captured twice or overlaps another layer's parameters`);
-    const s = layerScores(theta, c, slice(q, [0, c.site.offset], [m, c.site.size]));
+    const memo = cache?.memo(`${c.site.offset}`) ?? buildEachTime;
+    const ql = memo('slice', () => slice(q, [0, c.site.offset], [m, c.site.size]));
+    const s = layerScores(theta, c, ql, memo);
     total = total ? add(total, s) : s;
     at = c.site.offset + c.site.size;
   }

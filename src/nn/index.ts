@@ -1,5 +1,6 @@
 export type { Layer, LayerActivity, LayerSpec, ParamSpec, KroneckerView } from './module.js';
 export type { Model, TrackedLayer, ForwardHooks, LayerCapture, Captures } from './model.js';
+export { QueryCache, type QueryMemo } from './query-cache.js';
 export { captureModel, layerParams, layerPerExampleGradients, layerScores, perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 export { Flatten } from './layers/flatten.js';
 export { Linear } from './layers/linear.js';

@@ -1,3 +1,4 @@
+import type { QueryMemo } from './query-cache.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** A named parameter of a layer, in PyTorch layout (Linear weight is [out, in]). */
@@ -88,6 +89,7 @@ export interface Layer {
    * the layer's flat parameter layout — returned as [n, m], computed from what a forward/backward
    * pass captured without forming the [n, Σ param sizes] gradients (Linear: δᵢᵀ·Q_t·aᵢ + δᵢᵀ·b_t).
    * A layer without it is scored from its per-example gradients (exact, more memory; capture.ts).
+   * `memo` builds what the rule derives from q alone once for all batches (query-cache.ts).
    */
-  scoreCaptured?(params: readonly Tensor[], activity: LayerActivity, q: Tensor): Tensor;
+  scoreCaptured?(params: readonly Tensor[], activity: LayerActivity, q: Tensor, memo?: QueryMemo): Tensor;
 }

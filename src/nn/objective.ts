@@ -3,6 +3,7 @@ import { InputError, ShapeError } from '../errors.js';
 import { add, gather, isFiniteMask, min, mean, mul, slice, sum, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
+import type { QueryCache } from './query-cache.js';
 import type { Loss } from './losses.js';
 import type { Captures, Model } from './model.js';
 
@@ -120,9 +121,10 @@ export class Objective<M extends Model = Model> {
   /**
    * Per-example gradients dotted with query vectors q [m, P]: [batch, m] with entry [i, t] =
    * ∇θℓ(f(xᵢ; θ), yᵢ)·q_t, from one capture, layer by layer (scoresFromCaptures) — the same numbers
-   * as perSampleGradients(θ, batch)·qᵀ without the [batch, P] matrix. No weight decay.
+   * as perSampleGradients(θ, batch)·qᵀ without the [batch, P] matrix. No weight decay. q in a
+   * QueryCache keeps its per-layer slices for the next batch.
    */
-  gradientScores(theta: Tensor, batch: Dataset, q: Tensor): Tensor {
+  gradientScores(theta: Tensor, batch: Dataset, q: Tensor | QueryCache): Tensor {
     return tidy(() => scoresFromCaptures(this.model, theta, this.capture(theta, batch), q));
   }
 }

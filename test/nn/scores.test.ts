@@ -5,6 +5,7 @@ import { linearScores } from '../../src/nn/layers/linear-scores.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends, throwsType } from '../helpers.js';
 import { labels, elementwiseScale } from '../layers.js';
+import { BackendBytes } from '../influence/memory.js';
 
 /**
  * Scores from captures: per-example gradients dotted with query vectors, layer by layer, without
@@ -89,10 +90,37 @@ for (const backend of testBackends()) {
       const ql = c.slice(q, [0, l.site.offset], [7, l.site.size]);
       const whole = linearScores(l.input, l.outputGrad, ql, lin.inFeatures, lin.outFeatures, lin.bias).dataSync();
       for (const budget of [1, 6 * Math.min(lin.inFeatures, lin.outFeatures) * 2]) {
-        const blocked = linearScores(l.input, l.outputGrad, ql, lin.inFeatures, lin.outFeatures, lin.bias, budget).dataSync();
+        const blocked = linearScores(l.input, l.outputGrad, ql, lin.inFeatures, lin.outFeatures, lin.bias, { blockElements: budget }).dataSync();
         assert.ok(relErr(blocked, whole) <= TOL, `layer ${l.name}, budget ${budget}`);
       }
     }
+  });
+
+  s('a QueryCache scores batch after batch like the queries themselves, holds its layouts across batches and frees them on dispose', () => {
+    const rng = new Random(27);
+    const model = c.Sequential.mlp([5, 4, 3], 'tanh');
+    const obj = new c.Objective(model, c.crossEntropyLoss);
+    const theta = c.keep(model.init({ seed: 4, dtype: 'float64' }));
+    const q = c.keep(randn(rng, [6, model.numParams]));
+    const batches = [0, 1, 2].map(() => ({ x: c.keep(randn(rng, [8, 5])), y: c.keep(labels(rng, 8, 3)) }));
+    const cache = new c.QueryCache(q);
+    const meter = new BackendBytes(c.getBackend());
+    const live = (): number => meter.sample().counted;
+    let held = 0;
+    for (const [i, b] of batches.entries()) {
+      const before = live();
+      const got = c.tidy(() => obj.gradientScores(theta, b, cache).dataSync());
+      const want = c.tidy(() => obj.gradientScores(theta, b, q).dataSync());
+      assert.ok(relErr(got, want) <= TOL, `batch ${i}`);
+      if (i === 0) held = live() - before; // the slices and layouts built by the first batch
+      else assert.is(live() - before, 0, `batch ${i} builds nothing new`);
+    }
+    assert.ok(held > 0, 'the first batch leaves its query layouts in the cache');
+    const before = live();
+    cache.dispose();
+    assert.is(before - live(), held, 'dispose frees every layout it built');
+    meter.uninstall();
+    c.dispose([theta, q, ...batches.flatMap((b) => [b.x, b.y])]);
   });
 
   s('bad queries and bad scoring rules are ShapeErrors', () => {

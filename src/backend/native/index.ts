@@ -37,27 +37,43 @@ function arr(buf: BackendBuffer): TypedArray {
  * a 12.8 MB transpose 2.7 ms into a reused array, 1.3 ms allocation + 6.2 ms into a new one), and
  * V8 counts it as external memory that triggers garbage collections. A training or HVP loop
  * allocates the same shapes every step, so exact-size reuse covers it. Arrays below MIN_BYTES
- * (cheap to allocate) are left to the collector; at most MAX_BYTES are held.
+ * (cheap to allocate) are left to the collector; at most MAX_BYTES are held, the longest unused
+ * dropped first (so the shapes of a finished phase, a fit before the scoring, make room for the
+ * next phase's instead of filling the pool for good).
  */
 class BufferPool {
   static readonly MIN_BYTES = 16 << 10;
   static readonly MAX_BYTES = 128 << 20;
   private readonly lists = new Map<string, TypedArray[]>();
+  /** Every held array, oldest first (a Map keeps insertion order), with its list's key. */
+  private readonly age = new Map<TypedArray, string>();
   private bytes = 0;
 
   take(dtype: DType, size: number): TypedArray | undefined {
     const list = this.lists.get(`${dtype}:${size}`);
     const a = list?.pop();
-    if (a) this.bytes -= a.byteLength;
+    if (a) {
+      this.bytes -= a.byteLength;
+      this.age.delete(a);
+    }
     return a;
   }
 
   give(dtype: DType, a: TypedArray): void {
-    if (a.byteLength < BufferPool.MIN_BYTES || this.bytes + a.byteLength > BufferPool.MAX_BYTES) return;
+    if (a.byteLength < BufferPool.MIN_BYTES || a.byteLength > BufferPool.MAX_BYTES) return;
+    for (const [old, key] of this.age) {
+      if (this.bytes + a.byteLength <= BufferPool.MAX_BYTES) break;
+      const list = this.lists.get(key)!;
+      list.splice(list.indexOf(old), 1);
+      if (list.length === 0) this.lists.delete(key);
+      this.age.delete(old);
+      this.bytes -= old.byteLength;
+    }
     const key = `${dtype}:${a.length}`;
     let list = this.lists.get(key);
     if (!list) this.lists.set(key, (list = []));
     list.push(a);
+    this.age.set(a, key);
     this.bytes += a.byteLength;
   }
 }

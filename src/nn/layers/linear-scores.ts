@@ -1,6 +1,7 @@
 import { ShapeError } from '../../errors.js';
-import { add, concat, matmul, mul, reshape, slice, sum, transpose } from '../../tensor/index.js';
+import { add, concat, matmul, reshape, slice, sum, transpose } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { buildEachTime, type QueryMemo } from '../query-cache.js';
 
 /**
  * Bound on the elements of the one intermediate [N, mb, min(out, in)] that scoring a block of mb
@@ -15,13 +16,17 @@ const BLOCK_ELEMENTS = 1 << 22;
  * axes of a rank > 2 input [n, …, in]; one position for [n, in]), Q_t = row t's weight part as
  * [out, in] and b_t its bias part. One GEMM per block of queries contracts the larger of the two
  * feature axes first — a·[Q_1 … Q_mb]ᵀ → [N, mb·out] when out ≤ in, else δ·[Q_1 … Q_mb] → [N, mb·in] —
- * then the other axis is a broadcast product and a sum. Cost N·m·out·in flops with N = n·positions,
- * memory N·mb·min(out, in): never the [n, out·in] per-example gradients.
+ * then one batched matrix-vector product per position contracts the other ([mb, out]·δᵢₛ, or
+ * [mb, in]·aᵢₛ). Cost N·m·out·in flops with N = n·positions, memory N·mb·min(out, in): never the
+ * [n, out·in] per-example gradients.
  *
- * a [n, …, in], d [n, …, out], q [m, out·in (+ out with a bias)] → [n, m]. `blockElements` bounds the
- * intermediate (tests lower it to exercise several blocks).
+ * a [n, …, in], d [n, …, out], q [m, out·in (+ out with a bias)] → [n, m]. Options: `blockElements`
+ * bounds the intermediate (tests lower it to exercise several blocks); `memo` keeps the layouts of
+ * q's blocks for the next batch (query-cache.ts).
  */
-export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: number, bias: boolean, blockElements = BLOCK_ELEMENTS): Tensor {
+export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: number, bias: boolean,
+  options: { blockElements?: number; memo?: QueryMemo } = {}): Tensor {
+  const blockElements = options.blockElements ?? BLOCK_ELEMENTS, memo = options.memo ?? buildEachTime;
   const n = a.shape[0]!, m = q.shape[0]!;
   const size = out * inF + (bias ? out : 0);
   if (q.rank !== 2 || q.shape[1] !== size) {
@@ -33,20 +38,22 @@ export function linearScores(a: Tensor, d: Tensor, q: Tensor, inF: number, out: 
   const parts: Tensor[] = [];
   for (let t0 = 0; t0 < m; t0 += blockRows) {
     const mb = Math.min(blockRows, m - t0);
-    const qw = reshape(slice(q, [t0, 0], [mb, out * inF]), [mb, out, inF]);
+    const weights = (): Tensor => reshape(slice(q, [t0, 0], [mb, out * inF]), [mb, out, inF]);
     let s: Tensor; // [N, mb]
     if (out <= inF) {
-      const aq = reshape(matmul(a2, reshape(qw, [mb * out, inF]), { transB: true }), [N, mb, out]);
-      s = sum(mul(aq, reshape(d2, [N, 1, out])), 2);
+      // [in, mb·out]: the GEMM's B untransposed (transposing the block is then done once, by the memo).
+      const qw = memo(`${t0}+${mb}:rows`, () => transpose(reshape(weights(), [mb * out, inF])));
+      const aq = reshape(matmul(a2, qw), [N, mb, out]);
+      s = reshape(matmul(aq, reshape(d2, [N, out, 1])), [N, mb]);
     } else {
-      const qt = reshape(transpose(qw, [1, 0, 2]), [out, mb * inF]); // [out, mb·in]
+      const qt = memo(`${t0}+${mb}:cols`, () => reshape(transpose(weights(), [1, 0, 2]), [out, mb * inF])); // [out, mb·in]
       const dq = reshape(matmul(d2, qt), [N, mb, inF]);
-      s = sum(mul(dq, reshape(a2, [N, 1, inF])), 2);
+      s = reshape(matmul(dq, reshape(a2, [N, inF, 1])), [N, mb]);
     }
     if (N !== n) s = sum(reshape(s, [n, N / n, mb]), 1);
     if (bias) {
       const dSum = N === n ? d2 : sum(reshape(d2, [n, N / n, out]), 1);
-      s = add(s, matmul(dSum, slice(q, [t0, out * inF], [mb, out]), { transB: true }));
+      s = add(s, matmul(dSum, memo(`${t0}+${mb}:bias`, () => slice(q, [t0, out * inF], [mb, out])), { transB: true }));
     }
     parts.push(s);
   }

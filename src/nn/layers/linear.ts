@@ -2,6 +2,7 @@ import { ShapeError } from '../../errors.js';
 import { add, concat, matmul, mul, reshape, sum } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { linearScores } from './linear-scores.js';
+import type { QueryMemo } from '../query-cache.js';
 import type { KroneckerView, Layer, LayerActivity, LayerSpec, ParamSpec } from '../module.js';
 
 /** y = x·Wᵀ + b with W of shape [out, in] and b of shape [out] (torch.nn.Linear's layout). */
@@ -62,8 +63,8 @@ export class Linear implements Layer {
    * The scoring rule: ⟨gᵢ, q_t⟩ = Σₛ δᵢₛᵀ·Q_t·aᵢₛ + (Σₛ δᵢₛ)ᵀ·b_t for every example i and query row t,
    * [n, m], by one GEMM per block of queries (linear-scores.ts) instead of the [n, out·in] gradients.
    */
-  scoreCaptured(_params: readonly Tensor[], { input: a, outputGrad: d }: LayerActivity, q: Tensor): Tensor {
-    return linearScores(a, d, q, this.inFeatures, this.outFeatures, this.bias);
+  scoreCaptured(_params: readonly Tensor[], { input: a, outputGrad: d }: LayerActivity, q: Tensor, memo?: QueryMemo): Tensor {
+    return linearScores(a, d, q, this.inFeatures, this.outFeatures, this.bias, { memo });
   }
 
   /** K-FAC's view: the input rows (the positions of a sequence [n, …, in] each a row). */
