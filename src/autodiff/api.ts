@@ -146,6 +146,31 @@ export function hvpBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tens
   return forwardBatched((z: Tensor) => grad(f, z), x, v).tangent;
 }
 
+/**
+ * A linear map applied to k inputs at once: f linear (a pullback, say) with one or more outputs,
+ * V [k, …like.shape] → for each output [k, …its shape], row j = f(V[j]). It is f's batched forward
+ * mode at 0 (J_f·v = f(v) for a linear f), so k backward passes become one whose GEMMs carry the k
+ * rows together; f(0) itself is never computed. Throws BatchingUnsupported like hvpBatched
+ * (callers then apply f row by row).
+ */
+export function linearBatched(f: (x: Tensor) => Tensor[], like: Tensor, v: Tensor): Tensor[] {
+  const k = v.shape[0]!;
+  if (v.rank !== like.rank + 1 || like.shape.some((d, i) => d !== v.shape[i + 1]) || v.dtype !== like.dtype || k < 1) {
+    throw new ShapeError(`linearBatched: V is ${v.dtype} ${fmt(v.shape)}, expected [k, ${like.shape.join(', ')}] ${like.dtype}`);
+  }
+  return tidy(() => {
+    const trace = pushTrace('jvp');
+    trace.batch = k;
+    let ys: Tensor[];
+    try {
+      ys = f(jvpTracer(trace, zerosLike(like), v)).map((y) => checkOutput(y, 'linearBatched'));
+    } finally {
+      popTrace(trace);
+    }
+    return ys.map((y) => (traceOf(y, trace) ? (y._trace as JvpState).tangent : null) ?? zeros([k, ...y.shape], y.dtype));
+  });
+}
+
 /** One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape]. */
 function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value: Tensor; tangent: Tensor } {
   const k = v.shape[0]!;

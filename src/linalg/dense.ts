@@ -1,5 +1,5 @@
 import { DTypeError, InputError, NotPositiveDefiniteError, ShapeError } from '../errors.js';
-import { empty, isFiniteMask, min, tidy } from '../tensor/index.js';
+import { allFinite, empty, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kernels } from '../tensor/kernels.js';
 
@@ -13,7 +13,7 @@ function squareMatrix(op: string, a: Tensor): number {
   if (a._level !== 0) throw new DTypeError(`${op}: not differentiable; call it on concrete tensors, not inside grad/jvp`);
   if (a.dtype === 'int32') throw new DTypeError(`${op}: expected float32 or float64, got int32`);
   if (a.rank !== 2 || a.shape[0] !== a.shape[1]) throw new ShapeError(`${op}: expected a square matrix, got [${a.shape.join(', ')}]`);
-  if (tidy(() => min(isFiniteMask(a)).item()) === 0 && a.size > 0) throw new InputError(`${op}: the matrix contains NaN or Inf`);
+  if (!allFinite(a)) throw new InputError(`${op}: the matrix contains NaN or Inf`);
   return a.shape[0]!;
 }
 

@@ -1,4 +1,4 @@
-import { vjpAtTaps } from '../autodiff/api.js';
+import { linearBatched, vjpAtTaps } from '../autodiff/api.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Model, TrackedLayer } from './model.js';
 
@@ -13,6 +13,12 @@ export interface OutputCaptures {
    * [n, …, out]. Row i depends only on row i of ct (examples are independent).
    */
   pullback(ct: Tensor): Tensor[];
+  /**
+   * pullback for K cotangents at once, cts [K, …outputs.shape] → for each layer [K, n, …, out]: one
+   * backward pass whose GEMMs carry the K rows together (linearBatched). Throws BatchingUnsupported
+   * when a layer's primitives have no batched rule (then call pullback per cotangent).
+   */
+  pullbackBatched(cts: Tensor): Tensor[];
 }
 
 /**
@@ -32,5 +38,6 @@ export function captureOutputs(model: Model, theta: Tensor, x: Tensor): OutputCa
       return tap(output);
     },
   }));
-  return { outputs: value, layers: sites.map((site, i) => ({ site, input: kept[i]! })), pullback };
+  const pullbackBatched = (cts: Tensor): Tensor[] => linearBatched(pullback, value, cts);
+  return { outputs: value, layers: sites.map((site, i) => ({ site, input: kept[i]! })), pullback, pullbackBatched };
 }

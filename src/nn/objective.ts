@@ -1,6 +1,6 @@
 import { valueAndGrad } from '../autodiff/api.js';
 import { InputError, ShapeError } from '../errors.js';
-import { add, gather, isFiniteMask, min, mean, mul, slice, sum, tensor, tidy } from '../tensor/index.js';
+import { add, allFinite, gather, mean, mul, slice, sum, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { perExampleGradientsFromCaptures, scoresFromCaptures } from './capture.js';
 import type { QueryCache } from './query-cache.js';
@@ -46,9 +46,7 @@ export class Objective<M extends Model = Model> {
     if (x.shape[0] === 0) throw new InputError(`${what}: the dataset is empty`);
     const outputs = this.model.checkInput(x, what);
     if (y.shape[0] !== x.shape[0]) throw new ShapeError(`${what}: ${x.shape[0]} inputs but ${y.shape[0]} targets`);
-    tidy(() => {
-      if (min(isFiniteMask(x)).item() === 0) throw new InputError(`${what}: inputs contain NaN or Inf`);
-    });
+    if (!allFinite(x)) throw new InputError(`${what}: inputs contain NaN or Inf`);
     this.loss.validate({ shape: outputs }, y);
   }
 

@@ -1,6 +1,6 @@
 import type { FloatDType } from '../backend/types.js';
 import { InputError, ShapeError } from '../errors.js';
-import { add, concat, isFiniteMask, matmul, min, mul, reshape, sub, tensor, tidy } from '../tensor/index.js';
+import { add, allFinite, concat, matmul, mul, reshape, sub, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { applyToColumns, checkVector, type LinearOperator } from '../operators/linear-operator.js';
 import { norm2Columns } from './vector-ops.js';
@@ -35,7 +35,7 @@ export function applyPreconditioner(m: (r: Tensor) => Tensor, r: Tensor): Tensor
 export function rhsBlock(op: LinearOperator, b: Tensor, method: string): Tensor {
   checkVector(op, b, method);
   if (b.rank === 2 && b.shape[1] === 0) throw new ShapeError(`${method}: the right-hand side block has no columns`);
-  if (tidy(() => min(isFiniteMask(b)).item()) === 0) throw new InputError(`${method}: the right-hand side contains NaN or Inf`);
+  if (!allFinite(b)) throw new InputError(`${method}: the right-hand side contains NaN or Inf`);
   return b.rank === 1 ? reshape(b, [op.size, 1]) : b;
 }
 

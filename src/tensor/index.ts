@@ -5,6 +5,7 @@ export * from './random.js';
 export * from './ops/elementwise.js';
 export * from './ops/shape.js';
 export * from './ops/reduce.js';
+export * from './ops/finite.js';
 export * from './ops/matmul.js';
 export * from './ops/indexing.js';
 export * from './ops/softmax.js';

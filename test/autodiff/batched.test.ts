@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
-import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched } from '../../src/autodiff/index.js';
+import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched, linearBatched, vjp } from '../../src/autodiff/index.js';
 import { gather } from '../../src/tensor/ops/indexing.js';
 import { bind, definePrimitive } from '../../src/tensor/primitive.js';
 import { defineRule } from '../../src/autodiff/trace.js';
@@ -77,6 +77,28 @@ for (const backend of testBackends()) {
           assert.ok(relErr(row(gb), gnvp(model, (z) => c.mul(c.sum(c.square(z)), 0.5), theta, v).dataSync()) <= 1e-12, `gnvp transA=${transA} transB=${transB}`);
         }
       }
+    });
+  });
+
+  s('linearBatched: a pullback with several outputs applied to k cotangents equals k pullbacks, row by row', () => {
+    c.tidy(() => {
+      const rng = new Random(6);
+      const w1 = randn(rng, [5, 4]), w2 = randn(rng, [3, 5]), x = randn(rng, [6, 4]);
+      // f(x, w1, w2) = tanh(x·w1ᵀ)·w2ᵀ with the pullback to all three (outputs of different shapes).
+      const { value, pullback } = vjp(([a, b, d]: c.Tensor[]) => c.matmul(c.tanh(c.matmul(a!, b!, { transB: true })), d!, { transB: true }), [x, w1, w2]);
+      for (const k of [1, 4]) {
+        const cts = randn(rng, [k, ...value.shape]);
+        const got = linearBatched((ct) => pullback(ct), value, cts);
+        assert.is(got.length, 3);
+        for (let j = 0; j < k; j++) {
+          const want = pullback(c.reshape(c.slice(cts, [j, 0, 0], [1, ...value.shape]), value.shape));
+          want.forEach((w, i) => {
+            const row = c.reshape(c.slice(got[i]!, [j, ...w.shape.map(() => 0)], [1, ...w.shape]), w.shape);
+            assert.ok(relErr(row.dataSync(), w.dataSync()) <= 1e-12, `k = ${k}, row ${j}, output ${i}`);
+          });
+        }
+      }
+      assert.throws(() => linearBatched((ct) => pullback(ct), value, randn(rng, [2, 6, 4])), /expected \[k, 6, 3\]/);
     });
   });
 

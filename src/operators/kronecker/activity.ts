@@ -1,9 +1,10 @@
 import { vjp } from '../../autodiff/api.js';
+import { BatchingUnsupported } from '../../autodiff/trace.js';
 import { InputError } from '../../errors.js';
 import { cast, concat, mul, onesLike, reshape, slice } from '../../tensor/index.js';
 import { Random } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { captureOutputs } from '../../nn/capture-outputs.js';
+import { captureOutputs, type OutputCaptures } from '../../nn/capture-outputs.js';
 import type { Loss } from '../../nn/losses.js';
 import type { Dataset, Objective } from '../../nn/objective.js';
 import type { KroneckerLayout } from './layout.js';
@@ -63,26 +64,43 @@ export function outputCotangents(loss: Loss, z: Tensor, y: Tensor, sampler: Form
  * One factored layer's activity on a batch of n examples with T positions each (its Kronecker
  * view's rows: T = 1 for inputs [n, in], the positions of a sequence, a convolution's output
  * pixels): its input rows a [n·T, in] (without the homogeneous 1: callers add its terms in closed
- * form rather than copying a wider matrix) and the K gradient columns, each [n·T, out].
+ * form rather than copying a wider matrix) and the K gradient columns stacked, [K, n·T, out].
  */
 export interface KroneckerActivity {
   readonly input: Tensor;
-  readonly deltas: readonly Tensor[];
+  readonly deltas: Tensor;
   readonly n: number;
   readonly positions: number;
 }
 
 /**
- * One forward pass and K backward passes (one per output cotangent, layer-output gradients only)
- * over a batch: every factored layer's homogeneous input and output-gradient columns. T is the
- * number of positions per example (1 for inputs [n, in]; a sequence [n, T, in] shares the weight).
+ * The K backward passes of the cotangents cts [K, …z] as per-layer stacks [K, n, …, out]: one
+ * batched pass (its GEMMs carry the K columns together), or, for a model with a primitive that has
+ * no batched rule, K passes stacked.
+ */
+function layerColumns(cap: OutputCaptures, cts: Tensor): Tensor[] {
+  try {
+    return cap.pullbackBatched(cts);
+  } catch (err) {
+    if (!(err instanceof BatchingUnsupported)) throw err;
+  }
+  const z = cap.outputs, K = cts.shape[0]!;
+  const perColumn = Array.from({ length: K }, (_, k) => cap.pullback(reshape(slice(cts, [k, ...z.shape.map(() => 0)], [1, ...z.shape]), z.shape)));
+  return cap.layers.map((_, i) => concat(perColumn.map((cols) => reshape(cols[i]!, [1, ...cols[i]!.shape])), 0));
+}
+
+/**
+ * One forward pass and the backward passes of the K output cotangents (layer-output gradients
+ * only, in one batched pass: layerColumns) over a batch: every factored layer's homogeneous input
+ * and output-gradient columns. T is the number of positions per example (1 for inputs [n, in]; a
+ * sequence [n, T, in] shares the weight).
  */
 export function batchActivity(objective: Objective, theta: Tensor, layouts: readonly KroneckerLayout[], batch: Dataset, sampler: FormSampler): KroneckerActivity[] {
   const cap = captureOutputs(objective.model, theta, batch.x);
   const z = cap.outputs, n = z.shape[0]!;
   const cts = outputCotangents(objective.loss, z, batch.y, sampler);
   const K = cts.shape[0]!;
-  const columns = Array.from({ length: K }, (_, k) => cap.pullback(reshape(slice(cts, [k, ...z.shape.map(() => 0)], [1, ...z.shape]), z.shape)));
+  const columns = layerColumns(cap, cts);
   const index = new Map(cap.layers.map((c, i) => [c.site.name, i]));
   return layouts.map((l) => {
     const i = index.get(l.name);
@@ -95,7 +113,7 @@ export function batchActivity(objective: Objective, theta: Tensor, layouts: read
     const positions = patches.shape[1]!;
     return {
       input: reshape(patches, [n * positions, l.inFeatures]), n, positions,
-      deltas: columns.map((cols) => reshape(view.outputRows(cols[i]!), [n * positions, l.outFeatures])),
+      deltas: reshape(view.outputRows(reshape(columns[i]!, [K * n, ...columns[i]!.shape.slice(2)])), [K, n * positions, l.outFeatures]),
     };
   });
 }

@@ -33,7 +33,7 @@ export interface Covariances {
 /**
  * One pass: per layer Σ aᵀa, Σ a (the homogeneous coordinate's row and column: ã = [a; 1] gives
  * ΣããᵀA = [[Σaaᵀ, Σa], [Σaᵀ, rows]], assembled once at the end instead of widening every batch)
- * and Σₖ DₖᵀDₖ — K GEMMs over the batch, no copy of the gradient columns.
+ * and Σₖ DₖᵀDₖ — one GEMM over the K stacked gradient columns [K·n·T, out].
  */
 export function fitCovariances(objective: Objective, theta: Tensor, data: TrainingData, layouts: readonly KroneckerLayout[], o: StageOptions): { n: number; layers: Covariances[] } {
   const sampler = formSampler(o.form, o.fisherSamples, o.seed);
@@ -43,8 +43,8 @@ export function fitCovariances(objective: Objective, theta: Tensor, data: Traini
     acts.forEach((act, i) => { rows[i]! += act.n * act.positions; });
     return acts.flatMap((act) => {
       const a = act.input;
-      const g = act.deltas.map((d) => matmul(d, d, { transA: true })).reduce((x, y) => add(x, y));
-      return [matmul(a, a, { transA: true }), sum(a, 0), g];
+      const d = reshape(act.deltas, [-1, act.deltas.shape[2]!]);
+      return [matmul(a, a, { transA: true }), sum(a, 0), matmul(d, d, { transA: true })];
     });
   }, o.onBatch);
   const layers = layouts.map((l, i) => tidy(() => {
@@ -84,8 +84,8 @@ export function eigendecompose(c: Covariances): Eigenbases {
  * matrix for column k — the exact second moment of the gradients in the Kronecker eigenbasis.
  * ã·Q_A = a·Q_A[:in] + Q_A[in] (the homogeneous row added, not a widened copy of a). For one
  * position per example the square of an outer product separates, (uvᵀ)² = u²(v²)ᵀ, so a batch
- * costs the projections and one GEMM (Σₖ (DₖQ_G)²)ᵀ·(ãQ_A)²; with positions, one batched GEMM per
- * column. No per-example gradient of the model is formed.
+ * costs the projections (the K columns' in one GEMM) and one GEMM (Σₖ (DₖQ_G)²)ᵀ·(ãQ_A)²; with
+ * positions, one batched GEMM per column. No per-example gradient of the model is formed.
  */
 export function fitCorrections(objective: Objective, theta: Tensor, data: TrainingData, layouts: readonly KroneckerLayout[],
   bases: readonly Eigenbases[], o: StageOptions): Tensor[] {
@@ -100,14 +100,17 @@ export function fitCorrections(objective: Objective, theta: Tensor, data: Traini
       batchActivity(objective, theta, layouts, batch, sampler).map((act, i) => {
         const l = layouts[i]!, qG = bases[i]!.qG, { top, last } = split[i]!;
         const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
-        const pg = act.deltas.map((d) => matmul(d, qG));
-        if (act.positions === 1) {
-          const s = pg.map((p) => square(p)).reduce((x, y) => add(x, y));
-          return matmul(s, square(pa), { transA: true });
-        }
+        const K = act.deltas.shape[0]!, rows = act.n * act.positions;
+        const pg = reshape(matmul(reshape(act.deltas, [K * rows, l.outFeatures]), qG), [K, rows, l.outFeatures]);
+        if (act.positions === 1) return matmul(sum(square(pg), 0), square(pa), { transA: true });
         const pa3 = reshape(pa, [act.n, act.positions, l.inDim]);
-        return pg.map((p) => sum(square(matmul(reshape(p, [act.n, act.positions, l.outFeatures]), pa3, { transA: true })), 0))
-          .reduce((x, y) => add(x, y));
+        let total: Tensor | null = null;
+        for (let k = 0; k < K; k++) {
+          const pk = reshape(slice(pg, [k, 0, 0], [1, rows, l.outFeatures]), [act.n, act.positions, l.outFeatures]);
+          const term = sum(square(matmul(pk, pa3, { transA: true })), 0);
+          total = total ? add(total, term) : term;
+        }
+        return total!;
       }), o.onBatch);
     const out = sums.map((s) => tidy(() => keep(div(s, n))));
     sums.forEach((t) => t.dispose());
