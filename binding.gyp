@@ -32,7 +32,7 @@
       'dependencies': ['curvature_native_avx2', 'curvature_native_avx512'],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS'],
-      'cflags_cc': ['-std=c++17', '-O3'],
+      'cflags_cc': ['-std=c++17', '-O3', '-ffp-contract=off'],
       'cflags_cc!': ['-fno-exceptions'],
     },
   ],

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace cv {
@@ -91,6 +92,8 @@ CV_SIMD_CLONES void unary_t(Unary op, const T* x, T* out, int64_t n) {
     case Unary::Neg: for (int64_t i = 0; i < n; i++) out[i] = store<T>(-static_cast<double>(x[i])); return;
     case Unary::Relu: for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : T(0); return;
     case Unary::Square: for (int64_t i = 0; i < n; i++) out[i] = store<T>(static_cast<double>(x[i]) * x[i]); return;
+    // x − x is 0 for every finite x and NaN for ±Inf and NaN (an int32 is always finite).
+    case Unary::IsFinite: for (int64_t i = 0; i < n; i++) out[i] = x[i] - x[i] == T(0) ? T(1) : T(0); return;
     default: for (int64_t i = 0; i < n; i++) out[i] = store<T>(apply(op, static_cast<double>(x[i]))); return;
   }
 }
@@ -231,6 +234,49 @@ inline double combine(Reduce op, double acc, double v) {
   return v < acc || std::isnan(v) ? v : acc;
 }
 
+/**
+ * The minimum or maximum of a contiguous run, as the reference's sequential combine gives it: NaN
+ * if any element is NaN, else the extreme value — and where that is a zero, the first zero's sign
+ * (the sequential scan keeps the first of equal values). Eight independent lanes, so the loop
+ * vectorises; the order does not matter for the value, and the two exceptions are settled after.
+ */
+template <typename T>
+CV_SIMD_CLONES double extreme_run(bool is_min, const T* x, int64_t r) {
+  constexpr int L = 8;
+  const T init = is_min ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
+  T acc[L];
+  int nan[L] = {};
+  for (int l = 0; l < L; l++) acc[l] = init;
+  int64_t k = 0;
+  for (; k + L <= r; k += L)
+    for (int l = 0; l < L; l++) {
+      const T v = x[k + l];
+      nan[l] |= v != v;
+      acc[l] = is_min ? (v < acc[l] ? v : acc[l]) : (v > acc[l] ? v : acc[l]);
+    }
+  for (; k < r; k++) {
+    const T v = x[k];
+    nan[0] |= v != v;
+    acc[0] = is_min ? (v < acc[0] ? v : acc[0]) : (v > acc[0] ? v : acc[0]);
+  }
+  double m = is_min ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  for (int l = 0; l < L; l++) {
+    if (nan[l]) return std::numeric_limits<double>::quiet_NaN();
+    m = is_min ? std::min<double>(m, acc[l]) : std::max<double>(m, acc[l]);
+  }
+  // The lanes start at the type's finite extreme, so a run of only +Inf (for min; −Inf for max), or
+  // of nothing, or one whose extreme is that finite value itself, is settled by the plain scan.
+  if (r == 0 || m == static_cast<double>(init)) {
+    double a = is_min ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < r; j++) a = is_min ? (x[j] < a ? x[j] : a) : (x[j] > a ? x[j] : a);
+    return a;
+  }
+  if (m == 0)
+    for (int64_t j = 0; j < r; j++)
+      if (x[j] == 0) return static_cast<double>(x[j]);  // the first zero, with its sign
+  return m;
+}
+
 /** Accumulates in double like the reference (one accumulator per output element). */
 template <typename T>
 CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
@@ -242,6 +288,7 @@ CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, in
     if (inner == 1) {
       double a = init;
       if (op == Reduce::Sum) for (int64_t k = 0; k < r; k++) a += base[k];
+      else if (std::is_floating_point<T>::value) a = extreme_run(op == Reduce::Min, base, r);
       else for (int64_t k = 0; k < r; k++) a = combine(op, a, base[k]);
       out[o] = store<T>(a);
       continue;
