@@ -82,6 +82,9 @@ for (const p of peers) {
 for (const s of results.sanity) console.log(`sanity: ${s.peer} ${s.quantity} ${s.size}: ‖peer − ours‖/‖ours‖ = ${s.relDiff.toExponential(2)}`);
 
 // --- W-GEMM --------------------------------------------------------------------------------------------
+// The in-process tables are single-threaded (their header says so): the native addon's pool would
+// otherwise use every core. The PyTorch section below sets 1 and 2 threads itself.
+if (backends.includes('native')) c.setNativeThreads(1);
 const gemm = runGemm(backends, peers, gemmSizes, maxTime);
 results.gemm = gemm.rows;
 results.gemmNotes.push(...gemm.notes);
