@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCnn, type CnnFile } from './cnn-report.js';
+import { renderDirect, type DirectFile } from './direct-report.js';
 import { ekfacSectionFrom } from './ekfac-report.js';
 import { renderMatmat, type MatmatFile } from './matmat-report.js';
 import { renderResults, type BenchResults } from './report.js';
@@ -34,6 +35,7 @@ export function renderAll(dir: string): string {
   const threads = read<ThreadsRun>(dir, 'threads.json');
   const wihvp = read<WihvpFile>(dir, 'wihvp.json');
   const matmat = read<MatmatFile>(dir, 'matmat.json');
+  const direct = read<DirectFile>(dir, 'direct.json');
   const ekfac = ekfacSectionFrom(join(dir, 'ekfac.json'));
   const cnn = read<CnnFile>(dir, 'cnn.json');
   const parts = [
@@ -43,6 +45,7 @@ export function renderAll(dir: string): string {
     threads ? renderThreads(threads) : missing('Threads', 'node dist/bench/threads-gemm.js'),
     wihvp ? renderWihvp(wihvp) : missing('W-IHVP', 'node dist/bench/wihvp.js'),
     matmat ? renderMatmat(matmat) : missing('Batched HVP', 'node dist/bench/matmat.js --backends wasm'),
+    direct ? renderDirect(direct) : missing('`direct` on mlp-small', 'node dist/bench/direct.js --backend native'),
     ekfac || missing('W-EKFAC', 'npm run bench:ekfac'),
     cnn ? renderCnn(cnn) : missing('W-CNN', 'npm run bench:cnn'),
   ];
