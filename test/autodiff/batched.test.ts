@@ -104,7 +104,7 @@ for (const backend of testBackends()) {
 
   s('a primitive without a batched rule throws BatchingUnsupported (matmat then goes column by column)', () => {
     c.tidy(() => {
-      // A primitive defined here with jvp and vjp rules but no batched-tangent rule (every built-in has one).
+      // A primitive defined here with jvp and vjp rules but no batched-tangent rule (as im2col, col2im and maxPoolArgmax have none).
       const f = (t: c.Tensor) => c.sum(c.square(bind(doubled, [t], null)));
       assert.throws(() => hvpBatched(f, c.tensor([1, 2, 3, 4], [4], 'float64'), c.tensor([1, 0, 0, 1, 0, 1, 1, 0], [2, 4], 'float64')),
         (e: unknown) => e instanceof BatchingUnsupported);
