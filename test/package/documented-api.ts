@@ -10,7 +10,7 @@
 export const ROOT_VALUES = [
   // tensors, memory, autodiff
   'tensor', 'Tensor', 'matmul', 'add', 'mul', 'exp', 'tanh', 'sum', 'onesLike', 'tidy', 'dispose', 'keep', 'Random',
-  'grad', 'vjp', 'jvp', 'hvp', 'gnvp',
+  'grad', 'vjp', 'jvp', 'hvp', 'gnvp', 'hvpBatched', 'linearBatched', 'allFinite',
   // models and training
   'Sequential', 'Linear', 'Conv2d', 'Objective', 'crossEntropyLoss', 'bceWithLogitsLoss', 'mseLoss', 'fitLbfgs',
   'saveSafetensors', 'loadSafetensors', 'chunked', 'npyChunkSource',
@@ -24,7 +24,7 @@ export const ROOT_VALUES = [
   'wasmSimdSupported', 'setWasmThreads', 'getWasmThreads', 'WASM_THREAD_MIN_FLOPS', 'MAX_WASM_THREADS',
   // influence
   'InfluenceModel', 'InfluenceService', 'streamInfluence', 'streamSelfInfluence', 'perturbationInfluence',
-  'groupInfluence', 'retrainWithout', 'leaveOneOut', 'pbrf', 'correlationReport',
+  'groupInfluence', 'retrainWithout', 'leaveOneOut', 'pbrf', 'correlationReport', 'QueryCache',
   // typed errors
   'CurvatureError', 'ShapeError', 'DTypeError', 'NotPositiveDefiniteError', 'DivergenceError',
   'BackendUnavailableError', 'UnsupportedLayerError', 'InputError', 'CancelledError', 'FitMismatchError',
