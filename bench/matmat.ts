@@ -14,7 +14,7 @@ import { matmulFlops, whvpProblem } from './whvp.js';
  * (bench/whvp.ts matmulFlops) and the achieved rate against the backend's GEMM rate measured in
  * the same run (a square GEMM of the layer size and the first layer's B×784·784×128 shape).
  *
- *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js] [--batch 256] [--ks 1,8,32,64] [--seconds 3] [--out DIR]
+ *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js,native] [--batch 256] [--ks 1,8,32,64] [--seconds 3] [--threads 1] [--out DIR]
  *
  * Writes bench/matmat.json (one run per backend: a run replaces the runs of the backends it measured
  * and keeps the others; --out DIR: DIR/matmat.json, nothing merged) and re-renders bench/RESULTS.md,
@@ -29,6 +29,8 @@ const backends = arg('backends', 'wasm').split(',');
 const batch = Number(arg('batch', '256'));
 const ks = arg('ks', '1,8,32,64').split(',').map(Number);
 const seconds = Number(arg('seconds', '3'));
+// The native addon's pool would use every core; its rows are one thread, like the other backends'.
+const nativeThreads = Number(arg('threads', '1'));
 
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
@@ -48,6 +50,7 @@ function time(fn: () => void): { ms: number; samples: number } {
 const runs: MatmatRun[] = [];
 for (const backend of backends) {
   c.setBackend(backend);
+  if (backend === 'native') c.setNativeThreads(nativeThreads);
   const machine = describeMachine();
   const run: MatmatRun = { date: new Date().toISOString(), command: `node dist/bench/matmat.js ${process.argv.slice(2).join(' ')}`.trim(), machine, backend, batch, seconds, gemm: [], rows: [] };
   // GEMM rate of this backend in this run, on the shapes the HVP runs.
