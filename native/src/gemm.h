@@ -8,7 +8,8 @@
 namespace cv {
 
 /**
- * A micro-kernel: acc = Σ_p ap[p·MR + i]·bp[p·NR + j] over p < kc (packed, zero-padded panels),
+ * A micro-kernel: acc = Σ_p A[i][p]·bp[p·NR + j] over p < kc (packed, zero-padded panels; A read
+ * as ap[p·MR + i] when packed step by step, as ap[i·Packing<T>::RowStride + p] by the _rows kernels),
  * then c[i·ldc + j] = beta·c[i·ldc + j] + alpha·acc[i][j] for i < mr, j < nr (beta = 0: C is not
  * read; beta = 1: no multiply — the arithmetic of scaling C first and then adding, bit for bit).
  */
