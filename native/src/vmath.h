@@ -101,30 +101,38 @@ struct Math {
 };
 
 /**
+ * out[i] = f(x[i]) over vectors of N elements (X: N inputs of type S, Y: N outputs of type D). The
+ * tail is padded with zeros and goes through the same vector code, so an element's result never
+ * depends on its position.
+ */
+template <int N, typename X, typename Y, typename S, typename D, typename Fn>
+void map_lanes(const S* x, D* out, int64_t n, Fn f) {
+  auto one = [&](const S* src, D* dst) {
+    X v;
+    std::memcpy(&v, src, sizeof v);
+    const Y r = f(v);
+    std::memcpy(dst, &r, sizeof r);
+  };
+  int64_t i = 0;
+  for (; i + N <= n; i += N) one(x + i, out + i);
+  if (i < n) {
+    S t[N] = {};
+    D u[N];
+    std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(S));
+    one(t, u);
+    std::memcpy(out + i, u, static_cast<size_t>(n - i) * sizeof(D));
+  }
+}
+
+/**
  * out[i] = f(x[i]) for float32 x through double lanes (F: a vector of N floats, V/I of N doubles
- * and int64). The tail is padded and goes through the same vector code, so an element's result
- * never depends on its position. Returns false for ops this path does not cover.
+ * and int64): widened, evaluated, rounded once. Returns false for ops this path does not cover.
  */
 template <typename F, typename V, typename I, int N, typename R = DivideRecip>
 bool unary_f32(Unary op, const float* x, float* out, int64_t n) {
   using M = Math<V, I, R>;
   auto run = [&](auto f) {
-    int64_t i = 0;
-    for (; i + N <= n; i += N) {
-      F v;
-      std::memcpy(&v, x + i, sizeof v);
-      const F r = __builtin_convertvector(f(__builtin_convertvector(v, V)), F);
-      std::memcpy(out + i, &r, sizeof r);
-    }
-    if (i < n) {
-      float t[N] = {};
-      std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(float));
-      F v;
-      std::memcpy(&v, t, sizeof v);
-      const F r = __builtin_convertvector(f(__builtin_convertvector(v, V)), F);
-      std::memcpy(t, &r, sizeof r);
-      std::memcpy(out + i, t, static_cast<size_t>(n - i) * sizeof(float));
-    }
+    map_lanes<N, F, F>(x, out, n, [&](F v) { return __builtin_convertvector(f(__builtin_convertvector(v, V)), F); });
   };
   switch (op) {
     case Unary::Exp: run([](V v) { return M::exp(v); }); return true;
@@ -137,23 +145,7 @@ bool unary_f32(Unary op, const float* x, float* out, int64_t n) {
 /** out[i] = e^{x[i]} for doubles (≤ a few ulps; x clamped to [−110, 90] as in Math::exp). */
 template <typename V, typename I, int N>
 void exp_f64(const double* x, double* out, int64_t n) {
-  using M = Math<V, I>;
-  int64_t i = 0;
-  for (; i + N <= n; i += N) {
-    V v;
-    std::memcpy(&v, x + i, sizeof v);
-    const V r = M::exp(v);
-    std::memcpy(out + i, &r, sizeof r);
-  }
-  if (i < n) {
-    double t[N] = {};
-    std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(double));
-    V v;
-    std::memcpy(&v, t, sizeof v);
-    const V r = M::exp(v);
-    std::memcpy(t, &r, sizeof r);
-    std::memcpy(out + i, t, static_cast<size_t>(n - i) * sizeof(double));
-  }
+  map_lanes<N, V, V>(x, out, n, [](V v) { return Math<V, I>::exp(v); });
 }
 
 }  // namespace vmath
