@@ -117,25 +117,39 @@ defineBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t]) =>
   sum(mul(sub(softmax(z!), oneHot(labels!, z!.shape[1]!, z!.dtype as 'float32' | 'float64')), t!), -1));
 
 /**
- * C = op(A)·op(B) with tangents [k, …]: each product is one GEMM over all k directions —
- * op(Ȧ)·op(B) with the k directions stacked as rows, op(A)·op(Ḃ) with them side by side as columns.
+ * Per-direction GEMMs (one strided-batched call, the shared primal at stride 0) write the [k, m, n]
+ * tangent in place; folding the k directions into one wider GEMM needs a transposed copy of the
+ * tangent in and of the product out, which costs more than the GEMMs' extra packing once each
+ * direction's product is at least this wide (a full micro-tile on every backend).
+ */
+const PER_DIRECTION_MIN = 32;
+
+/**
+ * C = op(A)·op(B) with tangents [k, …]: each product is one GEMM call over all k directions —
+ * op(Ȧ)·op(B) with the k directions stacked as rows (no copy where op(Ȧ) = Ȧ), and otherwise
+ * per-direction GEMMs against the shared primal (or, for narrow products, the directions side by
+ * side as the columns of one GEMM).
  */
 defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, transB }, shapes, k) => {
-  if (shapes[0]!.length === 3) return batchedMatmul3(p, ta, tb, transA, transB, shapes, k);
+  if (shapes[0]!.length === 3 || shapes[1]!.length === 3) return batchedMatmul3(p, ta, tb, transA, transB, shapes, k);
   const [ar, ac] = shapes[0]! as [number, number];
   const [br, bc] = shapes[1]! as [number, number];
   const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;
   let left: Tensor | null = null, right: Tensor | null = null;
-  if (ta) {
+  if (ta && (!transA || m < PER_DIRECTION_MIN)) {
     // [k, m, inner] rows → [k·m, inner]·op(B)
     const a = transA ? transpose(ta, [0, 2, 1]) : ta;
     left = reshape(matmulRaw(reshape(a, [k * m, inner]), p[1]!, false, transB), [k, m, n]);
+  } else if (ta) {
+    left = matmulRaw(ta, p[1]!, transA, transB);
   }
-  if (tb) {
+  if (tb && n < PER_DIRECTION_MIN) {
     // op(A)·[inner, k·n]: the k directions side by side.
     const b = transB ? transpose(tb, [2, 0, 1]) : transpose(tb, [1, 0, 2]); // [inner, k, n]
     const r = matmulRaw(p[0]!, reshape(b, [inner, k * n]), transA, false);
     right = transpose(reshape(r, [m, k, n]), [1, 0, 2]);
+  } else if (tb) {
+    right = matmulRaw(p[0]!, tb, transA, transB);
   }
   return left && right ? sumOf(left, right) : (left ?? right)!;
 });
@@ -147,6 +161,15 @@ defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, tran
  */
 function batchedMatmul3(p: readonly Tensor[], ta: Tensor | null, tb: Tensor | null, transA: boolean, transB: boolean,
   shapes: readonly (readonly number[])[], k: number): Tensor {
+  if (shapes[0]!.length !== shapes[1]!.length) {
+    // One operand shared by the batch (stride 0): give it the batch axis, then as below.
+    const batchOf3 = (shapes[0]!.length === 3 ? shapes[0]! : shapes[1]!)[0]!;
+    const full = (s: readonly number[]) => (s.length === 3 ? [...s] : [batchOf3, ...s]);
+    const fs = [full(shapes[0]!), full(shapes[1]!)];
+    const prim = p.map((x, i) => (shapes[i]!.length === 3 ? x : broadcastTo(reshape(x, [1, ...shapes[i]!]), fs[i]!)));
+    const tan = [ta, tb].map((t, i) => (!t || shapes[i]!.length === 3 ? t : broadcastTo(reshape(t, [k, 1, ...shapes[i]!]), [k, ...fs[i]!])));
+    return batchedMatmul3(prim, tan[0]!, tan[1]!, transA, transB, fs, k);
+  }
   const [batch, ar, ac] = shapes[0]! as [number, number, number];
   const [, br, bc] = shapes[1]! as [number, number, number];
   const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;

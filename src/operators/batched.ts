@@ -68,7 +68,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       checkVector(op, v);
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
       const out = tidy(() => {
-        const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample), (b) => mul(product(b, v), b.x.shape[0]! / n));
+        const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample), (b) => weighted(product(b, v), b.x.shape[0]! / n));
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
       options.onProduct?.();
@@ -83,18 +83,19 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
         // batch, one product with batched tangents (or, without one, the per-vector product of
         // each column), as rows of a [k, P] block.
         const rows = transpose(v);
-        const cols = Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p]));
+        let cols: Tensor[] | null = null;
+        const columns = () => (cols ??= Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p])));
         const acc = batches.reduce(rowsPerPass(batchSize, k, batches.valuesPerExample), (b) => {
           const w = b.x.shape[0]! / n;
           if (batchedOk) {
             try {
-              return mul(blockProduct!(b, rows), w);
+              return weighted(blockProduct!(b, rows), w);
             } catch (err) {
               if (!(err instanceof BatchingUnsupported)) throw err;
               batchedOk = false;
             }
           }
-          return mul(perColumn(b, rows, cols), w);
+          return weighted(perColumn(b, rows, columns()), w);
         });
         const av = transpose(acc);
         return shift === 0 ? av : add(av, mul(v, shift));
@@ -105,6 +106,9 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
   };
   return op;
 }
+
+/** A batch's product times its weight |b|/N (no pass over it when one batch holds all N). */
+const weighted = (t: Tensor, w: number): Tensor => (w === 1 ? t : mul(t, w));
 
 /** The training rows, checked, as batches (in memory or a chunk source). */
 export function batchesOf(objective: Objective, theta: Tensor, data: TrainingData): Batches {

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched, linearBatched, vjp } from '../../src/autodiff/index.js';
 import { gather } from '../../src/tensor/ops/indexing.js';
+import { matmulRaw } from '../../src/tensor/ops/matmul.js';
 import { bind, definePrimitive } from '../../src/tensor/primitive.js';
 import { defineRule } from '../../src/autodiff/trace.js';
 
@@ -75,6 +76,57 @@ for (const backend of testBackends()) {
           const row = (m: c.Tensor) => c.reshape(c.slice(m, [j, 0], [1, theta.size]), [theta.size]).dataSync();
           assert.ok(relErr(row(hb), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp transA=${transA} transB=${transB}`);
           assert.ok(relErr(row(gb), gnvp(model, (z) => c.mul(c.sum(c.square(z)), 0.5), theta, v).dataSync()) <= 1e-12, `gnvp transA=${transA} transB=${transB}`);
+        }
+      }
+    });
+  });
+
+  s('layers at least 32 wide (per-direction GEMMs against the shared primal): hvpBatched and gnvpBatched equal k single products', () => {
+    c.tidy(() => {
+      // Widths ≥ 32 take batching.ts's strided-batched path (op(A)·Ḃ and Ȧᵀ·B per direction); the
+      // 3-wide output layer the folded one, so one model crosses both.
+      const rng = new Random(21);
+      const model = c.Sequential.mlp([34, 40, 33, 3], 'tanh');
+      const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
+      const n = 7;
+      const x = randn(rng, [n, 34]);
+      const y = c.tensor(Int32Array.from({ length: n }, () => rng.int(3)), [n], 'int32');
+      const theta = model.init({ seed: 5, dtype: 'float64' });
+      const P = theta.size;
+      const f = (t: c.Tensor) => objective.value(t, { x, y });
+      const m = (t: c.Tensor) => model.apply(t, x), l = (z: c.Tensor) => c.mean(c.crossEntropyLoss.perSample(z, y));
+      const V = randn(rng, [4, P]);
+      const h = hvpBatched(f, theta, V), g = gnvpBatched(m, l, theta, V);
+      for (let j = 0; j < 4; j++) {
+        const v = c.reshape(c.slice(V, [j, 0], [1, P]), [P]);
+        const row = (t: c.Tensor) => c.reshape(c.slice(t, [j, 0], [1, P]), [P]).dataSync();
+        assert.ok(relErr(row(h), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp row ${j}`);
+        assert.ok(relErr(row(g), gnvp(m, l, theta, v).dataSync()) <= 1e-12, `gnvp row ${j}`);
+      }
+    });
+  });
+
+  s('a matrix shared by a batch (rank 2 beside rank 3, stride 0): value, gradient, hvp and hvpBatched equal the broadcast copy', () => {
+    c.tidy(() => {
+      const rng = new Random(22);
+      const B = 3, M = 4, K = 5, N = 2;
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        for (const shared of ['a', 'b'] as const) {
+          const sa = transA ? [K, M] : [M, K], sb = transB ? [N, K] : [K, N];
+          const fa = shared === 'a' ? sa : [B, ...sa], fb = shared === 'b' ? sb : [B, ...sb];
+          const na = fa.reduce((p, q) => p * q, 1), nb = fb.reduce((p, q) => p * q, 1);
+          const split = (t: c.Tensor) => [c.reshape(c.slice(t, [0], [na]), fa), c.reshape(c.slice(t, [na], [nb]), fb)] as const;
+          const full = (x: c.Tensor, s: number[]) => (x.rank === 3 ? x : c.broadcastTo(c.reshape(x, [1, ...s]), [B, ...s]));
+          const direct = (t: c.Tensor) => { const [a, b] = split(t); return c.sum(c.square(c.tanh(matmulRaw(a, b, transA, transB)))); };
+          const copied = (t: c.Tensor) => { const [a, b] = split(t); return c.sum(c.square(c.tanh(matmulRaw(full(a, sa), full(b, sb), transA, transB)))); };
+          const theta = randn(rng, [na + nb]);
+          const v = randn(rng, [na + nb]);
+          const V = randn(rng, [3, na + nb]);
+          const tag = `shared ${shared}, transA=${transA} transB=${transB}`;
+          assert.ok(relErr(direct(theta).dataSync(), copied(theta).dataSync()) <= 1e-12, `value, ${tag}`);
+          assert.ok(relErr(c.grad(direct, theta).dataSync(), c.grad(copied, theta).dataSync()) <= 1e-12, `gradient, ${tag}`);
+          assert.ok(relErr(hvp(direct, theta, v).dataSync(), hvp(copied, theta, v).dataSync()) <= 1e-12, `hvp, ${tag}`);
+          assert.ok(relErr(hvpBatched(direct, theta, V).dataSync(), hvpBatched(copied, theta, V).dataSync()) <= 1e-12, `hvpBatched, ${tag}`);
         }
       }
     });

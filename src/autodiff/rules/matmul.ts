@@ -1,4 +1,6 @@
 import { add } from '../../tensor/ops/elementwise.js';
+import { sum } from '../../tensor/ops/reduce.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { matmulPrimitive, matmulRaw, type MatmulParams } from '../../tensor/ops/matmul.js';
 import { defineRule } from '../trace.js';
 
@@ -14,7 +16,12 @@ defineRule<MatmulParams>(matmulPrimitive, {
     return left && right ? add(left, right) : (left ?? right)!;
   },
   vjp: ([a, b], _o, g, { transA, transB }, needs) => [
-    needs[0] ? (transA ? matmulRaw(b!, g, transB, true) : matmulRaw(g, b!, false, !transB)) : null,
-    needs[1] ? (transB ? matmulRaw(g, a!, true, transA) : matmulRaw(a!, g, !transA, false)) : null,
+    needs[0] ? sharedSum(a!, transA ? matmulRaw(b!, g, transB, true) : matmulRaw(g, b!, false, !transB)) : null,
+    needs[1] ? sharedSum(b!, transB ? matmulRaw(g, a!, true, transA) : matmulRaw(a!, g, !transA, false)) : null,
   ],
 });
+
+/** A matrix shared by a batch (rank 2 beside rank 3) gets the sum of its per-entry gradients. */
+function sharedSum(x: Tensor, g: Tensor): Tensor {
+  return x.rank === 2 && g.rank === 3 ? sum(g, 0) : g;
+}

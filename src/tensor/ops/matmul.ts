@@ -7,18 +7,22 @@ import { kernels } from '../kernels.js';
 
 export interface MatmulParams { transA: boolean; transB: boolean }
 
-/** op(A)·op(B) for rank-2 operands, or rank-3 operands with the same batch size. */
+/**
+ * op(A)·op(B) for rank-2 operands, or a batch: rank-3 operands with the same batch size, or one
+ * rank-3 operand and one rank-2 matrix shared by every batch entry (stride 0: no broadcast copy).
+ */
 export const matmulPrimitive = definePrimitive<MatmulParams>('matmul', ([a, b], { transA, transB }) => {
-  const batched = a!.rank === 3;
+  const batched = a!.rank === 3 || b!.rank === 3;
   const [ar, ac] = a!.shape.slice(-2) as [number, number];
   const [br, bc] = b!.shape.slice(-2) as [number, number];
   const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
-  const batch = batched ? a!.shape[0]! : 1;
+  const batch = batched ? (a!.rank === 3 ? a! : b!).shape[0]! : 1;
   const out = empty(batched ? [batch, m, n] : [m, n], a!.dtype, a!.backend);
   const kx = kernels(backendOf('matmul', [a!, b!]));
   if (batched) {
     // One call for the whole batch (a GPU backend launches one kernel for it).
-    kx.gemmStridedBatched(transA, transB, m, n, k, 1, a!.buffer, 0, ac, ar * ac, b!.buffer, 0, bc, br * bc, 0, out.buffer, 0, n, m * n, batch);
+    const strideA = a!.rank === 3 ? ar * ac : 0, strideB = b!.rank === 3 ? br * bc : 0;
+    kx.gemmStridedBatched(transA, transB, m, n, k, 1, a!.buffer, 0, ac, strideA, b!.buffer, 0, bc, strideB, 0, out.buffer, 0, n, m * n, batch);
   } else {
     kx.gemm(transA, transB, m, n, k, 1, a!.buffer, 0, ac, b!.buffer, 0, bc, 0, out.buffer, 0, n);
   }
