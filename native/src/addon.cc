@@ -177,18 +177,15 @@ void GemmStridedBatched(const Napi::CallbackInfo& info) {
       !integer(info, 16, ldc) || !integer(info, 17, sc) || !integer(info, 18, batch)) return;
   if (!same_dtype(info.Env(), {&a, &b, &c})) return;
   const bool ta = flags & 1, tb = flags & 2;
-  for (int64_t i = 0; i < batch; i++) {
-    if (c.dtype == DType::F32) {
-      cv::gemm<float>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a.data) + aOff + i * sa, lda,
-        static_cast<const float*>(b.data) + bOff + i * sb, ldb, static_cast<float>(beta),
-        static_cast<float*>(c.data) + cOff + i * sc, ldc);
-    } else if (c.dtype == DType::F64) {
-      cv::gemm<double>(ta, tb, m, n, k, alpha, static_cast<const double*>(a.data) + aOff + i * sa, lda,
-        static_cast<const double*>(b.data) + bOff + i * sb, ldb, beta, static_cast<double*>(c.data) + cOff + i * sc, ldc);
-    } else {
-      fail(info.Env(), "gemm needs float32 or float64");
-      return;
-    }
+  if (c.dtype == DType::F32) {
+    cv::gemm_batched<float>(ta, tb, m, n, k, static_cast<float>(alpha), static_cast<const float*>(a.data) + aOff, lda, sa,
+      static_cast<const float*>(b.data) + bOff, ldb, sb, static_cast<float>(beta), static_cast<float*>(c.data) + cOff, ldc,
+      sc, batch);
+  } else if (c.dtype == DType::F64) {
+    cv::gemm_batched<double>(ta, tb, m, n, k, alpha, static_cast<const double*>(a.data) + aOff, lda, sa,
+      static_cast<const double*>(b.data) + bOff, ldb, sb, beta, static_cast<double*>(c.data) + cOff, ldc, sc, batch);
+  } else {
+    fail(info.Env(), "gemm needs float32 or float64");
   }
 }
 

@@ -12,11 +12,16 @@
 //
 // So beta costs no separate pass over C, except for the matrix-vector shapes, which scale C first.
 //
+// A strided batch (gemm_batched) runs the entries inside the pc loop, so an operand they share
+// (stride 0) is packed once per block for all of them: the k directions of a batched HVP multiply
+// one activation matrix without packing it k times.
+//
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
 // leading dimensions. The micro-kernel family (AVX-512, AVX2+FMA, portable) is chosen per call from
 // cpu.h, with NR = two vectors of that ISA.
 //
-// Threads (pool.h): a GEMM of at least thread_min_flops() is cut into one band per thread, of whole micro-tiles,
+// Threads (pool.h): a batch of at least as many entries as threads is dealt out by whole entries;
+// otherwise a GEMM of at least thread_min_flops() is cut into one band per thread, of whole micro-tiles,
 // along n (multiples of NR) when C has more tile columns than tile rows, else along m (multiples
 // of MR), and each band runs the loops above on its own packing buffers. Every element of C gets
 // the same k-blocking and the same micro-kernel arithmetic whatever the band it falls in, so the
@@ -183,41 +188,61 @@ void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t c
   for (int64_t i = 0; i < count; i++) out[i * os] += alpha * y[i];
 }
 
+/** Rows of a shared op(A) packed once for a whole batch: up to this many (else per entry). */
+constexpr int64_t kSharedRowsMax = 2048;
+
 /**
- * The blocked loops around an MR×NR micro-kernel (m, n > 1, k > 0): C ← beta·C + alpha·op(A)·op(B),
- * beta applied by the micro-kernels of the first k block.
+ * One strided batch of GEMMs: C_e ← beta·C_e + alpha·op(A_e)·op(B_e) for entries e0 ≤ e < e1,
+ * X_e = X + e·strideX. A shared operand (stride 0) is packed once per k block for every entry —
+ * B always; A when it has at most kSharedRowsMax rows, all of them packed together. Each C_e gets
+ * exactly the arithmetic of a single GEMM (the same k blocks in order, the same micro-kernel), so
+ * a batch equals its entries computed one by one, bit for bit.
  */
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T beta, T* c, int64_t ldc, Kernels<T> kernels) {
+  int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t e0, int64_t e1,
+  Kernels<T> kernels) {
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local std::vector<T> abuf, bbuf;
   const int64_t kcMax = std::min(KC, k);
   const int64_t ncMax = std::min(NC, (n + NR - 1) / NR * NR);
-  const int64_t mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  const bool shared_a = sa == 0 && e1 - e0 > 1 && m <= kSharedRowsMax, shared_b = sb == 0 && e1 - e0 > 1;
+  const int64_t mcMax = shared_a ? (m + MR - 1) / MR * MR : std::min(MC, (m + MR - 1) / MR * MR);
   const bool by_rows = !trans_a;
   const MicroKernel<T> kernel = by_rows ? kernels.rows : kernels.steps;
   abuf.resize(static_cast<size_t>(mcMax * (by_rows ? Packing<T>::RowStride : kcMax)));
   bbuf.resize(static_cast<size_t>(ncMax * kcMax));
-  T* ap = abuf.data();
-  T* bp = bbuf.data();
+  T* const ap0 = abuf.data();
+  T* const bp = bbuf.data();
+  auto pack_a = [&](const T* ae, int64_t ic, int64_t pc, int64_t mc, int64_t kc, T* ap) {
+    if (by_rows) pack_a_rows<T, MR>(ae, lda, ic, pc, mc, kc, ap);
+    else pack_a_steps<T, MR>(ae, lda, ic, pc, mc, kc, ap);
+  };
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = std::min(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
       const T beta_pc = pc == 0 ? beta : T(1);
-      pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
       const int64_t a_row = by_rows ? Packing<T>::RowStride : kc;  // elements per packed row of A
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        const int64_t mc = std::min(MC, m - ic);
-        if (by_rows) pack_a_rows<T, MR>(a, lda, ic, pc, mc, kc, ap);
-        else pack_a_steps<T, MR>(a, lda, ic, pc, mc, kc, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            kernel(kc, ap + ir * a_row, bp + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_pc);
+      // Whole micro-panels of MC rows: the shared A's block ic starts at ic·a_row.
+      if (shared_a) for (int64_t ic = 0; ic < m; ic += MC) pack_a(a, ic, pc, std::min(MC, m - ic), kc, ap0 + ic * a_row);
+      if (shared_b) pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
+      for (int64_t e = e0; e < e1; e++) {
+        const T* ae = a + e * sa;
+        T* ce = c + e * sc;
+        if (!shared_b) pack_b<T, NR>(trans_b, b + e * sb, ldb, pc, jc, kc, nc, bp);
+        for (int64_t ic = 0; ic < m; ic += MC) {
+          const int64_t mc = std::min(MC, m - ic);
+          T* ap = ap0;
+          if (shared_a) ap = ap0 + ic * a_row;
+          else pack_a(ae, ic, pc, mc, kc, ap);
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+              kernel(kc, ap + ir * a_row, bp + jr * kc, ce + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_pc);
+            }
           }
         }
       }
@@ -226,32 +251,37 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 }
 
 /**
- * gemm_blocked over bands of C run by the thread pool (see the file comment): one band per thread
- * (more bands would each pack the operand they share again), along n when C has more tile columns
- * than tile rows, else along m.
+ * gemm_blocked run by the thread pool (see the file comment): a batch of at least as many entries
+ * as threads is dealt out by whole entries; otherwise C is cut into one band per thread (more
+ * bands would each pack the operand they share again), along n when C has more tile columns than
+ * tile rows, else along m, each band running every entry.
  */
 template <typename T, int MR, int NR>
 void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T beta, T* c, int64_t ldc, Kernels<T> kernel) {
+  int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t batch,
+  Kernels<T> kernel) {
   const int nt = threads();
   const int64_t tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
+  const bool by_entries = batch >= nt;
   const bool along_n = tiles_n >= tiles_m;
-  const int64_t tiles = along_n ? tiles_n : tiles_m;
+  const int64_t tiles = by_entries ? batch : along_n ? tiles_n : tiles_m;
   const int64_t parts = std::min<int64_t>(tiles, static_cast<int64_t>(nt));
-  if (nt <= 1 || parts <= 1 || 2.0 * m * n * k < thread_min_flops()) {
-    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kernel);
+  if (nt <= 1 || parts <= 1 || 2.0 * m * n * k * batch < thread_min_flops()) {
+    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, 0, batch, kernel);
     return;
   }
   parallel_for(parts, [&](int64_t p) {
     const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
-    if (along_n) {
+    if (by_entries) {
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, t0, t1, kernel);
+    } else if (along_n) {
       const int64_t j0 = t0 * NR, j1 = std::min(n, t1 * NR);
       const T* bj = trans_b ? b + j0 * ldb : b + j0;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, sa, bj, ldb, sb, beta, c + j0, ldc, sc, 0, batch, kernel);
     } else {
       const int64_t i0 = t0 * MR, i1 = std::min(m, t1 * MR);
       const T* ai = trans_a ? a + i0 : a + i0 * lda;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, sa, b, ldb, sb, beta, c + i0 * ldc, ldc, sc, 0, batch, kernel);
     }
   });
 }
@@ -259,37 +289,56 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
 }  // namespace
 
 template <typename T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-  const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || n == 1 || m == 1) {  // no product, or a matrix-vector product: scale C first
-    scale_c(m, n, beta, c, ldc);
-    if (k <= 0) return;
-    if (n == 1) {  // C[:, 0] += alpha·op(A)·op(B)[:, 0]
-      gemv(m, k, alpha, a, trans_a ? 1 : lda, trans_a ? lda : 1, b, trans_b ? 1 : ldb, c, ldc);
-    } else {  // C[0, :] += alpha·op(B)ᵀ·op(A)[0, :]
-      gemv(n, k, alpha, b, trans_b ? ldb : 1, trans_b ? 1 : ldb, a, trans_a ? lda : 1, c, 1);
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  int64_t stride_a, const T* b, int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c,
+  int64_t batch) {
+  if (m <= 0 || n <= 0 || batch <= 0) return;
+  if (k <= 0 || n == 1 || m == 1) {  // no product, or matrix-vector products: scale C first
+    for (int64_t e = 0; e < batch; e++) {
+      const T* ae = a + e * stride_a;
+      const T* be = b + e * stride_b;
+      T* ce = c + e * stride_c;
+      scale_c(m, n, beta, ce, ldc);
+      if (k <= 0) continue;
+      if (n == 1) {  // C[:, 0] += alpha·op(A)·op(B)[:, 0]
+        gemv(m, k, alpha, ae, trans_a ? 1 : lda, trans_a ? lda : 1, be, trans_b ? 1 : ldb, ce, ldc);
+      } else {  // C[0, :] += alpha·op(B)ᵀ·op(A)[0, :]
+        gemv(n, k, alpha, be, trans_b ? ldb : 1, trans_b ? 1 : ldb, ae, trans_a ? lda : 1, ce, 1);
+      }
     }
     return;
   }
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
   switch (gemm_isa()) {
     case Isa::Avx512:
-      return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx512);
+      return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
+        beta, c, ldc, stride_c, batch, Simd<T>::avx512);
     case Isa::Avx2:
-      return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx2);
+      return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
+        beta, c, ldc, stride_c, batch, Simd<T>::avx2);
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
         micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
-      return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, portable);
+      return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
+        ldc, stride_c, batch, portable);
     }
   }
+}
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  gemm_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
   float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
   int64_t, double, double*, int64_t);
+template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
+  const float*, int64_t, int64_t, float, float*, int64_t, int64_t, int64_t);
+template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
+  const double*, int64_t, int64_t, double, double*, int64_t, int64_t, int64_t);
 
 }  // namespace cv

@@ -46,4 +46,14 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
+/**
+ * A strided batch: C_e = alpha·op(A_e)·op(B_e) + beta·C_e with X_e = X + e·stride_x for e < batch.
+ * A stride of 0 shares that operand, which is then packed once for all entries. Each C_e is
+ * bit for bit the single GEMM's, whatever the batch and the thread count.
+ */
+template <typename T>
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  int64_t stride_a, const T* b, int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c,
+  int64_t batch);
+
 }  // namespace cv

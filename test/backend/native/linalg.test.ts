@@ -321,6 +321,41 @@ t('syev: NaN/±Inf in the lower triangle is an InputError naming the entry, noth
 
 const same = (p: TypedArray, q: TypedArray): boolean => p.length === q.length && p.every((v, i) => Object.is(v, q[i]));
 
+t('gemmStridedBatched with a shared operand (stride 0, packed once) or none equals one gemm per entry bit for bit, at 1, 2 and 3 threads, across several cache blocks', () => {
+  try {
+    for (const dtype of FLOATS) {
+      // m over MC (144 float32, 96 float64) rows and k over KC (256) steps, so the shared A is
+      // packed in several blocks; batches below, at and above the thread counts.
+      for (const [m, n, k, batch] of [[300, 70, 530, 5], [13, 200, 257, 2], [150, 33, 40, 3], [2100, 40, 20, 2]] as const) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const shared of ['a', 'b', 'none'] as const) {
+            const rng = new Rng(m + 3 * n + 7 * k + batch);
+            const lda = ta ? m : k, ldb = tb ? k : n, ldc = n + 3;
+            const sa = shared === 'a' ? 0 : m * k + 5, sb = shared === 'b' ? 0 : k * n + 2, sc = m * ldc + 1;
+            const buf = (size: number) => { const x = nb().alloc(dtype, size); nb().write(x, Array.from({ length: size }, () => rng.uniform(-1, 1))); return x; };
+            const a = buf(m * k + (batch - 1) * sa), b = buf(k * n + (batch - 1) * sb), c0 = buf(batch * sc);
+            const C0 = nb().read(c0);
+            const want = nb().alloc(dtype, batch * sc);
+            nb().write(want, C0);
+            setNativeThreads(1, { minFlops: 0 });
+            for (let e = 0; e < batch; e++) nb().gemm(ta, tb, m, n, k, 0.75, a, e * sa, lda, b, e * sb, ldb, -0.5, want, e * sc, ldc);
+            const W = nb().read(want);
+            for (const threads of [1, 2, 3]) {
+              setNativeThreads(threads, { minFlops: 0 });
+              const got = nb().alloc(dtype, batch * sc);
+              nb().write(got, C0);
+              nb().gemmStridedBatched(ta, tb, m, n, k, 0.75, a, 0, lda, sa, b, 0, ldb, sb, -0.5, got, 0, ldc, sc, batch);
+              assert.ok(same(nb().read(got), W), `${dtype} m=${m} n=${n} k=${k} batch=${batch} ta=${ta} tb=${tb} shared ${shared}, ${threads} threads`);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    setNativeThreads(nb().info().defaultThreads);
+  }
+});
+
 t('results are bit for bit independent of the thread count (1, 2, 3): GEMM on odd sizes, potrf, trsm, syev', () => {
   try {
     for (const dtype of FLOATS) {
