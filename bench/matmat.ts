@@ -12,13 +12,18 @@ import { matmulFlops, whvpProblem } from './whvp.js';
  * cross-entropy, float32, 118,282 parameters): time per HVP of hessianOperator(...).matmat(V) with
  * V of k columns, against k = 1 (one matvec), with the matmul flops of k forward-over-reverse HVPs
  * (bench/whvp.ts matmulFlops) and the achieved rate against the backend's GEMM rate measured in
- * the same run (a square GEMM of the layer size and the first layer's B×784·784×128 shape).
+ * the same run (a square GEMM of the layer size and the first layer's B×784·784×128 shape), for
+ * each of W-HVP's batch sizes asked for (default 256 and 1024).
  *
- *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js,native] [--batch 256] [--ks 1,8,32,64] [--seconds 3] [--threads 1] [--out DIR]
+ * A product is timed up to a one-element read of its result, which waits for it on any backend:
+ * the [P, k] block itself stays on the backend, as in the block solvers and sketches that call
+ * matmat (reading 15 MB into a fresh JavaScript array would add ~4 ms at k = 32, none of it HVP).
  *
- * Writes bench/matmat.json (one run per backend: a run replaces the runs of the backends it measured
- * and keeps the others; --out DIR: DIR/matmat.json, nothing merged) and re-renders bench/RESULTS.md,
- * whose "Batched HVP" section comes from it (bench/matmat-report.ts).
+ *   npx tsc -p . && node dist/bench/matmat.js [--backends wasm,js,native] [--batch 256,1024] [--ks 1,8,32,64] [--seconds 3] [--threads 1] [--out DIR]
+ *
+ * Writes bench/matmat.json (one run per backend and batch size: a run replaces the runs of the same
+ * backend and batch size and keeps the others; --out DIR: DIR/matmat.json, nothing merged) and
+ * re-renders bench/RESULTS.md, whose "Batched HVP" section comes from it (bench/matmat-report.ts).
  */
 
 const arg = (name: string, dflt: string): string => {
@@ -26,7 +31,7 @@ const arg = (name: string, dflt: string): string => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const backends = arg('backends', 'wasm').split(',');
-const batch = Number(arg('batch', '256'));
+const batches = arg('batch', '256,1024').split(',').map(Number);
 const ks = arg('ks', '1,8,32,64').split(',').map(Number);
 const seconds = Number(arg('seconds', '3'));
 // The native addon's pool would use every core; its rows are one thread, like the other backends'.
@@ -48,7 +53,7 @@ function time(fn: () => void): { ms: number; samples: number } {
 }
 
 const runs: MatmatRun[] = [];
-for (const backend of backends) {
+for (const backend of backends) for (const batch of batches) {
   c.setBackend(backend);
   if (backend === 'native') c.setNativeThreads(nativeThreads);
   const machine = describeMachine();
@@ -83,7 +88,7 @@ for (const backend of backends) {
   for (const k of ks) {
     const V = c.keep(c.randomNormal([P, k], { seed: 7, dtype: 'float32' }));
     const fns = [() => c.tidy(() => c.matmul(ga, gb).dataSync()),
-      () => c.tidy(() => (k === 1 ? op.matvec(c.reshape(V, [P])) : op.matmat!(V)).dataSync())];
+      () => c.tidy(() => { c.slice(c.reshape(k === 1 ? op.matvec(c.reshape(V, [P])) : op.matmat!(V), [-1]), [0], [1]).dataSync(); })];
     const wall: number[][] = [[], []], cpu: number[][] = [[], []];
     fns.forEach((f) => f());
     const start = performance.now();
@@ -112,7 +117,7 @@ for (const backend of backends) {
 const outArg = arg('out', '');
 const file = join(outArg || BENCH_DIR, 'matmat.json');
 const previous: MatmatRun[] = !outArg && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MatmatFile).runs : [];
-const merged: MatmatFile = { runs: [...previous.filter((r) => !runs.some((q) => q.backend === r.backend)), ...runs] };
+const merged: MatmatFile = { runs: [...previous.filter((r) => !runs.some((q) => q.backend === r.backend && q.batch === r.batch)), ...runs] };
 writeFileSync(file, JSON.stringify(merged, null, 2) + '\n');
 if (!outArg) writeResultsMd(BENCH_DIR);
 console.log(`wrote ${file}${outArg ? '' : ' and bench/RESULTS.md'}`);

@@ -5,7 +5,9 @@ import {
 } from '../tensor/ops/elementwise.js';
 import { tanhGradPrimitive } from '../tensor/ops/activation.js';
 import { gatherPrimitive, oneHot, scatterAddPrimitive } from '../tensor/ops/indexing.js';
-import { matmulPrimitive, matmulRaw, type MatmulParams } from '../tensor/ops/matmul.js';
+import {
+  matmulPrimitive, matmulRaw, matmulSum, matmulSumPrimitive, productShape, type MatmulParams, type MatmulSumParams, type ProductTerm,
+} from '../tensor/ops/matmul.js';
 import { maxMask, reducePrimitive, sum, type ReduceParams } from '../tensor/ops/reduce.js';
 import {
   broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, reshape, reshapePrimitive, slice,
@@ -73,7 +75,7 @@ defineBatchedJvp(wherePrimitive, ([c], [, ta, tb], _o, _p, shapes, k) => select(
 defineBatchedJvp(unaryPrimitive('tanh'), (_p, [t], y) => mul(t!, sub(1, square(y()))));
 defineBatchedJvp(tanhGradPrimitive, (p, [ty, tg]) => {
   const a = tg ? mul(tg, sub(1, square(p[0]!))) : null;
-  const b = ty ? mul(mul(ty, mul(p[0]!, p[1]!)), -2) : null;
+  const b = ty ? mul(ty, mul(mul(p[0]!, p[1]!), -2)) : null; // −2·y·g on the primal: one pass over the k tangents
   return a && b ? sumOf(a, b) : (a ?? b)!;
 });
 function sumOf(a: Tensor, b: Tensor): Tensor {
@@ -124,35 +126,65 @@ defineBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t]) =>
  */
 const PER_DIRECTION_MIN = 32;
 
+/** A tangent term: a product still to be formed (operands and flags), or a tensor already formed. */
+type Term = ProductTerm | Tensor;
+const isProduct = (t: Term): t is ProductTerm => Array.isArray(t);
+
 /**
- * C = op(A)·op(B) with tangents [k, …]: each product is one GEMM call over all k directions —
- * op(Ȧ)·op(B) with the k directions stacked as rows (no copy where op(Ȧ) = Ȧ), and otherwise
- * per-direction GEMMs against the shared primal (or, for narrow products, the directions side by
- * side as the columns of one GEMM).
+ * The terms of the k tangents of op(A)·op(B), A = p[i] and B = p[i + 1] of the given shapes: op(Ȧ)·op(B)
+ * with the k directions stacked as rows (no copy where op(Ȧ) = Ȧ), op(A)·op(Ḃ) as per-direction
+ * GEMMs against the shared primal (or, for narrow products, the directions side by side as the
+ * columns of one GEMM). Each term holds the [k, m, n] elements row-major.
  */
-defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, transB }, shapes, k) => {
-  if (shapes[0]!.length === 3 || shapes[1]!.length === 3) return batchedMatmul3(p, ta, tb, transA, transB, shapes, k);
-  const [ar, ac] = shapes[0]! as [number, number];
-  const [br, bc] = shapes[1]! as [number, number];
+function productTerms(p: readonly Tensor[], i: number, ta: Tensor | null, tb: Tensor | null, transA: boolean, transB: boolean,
+  shapes: readonly (readonly number[])[], k: number): Term[] {
+  const sa = shapes[i]!, sb = shapes[i + 1]!;
+  if (sa.length === 3 || sb.length === 3) {
+    // The pair of primals, still read lazily (batchedMatmul3 evaluates only the one it multiplies).
+    const pair: Tensor[] = [];
+    for (const j of [0, 1]) Object.defineProperty(pair, j, { enumerable: true, get: () => p[i + j] });
+    return [batchedMatmul3(pair, ta, tb, transA, transB, [sa, sb], k)];
+  }
+  const [ar, ac] = sa as [number, number];
+  const [br, bc] = sb as [number, number];
   const m = transA ? ac : ar, n = transB ? br : bc, inner = transA ? ar : ac;
-  let left: Tensor | null = null, right: Tensor | null = null;
+  const terms: Term[] = [];
   if (ta && (!transA || m < PER_DIRECTION_MIN)) {
     // [k, m, inner] rows → [k·m, inner]·op(B)
     const a = transA ? transpose(ta, [0, 2, 1]) : ta;
-    left = reshape(matmulRaw(reshape(a, [k * m, inner]), p[1]!, false, transB), [k, m, n]);
+    terms.push([reshape(a, [k * m, inner]), p[i + 1]!, false, transB]);
   } else if (ta) {
-    left = matmulRaw(ta, p[1]!, transA, transB);
+    terms.push([ta, p[i + 1]!, transA, transB]);
   }
   if (tb && n < PER_DIRECTION_MIN) {
     // op(A)·[inner, k·n]: the k directions side by side.
     const b = transB ? transpose(tb, [2, 0, 1]) : transpose(tb, [1, 0, 2]); // [inner, k, n]
-    const r = matmulRaw(p[0]!, reshape(b, [inner, k * n]), transA, false);
-    right = transpose(reshape(r, [m, k, n]), [1, 0, 2]);
+    const r = matmulRaw(p[i]!, reshape(b, [inner, k * n]), transA, false);
+    terms.push(transpose(reshape(r, [m, k, n]), [1, 0, 2]));
   } else if (tb) {
-    right = matmulRaw(p[0]!, tb, transA, transB);
+    terms.push([p[i]!, tb, transA, transB]);
   }
-  return left && right ? sumOf(left, right) : (left ?? right)!;
-});
+  return terms;
+}
+
+/** The sum of tangent terms as `shape`: products two at a time in one matmulSum (no add pass), the rest added. */
+function sumTerms(terms: readonly Term[], shape: readonly number[]): Tensor {
+  const products = terms.filter(isProduct);
+  const parts = terms.filter((t): t is Tensor => !isProduct(t)).map((t) => reshape(t, shape));
+  for (let j = 0; j < products.length; j += 2) {
+    const [a, b, ta, tb] = products[j]!;
+    parts.push(j + 1 < products.length ? matmulSum(products[j]!, products[j + 1]!, shape) : reshape(matmulRaw(a, b, ta, tb), shape));
+  }
+  return parts.reduce((x, y) => sumOf(x, y));
+}
+
+/** C = op(A)·op(B) with tangents [k, …]: its terms (productTerms) summed. */
+defineBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, transB }, shapes, k) =>
+  sumTerms(productTerms(p, 0, ta ?? null, tb ?? null, transA, transB, shapes, k), [k, ...productShape(shapes[0]!, shapes[1]!, transA, transB)]));
+
+/** The sum of two products: the terms of both, paired into matmulSums. */
+defineBatchedJvp<MatmulSumParams>(matmulSumPrimitive, (p, t, _o, { shape, trans }, shapes, k) =>
+  sumTerms([0, 2].flatMap((i) => productTerms(p, i, t[i] ?? null, t[i + 1] ?? null, trans[i]!, trans[i + 1]!, shapes, k)), [k, ...shape]));
 
 /**
  * The same for a batch of B products (rank-3 operands [B, r, c], one GEMM per batch entry): the k

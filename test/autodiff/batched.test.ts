@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched, linearBatched, vjp } from '../../src/autodiff/index.js';
 import { gather } from '../../src/tensor/ops/indexing.js';
-import { matmulRaw } from '../../src/tensor/ops/matmul.js';
+import { matmulRaw, matmulSum } from '../../src/tensor/ops/matmul.js';
 import { bind, definePrimitive } from '../../src/tensor/primitive.js';
 import { defineRule } from '../../src/autodiff/trace.js';
 
@@ -129,6 +129,37 @@ for (const backend of testBackends()) {
           assert.ok(relErr(hvpBatched(direct, theta, V).dataSync(), hvpBatched(copied, theta, V).dataSync()) <= 1e-12, `hvpBatched, ${tag}`);
         }
       }
+    });
+  });
+
+  s('matmulSum (two products, the second accumulated into the first): value, gradient, hvp and hvpBatched equal the sum of two matmuls', () => {
+    c.tidy(() => {
+      const rng = new Random(23);
+      const K = 3, M = 4, I = 5, N = 2;
+      // A [K·M, I]·B [I, N] (one tall product) plus C [K, M, I]·D [I, N] (a batch sharing D): both [K, M, N] row-major.
+      for (const [t1, t2] of [[false, false], [true, true], [false, true], [true, false]] as const) {
+        const s1 = t1 ? [I, K * M] : [K * M, I], s2 = t2 ? [N, I] : [I, N];
+        const s3 = [K, M, I], s4 = t2 ? [N, I] : [I, N];
+        const sizes = [s1, s2, s3, s4].map((x) => x.reduce((p, q) => p * q, 1));
+        const offs = sizes.map((_, i) => sizes.slice(0, i).reduce((p, q) => p + q, 0));
+        const parts = (t: c.Tensor) => [s1, s2, s3, s4].map((sh, i) => c.reshape(c.slice(t, [offs[i]!], [sizes[i]!]), sh));
+        const fused = (t: c.Tensor) => {
+          const [a, b, cc, d] = parts(t);
+          return c.sum(c.square(c.tanh(matmulSum([a!, b!, t1, t2], [cc!, d!, false, t2], [K, M, N]))));
+        };
+        const plain = (t: c.Tensor) => {
+          const [a, b, cc, d] = parts(t);
+          return c.sum(c.square(c.tanh(c.add(c.reshape(matmulRaw(a!, b!, t1, t2), [K, M, N]), matmulRaw(cc!, d!, false, t2)))));
+        };
+        const P = sizes.reduce((p, q) => p + q, 0);
+        const theta = randn(rng, [P]), v = randn(rng, [P]), V = randn(rng, [3, P]);
+        const tag = `transA₁=${t1} transB=${t2}`;
+        assert.ok(relErr(fused(theta).dataSync(), plain(theta).dataSync()) <= 1e-12, `value, ${tag}`);
+        assert.ok(relErr(c.grad(fused, theta).dataSync(), c.grad(plain, theta).dataSync()) <= 1e-12, `gradient, ${tag}`);
+        assert.ok(relErr(hvp(fused, theta, v).dataSync(), hvp(plain, theta, v).dataSync()) <= 1e-12, `hvp, ${tag}`);
+        assert.ok(relErr(hvpBatched(fused, theta, V).dataSync(), hvpBatched(plain, theta, V).dataSync()) <= 1e-12, `hvpBatched, ${tag}`);
+      }
+      assert.throws(() => matmulSum([c.zeros([2, 3]), c.zeros([3, 4]), false, false], [c.zeros([2, 3]), c.zeros([3, 5]), false, false], [2, 4]), /do not both fill/);
     });
   });
 

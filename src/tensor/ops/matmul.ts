@@ -8,26 +8,74 @@ import { kernels } from '../kernels.js';
 export interface MatmulParams { transA: boolean; transB: boolean }
 
 /**
+ * out ← op(A)·op(B) + beta·out for rank-2 operands, or a batch: rank-3 operands with the same
+ * batch size, or one rank-3 operand and one rank-2 matrix shared by every batch entry (stride 0:
+ * no broadcast copy). `out` holds the product's elements row-major, whatever its shape.
+ */
+function gemmInto(a: Tensor, b: Tensor, transA: boolean, transB: boolean, out: Tensor, beta: number): void {
+  const batched = a.rank === 3 || b.rank === 3;
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
+  const kx = kernels(backendOf('matmul', [a, b, out]));
+  if (batched) {
+    // One call for the whole batch (a GPU backend launches one kernel for it).
+    const batch = (a.rank === 3 ? a : b).shape[0]!;
+    const strideA = a.rank === 3 ? ar * ac : 0, strideB = b.rank === 3 ? br * bc : 0;
+    kx.gemmStridedBatched(transA, transB, m, n, k, 1, a.buffer, 0, ac, strideA, b.buffer, 0, bc, strideB, beta, out.buffer, 0, n, m * n, batch);
+  } else {
+    kx.gemm(transA, transB, m, n, k, 1, a.buffer, 0, ac, b.buffer, 0, bc, beta, out.buffer, 0, n);
+  }
+}
+
+/** The shape of op(A)·op(B) for the operands gemmInto takes: [m, n], or [batch, m, n]. */
+export function productShape(a: Tensor | readonly number[], b: Tensor | readonly number[], transA: boolean, transB: boolean): number[] {
+  const sa = 'shape' in a ? a.shape : a, sb = 'shape' in b ? b.shape : b;
+  const mn = [transA ? sa.at(-1)! : sa.at(-2)!, transB ? sb.at(-2)! : sb.at(-1)!];
+  return sa.length === 3 || sb.length === 3 ? [(sa.length === 3 ? sa : sb)[0]!, ...mn] : mn;
+}
+
+/**
  * op(A)·op(B) for rank-2 operands, or a batch: rank-3 operands with the same batch size, or one
  * rank-3 operand and one rank-2 matrix shared by every batch entry (stride 0: no broadcast copy).
  */
 export const matmulPrimitive = definePrimitive<MatmulParams>('matmul', ([a, b], { transA, transB }) => {
-  const batched = a!.rank === 3 || b!.rank === 3;
-  const [ar, ac] = a!.shape.slice(-2) as [number, number];
-  const [br, bc] = b!.shape.slice(-2) as [number, number];
-  const m = transA ? ac : ar, k = transA ? ar : ac, n = transB ? br : bc;
-  const batch = batched ? (a!.rank === 3 ? a! : b!).shape[0]! : 1;
-  const out = empty(batched ? [batch, m, n] : [m, n], a!.dtype, a!.backend);
-  const kx = kernels(backendOf('matmul', [a!, b!]));
-  if (batched) {
-    // One call for the whole batch (a GPU backend launches one kernel for it).
-    const strideA = a!.rank === 3 ? ar * ac : 0, strideB = b!.rank === 3 ? br * bc : 0;
-    kx.gemmStridedBatched(transA, transB, m, n, k, 1, a!.buffer, 0, ac, strideA, b!.buffer, 0, bc, strideB, 0, out.buffer, 0, n, m * n, batch);
-  } else {
-    kx.gemm(transA, transB, m, n, k, 1, a!.buffer, 0, ac, b!.buffer, 0, bc, 0, out.buffer, 0, n);
-  }
+  const out = empty(productShape(a!, b!, transA, transB), a!.dtype, a!.backend);
+  gemmInto(a!, b!, transA, transB, out, 0);
   return out;
 });
+
+export interface MatmulSumParams {
+  /** The result's shape (each product has its elements, row-major). */
+  shape: number[];
+  /** transA, transB of the first product, then of the second. */
+  trans: [boolean, boolean, boolean, boolean];
+}
+
+/**
+ * op(A₁)·op(B₁) + op(A₂)·op(B₂) with operands as matmulPrimitive takes them, both products laid
+ * out row-major over the same elements (one [k·m, n], the other [k, m, n], say): the second GEMM
+ * accumulates into the first's output (beta = 1), so the sum costs no pass of its own.
+ */
+export const matmulSumPrimitive = definePrimitive<MatmulSumParams>('matmulSum', ([a1, b1, a2, b2], { shape, trans }) => {
+  const out = empty(shape, a1!.dtype, a1!.backend);
+  gemmInto(a1!, b1!, trans[0], trans[1], out, 0);
+  gemmInto(a2!, b2!, trans[2], trans[3], out, 1);
+  return out;
+});
+
+/** A product for matmulSum: operands and their transposition flags. */
+export type ProductTerm = readonly [Tensor, Tensor, boolean, boolean];
+
+/** op(A₁)·op(B₁) + op(A₂)·op(B₂) as `shape` (used by the rules, which know their shapes are right). */
+export function matmulSum(first: ProductTerm, second: ProductTerm, shape: readonly number[]): Tensor {
+  const size = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+  const [s1, s2] = [first, second].map(([a, b, ta, tb]) => productShape(a, b, ta, tb));
+  if (size(s1!) !== size(shape) || size(s2!) !== size(shape) || s1!.at(-1) !== s2!.at(-1)) {
+    throw new ShapeError(`matmulSum: products ${fmt(s1!)} and ${fmt(s2!)} do not both fill ${fmt(shape)}`);
+  }
+  return bind(matmulSumPrimitive, [first[0], first[1], second[0], second[1]], { shape: [...shape], trans: [first[2], first[3], second[2], second[3]] });
+}
 
 /** The primitive after shape checks (used by the rules, which know their shapes are right). */
 export function matmulRaw(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
