@@ -29,11 +29,19 @@ export function checkDamping(damping: number): void {
 /** Which curvature of the data loss a batch product forms. */
 export type CurvatureKind = 'exact' | 'gauss-newton';
 
+/**
+ * A batch's curvature product, times `weight` (|b|/N in a sum over batches, default 1). The weight
+ * scales the batch's loss — a scalar — so that the [P] or [k, P] result needs no pass of its own.
+ */
+export type BatchProduct = (batch: Dataset, v: Tensor, weight?: number) => Tensor;
+
+const scaled = (loss: Tensor, weight: number): Tensor => (weight === 1 ? loss : mul(loss, weight));
+
 /** The product of one batch's mean-loss Hessian (or Gauss–Newton Hessian) with v. */
-export function batchProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): (batch: Dataset, v: Tensor) => Tensor {
+export function batchProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): BatchProduct {
   return kind === 'exact'
-    ? (b, v) => hvp((t) => objective.dataLoss(t, b), theta, v, mode)
-    : (b, v) => gnvp((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v);
+    ? (b, v, w = 1) => hvp((t) => scaled(objective.dataLoss(t, b), w), theta, v, mode)
+    : (b, v, w = 1) => gnvp((t) => objective.model.apply(t, b.x), (z) => scaled(mean(objective.loss.perSample(z, b.y)), w), theta, v);
 }
 
 /**
@@ -41,9 +49,9 @@ export function batchProduct(objective: Objective, theta: Tensor, kind: Curvatur
  * batched tangents (autodiff/batching.ts): the model's GEMMs carry all k directions. Null where
  * there is none (reverse-over-reverse): matmat then applies the per-vector product column by column.
  */
-export function batchBlockProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): ((batch: Dataset, v: Tensor) => Tensor) | null {
-  if (kind === 'exact') return mode === 'forward-over-reverse' ? (b, v) => hvpBatched((t) => objective.dataLoss(t, b), theta, v) : null;
-  return (b, v) => gnvpBatched((t) => objective.model.apply(t, b.x), (z) => mean(objective.loss.perSample(z, b.y)), theta, v);
+export function batchBlockProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): BatchProduct | null {
+  if (kind === 'exact') return mode === 'forward-over-reverse' ? (b, v, w = 1) => hvpBatched((t) => scaled(objective.dataLoss(t, b), w), theta, v) : null;
+  return (b, v, w = 1) => gnvpBatched((t) => objective.model.apply(t, b.x), (z) => scaled(mean(objective.loss.perSample(z, b.y)), w), theta, v);
 }
 
 /**
@@ -54,12 +62,13 @@ export function batchBlockProduct(objective: Objective, theta: Tensor, kind: Cur
  * in memory, up to the order of floating-point sums.
  */
 export function batchedOperator(batches: Batches, theta: Tensor, batchSize: number, shift: number, options: CurvatureOptions,
-  product: (batch: Dataset, v: Tensor) => Tensor, blockProduct: ((batch: Dataset, v: Tensor) => Tensor) | null = null): LinearOperator {
+  product: BatchProduct, blockProduct: BatchProduct | null = null): LinearOperator {
   const { n } = batches;
+  const valueBytes = theta.dtype === 'float64' ? 8 : 4;
   // Set when the model uses a primitive without a batched rule: the per-column path from then on.
   let batchedOk = blockProduct !== null;
-  const perColumn = (b: Dataset, rows: Tensor, cols: Tensor[]): Tensor =>
-    concat(cols.map((c) => reshape(product(b, c), [1, rows.shape[1]!])), 0);
+  const perColumn = (b: Dataset, rows: Tensor, cols: Tensor[], w: number): Tensor =>
+    concat(cols.map((c) => reshape(product(b, c, w), [1, rows.shape[1]!])), 0);
   const op: LinearOperator = {
     size: theta.size,
     dtype: theta.dtype as 'float32' | 'float64',
@@ -68,7 +77,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       checkVector(op, v);
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
       const out = tidy(() => {
-        const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample), (b) => weighted(product(b, v), b.x.shape[0]! / n));
+        const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample, valueBytes, n), (b) => product(b, v, b.x.shape[0]! / n));
         return shift === 0 ? acc : add(acc, mul(v, shift));
       });
       options.onProduct?.();
@@ -85,17 +94,17 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
         const rows = transpose(v);
         let cols: Tensor[] | null = null;
         const columns = () => (cols ??= Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p])));
-        const acc = batches.reduce(rowsPerPass(batchSize, k, batches.valuesPerExample), (b) => {
+        const acc = batches.reduce(rowsPerPass(batchSize, k, batches.valuesPerExample, valueBytes, n), (b) => {
           const w = b.x.shape[0]! / n;
           if (batchedOk) {
             try {
-              return weighted(blockProduct!(b, rows), w);
+              return blockProduct!(b, rows, w);
             } catch (err) {
               if (!(err instanceof BatchingUnsupported)) throw err;
               batchedOk = false;
             }
           }
-          return weighted(perColumn(b, rows, columns()), w);
+          return perColumn(b, rows, columns(), w);
         });
         const av = transpose(acc);
         return shift === 0 ? av : add(av, mul(v, shift));
@@ -106,9 +115,6 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
   };
   return op;
 }
-
-/** A batch's product times its weight |b|/N (no pass over it when one batch holds all N). */
-const weighted = (t: Tensor, w: number): Tensor => (w === 1 ? t : mul(t, w));
 
 /** The training rows, checked, as batches (in memory or a chunk source). */
 export function batchesOf(objective: Objective, theta: Tensor, data: TrainingData): Batches {
@@ -127,16 +133,24 @@ export interface Batches {
 }
 
 /**
- * Values a product over k directions may keep per pass (k·rows·values per example): about 64 MB of
- * float64 activations, which with the tangents, patches and cotangents a pass also holds stays far
- * below wasm's 4 GB. An MLP is never limited by it (rows stay at batchSize); a CNN is.
+ * Bytes of activations a product over k directions may keep per pass (k·rows·values per example ×
+ * the dtype's size): 128 MB, which with the tangents, patches and cotangents a pass also holds
+ * stays far below wasm's 4 GB (the W-HVP MLP at k = 32, B = 1,024, float32, in one pass: 416 MB
+ * peak resident). Fewer, larger passes run larger GEMMs and sum fewer partial results; a CNN's
+ * passes are cut by it, an MLP's seldom.
  */
-const TANGENT_BUDGET = 1 << 23;
+const TANGENT_BUDGET_BYTES = 1 << 27;
 
-/** Rows per pass for a product over k directions: batchSize, lowered to stay within TANGENT_BUDGET. */
-export function rowsPerPass(batchSize: number, k: number, valuesPerExample: number | null): number {
+/**
+ * Rows per pass for a product over k directions: batchSize, lowered to stay within TANGENT_BUDGET_BYTES —
+ * then evened out over the n rows (1,024 rows at a limit of 502: three passes of 342, not
+ * 502 + 502 + 20, whose last pass would run GEMMs of 20 rows).
+ */
+export function rowsPerPass(batchSize: number, k: number, valuesPerExample: number | null, bytesPerValue: number, n = Infinity): number {
   if (!valuesPerExample) return batchSize;
-  return Math.max(1, Math.min(batchSize, Math.floor(TANGENT_BUDGET / (k * valuesPerExample))));
+  const limit = Math.max(1, Math.min(batchSize, Math.floor(TANGENT_BUDGET_BYTES / (bytesPerValue * k * valuesPerExample))));
+  if (limit === batchSize || !Number.isFinite(n)) return limit;
+  return Math.ceil(n / Math.ceil(n / limit));
 }
 
 function memoryBatches(objective: Objective, data: Dataset): Batches {

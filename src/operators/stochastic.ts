@@ -207,7 +207,7 @@ function chunkedMinibatchOperator(objective: Objective, theta: Tensor, chunks: C
       }
       let acc: Tensor | null = null;
       for (const [k, rows] of byChunk) {
-        const part = mul(product(subset(chunks.chunkAt(k), rows), v), rows.length / indices.length);
+        const part = product(subset(chunks.chunkAt(k), rows), v, rows.length / indices.length);
         acc = acc ? add(acc, part) : part;
       }
       return acc!;
