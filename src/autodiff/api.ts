@@ -195,7 +195,7 @@ function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value
 /**
  * k Gauss–Newton products at once (V [k, …θ.shape] → [k, …θ.shape]): J·V in one batched forward
  * pass (the model's GEMMs carry the k directions together), H_L·(J·V) batched in output space,
- * then Jᵀ by k backward passes over the one tape. Throws BatchingUnsupported like hvpBatched.
+ * then Jᵀ by one batched backward pass over the one tape. Throws BatchingUnsupported like hvpBatched.
  */
 export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
   return tidy(() => {
@@ -210,13 +210,11 @@ export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Te
     }
     const outputs = unwrap(z, trace);
     const hjv = hvpBatched(loss, outputs, unwrap(jv, trace));
-    const rows: Tensor[] = [];
-    for (let j = 0; j < k; j++) {
-      const ct = reshape(slice(hjv, [j, ...outputs.shape.map(() => 0)], [1, ...outputs.shape]), outputs.shape);
-      const [g] = traceOf(z, trace) ? backward(trace, z, ct, [wrapped]) : [null];
-      rows.push(reshape(g ?? zerosLike(theta), [1, ...theta.shape]));
-    }
-    return concat(rows, 0);
+    if (!traceOf(z, trace)) return zeros([k, ...theta.shape], theta.dtype);
+    // Jᵀ of the k rows: the backward pass is linear in its cotangent, so one batched pass over
+    // the tape (linearBatched) carries all k (its GEMMs k times wider).
+    const pullback = (ct: Tensor): Tensor[] => [backward(trace, z, ct, [wrapped])[0] ?? zerosLike(theta)];
+    return linearBatched(pullback, outputs, hjv)[0]!;
   });
 }
 

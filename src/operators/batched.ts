@@ -139,7 +139,7 @@ export interface Batches {
  * peak resident). Fewer, larger passes run larger GEMMs and sum fewer partial results; a CNN's
  * passes are cut by it, an MLP's seldom.
  */
-const TANGENT_BUDGET_BYTES = 1 << 27;
+const TANGENT_BUDGET_BYTES = Number(process.env.TB ?? 2 ** 26);
 
 /**
  * Rows per pass for a product over k directions: batchSize, lowered to stay within TANGENT_BUDGET_BYTES —
