@@ -1,5 +1,5 @@
 import { InputError, NotPositiveDefiniteError } from '../errors.js';
-import { cholesky, choleskySolve, eigh } from '../linalg/dense.js';
+import { addToDiagonal, cholesky, choleskySolve, diagonal, eigh } from '../linalg/dense.js';
 import { keep, matmul, mul, reshape, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkVector, toDense, type LinearOperator } from '../operators/linear-operator.js';
@@ -21,13 +21,8 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
   if (!Number.isFinite(damping)) throw new InputError(`direct: damping must be finite, got ${damping}`);
   if (!op.symmetric) throw new InputError('direct: the operator must be symmetric');
   const a = tidy(() => {
-    let m = toDense(op);
-    if (damping !== 0) {
-      const d = m.dataSync().slice();
-      for (let i = 0; i < op.size; i++) d[i * op.size + i]! += damping;
-      m = tensor(d, m.shape, m.dtype);
-    }
-    return m;
+    const m = toDense(op);
+    return damping === 0 ? m : addToDiagonal(m, damping);
   });
   let factor: DirectFactor;
   try {
@@ -58,12 +53,13 @@ export function fitDirect(op: LinearOperator, options: DirectOptions = {}): Fitt
  */
 function choleskyOfNonsingular(a: Tensor): Tensor {
   const l = cholesky(a);
-  const n = a.shape[0]!, ad = a.dataSync(), ld = l.dataSync();
+  // The diagonals only: reading whole matrices to the host would copy n² values twice.
+  const n = a.shape[0]!, ad = tidy(() => diagonal(a).dataSync()), ld = tidy(() => diagonal(l).dataSync());
   let maxDiag = 0;
-  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(ad[i * n + i]!));
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(ad[i]!));
   const eps = a.dtype === 'float64' ? 2.2e-16 : 1.2e-7;
   for (let i = 0; i < n; i++) {
-    const pivot = ld[i * n + i]! ** 2;
+    const pivot = ld[i]! ** 2;
     if (pivot <= 10 * n * eps * maxDiag) {
       l.dispose();
       throw new NotPositiveDefiniteError(`cholesky: pivot ${i} of ${n} is ${pivot}, zero to working precision`, i, pivot);

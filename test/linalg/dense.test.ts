@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../helpers.js';
+import { addToDiagonal, diagonal } from '../../src/linalg/dense.js';
 
 /** The tensor-level wrappers of the dense kernels (the kernels have their own tests). f64: 1e-12. */
 for (const backend of testBackends()) {
@@ -45,6 +46,22 @@ for (const backend of testBackends()) {
     const rec = c.matmul(c.mul(vectors, c.reshape(values, [1, n])), vectors, { transB: true });
     assert.ok(relErr(rec.dataSync(), d) < 1e-13);
     assert.ok(relErr(c.eigvalsh(a).dataSync(), want) < 1e-13);
+  });
+
+  s('diagonal and addToDiagonal: the values of a dense read, a matrix left unchanged, float32 and float64', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const n = 7;
+      const a = c.cast(randn(rng, [n, n]), dtype);
+      const full = a.dataSync();
+      assert.equal(Array.from(diagonal(a).dataSync()), Array.from({ length: n }, (_, i) => full[i * n + i]!));
+      const shifted = addToDiagonal(a, 0.25);
+      const want = Float64Array.from(full);
+      for (let i = 0; i < n; i++) want[i * n + i] = dtype === 'float32' ? Math.fround(want[i * n + i]! + 0.25) : want[i * n + i]! + 0.25;
+      assert.equal(Array.from(shifted.dataSync()), Array.from(want));
+      assert.equal(Array.from(a.dataSync()), Array.from(full), 'the input is not modified');
+    }
+    assert.throws(() => diagonal(c.zeros([2, 3], 'float64')), (e: unknown) => e instanceof c.ShapeError);
+    assert.throws(() => addToDiagonal(c.zeros([3], 'float64'), 1), (e: unknown) => e instanceof c.ShapeError);
   });
 
   s('bad input: non-square, NaN, int32, tracer', () => {
