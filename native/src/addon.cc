@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 5;
+constexpr int kAbi = 6;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -138,6 +138,16 @@ void Binary(const Napi::CallbackInfo& info) {
   if (op < 0 || op >= static_cast<int64_t>(cv::Binary::Count)) { fail(info.Env(), "unknown binary op"); return; }
   if (!same_dtype(info.Env(), {&a, &b, &o})) return;
   cv::binary(static_cast<cv::Binary>(op), s, a, b, o);
+}
+
+/** mulAdd(dims, a, b, c, d, out): out = a·b + c·d (see elementwise.h). */
+void MulAdd(const Napi::CallbackInfo& info) {
+  cv::Strided s; View a, b, c, d, o;
+  if (!dims(info, 0, 4, true, s) || !view(info, 1, a) || !view(info, 2, b) || !view(info, 3, c) || !view(info, 4, d) ||
+      !view(info, 5, o)) return;
+  if (!same_dtype(info.Env(), {&a, &b, &c, &d, &o})) return;
+  if (a.dtype == DType::I32) { fail(info.Env(), "mulAdd needs float operands"); return; }
+  cv::mul_add(s, a, b, c, d, o);
 }
 
 void Where(const Napi::CallbackInfo& info) {
@@ -355,6 +365,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cast", Napi::Function::New(env, Cast));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("mulAdd", Napi::Function::New(env, MulAdd));
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("reduce", Napi::Function::New(env, Reduce));

@@ -135,6 +135,34 @@ void binary_t(Binary op, const Strided& s, const T* a, const T* b, T* out) {
   }
 }
 
+/**
+ * One row of mul_add: each product rounded to T, then their sum (so float32 matches mul, mul, add
+ * bit for bit; the portable sources are built without FMA contraction). The contiguous case and
+ * the tangent-times-broadcast-row case of the batched rules as plain loops the compiler vectorises.
+ */
+template <typename T>
+CV_SIMD_CLONES void mul_add_row(int64_t len, const T* pa, int64_t sa, const T* pb, int64_t sb, const T* pc, int64_t sc,
+  const T* pd, int64_t sd, T* po) {
+  if (sa == 1 && sb == 1 && sc == 1 && sd == 1) {
+    for (int64_t i = 0; i < len; i++) po[i] = static_cast<T>(static_cast<T>(pa[i] * pb[i]) + static_cast<T>(pc[i] * pd[i]));
+  } else if (sa == 1 && sb == 1 && sc == 1 && sd == 0) {
+    const T vd = pd[0];
+    for (int64_t i = 0; i < len; i++) po[i] = static_cast<T>(static_cast<T>(pa[i] * pb[i]) + static_cast<T>(pc[i] * vd));
+  } else {
+    for (int64_t i = 0; i < len; i++) {
+      po[i] = static_cast<T>(static_cast<T>(pa[i * sa] * pb[i * sb]) + static_cast<T>(pc[i * sc] * pd[i * sd]));
+    }
+  }
+}
+
+template <typename T>
+void mul_add_t(const Strided& s, const T* a, const T* b, const T* c, const T* d, T* out) {
+  const int64_t base[5] = {0, 0, 0, 0, 0};
+  for_each_row(s, base, [&](const int64_t* off, int64_t len, const int64_t* st) {
+    mul_add_row(len, a + off[0], st[0], b + off[1], st[1], c + off[2], st[2], d + off[3], st[3], out + off[4]);
+  });
+}
+
 template <typename T>
 void where_t(const Strided& s, const T* c, const T* a, const T* b, T* out) {
   const int64_t base[4] = {0, 0, 0, 0};
@@ -359,6 +387,12 @@ void unary(Unary op, const View& x, const View& out, int64_t n) {
 void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out) {
   const Strided c = coalesce(s);
   CV_DISPATCH(a.dtype, binary_t<T>(op, c, ptr<T>(a), ptr<T>(b), ptr<T>(out)));
+}
+
+void mul_add(const Strided& s, const View& a, const View& b, const View& c, const View& d, const View& out) {
+  const Strided cs = coalesce(s);
+  if (a.dtype == DType::F32) mul_add_t<float>(cs, ptr<float>(a), ptr<float>(b), ptr<float>(c), ptr<float>(d), ptr<float>(out));
+  else mul_add_t<double>(cs, ptr<double>(a), ptr<double>(b), ptr<double>(c), ptr<double>(d), ptr<double>(out));
 }
 
 void where(const Strided& s, const View& c, const View& a, const View& b, const View& out) {

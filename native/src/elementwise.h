@@ -1,4 +1,4 @@
-// Elementwise kernels (fill, cast, unary, binary, where, copy, reduce) over raw typed storage.
+// Elementwise kernels (fill, cast, unary, binary, mul_add, where, copy, reduce) over raw typed storage.
 // Semantics follow the js reference backend (src/backend/js/elementwise.ts): values are computed in
 // double precision and stored with the destination type's conversion (float32 rounding, or
 // JavaScript's ToInt32 for int32), so results match the reference up to libm last-ulp differences.
@@ -40,6 +40,8 @@ void exp_f64_avx2(const double* x, double* out, int64_t n);
 void exp_f64_avx512(const double* x, double* out, int64_t n);
 /** out (contiguous over s.shape) = a op b; s.strides = {a, b, out}. All one dtype. */
 void binary(Binary op, const Strided& s, const View& a, const View& b, const View& out);
+/** out = a·b + c·d (float operands, strided; out contiguous), rounded as mul, mul, add would be. */
+void mul_add(const Strided& s, const View& a, const View& b, const View& c, const View& d, const View& out);
 /** out = c != 0 ? a : b; s.strides = {c, a, b, out}. All one dtype. */
 void where(const Strided& s, const View& c, const View& a, const View& b, const View& out);
 /** dst[dstOff + idx·ds] = src[srcOff + idx·ss]; s.strides = {src, dst}. One dtype. */

@@ -1,7 +1,7 @@
 import type { BinaryOp, UnaryOp } from '../backend/types.js';
 import { zeros } from '../tensor/creation.js';
 import {
-  binaryPrimitive, castPrimitive, greaterEqual as ge, mul, square, sub, unaryPrimitive, where, wherePrimitive,
+  binaryPrimitive, castPrimitive, greaterEqual as ge, mul, mulAdd, mulAddPrimitive, square, sub, unaryPrimitive, where, wherePrimitive,
 } from '../tensor/ops/elementwise.js';
 import { tanhGradPrimitive } from '../tensor/ops/activation.js';
 import { gatherPrimitive, oneHot, scatterAddPrimitive } from '../tensor/ops/indexing.js';
@@ -57,6 +57,7 @@ function lift<P>(prim: Primitive<P>): BatchedJvpRule<P> {
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'sqrt', 'abs', 'square', 'reciprocal', 'log1p', 'expm1', 'softplus', 'erf', 'sin', 'cos', 'relu'];
 for (const op of UNARY) defineBatchedJvp(unaryPrimitive(op), lift(unaryPrimitive(op)));
 for (const op of ['add', 'sub', 'mul', 'div', 'pow'] as BinaryOp[]) defineBatchedJvp(binaryPrimitive(op), lift(binaryPrimitive(op)));
+defineBatchedJvp(mulAddPrimitive, lift(mulAddPrimitive));
 defineBatchedJvp(castPrimitive, lift(castPrimitive));
 
 /** ta/tb (or zero) broadcast to [k, …out], selected by a mask of the output shape. */
@@ -74,9 +75,10 @@ defineBatchedJvp(wherePrimitive, ([c], [, ta, tb], _o, _p, shapes, k) => select(
 // tanh and tanhGrad through broadcasting products (the fused tanhGrad needs equal shapes).
 defineBatchedJvp(unaryPrimitive('tanh'), (_p, [t], y) => mul(t!, sub(1, square(y()))));
 defineBatchedJvp(tanhGradPrimitive, (p, [ty, tg]) => {
-  const a = tg ? mul(tg, sub(1, square(p[0]!))) : null;
-  const b = ty ? mul(ty, mul(mul(p[0]!, p[1]!), -2)) : null; // −2·y·g on the primal: one pass over the k tangents
-  return a && b ? sumOf(a, b) : (a ?? b)!;
+  // ġ·(1 − y²) + ẏ·(−2·y·g): the factors on the primal, one fused pass over the k tangents.
+  const dg = tg ? sub(1, square(p[0]!)) : null, dy = ty ? mul(mul(p[0]!, p[1]!), -2) : null;
+  if (tg && ty) return mulAdd(tg, dg!, ty, dy!);
+  return tg ? mul(tg, dg!) : mul(ty!, dy!);
 });
 function sumOf(a: Tensor, b: Tensor): Tensor {
   return bind(binaryPrimitive('add'), [a, b], null);

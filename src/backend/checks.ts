@@ -182,6 +182,12 @@ export function checkSameFloat(what: string, n: number, bufs: BackendBuffer[]): 
   }
 }
 
+/** mulAdd's arguments: four strided float operands and a contiguous output, all of one dtype. */
+export function checkMulAdd(shape: readonly number[], operands: readonly (readonly [BackendBuffer, readonly number[]])[], out: BackendBuffer): void {
+  checkStrided('mulAdd', shape, operands.map(([b, st]) => [b, 0, st] as const), out);
+  checkSameFloat('mulAdd', 0, [...operands.map(([b]) => b), out]);
+}
+
 /** potrf's arguments: a float n×n matrix at aOff with leading dimension lda. */
 export function checkPotrf(n: number, a: BackendBuffer, aOff: number, lda: number): void {
   requireFloat('potrf', a);

@@ -33,7 +33,8 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 /** Names of the Backend kernels (the keys a backend's supports() is asked about). */
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
-  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy';
+  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy'
+  | 'mulAdd';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -93,6 +94,14 @@ export interface Backend {
   /** out[idx] = a[idx·aStrides] op b[idx·bStrides] over `shape` (out contiguous). */
   binary(op: BinaryOp, shape: readonly number[], a: BackendBuffer, aStrides: readonly number[],
     b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void;
+  /**
+   * out = a·b + c·d elementwise (float32 or float64, one dtype), each operand broadcast by its
+   * strides over `shape` (out contiguous), rounded as the two products and then their sum would be
+   * by binary mul, mul and add — which is what the tensor layer runs without it. Optional: one pass
+   * where those take three (the batched tangent rules of tanh' and softmax use it).
+   */
+  mulAdd?(shape: readonly number[], a: BackendBuffer, aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[],
+    c: BackendBuffer, cStrides: readonly number[], d: BackendBuffer, dStrides: readonly number[], out: BackendBuffer): void;
   /** out = cond ≠ 0 ? a : b, broadcast by strides over `shape` (out contiguous). */
   where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
     aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void;

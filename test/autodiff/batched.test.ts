@@ -163,6 +163,23 @@ for (const backend of testBackends()) {
     });
   });
 
+  s('mulAdd (a·b + c·d, broadcasting): gradient, hvp and hvpBatched equal those of add(mul, mul)', () => {
+    c.tidy(() => {
+      const rng = new Random(24);
+      const shapes = [[3, 4], [4], [3, 1], [1, 4]];
+      const sizes = shapes.map((x) => x.reduce((p, q) => p * q, 1));
+      const offs = sizes.map((_, i) => sizes.slice(0, i).reduce((p, q) => p + q, 0));
+      const parts = (t: c.Tensor) => shapes.map((sh, i) => c.reshape(c.slice(t, [offs[i]!], [sizes[i]!]), sh));
+      const fused = (t: c.Tensor) => { const [a, b, x, y] = parts(t); return c.sum(c.tanh(c.mulAdd(a!, b!, x!, y!))); };
+      const plain = (t: c.Tensor) => { const [a, b, x, y] = parts(t); return c.sum(c.tanh(c.add(c.mul(a!, b!), c.mul(x!, y!)))); };
+      const P = sizes.reduce((p, q) => p + q, 0);
+      const theta = randn(rng, [P]), v = randn(rng, [P]), V = randn(rng, [3, P]);
+      assert.ok(relErr(c.grad(fused, theta).dataSync(), c.grad(plain, theta).dataSync()) <= 1e-12, 'gradient');
+      assert.ok(relErr(hvp(fused, theta, v).dataSync(), hvp(plain, theta, v).dataSync()) <= 1e-12, 'hvp');
+      assert.ok(relErr(hvpBatched(fused, theta, V).dataSync(), hvpBatched(plain, theta, V).dataSync()) <= 1e-12, 'hvpBatched');
+    });
+  });
+
   s('linearBatched: a pullback with several outputs applied to k cotangents equals k pullbacks, row by row', () => {
     c.tidy(() => {
       const rng = new Random(6);

@@ -449,6 +449,21 @@ for (const backend of testBackends()) {
   }
 
   // ---------------------------------------------------------------- errors
+  s('mulAdd: a·b + c·d with broadcasting equals add(mul(a, b), mul(c, d)) bit for bit (fused kernel or not), float32 and float64; bad operands', () => {
+    const rng = new Random(71);
+    for (const dt of ['float32', 'float64'] as const) {
+      const t = (shape: number[]) => c.cast(c.tensor(Float64Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => rng.normal() * 3), shape, 'float64'), dt);
+      const a = t([3, 4, 5]), b = t([4, 5]), cc = t([3, 1, 5]), d = t([1, 4, 1]);
+      const got = c.mulAdd(a, b, cc, d);
+      shapeIs(got, [3, 4, 5]);
+      assert.equal(Array.from(got.dataSync()), Array.from(c.add(c.mul(a, b), c.mul(cc, d)).dataSync()));
+    }
+    const f = c.zeros([2], 'float32');
+    throwsType(() => c.mulAdd(f, f, f, c.zeros([2], 'float64')), c.DTypeError);
+    throwsType(() => c.mulAdd(c.zeros([2], 'int32'), c.zeros([2], 'int32'), c.zeros([2], 'int32'), c.zeros([2], 'int32')), c.DTypeError);
+    throwsType(() => c.mulAdd(f, f, f, c.zeros([3], 'float32')), c.ShapeError);
+  });
+
   s('ShapeError: matmul inner mismatch, broadcasting, reshape, slice, concat, transpose', () => {
     const a = c.tensor(iota(6), [2, 3], 'float64');
     throwsType(() => c.matmul(a, a), c.ShapeError, /inner dimensions/);

@@ -2,7 +2,7 @@ import type { BinaryOp, UnaryOp } from '../../backend/types.js';
 import { zerosLike } from '../../tensor/creation.js';
 import {
   add, binaryPrimitive, cast, castPrimitive, cos, div, exp, greaterEqual as ge, log, mul, neg, pow, sigmoid, sign, sin,
-  square, step, stopGradientPrimitive, sub, unaryPrimitive, where, wherePrimitive,
+  mulAddPrimitive, square, step, stopGradientPrimitive, sub, unaryPrimitive, where, wherePrimitive,
 } from '../../tensor/ops/elementwise.js';
 import { tanhGrad } from '../../tensor/ops/activation.js';
 import { broadcastTo } from '../../tensor/ops/shape.js';
@@ -91,6 +91,14 @@ defineRule(binaryPrimitive('mul'), {
     needs[0] ? unbroadcast(mul(g, b!), a!.shape) : null,
     needs[1] ? unbroadcast(mul(g, a!), b!.shape) : null,
   ],
+});
+// a·b + c·d: the product rule on each term.
+defineRule(mulAddPrimitive, {
+  jvp: (p, t, _o, _params, shapes) => {
+    const terms = [0, 1, 2, 3].map((i) => (t[i] ? mul(t[i]!, p[i ^ 1]!) : null)).filter((x): x is Tensor => x !== null);
+    return broadcastTo(terms.reduce((x, y) => add(x, y)), outShape(shapes));
+  },
+  vjp: (p, _o, g, _params, needs) => [0, 1, 2, 3].map((i) => (needs[i] ? unbroadcast(mul(g, p[i ^ 1]!), p[i]!.shape) : null)),
 });
 defineRule(binaryPrimitive('div'), {
   // d(a/b) = da/b − db·(a/b)/b

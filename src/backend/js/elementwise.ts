@@ -132,6 +132,21 @@ export function whereKernel(
   });
 }
 
+/** out = a·b + c·d, rounded like mul, mul, add (float32: each product and the sum to float32). */
+export function mulAddKernel(
+  shape: readonly number[], a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[],
+  c: TypedArray, cStrides: readonly number[], d: TypedArray, dStrides: readonly number[], out: TypedArray,
+): void {
+  const { shape: s, strides } = coalesce(shape, [aStrides, bStrides, cStrides, dStrides, contiguousStrides(shape)]);
+  const f32 = out instanceof Float32Array;
+  forEachRow(s, strides, [0, 0, 0, 0, 0], (off, len, st) => {
+    let ia = off[0]!, ib = off[1]!, ic = off[2]!, id = off[3]!, io = off[4]!;
+    for (let i = 0; i < len; i++, ia += st[0]!, ib += st[1]!, ic += st[2]!, id += st[3]!) {
+      out[io++] = f32 ? Math.fround(Math.fround(a[ia]! * b[ib]!) + Math.fround(c[ic]! * d[id]!)) : a[ia]! * b[ib]! + c[ic]! * d[id]!;
+    }
+  });
+}
+
 export function copyKernel(
   shape: readonly number[], src: TypedArray, srcOff: number, srcStrides: readonly number[],
   dst: TypedArray, dstOff: number, dstStrides: readonly number[],

@@ -3,11 +3,11 @@ import type {
 } from '../types.js';
 import { checkIm2col, checkMaxPoolArgmax } from '../im2col.js';
 import { im2colKernel, maxPoolArgmaxKernel } from './im2col.js';
-import { binaryKernel, copyKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { binaryKernel, copyKernel, mulAddKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
 import { tanhGradKernel } from './activation-grad.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkReduce, checkRows, checkSameFloat, checkStrided,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkMulAdd, checkReduce, checkRows, checkSameFloat, checkStrided,
 } from '../checks.js';
 import { crossEntropyKernel, softmaxKernel } from './softmax.js';
 import * as dense from './linalg.js';
@@ -56,6 +56,11 @@ export class JsBackend implements Backend {
     b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {
     checkStrided(`binary ${op}`, shape, [[a, 0, aStrides], [b, 0, bStrides]], out);
     binaryKernel(op, shape, arr(a), aStrides, arr(b), bStrides, arr(out));
+  }
+  mulAdd(shape: readonly number[], a: BackendBuffer, aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[],
+    c: BackendBuffer, cStrides: readonly number[], d: BackendBuffer, dStrides: readonly number[], out: BackendBuffer): void {
+    checkMulAdd(shape, [[a, aStrides], [b, bStrides], [c, cStrides], [d, dStrides]], out);
+    mulAddKernel(shape, arr(a), aStrides, arr(b), bStrides, arr(c), cStrides, arr(d), dStrides, arr(out));
   }
   where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
     aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 5;
+export const NATIVE_ABI = 6;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -31,6 +31,7 @@ export interface NativeAddon {
   cast(src: TypedArray, dst: TypedArray, n: number): void;
   unary(op: number, x: TypedArray, out: TypedArray, n: number): void;
   binary(op: number, dims: Float64Array, a: TypedArray, b: TypedArray, out: TypedArray): void;
+  mulAdd(dims: Float64Array, a: TypedArray, b: TypedArray, c: TypedArray, d: TypedArray, out: TypedArray): void;
   where(dims: Float64Array, c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void;
   copy(dims: Float64Array, src: TypedArray, srcOff: number, dst: TypedArray, dstOff: number): void;
   reduce(op: number, x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void;
@@ -65,5 +66,5 @@ export interface NativeAddon {
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
-  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'setThreads', 'potrf', 'trsm', 'syev',
+  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

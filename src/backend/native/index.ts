@@ -1,6 +1,6 @@
 import { CurvatureError, DTypeError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
@@ -86,7 +86,7 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
  * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
- * softmax, crossEntropy, tanhGrad, potrf, trsm and syev run in the C++ addon of native/ — GEMM
+ * softmax, crossEntropy, tanhGrad, mulAdd, potrf, trsm and syev run in the C++ addon of native/ — GEMM
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
  * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
@@ -132,7 +132,7 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad':
+      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': case 'mulAdd':
       case 'potrf': case 'trsm': case 'syev': case 'im2col': case 'col2im': return same && dt !== 'int32';
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -181,6 +181,11 @@ export class NativeBackend implements Backend {
     checkStrided(`binary ${op}`, shape, [[a, 0, aStrides], [b, 0, bStrides]], out);
     this.same(`binary ${op}`, [a, b, out]);
     this.addon.binary(opCode(BINARY_OPS, op), dims(shape, aStrides, bStrides), arr(a), arr(b), arr(out));
+  }
+  mulAdd(shape: readonly number[], a: BackendBuffer, aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[],
+    c: BackendBuffer, cStrides: readonly number[], d: BackendBuffer, dStrides: readonly number[], out: BackendBuffer): void {
+    checkMulAdd(shape, [[a, aStrides], [b, bStrides], [c, cStrides], [d, dStrides]], out);
+    this.addon.mulAdd(dims(shape, aStrides, bStrides, cStrides, dStrides), arr(a), arr(b), arr(c), arr(d), arr(out));
   }
   where(shape: readonly number[], cond: BackendBuffer, cStrides: readonly number[], a: BackendBuffer,
     aStrides: readonly number[], b: BackendBuffer, bStrides: readonly number[], out: BackendBuffer): void {

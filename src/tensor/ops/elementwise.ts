@@ -120,6 +120,32 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   return bind(wherePrimitive, [cond, ta, tb], null);
 }
 
+/**
+ * a·b + c·d with broadcasting (float operands of one dtype): one pass with the backend's mulAdd
+ * kernel, else mul, mul and add — the same values, bit for bit (the kernel rounds each product and
+ * then the sum, as those do).
+ */
+export const mulAddPrimitive = definePrimitive<null>('mulAdd', ([a, b, c, d]) => {
+  const ops = [a!, b!, c!, d!];
+  const backend = backendOf('mulAdd', ops);
+  if (!kernels(backend).native('mulAdd', [...ops.map((x) => x.dtype), a!.dtype])) return add(mul(a!, b!), mul(c!, d!));
+  const shape = ops.slice(1).reduce<readonly number[]>((sh, x) => broadcastShapes(sh, x.shape, 'mulAdd'), a!.shape);
+  const out = empty(shape, a!.dtype, backend);
+  const st = ops.map((x) => broadcastStrides(x.shape, shape));
+  backend.mulAdd!(shape, a!.buffer, st[0]!, b!.buffer, st[1]!, c!.buffer, st[2]!, d!.buffer, st[3]!, out.buffer);
+  return out;
+});
+
+/** a·b + c·d, broadcasting like add and mul, in one pass where the backend has the fused kernel. */
+export function mulAdd(a: Tensor, b: Tensor, c: Tensor, d: Tensor): Tensor {
+  for (const x of [a, b, c, d]) {
+    requireFloat('mulAdd', x);
+    sameDType('mulAdd', a, x);
+  }
+  [b, c, d].reduce<readonly number[]>((sh, x) => broadcastShapes(sh, x.shape, 'mulAdd'), a.shape);
+  return bind(mulAddPrimitive, [a, b, c, d], null);
+}
+
 export const castPrimitive = definePrimitive<{ dtype: DType }>('cast', ([x], { dtype }) => {
   const out = empty(x!.shape, dtype, x!.backend);
   kernels(x!.backend).cast(x!.buffer, out.buffer, x!.size);

@@ -4,7 +4,7 @@
  * odd sizes that cross the micro-tiles (12 or 6 rows × two vectors; A packed row by row or step by
  * step) and the cache blocks (KC = 256, MC = 96/144), on the AVX-512, AVX2+FMA and portable
  * micro-kernels (capped, as on an older CPU); float32 exp/tanh/sigmoid on each ISA's SIMD path
- * against the reference (≤ 1 ulp; exact on the special values); supports().
+ * against the reference (≤ 1 ulp; exact on the special values); the fused mulAdd (exact); supports().
  * The cases shared with the CUDA backend (../kernel-conformance.ts): strided batched GEMM;
  * gather/scatter-add, softmax, cross-entropy, tanh's derivative; unary, binary, where, copy on random
  * strided layouts (transposed, padded, broadcast, offset) in float32, float64 and int32; reduce; cast
@@ -15,9 +15,10 @@
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import type { NativeBackend } from '../../../src/backend/native/index.js';
-import { FLOATS } from '../property-helpers.js';
+import { compare, exact, FLOATS, values } from '../property-helpers.js';
+import { DTypeError, ShapeError } from '../../../src/errors.js';
 import { kernelHelpers, registerKernelConformance } from '../kernel-conformance.js';
-import { Rng } from '../wasm/setup.js';
+import { ref, Rng } from '../wasm/setup.js';
 import { nativeOrReason, nativeTest } from './setup.js';
 import { throwsType } from '../../helpers.js';
 
@@ -25,7 +26,7 @@ const { backend: N, reason } = nativeOrReason();
 const S = suite('native kernels');
 const t = nativeTest(S, N, reason);
 const nb = (): NativeBackend => N!;
-const { gemmCase } = kernelHelpers(nb);
+const { both, gemmCase } = kernelHelpers(nb);
 
 for (const cap of ['avx512', 'avx2', 'portable'] as const) {
   t(`gemm (micro-kernels up to ${cap}): random transposes, alpha/beta, ld, offsets, odd sizes, float32 and float64`, () => {
@@ -80,6 +81,38 @@ for (const cap of ['avx512', 'avx2', 'portable'] as const) {
     }
   });
 }
+
+t('mulAdd: a·b + c·d on broadcast strided operands, float32 and float64, bit for bit the reference kernel and binary mul, mul, add; bad operands refused', () => {
+  const rng = new Rng(61);
+  for (let rep = 0; rep < 60; rep++) {
+    const dtype = rng.pick(FLOATS);
+    const shape = Array.from({ length: rng.int(0, 4) }, () => (rng.next() < 0.2 ? rng.pick([33, 70]) : rng.int(1, 6)));
+    const size = shape.reduce((p, q) => p * q, 1);
+    const contiguous = (sh: number[]) => sh.map((_, i) => sh.slice(i + 1).reduce((p, q) => p * q, 1));
+    // Each operand: the full contiguous shape, or broadcast along some axes (stride 0), the case of a
+    // tangent [k, B, w] times a primal row [B, w] seen as [1, B, w].
+    const operand = () => {
+      const strides = contiguous(shape).map((st) => (rng.next() < 0.3 ? 0 : st));
+      const ops = both(dtype, values(rng, dtype, Math.max(1, size), { special: 0.03 }));
+      return { ...ops, strides };
+    };
+    const [a, b, c, d] = [operand(), operand(), operand(), operand()];
+    const on = nb().alloc(dtype, size), oj = ref.alloc(dtype, size);
+    nb().mulAdd(shape, a.n, a.strides, b.n, b.strides, c.n, c.strides, d.n, d.strides, on);
+    ref.mulAdd(shape, a.j, a.strides, b.j, b.strides, c.j, c.strides, d.j, d.strides, oj);
+    compare(nb().read(on), ref.read(oj), exact, `mulAdd ${dtype} [${shape}] vs the reference kernel`);
+    const ab = nb().alloc(dtype, size), cd = nb().alloc(dtype, size), sum = nb().alloc(dtype, size), flat = contiguous(shape);
+    nb().binary('mul', shape, a.n, a.strides, b.n, b.strides, ab);
+    nb().binary('mul', shape, c.n, c.strides, d.n, d.strides, cd);
+    nb().binary('add', shape, ab, flat, cd, flat, sum);
+    compare(nb().read(on), nb().read(sum), exact, `mulAdd ${dtype} [${shape}] vs mul, mul, add`);
+  }
+  const f = nb().alloc('float32', 4), g = nb().alloc('float64', 4), i = nb().alloc('int32', 4);
+  throwsType(() => nb().mulAdd([4], f, [1], f, [1], f, [1], g, [1], f), DTypeError);
+  throwsType(() => nb().mulAdd([4], i, [1], i, [1], i, [1], i, [1], i), DTypeError);
+  throwsType(() => nb().mulAdd([5], f, [1], f, [1], f, [1], f, [1], f), ShapeError);
+  throwsType(() => nb().mulAdd([2, 2], f, [2, 1], f, [3, 1], f, [2, 1], f, [2, 1], f), ShapeError);
+});
 
 t('kernel caps: a capped run reports it, and the cap is lifted again', () => {
   const info = nb().info();
