@@ -4,7 +4,7 @@ import { add, concat, mean, mul, reshape, slice, tidy, transpose } from '../tens
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
-import { checkVector, type LinearOperator } from './linear-operator.js';
+import { checkVector, plusShift, type LinearOperator } from './linear-operator.js';
 
 export interface CurvatureOptions {
   /** Examples per HVP batch (memory vs. overhead). Default 4096. */
@@ -78,7 +78,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       if (v.rank !== 1) throw new InputError('matvec: expected a vector');
       const out = tidy(() => {
         const acc = batches.reduce(rowsPerPass(batchSize, 1, batches.valuesPerExample, valueBytes, n), (b) => product(b, v, b.x.shape[0]! / n));
-        return shift === 0 ? acc : add(acc, mul(v, shift));
+        return plusShift(acc, v, shift);
       });
       options.onProduct?.();
       return out;
@@ -107,7 +107,7 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
           return perColumn(b, rows, columns(), w);
         });
         const av = transpose(acc);
-        return shift === 0 ? av : add(av, mul(v, shift));
+        return plusShift(av, v, shift);
       });
       for (let j = 0; j < k; j++) options.onProduct?.();
       return out;

@@ -6,7 +6,7 @@ import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
 import { blocksFromModel, type LayerBlocks } from './blocks.js';
 import { checkNonNegative } from './checks.js';
-import { checkVector, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
+import { checkVector, plusShift, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
 
 // ---------------------------------------------------------------------------------------------
 // Per-sample gradients and the empirical Fisher
@@ -124,8 +124,8 @@ export function empiricalFisherOperator(objective: Objective, theta: Tensor, dat
   const op: EmpiricalFisherOperator = {
     size: p, dtype, symmetric: true, psd: true, shift, base, numSamples: n, blocks: blocksFromModel(objective.model),
     ...kroneckerSource(objective, theta, chunks ?? data, 'empirical-fisher', batchSize),
-    matvec: (v) => { checkVector(op, v); return tidy(() => add(outer(v), mul(v, shift))); },
-    matmat: (v) => { checkVector(op, v, 'matmat'); return tidy(() => add(outer(v), mul(v, shift))); },
+    matvec: (v) => { checkVector(op, v); return tidy(() => plusShift(outer(v), v, shift)); },
+    matmat: (v) => { checkVector(op, v, 'matmat'); return tidy(() => plusShift(outer(v), v, shift)); },
     diagonal: () => tidy(() => add(mul(squares(), 1 / n), shift)),
     trace: () => tidy(() => sum(squares()).item() / n + p * shift),
     gradients: () => (cacheable ? cache() : perSampleGradientMatrix(objective, theta, data, batchSize)),

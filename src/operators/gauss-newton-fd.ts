@@ -5,7 +5,7 @@ import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { add, mean, mul, reshape, sigmoid, softmax, sub, sum, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { convexLoss } from './batched.js';
-import { checkVector, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
+import { checkVector, plusShift, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
 
 /** Unit roundoff u of a float dtype (half the machine epsilon). */
 function unitRoundoff(dtype: FloatDType): number {
@@ -109,7 +109,7 @@ export function gaussNewtonFiniteDifferenceOperator(objective: Objective, theta:
             });
             acc = acc ? add(acc, gv) : gv;
           }
-          return shift === 0 ? acc! : add(acc!, mul(v, shift));
+          return plusShift(acc!, v, shift);
         });
       },
     };

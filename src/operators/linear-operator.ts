@@ -1,6 +1,6 @@
 import type { FloatDType } from '../backend/types.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { concat, reshape, slice, tensor, tidy } from '../tensor/index.js';
+import { concat, full, mulAdd, reshape, slice, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -38,6 +38,16 @@ export interface LinearOperator {
   /** Closed forms, where cheap. */
   trace?(): number;
   diagonal?(): Tensor;
+}
+
+/**
+ * A·V + shift·V from A·V: one fused pass (mulAdd) over the block, the same values as add(av,
+ * mul(v, shift)) bit for bit; av itself when the shift is 0.
+ */
+export function plusShift(av: Tensor, v: Tensor, shift: number): Tensor {
+  if (shift === 0) return av;
+  const backend = av.concrete().storage.backend;
+  return mulAdd(av, full([], 1, av.dtype, backend), v, full([], shift, av.dtype, backend));
 }
 
 /** A·V for V of shape [n, k], through matmat when the operator has one. */

@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { batchedOperator, batchesOf, batchProduct, checkBatchSize, convexLoss } from './batched.js';
 import { blocksFromModel, type Block } from './blocks.js';
 import { checkInteger, checkNonNegative, sliceColumn } from './checks.js';
-import { checkVector, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
+import { checkVector, plusShift, type LinearOperator, type ShiftedOperator } from './linear-operator.js';
 
 /**
  * The stochastic minibatch operator LiSSA samples: a finite sum that can also be applied on a
@@ -106,7 +106,7 @@ export function finiteSumOperator(spec: FiniteSumSpec): StochasticOperator {
     matvec: (v) => { checkVector(base, v); return full(v); },
     matmat: (v) => perColumn(v, full),
   };
-  const withShift = (av: Tensor, v: Tensor): Tensor => (shift === 0 ? av : add(av, mul(v, shift)));
+  const withShift = (av: Tensor, v: Tensor): Tensor => plusShift(av, v, shift);
   // base psd and shift ≥ 0: the whole operator is psd too.
   const op: StochasticOperator & { blocks?: readonly Block[] } = {
     size, dtype, symmetric: true, psd, numSamples, shift, base, ...(spec.blocks ? { blocks: spec.blocks } : {}),
