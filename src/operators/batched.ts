@@ -134,13 +134,14 @@ export interface Batches {
 
 /**
  * Bytes of activations a product over k directions may keep per pass (k·rows·values per example ×
- * the dtype's size): 64 MB, which with the tangents, patches and cotangents a pass also holds stays
+ * the dtype's size): 80 MB, which with the tangents, patches and cotangents a pass also holds stays
  * far below wasm's 4 GB. Larger passes run larger GEMMs and sum fewer partial [k, P] results;
  * smaller ones keep the tangents nearer the cache. Measured on native, one thread: the W-HVP MLP at
- * k = 32, B = 1,024 (float32) takes 232 ms in three passes, 225 in two, 216 in one; mlp-small's
- * dense build (float64, k = 64, 5,000 rows) 475 ms per block in four passes, 457 in two, 517 in one.
+ * k = 32, B = 1,024 (float32, 65 MB: one pass) takes 232 ms in three passes, 225 in two, 216 in
+ * one; mlp-small's dense build (float64, k = 64, 5,000 rows: 103 MB, two passes) 475 ms per block in
+ * four passes, 457 in two, 517 in one — both best near 16–20 MB per layer tangent.
  */
-const TANGENT_BUDGET_BYTES = 1 << 26;
+const TANGENT_BUDGET_BYTES = 80 << 20;
 
 /**
  * Rows per pass for a product over k directions: batchSize, lowered to stay within TANGENT_BUDGET_BYTES —
