@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../helpers.js';
+import { rowsPerPass } from '../../src/operators/batched.js';
 
 /**
  * matmat(V) of the curvature operators equals k matvecs, column by column. Tolerance 1e-12
@@ -94,3 +95,19 @@ for (const backend of testBackends()) {
 
   s.run();
 }
+
+const rows = suite('rows per pass (operators/batched.ts rowsPerPass)');
+rows('the tangent budget (80 MB) lowers the rows per pass and evens them out over n; below it the batch size stands', () => {
+  // The W-HVP MLP (522 values per example) at k = 32: 80 MB hold 1,255 float32 rows, 627 float64.
+  assert.is(rowsPerPass(1024, 32, 522, 4, 1024), 1024, 'within the budget: the batch size');
+  assert.is(rowsPerPass(4096, 32, 522, 4, 4096), 1024, 'float32: 4 passes of 1,024, not 3 × 1,255 + 331');
+  assert.is(rowsPerPass(1024, 32, 522, 8, 1024), 512, 'float64: 2 passes of 512, not 627 + 397');
+  assert.is(rowsPerPass(1024, 32, null, 8, 1024), 1024, 'unknown values per example: the batch size');
+  assert.is(rowsPerPass(1024, 1e9, 522, 8, 1024), 1, 'at least one row');
+  for (const [b, k, v, bytes, n] of [[5000, 64, 42, 8, 5000], [4096, 7, 1000, 4, 60000], [300, 3, 9000, 8, 1001]] as const) {
+    const r = rowsPerPass(b, k, v, bytes, n);
+    const limit = Math.min(b, Math.floor((80 << 20) / (bytes * k * v)));
+    assert.ok(r <= limit && Math.ceil(n / r) === Math.ceil(n / limit), `${[b, k, v, bytes, n]}: ${r} rows, the passes the limit ${limit} implies`);
+  }
+});
+rows.run();
