@@ -16,7 +16,8 @@ import { renderWihvp, type WihvpFile } from './wihvp-report.js';
  * `node dist/bench/render.js`) rebuilds the file from the JSON without measuring.
  *
  *   results.json  npm run bench                      header, W-GEMM, W-HVP, targets, floor, PyTorch
- *   threads.json  node dist/bench/threads-gemm.js    Threads
+ *   threads.json  node dist/bench/threads-gemm.js    Threads (wasm)
+ *   threads-native.json  … --backend=native          Threads (native)
  *   wihvp.json    node dist/bench/wihvp.js           W-IHVP
  *   matmat.json   node dist/bench/matmat.js          Batched HVP
  *   ekfac.json    npm run bench:ekfac                W-EKFAC
@@ -33,6 +34,7 @@ const missing = (title: string, how: string): string => `## ${title}\n\nNot meas
 export function renderAll(dir: string): string {
   const results = read<BenchResults>(dir, 'results.json');
   const threads = read<ThreadsRun>(dir, 'threads.json');
+  const threadsNative = read<ThreadsRun>(dir, 'threads-native.json');
   const wihvp = read<WihvpFile>(dir, 'wihvp.json');
   const matmat = read<MatmatFile>(dir, 'matmat.json');
   const direct = read<DirectFile>(dir, 'direct.json');
@@ -43,6 +45,7 @@ export function renderAll(dir: string): string {
     results ? renderResults(results) : '# Benchmark results\n\n' + missing('W-GEMM and W-HVP', 'npm run bench'),
     results?.torch ? renderTorch(results.torch) : missing('PyTorch in the same run', 'npm run bench'),
     threads ? renderThreads(threads) : missing('Threads', 'node dist/bench/threads-gemm.js'),
+    threadsNative ? renderThreads(threadsNative) : missing('Threads (native backend)', 'node dist/bench/threads-gemm.js --backend=native'),
     wihvp ? renderWihvp(wihvp) : missing('W-IHVP', 'node dist/bench/wihvp.js'),
     matmat ? renderMatmat(matmat) : missing('Batched HVP', 'node dist/bench/matmat.js --backends wasm'),
     direct ? renderDirect(direct) : missing('`direct` on mlp-small', 'node dist/bench/direct.js --backend native'),

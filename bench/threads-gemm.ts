@@ -1,7 +1,8 @@
 /**
- * Multi-threaded GEMM of the wasm backend: GFLOP/s with 1 and 2 threads (setWasmThreads).
+ * Multi-threaded GEMM of the wasm backend (setWasmThreads) or the native addon (--backend=native,
+ * setNativeThreads): GFLOP/s with 1 and 2 threads, ours alone (no peer process between the calls).
  *
- *   npx tsc -p . && node dist/bench/threads-gemm.js [--rounds=N] [--sizes=64,128,...] [--threads=2] [--whvp]
+ *   npx tsc -p . && node dist/bench/threads-gemm.js [--backend=wasm|native] [--rounds=N] [--sizes=64,128,...] [--threads=2] [--whvp]
  *
  * Square C = A·B (W-GEMM of ../shared/WORKLOADS.md) in float32 and float64, through
  * WasmBackend.gemm (the path tensors take). The pool stays up for the whole run; the one-thread
@@ -11,14 +12,13 @@
  * ≥ 50 ms; the table gives medians over the rounds (GFLOP/s = 2n³/t) and the median of the
  * per-round speedups. Then tanh and exp over 2^20 elements (the elementwise maps that are split too).
  * --whvp also times the W-HVP gradient (MLP 784-128-128-10, batch 1024) both ways.
- * Writes bench/threads.json (--out DIR: DIR/threads.json instead) and re-renders bench/RESULTS.md,
- * whose Threads section comes from it (bench/threads-report.ts).
+ * Writes bench/threads.json (native: bench/threads-native.json; --out DIR: in DIR instead) and
+ * re-renders bench/RESULTS.md, whose Threads sections come from them (bench/threads-report.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as c from '../src/index.js';
-import type { WasmBackend } from '../src/backend/wasm/index.js';
 import { describeMachine } from './machine.js';
 import { BENCH_DIR, writeResultsMd } from './results-md.js';
 import type { ThreadsRun } from './threads-report.js';
@@ -30,9 +30,16 @@ const rounds = Number(arg('rounds') ?? 9);
 const sizes = (arg('sizes') ?? '256,512,1024').split(',').map(Number);
 const threads = Number(arg('threads') ?? 2);
 
-const be = c.setBackend('wasm') as WasmBackend;
-const one = (): void => c.setWasmThreads(threads, { minFlops: Number.MAX_VALUE });
-const many = (): void => c.setWasmThreads(threads, { minFlops: 0 });
+const backend = arg('backend') ?? 'wasm';
+if (backend !== 'wasm' && backend !== 'native') throw new Error(`--backend must be wasm or native, got ${backend}`);
+const be = c.setBackend(backend);
+// One thread: the same pool with minFlops above the problem (no band is posted); many: minFlops 0.
+const setThreads = (n: number, options?: { minFlops: number }): void => {
+  if (backend === 'native') c.setNativeThreads(n, options);
+  else c.setWasmThreads(n, options);
+};
+const one = (): void => setThreads(threads, { minFlops: Number.MAX_VALUE });
+const many = (): void => setThreads(threads, { minFlops: 0 });
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,7 +83,7 @@ function compare(fn: () => void, single = one, split = many): Samples {
 const machine = describeMachine();
 const run: ThreadsRun = {
   date: new Date().toISOString(), command: `node dist/bench/threads-gemm.js${args.length ? ` ${args.join(' ')}` : ''}`, machine,
-  node: process.version, threads, rounds, gemm: [], maps: [],
+  node: process.version, backend, threads, rounds, gemm: [], maps: [],
 };
 many();
 const rows: string[] = [];
@@ -96,7 +103,7 @@ for (const dtype of ['float32', 'float64'] as const) {
   }
 }
 
-console.log(`\nwasm GEMM C = A·B, ${threads} threads vs 1 (Node ${process.version}, ${rounds} rounds; median GFLOP/s, median per-round speedup)\n`);
+console.log(`\n${backend} GEMM C = A·B, ${threads} threads vs 1 (Node ${process.version}, ${rounds} rounds; median GFLOP/s, median per-round speedup)\n`);
 console.log(`| dtype | n | 1 thread GFLOP/s | ${threads} threads GFLOP/s | speedup (wall) | CPU time ${threads} / 1 | cap on idle cores |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
@@ -126,15 +133,16 @@ if (args.includes('--whvp')) {
   const loss = (t: c.Tensor): c.Tensor => p.objective.dataLoss(t, p.data);
   const gradient = (): void => { c.tidy(() => c.grad(loss, p.theta).dataSync()); };
   // The default minFlops, as a user would run it, against no split at all.
-  const { t1, tN, c1, cN } = compare(gradient, one, () => c.setWasmThreads(threads));
+  const { t1, tN, c1, cN } = compare(gradient, one, () => setThreads(threads));
   const speedup = median(t1.map((x, i) => x / tN[i]!));
   run.whvp = { batch: 1024, ms1: median(t1) * 1000, msN: median(tN) * 1000, speedup, cpuRatio: median(cN) / median(c1) };
   console.log(`\nW-HVP gradient (batch 1024, float32): 1 thread ${(median(t1) * 1000).toFixed(1)} ms, ${threads} threads ${(median(tN) * 1000).toFixed(1)} ms (median per-round speedup ${speedup.toFixed(2)}×; CPU time ${threads} / 1: ${(median(cN) / median(c1)).toFixed(3)})`);
 }
-c.setWasmThreads(1);
+if (backend === 'wasm') c.setWasmThreads(1);
 machine.loadAfter = loadavg().map((x) => +x.toFixed(2));
 const out = arg('out');
-writeFileSync(join(out ?? BENCH_DIR, 'threads.json'), JSON.stringify(run, null, 2) + '\n');
+const file = backend === 'native' ? 'threads-native.json' : 'threads.json';
+writeFileSync(join(out ?? BENCH_DIR, file), JSON.stringify(run, null, 2) + '\n');
 if (!out) writeResultsMd(BENCH_DIR);
-console.log(`wrote ${join(out ?? BENCH_DIR, 'threads.json')}${out ? '' : ' and bench/RESULTS.md'}`);
+console.log(`wrote ${join(out ?? BENCH_DIR, file)}${out ? '' : ' and bench/RESULTS.md'}`);
 process.exit(0); // the wasm thread pool keeps the process alive otherwise

@@ -1,11 +1,13 @@
 import type { Machine } from './machine.js';
 
-/** One run of bench/threads-gemm.ts (bench/threads.json) and its section of RESULTS.md. */
+/** One run of bench/threads-gemm.ts (bench/threads.json, native: threads-native.json) and its section of RESULTS.md. */
 export interface ThreadsRun {
   date: string;
   command: string;
   machine: Machine;
   node: string;
+  /** wasm when absent (runs written before the native rows). */
+  backend?: string;
   threads: number;
   rounds: number;
   gemm: { dtype: string; n: number; gflops1: number; gflopsN: number; speedup: number; cpuRatio: number }[];
@@ -17,7 +19,7 @@ const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'â€
 
 export function renderThreads(r: ThreadsRun): string {
   const m = r.machine, N = r.threads;
-  const L = [`## Threads (wasm backend, ${N} threads vs 1: \`${r.command}\`)`, ''];
+  const L = [`## Threads (${r.backend ?? 'wasm'} backend, ${N} threads vs 1: \`${r.command}\`)`, ''];
   L.push(`- date: ${r.date}; machine: ${m.cpu}, ${m.cores} cores, Node ${r.node}; load average before ${m.loadBefore.join(' / ')}, after ${m.loadAfter?.join(' / ') ?? '?'}.`);
   L.push(`- ${r.rounds} rounds; each round times the 1-thread and the ${N}-thread call back to back (alternating which goes first), a sample being ` +
     'enough calls to take â‰¥ 50 ms; medians over rounds, speedup = median of the per-round ratios. "CPU time N / 1" is the process CPU time ' +
