@@ -5,7 +5,6 @@ import { ShapeError } from '../errors.js';
 import { onesLike, zeros, zerosLike } from '../tensor/creation.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
 import { sum } from '../tensor/ops/reduce.js';
-import { concat, reshape, slice } from '../tensor/ops/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tidy } from '../tensor/tidy.js';
 import { backward, jvpTracer, popTrace, pushTrace, traceOf, vjpTracer, type JvpState, type Trace } from './trace.js';

@@ -1,5 +1,5 @@
 import { DTypeError, InputError, NotPositiveDefiniteError, ShapeError } from '../errors.js';
-import { allFinite, empty, tidy } from '../tensor/index.js';
+import { add, allFinite, empty, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kernels } from '../tensor/kernels.js';
 
@@ -38,15 +38,10 @@ export function diagonal(a: Tensor): Tensor {
 export function addToDiagonal(a: Tensor, value: number): Tensor {
   const n = squareShape('addToDiagonal', a);
   const out = copyOf(a);
-  const d = empty([n], a.dtype, a.backend);
-  const kx = kernels(a.backend);
-  kx.copy([n], a.buffer, 0, [n + 1], d.buffer, 0, [1]);
-  const shift = empty([], a.dtype, a.backend);
-  kx.fill(shift.buffer, value);
-  const shifted = empty([n], a.dtype, a.backend);
-  kx.binary('add', [n], d.buffer, [1], shift.buffer, [0], shifted.buffer);
-  kx.copy([n], shifted.buffer, 0, [1], out.buffer, 0, [n + 1]);
-  d.dispose(); shift.dispose(); shifted.dispose();
+  tidy(() => {
+    const shifted = add(diagonal(a), value);
+    kernels(a.backend).copy([n], shifted.buffer, 0, [1], out.buffer, 0, [n + 1]);
+  });
   return out;
 }
 
