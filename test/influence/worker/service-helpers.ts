@@ -11,7 +11,7 @@ export async function rejectsType(p: Promise<unknown>, type: new (...a: any[]) =
   if (re) assert.match((caught as Error).message, re);
 }
 
-/** A problem whose direct fit takes about a second (325 dense Gauss–Newton products over 600 points). */
+/** A problem whose direct fit takes a while (325 dense Gauss–Newton products over 600 points: 0.5 s on js, 0.15 s on native). */
 export function slowProblem() {
   const rng = new Random(1);
   const model = c.Sequential.mlp([10, 20, 5], 'tanh');
