@@ -10,7 +10,8 @@
  *   forward(n)          Σ_l 2·n·in·out
  *   backward(n, K)      K cotangents pulled back to every layer output: Σ_{l≥2} 2·n·K·in·out (the
  *                       input of layer 1 is data: no input gradient)
- *   A accumulation      Σ_l 2·n·inDim²  (as a GEMM ÃᵀÃ; a SYRK would do half)
+ *   A accumulation      Σ_l 2·n·inDim²  (as a GEMM ÃᵀÃ; a symmetric product, syrk, needs
+ *                       n·inDim·(inDim + 1): `covariancesSymmetric` counts A and G that way)
  *   G accumulation      Σ_l 2·n·C·out²
  *   eigendecomposition  Σ_l 9·(inDim³ + out³): an estimate for a dense symmetric eigensolver
  *                       (tridiagonal reduction 4/3·n³ + accumulating Q 4/3·n³ + QR/divide-and-
@@ -31,6 +32,8 @@ export interface EkfacFlops {
   eigendecompositions: number;
   corrections: number;
   scoring: number;
+  /** The covariances with A and G accumulated as symmetric products (one triangle and the diagonal). */
+  covariancesSymmetric?: number;
   /** The parts, for RESULTS.md. */
   parts: Record<string, number>;
 }
@@ -55,6 +58,7 @@ export function ekfacFlops(widths: readonly number[], N: number, C: number, T: n
   };
   return {
     covariances: forward(N) + backward(N, C) + accA + accG,
+    covariancesSymmetric: forward(N) + backward(N, C) + sum((x) => N * x.inDim * (x.inDim + 1) + N * C * x.out * (x.out + 1)),
     eigendecompositions: eig,
     corrections: forward(N) + backward(N, C) + accA + accG + square,
     scoring: forward(T) + backward(T, 1) + solve + forward(N) + backward(N, 1) + contraction,

@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 6;
+constexpr int kAbi = 7;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -199,6 +199,24 @@ void GemmStridedBatched(const Napi::CallbackInfo& info) {
   }
 }
 
+/** syrk(trans, n, k, alpha, a, aOff, lda, c, cOff, ldc): C = alpha·op(A)·op(A)ᵀ (cv::syrk). */
+void Syrk(const Napi::CallbackInfo& info) {
+  int64_t trans, n, k, aOff, lda, cOff, ldc; double alpha; View a, c;
+  if (!integer(info, 0, trans) || !integer(info, 1, n) || !integer(info, 2, k) || !number(info, 3, alpha) ||
+      !view(info, 4, a) || !integer(info, 5, aOff) || !integer(info, 6, lda) || !view(info, 7, c) ||
+      !integer(info, 8, cOff) || !integer(info, 9, ldc)) return;
+  if (!same_dtype(info.Env(), {&a, &c})) return;
+  if (c.dtype == DType::F32) {
+    cv::syrk<float>(trans != 0, n, k, static_cast<float>(alpha), static_cast<const float*>(a.data) + aOff, lda,
+      static_cast<float*>(c.data) + cOff, ldc);
+  } else if (c.dtype == DType::F64) {
+    cv::syrk<double>(trans != 0, n, k, alpha, static_cast<const double*>(a.data) + aOff, lda,
+      static_cast<double*>(c.data) + cOff, ldc);
+  } else {
+    fail(info.Env(), "syrk needs float32 or float64");
+  }
+}
+
 bool int32_view(const Napi::CallbackInfo& info, size_t i, View& out) {
   if (!view(info, i, out)) return false;
   if (out.dtype != DType::I32) return fail(info.Env(), "argument " + std::to_string(i) + " must be an Int32Array");
@@ -370,6 +388,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
+  exports.Set("syrk", Napi::Function::New(env, Syrk));
   exports.Set("gather", Napi::Function::New(env, Indexed<false>));
   exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

@@ -16,6 +16,9 @@
 // (stride 0) is packed once per block for all of them: the k directions of a batched HVP multiply
 // one activation matrix without packing it k times.
 //
+// The symmetric product (syrk: AᵀA or AAᵀ) runs the same loops over the lower triangle's bands,
+// skipping the micro-tiles wholly above the diagonal, and mirrors it: half the work, gemm's bits.
+//
 // Packing makes every operand read of the micro-kernel unit-stride whatever the transposes and
 // leading dimensions. The micro-kernel family (AVX-512, AVX2+FMA, portable) is chosen per call from
 // cpu.h, with NR = two vectors of that ISA.
@@ -29,6 +32,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "cpu.h"
@@ -196,12 +200,14 @@ constexpr int64_t kSharedRowsMax = 2048;
  * X_e = X + e·strideX. A shared operand (stride 0) is packed once per k block for every entry —
  * B always; A when it has at most kSharedRowsMax rows, all of them packed together. Each C_e gets
  * exactly the arithmetic of a single GEMM (the same k blocks in order, the same micro-kernel), so
- * a batch equals its entries computed one by one, bit for bit.
+ * a batch equals its entries computed one by one, bit for bit. With lower ≥ 0 (row 0 of C being
+ * row `lower` of a symmetric product, column 0 its column 0), micro-tiles wholly above the
+ * diagonal are skipped: the others are computed exactly as without it.
  */
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t e0, int64_t e1,
-  Kernels<T> kernels) {
+  Kernels<T> kernels, int64_t lower = -1) {
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local std::vector<T> abuf, bbuf;
@@ -241,6 +247,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
             const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+              if (lower >= 0 && jc + jr > lower + ic + ir + mr - 1) continue;  // strictly above the diagonal
               kernel(kc, ap + ir * a_row, bp + jr * kc, ce + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_pc);
             }
           }
@@ -286,7 +293,53 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
   });
 }
 
+/**
+ * The lower triangle (and the micro-tiles across the diagonal) of C = alpha·op(A)·op(B) with
+ * op(B) = op(A)ᵀ, n×n: one band of tile rows per thread, the bands cut at tiles_m·√(p/parts) so
+ * that each holds an equal share of the triangle.
+ */
+template <typename T, int MR, int NR>
+void syrk_lower(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T* c, int64_t ldc, Kernels<T> kernel) {
+  const int64_t tiles = (n + MR - 1) / MR;
+  const int nt = threads();
+  const int64_t parts = 1.0 * n * n * k < thread_min_flops() ? 1 : std::min<int64_t>(tiles, nt);
+  parallel_for(parts, [&](int64_t p) {
+    const auto cut = [&](int64_t q) { return static_cast<int64_t>(std::lround(tiles * std::sqrt(static_cast<double>(q) / parts))); };
+    const int64_t i0 = std::min(n, cut(p) * MR), i1 = std::min(n, cut(p + 1) * MR);
+    if (i1 <= i0) return;
+    const T* ai = trans ? a + i0 : a + i0 * lda;  // rows i0.. of op(A)
+    gemm_blocked<T, MR, NR>(trans, !trans, i1 - i0, i1, k, alpha, ai, lda, 0, a, lda, 0, T(0), c + i0 * ldc, ldc, 0,
+      0, 1, kernel, i0);
+  });
+}
+
 }  // namespace
+
+template <typename T>
+void syrk(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T* c, int64_t ldc) {
+  if (n <= 1 || k <= 0) {  // a single element or no product: what gemm does
+    gemm(trans, !trans, n, n, k, alpha, a, lda, a, lda, T(0), c, ldc);
+    return;
+  }
+  constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);
+  switch (gemm_isa()) {
+    case Isa::Avx512: syrk_lower<T, kMrAvx512, 2 * W512>(trans, n, k, alpha, a, lda, c, ldc, Simd<T>::avx512); break;
+    case Isa::Avx2: syrk_lower<T, kMrAvx2, 2 * W256>(trans, n, k, alpha, a, lda, c, ldc, Simd<T>::avx2); break;
+    default: {
+      constexpr int MR = kMrAvx2, NR = 2 * W256;
+      constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
+      syrk_lower<T, MR, NR>(trans, n, k, alpha, a, lda, c, ldc, portable);
+    }
+  }
+  // The strict upper triangle from the lower one, by tiles (C[i][j] = C[j][i]: the same products,
+  // commuted, summed in the same order, so every element equals gemm's bit for bit).
+  constexpr int64_t B = 32;
+  for (int64_t i0 = 0; i0 < n; i0 += B)
+    for (int64_t j0 = i0; j0 < n; j0 += B)
+      for (int64_t i = i0; i < std::min(n, i0 + B); i++)
+        for (int64_t j = std::max(j0, i + 1); j < std::min(n, j0 + B); j++) c[i * ldc + j] = c[j * ldc + i];
+}
 
 template <typename T>
 void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
@@ -336,6 +389,8 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const fl
   float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
   int64_t, double, double*, int64_t);
+template void syrk<float>(bool, int64_t, int64_t, float, const float*, int64_t, float*, int64_t);
+template void syrk<double>(bool, int64_t, int64_t, double, const double*, int64_t, double*, int64_t);
 template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
   const float*, int64_t, int64_t, float, float*, int64_t, int64_t, int64_t);
 template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,

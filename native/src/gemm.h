@@ -56,4 +56,13 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   int64_t stride_a, const T* b, int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c,
   int64_t batch);
 
+/**
+ * The symmetric product C = alpha·op(A)·op(A)ᵀ, n×n (xSYRK, both triangles written): op(A) = Aᵀ
+ * for A k×n when `trans` (C = alpha·AᵀA), else A n×k (C = alpha·AAᵀ). About half of gemm's work:
+ * the lower triangle is computed as gemm(trans, !trans, …) would compute it (the same micro-tiles,
+ * k blocks and kernels) and mirrored, so C equals that gemm's with beta = 0 bit for bit.
+ */
+template <typename T>
+void syrk(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T* c, int64_t ldc);
+
 }  // namespace cv

@@ -68,6 +68,12 @@ export function checkGemm(fn: string, transA: boolean, transB: boolean, m: numbe
   return true;
 }
 
+/** syrk's arguments, as gemm(trans, !trans, n, n, k, A, A, C) checks them; false when C is empty. */
+export function checkSyrk(trans: boolean, n: number, k: number, a: BackendBuffer, aOff: number, lda: number,
+  c: BackendBuffer, cOff: number, ldc: number): boolean {
+  return checkGemm('syrk', trans, !trans, n, n, k, a, aOff, lda, a, aOff, lda, c, cOff, ldc);
+}
+
 /** n elements in each buffer. */
 export function checkCount(fn: string, n: number, bufs: readonly BackendBuffer[]): void {
   checkDim(fn, 'n', n);

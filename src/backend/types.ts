@@ -34,7 +34,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
   | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy'
-  | 'mulAdd';
+  | 'mulAdd' | 'syrk';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -124,6 +124,16 @@ export interface Backend {
     a: BackendBuffer, aOff: number, lda: number, strideA: number,
     b: BackendBuffer, bOff: number, ldb: number, strideB: number,
     beta: number, c: BackendBuffer, cOff: number, ldc: number, strideC: number, batch: number): void;
+
+  /**
+   * The symmetric product C = alpha·op(A)·op(A)ᵀ (n×n, both triangles written, C's old values
+   * not read): op(A) = Aᵀ for A k×n when `trans` (C = alpha·AᵀA), else A n×k (C = alpha·AAᵀ).
+   * Every element must equal what gemm(trans, !trans, n, n, k, alpha, A, A, 0, C) gives on the same
+   * backend, bit for bit (compute one triangle, mirror it). Optional: without it the tensor
+   * layer runs that gemm (twice the work).
+   */
+  syrk?(trans: boolean, n: number, k: number, alpha: number, a: BackendBuffer, aOff: number, lda: number,
+    c: BackendBuffer, cOff: number, ldc: number): void;
 
   /**
    * out[i, :] = src[idx[i], :] for rows of length `rowSize`. The kernel checks the indices (an

@@ -3,7 +3,7 @@
  * which runs the backend's own kernel when it has one for the call's dtypes (Backend.supports), and
  * otherwise
  * - composes it from required kernels where that costs no copy (gemmStridedBatched: one gemm per
- *   batch element), or
+ *   batch element; syrk: the full gemm), or
  * - copies the operands to the js reference backend, runs the reference kernel and writes the
  *   outputs back (gather, scatterAdd, maxPoolArgmax, potrf, trsm, syev, and calls whose dtypes a
  *   backend refuses);
@@ -150,6 +150,12 @@ export class Kernels {
     for (let i = 0; i < batch; i++) {
       this.backend.gemm(transA, transB, m, n, k, alpha, a, aOff + i * strideA, lda, b, bOff + i * strideB, ldb, beta, c, cOff + i * strideC, ldc);
     }
+  }
+
+  /** Backend.syrk (C = alpha·op(A)·op(A)ᵀ), else the gemm it must equal: gemm(trans, !trans, …) with A twice. */
+  syrk(trans: boolean, n: number, k: number, alpha: number, a: Buf, aOff: number, lda: number, c: Buf, cOff: number, ldc: number): void {
+    if (this.native('syrk', [a.dtype, c.dtype])) return this.backend.syrk!(trans, n, k, alpha, a, aOff, lda, c, cOff, ldc);
+    this.gemm(trans, !trans, n, n, k, alpha, a, aOff, lda, a, aOff, lda, 0, c, cOff, ldc);
   }
 
   /** Rows of src picked by idx; an out-of-range index is an InputError raised by the kernel. */

@@ -355,6 +355,23 @@ for (const backend of testBackends()) {
       close(out, naive(At, k, m, Bt, n, k, true, true), dt, 'Aᵀ·Bᵀ', MATMUL_SCALE);
     });
 
+    s(`matmul: a matrix times its own transpose (AᵀA, AAᵀ: the backend's symmetric product) equals the product of two copies bit for bit, and the naive one (${dt})`, () => {
+      const rng = new Random(13);
+      for (const [rows, cols] of [[1, 1], [3, 1], [53, 37], [70, 130]] as const) {
+        const A = rnd(rng, rows * cols);
+        const a = c.tensor(A, [rows, cols], dt), copy = c.tensor(A, [rows, cols], dt);
+        for (const [transA, transB] of [[true, false], [false, true]] as const) {
+          const own = c.matmul(a, a, { transA, transB }), two = c.matmul(a, copy, { transA, transB });
+          const n = transA ? cols : rows;
+          shapeIs(own, [n, n]);
+          const got = own.dataSync(), want = two.dataSync();
+          assert.ok(got.every((v, i) => Object.is(v, want[i])), `${rows}×${cols} transA=${transA}: equals gemm bit for bit`);
+          close(own, naive(A, rows, cols, A, rows, cols, transA, transB), dt, `${rows}×${cols} transA=${transA}`, 4 * Math.max(rows, cols));
+          assert.ok(got.every((v, i) => Object.is(v, got[(i % n) * n + Math.floor(i / n)])), 'symmetric');
+        }
+      }
+    });
+
     s(`matmul: batched, broadcast batches, vectors, dot, outer (${dt})`, () => {
       const rng = new Random(12);
       const m = 3, k = 4, n = 2;

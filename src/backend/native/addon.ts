@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 6;
+export const NATIVE_ABI = 7;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -39,6 +39,9 @@ export interface NativeAddon {
   gemmStridedBatched(flags: number, m: number, n: number, k: number, alpha: number,
     a: TypedArray, aOff: number, lda: number, strideA: number, b: TypedArray, bOff: number, ldb: number, strideB: number,
     beta: number, c: TypedArray, cOff: number, ldc: number, strideC: number, batch: number): void;
+  /** C = alpha·op(A)·op(A)ᵀ, n×n (trans: A is k×n, C = alpha·AᵀA; else A n×k, C = alpha·AAᵀ); both triangles written. */
+  syrk(trans: number, n: number, k: number, alpha: number, a: TypedArray, aOff: number, lda: number,
+    c: TypedArray, cOff: number, ldc: number): void;
   /** out[i, :] = src[idx[i], :] (indices checked by the caller, and again by the addon). */
   gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
   /** out[idx[i], :] += src[i, :] (float32/float64). */
@@ -65,6 +68,6 @@ export interface NativeAddon {
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched',
+  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'syrk',
   'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

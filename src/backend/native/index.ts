@@ -1,6 +1,6 @@
 import { CurvatureError, DTypeError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
+  checkCount, checkGemm, checkIndexed, checkSyrk, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
@@ -85,7 +85,7 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
- * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
+ * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, syrk, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
  * softmax, crossEntropy, tanhGrad, mulAdd, potrf, trsm and syev run in the C++ addon of native/ — GEMM
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
@@ -132,7 +132,7 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'softmax': case 'tanhGrad': case 'mulAdd':
+      case 'gemm': case 'gemmStridedBatched': case 'syrk': case 'softmax': case 'tanhGrad': case 'mulAdd':
       case 'potrf': case 'trsm': case 'syev': case 'im2col': case 'col2im': return same && dt !== 'int32';
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -218,6 +218,12 @@ export class NativeBackend implements Backend {
     if (!checkGemm('gemmStridedBatched', transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, batch, strideA, strideB, strideC)) return;
     this.addon.gemmStridedBatched((transA ? 1 : 0) | (transB ? 2 : 0), m, n, k, alpha,
       arr(a), aOff, lda, strideA, arr(b), bOff, ldb, strideB, beta, arr(c), cOff, ldc, strideC, batch);
+  }
+
+  syrk(trans: boolean, n: number, k: number, alpha: number, a: BackendBuffer, aOff: number, lda: number,
+    c: BackendBuffer, cOff: number, ldc: number): void {
+    if (!checkSyrk(trans, n, k, a, aOff, lda, c, cOff, ldc)) return;
+    this.addon.syrk(trans ? 1 : 0, n, k, alpha, arr(a), aOff, lda, arr(c), cOff, ldc);
   }
 
   gather(src: BackendBuffer, idx: BackendBuffer, nIdx: number, rowSize: number, out: BackendBuffer): void {

@@ -10,7 +10,8 @@ export interface MatmulParams { transA: boolean; transB: boolean }
 /**
  * out ← op(A)·op(B) + beta·out for rank-2 operands, or a batch: rank-3 operands with the same
  * batch size, or one rank-3 operand and one rank-2 matrix shared by every batch entry (stride 0:
- * no broadcast copy). `out` holds the product's elements row-major, whatever its shape.
+ * no broadcast copy). `out` holds the product's elements row-major, whatever its shape. A matrix
+ * times its own transpose (one buffer, AᵀA or AAᵀ) goes to the backend's symmetric product.
  */
 function gemmInto(a: Tensor, b: Tensor, transA: boolean, transB: boolean, out: Tensor, beta: number): void {
   const batched = a.rank === 3 || b.rank === 3;
@@ -23,6 +24,9 @@ function gemmInto(a: Tensor, b: Tensor, transA: boolean, transB: boolean, out: T
     const batch = (a.rank === 3 ? a : b).shape[0]!;
     const strideA = a.rank === 3 ? ar * ac : 0, strideB = b.rank === 3 ? br * bc : 0;
     kx.gemmStridedBatched(transA, transB, m, n, k, 1, a.buffer, 0, ac, strideA, b.buffer, 0, bc, strideB, beta, out.buffer, 0, n, m * n, batch);
+  } else if (beta === 0 && a.buffer === b.buffer && transA !== transB && ar === br && ac === bc) {
+    // AᵀA or AAᵀ: the symmetric product (half the work where the backend has syrk, the same bits).
+    kx.syrk(transA, m, k, 1, a.buffer, 0, ac, out.buffer, 0, n);
   } else {
     kx.gemm(transA, transB, m, n, k, 1, a.buffer, 0, ac, b.buffer, 0, bc, beta, out.buffer, 0, n);
   }

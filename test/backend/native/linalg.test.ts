@@ -356,6 +356,44 @@ t('gemmStridedBatched with a shared operand (stride 0, packed once) or none equa
   }
 });
 
+t('syrk equals gemm(trans, !trans) of A with itself bit for bit (both triangles; offsets, ld > n; sizes across MC, KC and the micro-tiles), at 1, 2 and 3 threads', () => {
+  try {
+    for (const dtype of FLOATS) {
+      for (const [n, k] of [[1, 5], [2, 1], [13, 300], [150, 40], [301, 530], [785, 64]] as const) {
+        for (const trans of [true, false]) {
+          const rng = new Rng(n + 7 * k + (trans ? 1 : 0));
+          const lda = (trans ? n : k) + 2, ldc = n + 3, aOff = 5, cOff = 2;
+          const buf = (size: number) => { const x = nb().alloc(dtype, size); nb().write(x, Array.from({ length: size }, () => rng.uniform(-1, 1))); return x; };
+          const a = buf(aOff + (trans ? k : n) * lda), c0 = buf(cOff + n * ldc);
+          const C0 = nb().read(c0);
+          setNativeThreads(1, { minFlops: 0 });
+          const want = nb().alloc(dtype, C0.length);
+          nb().write(want, C0);
+          nb().gemm(trans, !trans, n, n, k, 0.75, a, aOff, lda, a, aOff, lda, 0, want, cOff, ldc);
+          const W = nb().read(want);
+          for (const threads of [1, 2, 3]) {
+            setNativeThreads(threads, { minFlops: 0 });
+            const got = nb().alloc(dtype, C0.length);
+            nb().write(got, C0);
+            nb().syrk(trans, n, k, 0.75, a, aOff, lda, got, cOff, ldc);
+            // gemm with beta = 0 leaves C's padding (columns n..ldc−1, the offset) alone: so must syrk.
+            assert.ok(same(nb().read(got), W), `${dtype} n=${n} k=${k} trans=${trans}, ${threads} threads`);
+          }
+        }
+      }
+    }
+  } finally {
+    setNativeThreads(nb().info().defaultThreads);
+  }
+});
+
+t('syrk refuses bad operands like gemm: mixed dtypes, A or C too small', () => {
+  const a = nb().alloc('float32', 12), out64 = nb().alloc('float64', 9), out = nb().alloc('float32', 9);
+  throwsType(() => nb().syrk(true, 3, 4, 1, a, 0, 3, out64, 0, 3), c.DTypeError, /syrk: needs float32 or float64 operands of one dtype/);
+  throwsType(() => nb().syrk(true, 3, 5, 1, a, 0, 3, out, 0, 3), c.ShapeError, /syrk/);
+  throwsType(() => nb().syrk(false, 4, 3, 1, a, 0, 3, out, 0, 3), c.ShapeError, /syrk/);
+});
+
 t('results are bit for bit independent of the thread count (1, 2, 3): GEMM on odd sizes, potrf, trsm, syev', () => {
   try {
     for (const dtype of FLOATS) {
