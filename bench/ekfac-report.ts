@@ -98,7 +98,7 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
       '(Σₖ(δ′ₖ)²)ᵀ(ã′)², one GEMM of 2·N·out·inDim per layer; scoring = test gradients and EK-FAC solves + training gradients + the contraction of every ' +
       '(test, train) pair (2·T·N·P). The eigendecomposition floor uses 9n³ flops per n×n eigh: an estimate (Householder tridiagonalisation, QL/QR, ' +
       'eigenvector accumulation), and little of it runs at GEMM speed in any library: ours is `eigh` of src/linalg/dense.ts: on native a blocked ' +
-      'Householder tridiagonalisation (GEMM panels), Q in WY blocks and implicit QL with its rotations applied in batches; on wasm and js unblocked ' +
+      'Householder tridiagonalisation (GEMM panels), divide and conquer on the tridiagonal (merges as GEMMs) and Q in WY blocks; on wasm and js unblocked ' +
       '(level-2); the peer\'s LAPACK\'s `syevd` (blocked reduction, divide and conquer).', '');
     if (r.checks.length) {
       L.push(`Same numbers as the peer? (the run above; ${r.dtype} rounding differs with the summation order)`, '', '| quantity | value | note |', '|---|---|---|');

@@ -13,15 +13,14 @@
       'native/src/linalg.cc',
       'native/src/pool.cc',
       'native/src/rows.cc',
+      'native/src/stedc.cc',
     ],
     'avx2_sources': [
       'native/src/gemm_avx2.cc',
-      'native/src/rot_avx2.cc',
       'native/src/unary_avx2.cc',
     ],
     'avx512_sources': [
       'native/src/gemm_avx512.cc',
-      'native/src/rot_avx512.cc',
       'native/src/unary_avx512.cc',
     ],
   },

@@ -7,17 +7,16 @@
 //      A ← A − V·Wᵀ − W·Vᵀ as one GEMM (Golub & Van Loan, Matrix Computations, 4th ed., §8.3.1, §5.2.3);
 //   2. Q formed from the reflectors by blocks, backwards, in the compact WY form
 //      I − Yᵀ·T·Y (xORGTR/xLARFT/xLARFB: three GEMMs per block);
-//   3. implicit QL with Wilkinson shifts on T (tql2, as src/backend/js/linalg/tridiagonalQl.ts),
-//      run first on the diagonals alone while recording every rotation; the rotations are then
-//      applied to the columns of Q in batches of sweeps, rows split into segments of 16 that stay
-//      in cache while a batch streams over them (rotate.h), the segments spread over the threads.
+//   3. divide and conquer on T (stedc.cc, xSTEDC; leaves by implicit QL), T = Z·Λ·Zᵀ — for the
+//      eigenvalues alone too, so that they are the values the eigenvectors come with — and the
+//      eigenvectors of A are the columns of Q·Z (one GEMM).
 //
 // The working type follows the input, as LAPACK's ssyev/dsyev: float64 for float64 input, float32
-// for float32 input in steps 1, 2 and 4 (half the memory traffic of the reduction, twice the vector
-// lanes of the GEMMs and rotations; residuals ≈ 1e-6·‖A‖ at n = 785–2000, within the float32
-// tolerances), while the reflector norms, step 3 (QL on d, e) and the normalisation stay float64.
-// Threads (pool.h) run the symmetric products, the GEMMs and the rotations over fixed chunks of
-// rows, so the result is bit for bit the same for every thread count.
+// for float32 input in the reduction, Q, Z and Q·Z (half the memory traffic of the reduction, twice
+// the vector lanes of the GEMMs; residuals ≈ 1e-6·‖A‖ at n = 785–2000, within the float32
+// tolerances), while the reflector norms, the scalar work on T (QL, the secular equations) and the
+// normalisation stay float64. Threads (pool.h) run the symmetric products and the GEMMs over fixed
+// chunks, so the result is bit for bit the same for every thread count.
 // The matrix is kept with both triangles (rows serve as columns: row j right of the diagonal is
 // column j below it), so every inner loop runs along a contiguous row.
 #include "linalg.h"
@@ -33,18 +32,9 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "pool.h"
-#include "rotate.h"
+#include "tridiagonal.h"
 
 namespace cv {
-
-void rotate_portable(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn) {
-  rot::rows<double, 2, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
-}
-void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn) {
-  rot::rows<float, 4, 4, 3>(zt, n, r0, r1, sw, nsw, cs, sn);
-}
 
 namespace {
 
@@ -218,30 +208,100 @@ constexpr int64_t kSymvRows = 64;
  * second kind into its own partial vector; the partials are then added in chunk order, so the
  * result does not depend on which thread ran which chunk.
  */
+/**
+ * 16 lanes (of a vector the caller stored to d: vectors are not passed across calls, whose vector
+ * ABI differs between the ISA clones) summed by a fixed tree.
+ */
+template <typename R>
+inline R sum16(R* d) {
+  for (int w = 8; w >= 1; w /= 2)
+    for (int u = 0; u < w; u++) d[u] += d[u + w];
+  return d[0];
+}
+
+/**
+ * Rows [r0, r1) of symv_lower into the chunk's partial vector acc, four rows at a time (one pass
+ * over acc and x serves four rows), 16 lanes per step (CV_SIMD_CLONES: the same sums at every width).
+ */
+template <typename R>
+CV_SIMD_CLONES void symv_rows(int64_t r0, int64_t r1, const R* a, int64_t ld, const R* x, R* acc) {
+  // 16 lanes of R in a GCC vector: the accumulators stay in registers, and the arithmetic is
+  // elementwise, so every ISA clone sums alike.
+  typedef R V __attribute__((vector_size(16 * sizeof(R))));
+  std::fill(acc, acc + r1, R(0));  // this chunk touches acc[0, r1) only
+  int64_t i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    const R *p0 = a + i * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+    const R x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+    V d0 = {}, d1 = {}, d2 = {}, d3 = {};
+    int64_t k = 0;
+    for (; k + 16 <= i; k += 16) {
+      V xk, a0, a1, a2, a3, sum;
+      std::memcpy(&xk, x + k, sizeof(V));
+      std::memcpy(&a0, p0 + k, sizeof(V));
+      std::memcpy(&a1, p1 + k, sizeof(V));
+      std::memcpy(&a2, p2 + k, sizeof(V));
+      std::memcpy(&a3, p3 + k, sizeof(V));
+      std::memcpy(&sum, acc + k, sizeof(V));
+      d0 += a0 * xk;
+      d1 += a1 * xk;
+      d2 += a2 * xk;
+      d3 += a3 * xk;
+      sum += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3);
+      std::memcpy(acc + k, &sum, sizeof(sum));
+    }
+    R lanes[4][16];
+    std::memcpy(lanes[0], &d0, sizeof(V));
+    std::memcpy(lanes[1], &d1, sizeof(V));
+    std::memcpy(lanes[2], &d2, sizeof(V));
+    std::memcpy(lanes[3], &d3, sizeof(V));
+    R dot[4] = {sum16(lanes[0]), sum16(lanes[1]), sum16(lanes[2]), sum16(lanes[3])};
+    const R* p[4] = {p0, p1, p2, p3};
+    const R xi[4] = {x0, x1, x2, x3};
+    for (; k < i; k++) {
+      for (int r = 0; r < 4; r++) dot[r] += p[r][k] * x[k];
+      acc[k] += (p0[k] * x0 + p1[k] * x1) + (p2[k] * x2 + p3[k] * x3);
+    }
+    // The 4×4 diagonal block: row i+r reaches columns i..i+r.
+    for (int r = 0; r < 4; r++) {
+      for (int c = 0; c < r; c++) {
+        dot[r] += p[r][i + c] * x[i + c];
+        acc[i + c] += p[r][i + c] * xi[r];
+      }
+      acc[i + r] += dot[r] + p[r][i + r] * xi[r];
+    }
+  }
+  for (; i < r1; i++) {
+    const R* row = a + i * ld;
+    const R xi = x[i];
+    V d = {};
+    int64_t k = 0;
+    for (; k + 16 <= i; k += 16) {
+      V ak, xk, sum;
+      std::memcpy(&ak, row + k, sizeof(V));
+      std::memcpy(&xk, x + k, sizeof(V));
+      std::memcpy(&sum, acc + k, sizeof(V));
+      d += ak * xk;
+      sum += ak * xi;
+      std::memcpy(acc + k, &sum, sizeof(sum));
+    }
+    R lanes[16];
+    std::memcpy(lanes, &d, sizeof(V));
+    R dot = sum16(lanes);
+    for (; k < i; k++) {
+      dot += row[k] * x[k];
+      acc[k] += row[k] * xi;
+    }
+    acc[i] += dot + row[i] * xi;
+  }
+}
+
 template <typename R>
 void symv_lower(int64_t len, const R* a, int64_t ld, const R* x, R* y, std::vector<R>& part) {
   const int64_t chunks_n = (len + kSymvRows - 1) / kSymvRows;
   if (part.size() < static_cast<size_t>(chunks_n * len)) part.resize(static_cast<size_t>(chunks_n * len));
   chunks(len, kSymvRows, static_cast<double>(len) * len / 2, [&](int64_t r0, int64_t r1) {
-    R* acc = part.data() + (r0 / kSymvRows) * len;
-    std::fill(acc, acc + r1, R(0));  // this chunk touches acc[0, r1) only
-    for (int64_t i = r0; i < r1; i++) {
-      const R* row = a + i * ld;
-      const R xi = x[i];
-      R d[4] = {0, 0, 0, 0};
-      int64_t k = 0;
-      for (; k + 4 <= i; k += 4) {
-        for (int u = 0; u < 4; u++) {
-          d[u] += row[k + u] * x[k + u];
-          acc[k + u] += row[k + u] * xi;
-        }
-      }
-      for (; k < i; k++) {
-        d[0] += row[k] * x[k];
-        acc[k] += row[k] * xi;
-      }
-      acc[i] += ((d[0] + d[1]) + (d[2] + d[3])) + row[i] * xi;
-    }
+    symv_rows(r0, r1, a, ld, x, part.data() + (r0 / kSymvRows) * len);
   });
   for (int64_t i = 0; i < len; i++) y[i] = 0;
   for (int64_t q = 0; q < chunks_n; q++) {
@@ -251,6 +311,32 @@ void symv_lower(int64_t len, const R* a, int64_t ld, const R* x, R* y, std::vect
   }
 }
 
+/** x[j..n) −= v_q·w_q[j] + w_q·v_q[j] for the panel's earlier columns q < c (x: column j, not yet updated). */
+template <typename R>
+CV_SIMD_CLONES void panel_update(int64_t j, int64_t n, int64_t c, const R* V, const R* W, R* x) {
+  for (int64_t q = 0; q < c; q++) {
+    const R* vq = V + q * n;
+    const R* wq = W + q * n;
+    const R a1 = wq[j], a2 = vq[j];
+    if (a1 == 0 && a2 == 0) continue;
+    for (int64_t i = j; i < n; i++) x[i] -= vq[i] * a1 + wq[i] * a2;
+  }
+}
+
+/** p[i] ← β·(p[i] − Σ_{q<c} (V[q][i]·t1[q] + W[q][i]·t2[q])) for i in [i0, n), summed in float64 (s scratch). */
+template <typename R>
+CV_SIMD_CLONES void panel_correction(int64_t i0, int64_t n, int64_t c, const R* V, const R* W, const double* t1,
+  const double* t2, double b, R* p, double* s) {
+  for (int64_t i = i0; i < n; i++) s[i] = p[i];
+  for (int64_t q = 0; q < c; q++) {
+    const R* vq = V + q * n;
+    const R* wq = W + q * n;
+    const double a1 = t1[q], a2 = t2[q];
+    for (int64_t i = i0; i < n; i++) s[i] -= vq[i] * a1 + wq[i] * a2;
+  }
+  for (int64_t i = i0; i < n; i++) p[i] = static_cast<R>(s[i] * b);
+}
+
 /**
  * Tridiagonalises the n×n symmetric z (both triangles) in place: d, e receive T; row j of z keeps
  * the reflector v_j at columns j+1..n−1 (P_j = I − beta[j]·v_j·v_jᵀ). See the file comment, step 1.
@@ -258,6 +344,7 @@ void symv_lower(int64_t len, const R* a, int64_t ld, const R* x, R* y, std::vect
 template <typename R>
 void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
   std::vector<R> vw(2 * kTrdNb * n), wv(2 * kTrdNb * n), p(n), part;
+  std::vector<double> s64(n);
   std::vector<double> t1(kTrdNb), t2(kTrdNb);
   for (int64_t k0 = 0; k0 < n - 2; k0 += kTrdNb) {
     const int64_t kb = std::min(kTrdNb, n - 2 - k0);
@@ -267,13 +354,7 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;
       R* x = z + j * n;  // row j = column j of the current matrix
-      for (int64_t q = 0; q < c; q++) {
-        const R* vq = V + q * n;
-        const R* wq = W + q * n;
-        const R a1 = wq[j], a2 = vq[j];
-        if (a1 == 0 && a2 == 0) continue;
-        for (int64_t i = j; i < n; i++) x[i] -= vq[i] * a1 + wq[i] * a2;
-      }
+      panel_update(j, n, c, V, W, x);
       d[j] = x[j];
       double scale = 0;
       for (int64_t i = j + 1; i < n; i++) scale = std::max(scale, static_cast<double>(std::fabs(x[i])));
@@ -304,11 +385,7 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
         t1[q] = dot(W + q * n + j + 1, v, len);
         t2[q] = dot(V + q * n + j + 1, v, len);
       }
-      for (int64_t i = j + 1; i < n; i++) {
-        double s = p[i];
-        for (int64_t q = 0; q < c; q++) s -= V[q * n + i] * t1[q] + W[q * n + i] * t2[q];
-        p[i] = static_cast<R>(s * b);
-      }
+      panel_correction(j + 1, n, c, V, W, t1.data(), t2.data(), b, p.data(), s64.data());
       const double half = 0.5 * b * dot(p.data() + j + 1, v, len);
       for (int64_t i = j + 1; i < n; i++) wc[i] = static_cast<R>(p[i] - half * vc[i]);
     }
@@ -376,10 +453,8 @@ inline double hyp(double x, double y) {
   return std::hypot(x, y);
 }
 
-/**
- * Implicit QL on (d, e) (tridiagonalQl.ts, the same steps); with `record`, the rotations of every
- * step are appended (planes l..m, c and s indexed by plane − l). Returns false past max_iter steps.
- */
+}  // namespace
+
 bool tridiagonal_ql(int64_t n, double* d, double* e, bool record, std::vector<Sweep>& sweeps, std::vector<double>& cs,
   std::vector<double>& sn) {
   const int64_t max_iter = 30 * n;
@@ -430,45 +505,13 @@ bool tridiagonal_ql(int64_t n, double* d, double* e, bool record, std::vector<Sw
   return true;
 }
 
-/**
- * Applies the recorded sweeps to the columns of Z (rows of zt, element type E), batch by batch,
- * rows split into fixed segments of kSeg spread over the threads.
- */
-template <typename E>
-void apply_sweeps(int64_t n, E* zt, const std::vector<Sweep>& sweeps, const std::vector<double>& cs,
-  const std::vector<double>& sn) {
-  void (*kernel)(E*, int64_t, int64_t, int64_t, const Sweep*, int64_t, const double*, const double*) = rotate_portable;
-  switch (gemm_isa()) {
-    case Isa::Avx512: kernel = rotate_avx512; break;
-    case Isa::Avx2: kernel = rotate_avx2; break;
-    default: break;
-  }
-  constexpr int64_t kBatch = 24576;  // rotations per batch (≈ 400 KB of cosines and sines)
-  constexpr int64_t kSeg = 64;       // rows per task (a multiple of every kernel's block of rows)
-  size_t q0 = 0;
-  while (q0 < sweeps.size()) {
-    size_t q1 = q0;
-    int64_t rots = 0;
-    while (q1 < sweeps.size() && (rots == 0 || rots + (sweeps[q1].m - sweeps[q1].l) <= kBatch)) {
-      rots += sweeps[q1].m - sweeps[q1].l;
-      q1++;
-    }
-    const Sweep* sw = sweeps.data() + q0;
-    const int64_t nsw = static_cast<int64_t>(q1 - q0);
-    chunks(n, kSeg, 6.0 * rots * n, [&](int64_t r0, int64_t r1) { kernel(zt, n, r0, r1, sw, nsw, cs.data(), sn.data()); });
-    q0 = q1;
-  }
-}
-
-}  // namespace
-
-/** The element type of the rotation stage: float for float32 input, else double. */
+/** The working type of the reduction and the eigenvectors: float for float32 input, else double. */
 template <typename T> using E_of = typename std::conditional<std::is_same<T, float>::value, float, double>::type;
 
 template <typename T>
 int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   if (n <= 0) return 0;
-  using R = E_of<T>;  // the working type of the reduction, Q and the rotations
+  using R = E_of<T>;  // the working type of the reduction, Q and the eigenvectors
   double amax = 0;
   for (int64_t i = 0; i < n; i++) {
     const T* ri = a + i * lda;
@@ -497,32 +540,25 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   }
   std::vector<double> d(n), e(n), beta(std::max<int64_t>(n, 1));
   tridiagonalize(n, z.data(), d.data(), e.data(), beta.data());
-  std::vector<Sweep> sweeps;
-  std::vector<double> cs, sn;
-  if (!tridiagonal_ql(n, d.data(), e.data(), vectors, sweeps, cs, sn)) return -2;
-
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return d[x] < d[y]; });
-  // The large allocations come before the first write: out of memory there leaves a and w as they were.
-  std::vector<R> q;
-  if (vectors) q.resize(n * n);
-  for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[order[j]] * scale);
-  if (!vectors) return 0;
-
+  // T = Z·Λ·Zᵀ by divide and conquer (ascending), also for the eigenvalues alone, so that they are
+  // the same values either way; the eigenvectors of A are then the columns of Q·Z, and
+  // vt = (Q·Z)ᵀ = Zᵀ·Qᵀ holds them as rows. The large allocations come before the first write:
+  // out of memory leaves a and w as they were.
+  std::vector<R> zq(n * n), q(vectors ? n * n : 0);
+  if (!stedc<R>(n, d.data(), e.data(), zq.data(), n)) return -2;
+  if (!vectors) {
+    for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[j] * scale);
+    return 0;
+  }
   form_q(n, z.data(), beta.data(), q.data());
-  // zt = Qᵀ (row j = column j of Q) in the working type of the rotations: float64, or float32 for
-  // float32 input (twice the vector lanes; the float32 result has the accuracy of its storage).
-  R* zt = z.data();  // z reused
-  for (int64_t i0 = 0; i0 < n; i0 += 32)
-    for (int64_t j = 0; j < n; j++)
-      for (int64_t i = i0; i < std::min(n, i0 + 32); i++) zt[j * n + i] = q[i * n + j];
-  apply_sweeps(n, zt, sweeps, cs, sn);
+  R* vt = z.data();  // z (the reflectors) reused
+  gemm<R>(true, true, n, n, n, R(1), zq.data(), n, q.data(), n, R(0), vt, n);
+  for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[j] * scale);
 
-  // Column j of the output is row order[j] of zt, normalised (float64 sums) and signed on the stored values.
+  // Column j of the output is row j of vt, normalised (float64 sums) and signed on the stored values.
   std::vector<T> col(n);
   for (int64_t j = 0; j < n; j++) {
-    const R* src = zt + order[j] * n;
+    const R* src = vt + j * n;
     double ss = 0;
     for (int64_t i = 0; i < n; i++) ss += static_cast<double>(src[i]) * src[i];
     const double inv = 1 / std::sqrt(ss);

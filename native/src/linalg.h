@@ -23,30 +23,13 @@ void trsm(bool upper, bool trans, bool unit_diag, int64_t m, int64_t n, double a
 /**
  * Eigenvalues (ascending) into w and, with `vectors`, the eigenvectors as columns of a (unit length,
  * largest-magnitude component positive, the first one on ties). Reads the lower triangle of a.
- * Returns 0, −1 when the lower triangle holds NaN/±Inf (nothing written), −2 when QL did not
- * converge within 30·n steps.
+ * Returns 0, −1 when the lower triangle holds NaN/±Inf (nothing written), −2 when divide and
+ * conquer did not converge (tridiagonal.h; nothing written).
  */
 template <typename T>
 int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors);
 
-/**
- * Applies recorded plane rotations to rows [r0, r1) of the columns of zt (n×n row-major, row j =
- * column j of Z): for each sweep s (planes l_s..m_s, cosines/sines at cs/sn + off_s), for i = m−1
- * down to l: (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). Per ISA (rot_*.cc); the float
- * copies (for float32 input) round c and s to float.
- */
+/** A QL sweep's plane rotations (tridiagonal.h): planes l..m−1, their cosines and sines from index off. */
 struct Sweep { int64_t l, m, off; };
-void rotate_portable(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
-void rotate_portable(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
-void rotate_avx2(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
-void rotate_avx2(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
-void rotate_avx512(double* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
-void rotate_avx512(float* zt, int64_t n, int64_t r0, int64_t r1, const Sweep* sw, int64_t nsw, const double* cs,
-  const double* sn);
 
 }  // namespace cv

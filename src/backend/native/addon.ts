@@ -62,7 +62,7 @@ export interface NativeAddon {
   /** flags: bit 0 upper, bit 1 trans, bit 2 unit diagonal. */
   trsm(flags: number, m: number, n: number, alpha: number, a: TypedArray, aOff: number, lda: number,
     b: TypedArray, bOff: number, ldb: number): void;
-  /** 0, −1 (a non-finite entry in the lower triangle; nothing written), −2 (QL did not converge), −3 (out of memory). */
+  /** 0, −1 (a non-finite entry in the lower triangle; nothing written), −2 (divide and conquer did not converge), −3 (out of memory). */
   syev(n: number, a: TypedArray, aOff: number, lda: number, w: TypedArray, wOff: number, vectors: boolean): number;
 }
 

@@ -90,8 +90,8 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
  * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
- * blocked Householder tridiagonalisation plus implicit QL whose rotations are applied in cached,
- * threaded batches (native/src/linalg.cc). Float32, float64 and int32 elementwise kernels with all
+ * blocked Householder tridiagonalisation plus divide and conquer on the tridiagonal, its merges as
+ * GEMMs (native/src/linalg.cc, native/src/stedc.cc). Float32, float64 and int32 elementwise kernels with all
  * operands of one dtype (cast: any pair); GEMM, the row kernels and linear algebra in
  * float32/float64 (gather in any dtype). Mixed-dtype operands go through the tensor layer's
  * reference fallback (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every
@@ -284,7 +284,7 @@ export class NativeBackend implements Backend {
     if (rc === 0) return;
     // A non-finite entry: nothing was written; name the first one, as the reference backend does.
     if (rc === -1) throw nonFiniteEntryError(arr(a), aOff, n, lda);
-    if (rc === -2) throw new CurvatureError(`syev: the tridiagonal QL iteration did not converge in ${30 * n} steps (${n}×${n} matrix)`);
+    if (rc === -2) throw new CurvatureError(`syev: the tridiagonal divide and conquer did not converge (a QL leaf past 30 steps per row, or a secular equation past 200 steps; ${n}×${n} matrix)`);
     if (rc === -3) throw new CurvatureError(`syev: out of memory for the ${n}×${n} eigensolver's scratch (≈ ${(2.5 * n * n * 8 / 2 ** 20).toFixed(0)} MiB)`);
     throw new CurvatureError(`syev: the native kernel returned the unknown status ${rc}`);
   }

@@ -297,6 +297,56 @@ t('syev: offsets and padded rows; degenerate spectra (zero, identity, repeated, 
   }
 });
 
+t('syev (divide and conquer, n > 32: merges and deflation): clustered, graded and split spectra — residual, orthogonality, eigenvalues vs the reference', () => {
+  const rng = new Rng(5);
+  const n = 150;
+  const tri = (diag: (i: number) => number, off: (i: number) => number): Float64Array => {
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      A[i * n + i] = diag(i);
+      if (i + 1 < n) A[i * n + i + 1] = A[(i + 1) * n + i] = off(i);
+    }
+    return A;
+  };
+  const noise = symmetric(rng, n);
+  const cases: [string, Float64Array][] = [
+    // Wilkinson W⁺: pairs of eigenvalues equal to many digits (deflation by rotation).
+    ['Wilkinson W+', tri((i) => Math.abs(i - (n - 1) / 2), () => 1)],
+    // Glued Wilkinson blocks (21 rows each, glue 1e-7): tight clusters across the splits.
+    ['glued Wilkinson', tri((i) => Math.abs((i % 21) - 10), (i) => ((i + 1) % 21 === 0 ? 1e-7 : 1))],
+    // Identity plus 1e-9 noise: every pole nearly equal.
+    ['I + 1e-9·noise', Float64Array.from(noise, (v, k) => (k % (n + 1) === 0 ? 1 : 0) + 1e-9 * v)],
+    // Graded: diagonal from 1e-8 to 1e8, coupled.
+    ['graded', tri((i) => 10 ** (-8 + (16 * i) / (n - 1)), (i) => 10 ** (-8 + (16 * i) / (n - 1)) / 3)],
+    // Exact zeros on the off-diagonal at and away from the midpoint (the merge's ρ = 0).
+    ['split', tri((i) => rng.uniform(-1, 1), (i) => (i === n / 2 - 1 || i % 17 === 0 ? 0 : rng.uniform(-1, 1)))],
+    // Repeated eigenvalues across the halves with random eigenvectors.
+    ['repeated, rotated', (() => {
+      const q = symmetric(rng, n);
+      // A = Σ λ_k u_k u_kᵀ with λ ∈ {1, 2, 3} over a random (non-orthogonal, symmetrised) basis: many equal poles.
+      const A = new Float64Array(n * n);
+      for (let k = 0; k < n; k++) {
+        const lam = 1 + (k % 3);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) A[i * n + j] += lam * q[i * n + k]! * q[j * n + k]! / n;
+      }
+      return A;
+    })()],
+  ];
+  for (const dtype of FLOATS) {
+    for (const [name, A] of cases) {
+      const a = both(dtype, A), w = both(dtype, new Float64Array(n));
+      nb().syev(n, a.n, 0, n, w.n, 0, true);
+      ref.syev(n, a.j, 0, n, w.j, 0, true);
+      const V = nb().read(a.n), W = nb().read(w.n), wantW = ref.read(w.j);
+      let scale = 0;
+      for (const v of A) scale = Math.max(scale, Math.abs(v));
+      const tol = (dtype === 'float64' ? 1e-12 : 1e-5) * scale * Math.sqrt(n);
+      for (let j = 0; j < n; j++) assert.ok(Math.abs(W[j]! - wantW[j]!) <= tol, `${name} ${dtype}: eigenvalue ${j} ${W[j]} vs ${wantW[j]}`);
+      checkEigen(dtype, n, A, V as unknown as FloatArray, W as unknown as FloatArray, `syev ${name} ${dtype}`);
+    }
+  }
+});
+
 t('syev: NaN/±Inf in the lower triangle is an InputError naming the entry, nothing written; in the upper triangle ignored', () => {
   for (const dtype of FLOATS) {
     for (const bad of [NaN, Infinity, -Infinity]) {
