@@ -5,11 +5,10 @@
 //      reflectors is formed with matrix-vector products against the not-yet-updated trailing
 //      matrix plus a correction from the panel, then the trailing matrix takes the rank-2·NB update
 //      A ← A − V·Wᵀ − W·Vᵀ as one GEMM (Golub & Van Loan, Matrix Computations, 4th ed., §8.3.1, §5.2.3);
-//   2. Q formed from the reflectors by blocks, backwards, in the compact WY form
-//      I − Yᵀ·T·Y (xORGTR/xLARFT/xLARFB: three GEMMs per block);
-//   3. divide and conquer on T (stedc.cc, xSTEDC; leaves by implicit QL), T = Z·Λ·Zᵀ — for the
-//      eigenvalues alone too, so that they are the values the eigenvectors come with — and the
-//      eigenvectors of A are the columns of Q·Z (one GEMM).
+//   2. divide and conquer on T (stedc.cc, xSTEDC; leaves by implicit QL), T = Z·Λ·Zᵀ — for the
+//      eigenvalues alone too, so that they are the values the eigenvectors come with;
+//   3. the eigenvectors of A, the columns of Q·Z: the reflectors applied to Z by blocks, backwards,
+//      in the compact WY form I − Yᵀ·T·Y (xORMTR/xLARFT/xLARFB: three GEMMs per block).
 //
 // The working type follows the input, as LAPACK's ssyev/dsyev: float64 for float64 input, float32
 // for float32 input in the reduction, Q, Z and Q·Z (half the memory traffic of the reduction, twice
@@ -404,11 +403,14 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
   d[n - 1] = z[n * n - 1];
 }
 
-/** q ← P_0·P_1·…·P_{n−3} from the reflectors in z's rows (step 2 of the file comment). */
+/**
+ * x ← Q·x = P_0·P_1·…·P_{n−3}·x for the n×n x (row-major), Q from the reflectors in z's rows: blocks
+ * of kTrdNb reflectors applied last to first in the compact WY form I − Yᵀ·T·Y (xORMTR/xLARFT/
+ * xLARFB: three GEMMs per block over x's rows s.., all n columns) — 2n³ flops, where forming Q and
+ * then multiplying would take 10n³/3.
+ */
 template <typename R>
-void form_q(int64_t n, const R* z, const double* beta, R* q) {
-  std::fill(q, q + n * n, R(0));
-  for (int64_t i = 0; i < n; i++) q[i * n + i] = 1;
+void apply_q(int64_t n, const R* z, const double* beta, R* x) {
   const int64_t nref = n - 2;
   if (nref <= 0) return;
   std::vector<R> y, tm, s1, s2;
@@ -435,12 +437,12 @@ void form_q(int64_t n, const R* z, const double* beta, R* q) {
         tm[r * kb + c] = static_cast<R>(-bc * acc);
       }
     }
-    R* qs = q + s * n + s;
-    s1.resize(kb * len);
-    s2.resize(kb * len);
-    gemm<R>(false, false, kb, len, len, R(1), y.data(), len, qs, n, R(0), s1.data(), len);
-    gemm<R>(false, false, kb, len, kb, R(1), tm.data(), kb, s1.data(), len, R(0), s2.data(), len);
-    gemm<R>(true, false, len, len, kb, R(-1), y.data(), len, s2.data(), len, R(1), qs, n);
+    R* xs = x + s * n;
+    s1.resize(kb * n);
+    s2.resize(kb * n);
+    gemm<R>(false, false, kb, n, len, R(1), y.data(), len, xs, n, R(0), s1.data(), n);
+    gemm<R>(false, false, kb, n, kb, R(1), tm.data(), kb, s1.data(), n, R(0), s2.data(), n);
+    gemm<R>(true, false, len, n, kb, R(-1), y.data(), len, s2.data(), n, R(1), xs, n);
   }
 }
 
@@ -541,36 +543,34 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
   std::vector<double> d(n), e(n), beta(std::max<int64_t>(n, 1));
   tridiagonalize(n, z.data(), d.data(), e.data(), beta.data());
   // T = Z·Λ·Zᵀ by divide and conquer (ascending), also for the eigenvalues alone, so that they are
-  // the same values either way; the eigenvectors of A are then the columns of Q·Z, and
-  // vt = (Q·Z)ᵀ = Zᵀ·Qᵀ holds them as rows. The large allocations come before the first write:
-  // out of memory leaves a and w as they were.
-  std::vector<R> zq(n * n), q(vectors ? n * n : 0);
+  // the same values either way; the eigenvectors of A are then the columns of Q·Z. The large
+  // allocations come before the first write: out of memory leaves a and w as they were.
+  std::vector<R> zq(n * n);
+  std::vector<double> unit(vectors ? n : 0), big(vectors ? n : 0);
+  std::vector<char> flip(vectors ? n : 0);
   if (!stedc<R>(n, d.data(), e.data(), zq.data(), n)) return -2;
-  if (!vectors) {
-    for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[j] * scale);
-    return 0;
-  }
-  form_q(n, z.data(), beta.data(), q.data());
-  R* vt = z.data();  // z (the reflectors) reused
-  gemm<R>(true, true, n, n, n, R(1), zq.data(), n, q.data(), n, R(0), vt, n);
+  if (vectors) apply_q(n, z.data(), beta.data(), zq.data());
   for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[j] * scale);
+  if (!vectors) return 0;
 
-  // Column j of the output is row j of vt, normalised (float64 sums) and signed on the stored values.
-  std::vector<T> col(n);
-  for (int64_t j = 0; j < n; j++) {
-    const R* src = vt + j * n;
-    double ss = 0;
-    for (int64_t i = 0; i < n; i++) ss += static_cast<double>(src[i]) * src[i];
-    const double inv = 1 / std::sqrt(ss);
-    double big = -1;
-    bool flip = false;
-    for (int64_t i = 0; i < n; i++) {
-      col[i] = static_cast<T>(src[i] * inv);
-      const double mag = std::fabs(static_cast<double>(col[i]));
-      if (mag > big) { big = mag; flip = col[i] < 0; }
+  // Column j of the output is column j of Q·Z normalised (float64 sums) and signed on the stored
+  // values (the first component of largest magnitude positive), all by rows.
+  std::fill(unit.begin(), unit.end(), 0.0);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) unit[j] += static_cast<double>(zq[i * n + j]) * zq[i * n + j];
+  for (int64_t j = 0; j < n; j++) unit[j] = 1 / std::sqrt(unit[j]);
+  std::fill(big.begin(), big.end(), -1.0);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) {
+      const T v = static_cast<T>(zq[i * n + j] * unit[j]);
+      const double mag = std::fabs(static_cast<double>(v));
+      if (mag > big[j]) { big[j] = mag; flip[j] = v < 0; }
     }
-    for (int64_t i = 0; i < n; i++) a[i * lda + j] = flip ? -col[i] : col[i];
-  }
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++) {
+      const T v = static_cast<T>(zq[i * n + j] * unit[j]);
+      a[i * lda + j] = flip[j] ? -v : v;
+    }
   return 0;
 }
 

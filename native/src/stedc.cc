@@ -18,13 +18,16 @@
 //      normalised — orthogonal to working precision however close the roots are. The merged
 //      eigenvectors are Q·U, one GEMM (gemm.h).
 //
-// Everything scalar runs in float64; the eigenvector matrices, the rotations and the GEMMs in R.
+// Everything scalar runs in float64 (the secular roots to float64 accuracy); the eigenvector
+// matrices, the rotations and the GEMMs in R, and the deflation tolerance is R's unit roundoff, as
+// in LAPACK's single- and double-precision routines.
 // The secular roots of a merge are spread over the thread pool in fixed pieces, and the GEMMs split
 // as gemm.h does, so the result does not depend on the thread count.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -36,7 +39,6 @@ namespace cv {
 namespace {
 
 constexpr int64_t kLeaf = 32;                        // rows solved by QL directly
-constexpr double kEps = 2.220446049250313e-16;       // 2⁻⁵², as LAPACK's dlamch('P')
 constexpr int kMaxSecularSteps = 200;
 constexpr int64_t kRootsPerTask = 32;                // secular roots per thread-pool task
 
@@ -76,9 +78,12 @@ bool leaf(int64_t n, double* d, double* e, R* q, int64_t ldq) {
 /**
  * Root i of f(λ) = 1/ρ + Σⱼ zⱼ²/(dⱼ − λ) over the K ascending, distinct poles d: returns λᵢ and
  * writes dⱼ − λᵢ for every j to delta (each as (dⱼ − d_origin) − τ, the origin the pole nearer the
- * root). Returns false if the iteration did not settle.
+ * root), stopping at f's rounding error in float64 — also for float32 eigenvectors, whose residual
+ * grows about tenfold when the roots are only float32-accurate. Returns false if the iteration did
+ * not settle.
  */
 bool secular_root(int64_t K, int64_t i, const double* d, const double* z, double rho, double* delta, double* lambda) {
+  constexpr double eps = 1.1102230246251565e-16;  // 2⁻⁵³: roots to float64 accuracy whatever R
   const double inv_rho = 1 / rho;
   if (K == 1) {
     *lambda = d[0] + rho * z[0] * z[0];
@@ -124,8 +129,8 @@ bool secular_root(int64_t K, int64_t i, const double* d, const double* z, double
     // f is increasing between the poles: its sign says on which side of τ the root lies.
     if (f < 0) lo = tau;
     else hi = tau;
-    const double err = 8 * K * kEps * (inv_rho + std::fabs(phi) + std::fabs(psi)) + kEps * std::fabs(tau) * (dpsi + dphi);
-    if (f == 0 || std::fabs(f) <= err || hi - lo <= 4 * kEps * std::max(std::fabs(lo), std::fabs(hi))) {
+    const double err = 8 * K * eps * (inv_rho + std::fabs(phi) + std::fabs(psi)) + eps * std::fabs(tau) * (dpsi + dphi);
+    if (f == 0 || std::fabs(f) <= err || hi - lo <= 4 * eps * std::max(std::fabs(lo), std::fabs(hi))) {
       settled = true;
       break;
     }
@@ -180,7 +185,11 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
     dmax = std::max(dmax, std::fabs(dd[k]));
     zmax = std::max(zmax, std::fabs(zz[k]));
   }
-  const double tol = 8 * kEps * std::max(dmax, zmax);
+  // The unit roundoff of R (2⁻²⁴ for float, 2⁻⁵³ for double, as LAPACK's xLAMCH('E') in sstedc /
+  // dstedc): deflation resolves what R's eigenvectors can hold (a 785×785 float32 factor of
+  // W-EKFAC keeps 65 of 785 components at the top merge, 679 at float64's tolerance).
+  const double eps = std::numeric_limits<R>::epsilon() / 2;
+  const double tol = 8 * eps * std::max(dmax, zmax);
   // Deflation (dlaed2): kept[] the components that stay in the secular equation.
   std::vector<int64_t> kept, deflated;
   int64_t prev = -1;
@@ -222,10 +231,7 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
 
   const int64_t K = static_cast<int64_t>(kept.size());
   std::vector<double> lam(K);
-  std::vector<R> qn(static_cast<size_t>(n * n));
-  // Columns of the merged eigenvectors, and their eigenvalues, before the final sort.
-  std::vector<std::pair<double, int64_t>> pairs;  // (eigenvalue, column in qn)
-  pairs.reserve(n);
+  std::vector<R> prod(static_cast<size_t>(n * K));  // the new eigenvectors of the kept part, [n, K]
   if (K > 0) {
     std::vector<double> dk(K), zk(K), delta(static_cast<size_t>(K * K));  // delta[i·K + j] = d_j − λ_i
     for (int64_t j = 0; j < K; j++) {
@@ -261,24 +267,29 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
       const double inv = 1 / std::sqrt(ss);
       for (int64_t j = 0; j < K; j++) u[j * K + i] = static_cast<R>(colv[j] * inv);
     }
-    // Q_kept [n, K] (the kept columns, gathered) · U → the first K columns of qn's work area.
-    std::vector<R> qk(static_cast<size_t>(n * K)), prod(static_cast<size_t>(n * K));
+    // Q_kept [n, K] (the kept columns, gathered row by row) · U.
+    std::vector<R> qk(static_cast<size_t>(n * K));
     for (int64_t r = 0; r < n; r++)
       for (int64_t j = 0; j < K; j++) qk[r * K + j] = q[r * ldq + col[kept[j]]];
     gemm<R>(false, false, n, K, K, R(1), qk.data(), K, u.data(), K, R(0), prod.data(), K);
-    for (int64_t r = 0; r < n; r++) std::memcpy(&qn[r * n], &prod[r * K], K * sizeof(R));
-    for (int64_t i = 0; i < K; i++) pairs.push_back({lam[i], i});
   }
-  for (int64_t t = 0; t < static_cast<int64_t>(deflated.size()); t++) {
-    const int64_t k = deflated[t], slot = K + t;
-    for (int64_t r = 0; r < n; r++) qn[r * n + slot] = q[r * ldq + col[k]];
-    pairs.push_back({dd[k], slot});
-  }
+  // The merged eigenpairs ascending: source[j] ≥ 0 is column source[j] of q (deflated), else column
+  // −1 − source[j] of prod; then every row of q is rebuilt from its own row (row-local gathers).
+  std::vector<std::pair<double, int64_t>> pairs;
+  pairs.reserve(n);
+  for (int64_t i = 0; i < K; i++) pairs.push_back({lam[i], -1 - i});
+  for (const int64_t k : deflated) pairs.push_back({dd[k], col[k]});
   std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (int64_t j = 0; j < n; j++) {
-    d[j] = pairs[j].first;
-    const int64_t src = pairs[j].second;
-    for (int64_t r = 0; r < n; r++) q[r * ldq + j] = qn[r * n + src];
+  std::vector<R> row(n);
+  for (int64_t j = 0; j < n; j++) d[j] = pairs[j].first;
+  for (int64_t r = 0; r < n; r++) {
+    R* qr = q + r * ldq;
+    const R* pr = prod.data() + r * K;
+    for (int64_t j = 0; j < n; j++) {
+      const int64_t src = pairs[j].second;
+      row[j] = src >= 0 ? qr[src] : pr[-1 - src];
+    }
+    std::memcpy(qr, row.data(), n * sizeof(R));
   }
   return true;
 }
