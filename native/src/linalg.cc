@@ -199,6 +199,8 @@ namespace {
 constexpr int64_t kTrdNb = 32;
 
 constexpr int64_t kSymvRows = 64;
+constexpr int kSymvBlock = 8;  // rows of one pass of symv_rows
+constexpr int64_t kApplyNb = 64;  // reflectors per block of apply_q (its T from one syrk; 32 measured 8 % slower)
 
 /**
  * y = A·x for the len×len symmetric A at a (ld), reading its lower triangle only (half the memory
@@ -219,79 +221,63 @@ inline R sum16(R* d) {
 }
 
 /**
- * Rows [r0, r1) of symv_lower into the chunk's partial vector acc, four rows at a time (one pass
- * over acc and x serves four rows), 16 lanes per step (CV_SIMD_CLONES: the same sums at every width).
+ * Rows [r0, r1) of symv_lower into the chunk's partial vector acc, kSymvBlock rows at a time (one
+ * pass over acc and x serves them all), 16 lanes per step in GCC vectors: the accumulators stay in
+ * registers, and the arithmetic is elementwise, so every ISA clone (CV_SIMD_CLONES) sums alike.
  */
 template <typename R>
 CV_SIMD_CLONES void symv_rows(int64_t r0, int64_t r1, const R* a, int64_t ld, const R* x, R* acc) {
-  // 16 lanes of R in a GCC vector: the accumulators stay in registers, and the arithmetic is
-  // elementwise, so every ISA clone sums alike.
+  constexpr int B = kSymvBlock;
   typedef R V __attribute__((vector_size(16 * sizeof(R))));
   std::fill(acc, acc + r1, R(0));  // this chunk touches acc[0, r1) only
   int64_t i = r0;
-  for (; i + 4 <= r1; i += 4) {
-    const R *p0 = a + i * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
-    const R x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
-    V d0 = {}, d1 = {}, d2 = {}, d3 = {};
+  for (; i < r1; i += B) {
+    const int rows = static_cast<int>(std::min<int64_t>(B, r1 - i));
+    const R* p[B];
+    R xi[B];
+    for (int r = 0; r < B; r++) {
+      p[r] = a + (i + std::min(r, rows - 1)) * ld;  // a short block repeats its last row with weight 0
+      xi[r] = r < rows ? x[i + r] : R(0);
+    }
+    V d[B] = {};
     int64_t k = 0;
     for (; k + 16 <= i; k += 16) {
-      V xk, a0, a1, a2, a3, sum;
+      V xk, sum;
       std::memcpy(&xk, x + k, sizeof(V));
-      std::memcpy(&a0, p0 + k, sizeof(V));
-      std::memcpy(&a1, p1 + k, sizeof(V));
-      std::memcpy(&a2, p2 + k, sizeof(V));
-      std::memcpy(&a3, p3 + k, sizeof(V));
       std::memcpy(&sum, acc + k, sizeof(V));
-      d0 += a0 * xk;
-      d1 += a1 * xk;
-      d2 += a2 * xk;
-      d3 += a3 * xk;
-      sum += (a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3);
+      V part = {};
+#pragma GCC unroll 8
+      for (int r = 0; r < B; r++) {
+        V ar;
+        std::memcpy(&ar, p[r] + k, sizeof(V));
+        d[r] += ar * xk;
+        part += ar * xi[r];
+      }
+      sum += part;
       std::memcpy(acc + k, &sum, sizeof(sum));
     }
-    R lanes[4][16];
-    std::memcpy(lanes[0], &d0, sizeof(V));
-    std::memcpy(lanes[1], &d1, sizeof(V));
-    std::memcpy(lanes[2], &d2, sizeof(V));
-    std::memcpy(lanes[3], &d3, sizeof(V));
-    R dot[4] = {sum16(lanes[0]), sum16(lanes[1]), sum16(lanes[2]), sum16(lanes[3])};
-    const R* p[4] = {p0, p1, p2, p3};
-    const R xi[4] = {x0, x1, x2, x3};
-    for (; k < i; k++) {
-      for (int r = 0; r < 4; r++) dot[r] += p[r][k] * x[k];
-      acc[k] += (p0[k] * x0 + p1[k] * x1) + (p2[k] * x2 + p3[k] * x3);
+    R dot[B];
+    for (int r = 0; r < B; r++) {
+      R lanes[16];
+      std::memcpy(lanes, &d[r], sizeof(V));
+      dot[r] = sum16(lanes);
     }
-    // The 4×4 diagonal block: row i+r reaches columns i..i+r.
-    for (int r = 0; r < 4; r++) {
+    for (; k < i; k++) {
+      R part = 0;
+      for (int r = 0; r < B; r++) {
+        dot[r] += p[r][k] * x[k];
+        part += p[r][k] * xi[r];
+      }
+      acc[k] += part;
+    }
+    // The diagonal block: row i+r reaches columns i..i+r.
+    for (int r = 0; r < rows; r++) {
       for (int c = 0; c < r; c++) {
         dot[r] += p[r][i + c] * x[i + c];
         acc[i + c] += p[r][i + c] * xi[r];
       }
       acc[i + r] += dot[r] + p[r][i + r] * xi[r];
     }
-  }
-  for (; i < r1; i++) {
-    const R* row = a + i * ld;
-    const R xi = x[i];
-    V d = {};
-    int64_t k = 0;
-    for (; k + 16 <= i; k += 16) {
-      V ak, xk, sum;
-      std::memcpy(&ak, row + k, sizeof(V));
-      std::memcpy(&xk, x + k, sizeof(V));
-      std::memcpy(&sum, acc + k, sizeof(V));
-      d += ak * xk;
-      sum += ak * xi;
-      std::memcpy(acc + k, &sum, sizeof(sum));
-    }
-    R lanes[16];
-    std::memcpy(lanes, &d, sizeof(V));
-    R dot = sum16(lanes);
-    for (; k < i; k++) {
-      dot += row[k] * x[k];
-      acc[k] += row[k] * xi;
-    }
-    acc[i] += dot + row[i] * xi;
   }
 }
 
@@ -319,6 +305,15 @@ CV_SIMD_CLONES void panel_update(int64_t j, int64_t n, int64_t c, const R* V, co
     const R a1 = wq[j], a2 = vq[j];
     if (a1 == 0 && a2 == 0) continue;
     for (int64_t i = j; i < n; i++) x[i] -= vq[i] * a1 + wq[i] * a2;
+  }
+}
+
+/** t1[q] = W[q][i0..n)·v, t2[q] = V[q][i0..n)·v for q < c (dot's sums, in the ISA clone's vectors). */
+template <typename R>
+CV_SIMD_CLONES void panel_dots(int64_t i0, int64_t n, int64_t c, const R* V, const R* W, const R* v, double* t1, double* t2) {
+  for (int64_t q = 0; q < c; q++) {
+    t1[q] = dot(W + q * n + i0, v, n - i0);
+    t2[q] = dot(V + q * n + i0, v, n - i0);
   }
 }
 
@@ -380,10 +375,7 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
       const int64_t len = n - j - 1;
       const R* v = vc + j + 1;
       symv_lower(len, z + (j + 1) * n + j + 1, n, v, p.data() + j + 1, part);
-      for (int64_t q = 0; q < c; q++) {
-        t1[q] = dot(W + q * n + j + 1, v, len);
-        t2[q] = dot(V + q * n + j + 1, v, len);
-      }
+      panel_dots(j + 1, n, c, V, W, v, t1.data(), t2.data());
       panel_correction(j + 1, n, c, V, W, t1.data(), t2.data(), b, p.data(), s64.data());
       const double half = 0.5 * b * dot(p.data() + j + 1, v, len);
       for (int64_t i = j + 1; i < n; i++) wc[i] = static_cast<R>(p[i] - half * vc[i]);
@@ -405,7 +397,7 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
 
 /**
  * x ← Q·x = P_0·P_1·…·P_{n−3}·x for the n×n x (row-major), Q from the reflectors in z's rows: blocks
- * of kTrdNb reflectors applied last to first in the compact WY form I − Yᵀ·T·Y (xORMTR/xLARFT/
+ * of kApplyNb reflectors applied last to first in the compact WY form I − Yᵀ·T·Y (xORMTR/xLARFT/
  * xLARFB: three GEMMs per block over x's rows s.., all n columns) — 2n³ flops, where forming Q and
  * then multiplying would take 10n³/3.
  */
@@ -413,27 +405,28 @@ template <typename R>
 void apply_q(int64_t n, const R* z, const double* beta, R* x) {
   const int64_t nref = n - 2;
   if (nref <= 0) return;
-  std::vector<R> y, tm, s1, s2;
-  const int64_t last = (nref - 1) / kTrdNb * kTrdNb;
-  for (int64_t k0 = last; k0 >= 0; k0 -= kTrdNb) {
-    const int64_t kb = std::min(kTrdNb, nref - k0), s = k0 + 1, len = n - s;
+  std::vector<R> y, yy, tm, s1, s2;
+  const int64_t last = (nref - 1) / kApplyNb * kApplyNb;
+  for (int64_t k0 = last; k0 >= 0; k0 -= kApplyNb) {
+    const int64_t kb = std::min(kApplyNb, nref - k0), s = k0 + 1, len = n - s;
     y.assign(kb * len, R(0));
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;
       if (beta[j] == 0) continue;
       for (int64_t i = j + 1; i < n; i++) y[c * len + (i - s)] = z[j * n + i];
     }
-    // T upper triangular: T[c][c] = β_c, T[0:c, c] = −β_c·T[0:c, 0:c]·(Y[0:c]·y_c).
+    // T upper triangular: T[c][c] = β_c, T[0:c, c] = −β_c·T[0:c, 0:c]·(Y[0:c]·y_c), the inner
+    // products Y·Yᵀ from one symmetric product.
+    yy.resize(kb * kb);
+    syrk<R>(false, kb, len, R(1), y.data(), len, yy.data(), kb);
     tm.assign(kb * kb, R(0));
-    std::vector<double> g(kb);
     for (int64_t c = 0; c < kb; c++) {
       const double bc = beta[k0 + c];
       tm[c * kb + c] = static_cast<R>(bc);
       if (bc == 0) continue;
-      for (int64_t r = 0; r < c; r++) g[r] = dot(&y[r * len], &y[c * len], len);
       for (int64_t r = 0; r < c; r++) {
         double acc = 0;
-        for (int64_t u = r; u < c; u++) acc += tm[r * kb + u] * g[u];
+        for (int64_t u = r; u < c; u++) acc += tm[r * kb + u] * static_cast<double>(yy[u * kb + c]);
         tm[r * kb + c] = static_cast<R>(-bc * acc);
       }
     }
