@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 7;
+constexpr int kAbi = 8;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -172,6 +172,16 @@ void Reduce(const Napi::CallbackInfo& info) {
   if (!same_dtype(info.Env(), {&x, &o})) return;
   if (outer < 0 || r < 0 || inner < 0 || outer * r * inner > x.length || outer * inner > o.length) { fail(info.Env(), "reduce: sizes out of range"); return; }
   cv::reduce(static_cast<cv::Reduce>(op), x, outer, r, inner, o);
+}
+
+/** sumSquares(x, outer, r, inner, out): float32/float64, one dtype. */
+void SumSquares(const Napi::CallbackInfo& info) {
+  int64_t outer, r, inner; View x, o;
+  if (!view(info, 0, x) || !integer(info, 1, outer) || !integer(info, 2, r) || !integer(info, 3, inner) || !view(info, 4, o)) return;
+  if (!same_dtype(info.Env(), {&x, &o})) return;
+  if (x.dtype == DType::I32) { fail(info.Env(), "sumSquares needs float32 or float64"); return; }
+  if (outer < 0 || r < 0 || inner < 0 || outer * r * inner > x.length || outer * inner > o.length) { fail(info.Env(), "sumSquares: sizes out of range"); return; }
+  cv::sum_squares(x, outer, r, inner, o);
 }
 
 /**
@@ -387,6 +397,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
   exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
   exports.Set("syrk", Napi::Function::New(env, Syrk));
   exports.Set("gather", Napi::Function::New(env, Indexed<false>));

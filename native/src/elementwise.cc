@@ -331,6 +331,24 @@ CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, in
   }
 }
 
+/** Square then sum, in one pass: the square rounded to T (as unary square stores it), the sum in double. */
+template <typename T>
+CV_SIMD_CLONES void sum_squares_t(const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
+  std::vector<double> acc(static_cast<size_t>(inner > 1 ? inner : 1));
+  for (int64_t o = 0; o < outer; o++) {
+    const T* base = x + o * r * inner;
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t k = 0; k < r; k++) {
+      const T* row = base + k * inner;
+      for (int64_t i = 0; i < inner; i++) {
+        const T sq = row[i] * row[i];
+        acc[i] += sq;
+      }
+    }
+    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = store<T>(acc[i]);
+  }
+}
+
 template <typename S, typename D>
 CV_SIMD_CLONES void cast_t(const S* s, D* d, int64_t n) {
   for (int64_t i = 0; i < n; i++) d[i] = store<D>(static_cast<double>(s[i]));
@@ -407,6 +425,11 @@ void copy(const Strided& s, const View& src, int64_t src_off, const View& dst, i
 
 void reduce(Reduce op, const View& x, int64_t outer, int64_t r, int64_t inner, const View& out) {
   CV_DISPATCH(x.dtype, reduce_t<T>(op, ptr<T>(x), outer, r, inner, ptr<T>(out)));
+}
+
+void sum_squares(const View& x, int64_t outer, int64_t r, int64_t inner, const View& out) {
+  if (x.dtype == DType::F32) sum_squares_t<float>(ptr<float>(x), outer, r, inner, ptr<float>(out));
+  else sum_squares_t<double>(ptr<double>(x), outer, r, inner, ptr<double>(out));
 }
 
 }  // namespace cv

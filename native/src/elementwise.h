@@ -1,4 +1,4 @@
-// Elementwise kernels (fill, cast, unary, binary, mul_add, where, copy, reduce) over raw typed storage.
+// Elementwise kernels (fill, cast, unary, binary, mul_add, where, copy, reduce, sum_squares) over raw typed storage.
 // Semantics follow the js reference backend (src/backend/js/elementwise.ts): values are computed in
 // double precision and stored with the destination type's conversion (float32 rounding, or
 // JavaScript's ToInt32 for int32), so results match the reference up to libm last-ulp differences.
@@ -47,5 +47,7 @@ void where(const Strided& s, const View& c, const View& a, const View& b, const 
 /** dst[dstOff + idx·ds] = src[srcOff + idx·ss]; s.strides = {src, dst}. One dtype. */
 void copy(const Strided& s, const View& src, int64_t src_off, const View& dst, int64_t dst_off);
 void reduce(Reduce op, const View& x, int64_t outer, int64_t r, int64_t inner, const View& out);
+/** out[o, i] = Σ_k x[o, k, i]², each square rounded to T and summed in double in k order (float x, out). */
+void sum_squares(const View& x, int64_t outer, int64_t r, int64_t inner, const View& out);
 
 }  // namespace cv

@@ -122,6 +122,12 @@ export function checkReduce(x: BackendBuffer, outer: number, r: number, inner: n
   if (outer * inner > out.size) throw new ShapeError(`reduce: out needs ${outer * inner} elements, buffer has ${out.size}`);
 }
 
+/** sumSquares's arguments: reduce's extents, float operands of one dtype. */
+export function checkSumSquares(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
+  checkReduce(x, outer, r, inner, out);
+  checkSameFloat('sumSquares', 0, [x, out]);
+}
+
 /**
  * gather/scatterAdd: int32 indices, `packed` holding nIdx rows of rowSize, and — when `values`
  * (a host view of the indices; a device backend checks in its kernel instead) is given — every

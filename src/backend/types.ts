@@ -34,7 +34,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
   | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy'
-  | 'mulAdd' | 'syrk';
+  | 'mulAdd' | 'syrk' | 'sumSquares';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -110,6 +110,14 @@ export interface Backend {
     dst: BackendBuffer, dstOff: number, dstStrides: readonly number[]): void;
   /** x viewed as [outer, r, inner]: out[o, i] = op over k of x[o, k, i]. */
   reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void;
+  /**
+   * x viewed as [outer, r, inner] (float32 or float64, out of the same dtype): out[o, i] = Σ_k
+   * x[o, k, i]², each square rounded to the dtype and the sum taken in float64 in k order — exactly
+   * what unary square then reduce sum give, which the tensor layer runs without it. Optional: one
+   * pass over x where those take two and a temporary (EK-FAC's corrections sum the squares of K
+   * gradient columns).
+   */
+  sumSquares?(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void;
 
   /** C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,

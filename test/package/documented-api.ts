@@ -10,7 +10,7 @@
 export const ROOT_VALUES = [
   // tensors, memory, autodiff
   'tensor', 'Tensor', 'matmul', 'add', 'mul', 'exp', 'tanh', 'sum', 'onesLike', 'tidy', 'dispose', 'keep', 'Random',
-  'grad', 'vjp', 'jvp', 'hvp', 'gnvp', 'hvpBatched', 'linearBatched', 'allFinite', 'mulAdd', 'scalar',
+  'grad', 'vjp', 'jvp', 'hvp', 'gnvp', 'hvpBatched', 'linearBatched', 'allFinite', 'mulAdd', 'sumSquares', 'scalar',
   // models and training
   'Sequential', 'Linear', 'Conv2d', 'Objective', 'crossEntropyLoss', 'bceWithLogitsLoss', 'mseLoss', 'fitLbfgs',
   'saveSafetensors', 'loadSafetensors', 'chunked', 'npyChunkSource',

@@ -481,6 +481,26 @@ for (const backend of testBackends()) {
     throwsType(() => c.mulAdd(f, f, f, c.zeros([3], 'float32')), c.ShapeError);
   });
 
+  s('sumSquares: Σ x² over contiguous and scattered axes, keepDims, all axes, equals sum(square(x)) bit for bit (fused kernel or not), float32 and float64; its gradient is 2x; bad operands', () => {
+    const rng = new Random(72);
+    for (const dt of ['float32', 'float64'] as const) {
+      const x = c.cast(c.tensor(Float64Array.from({ length: 3 * 10 * 7 }, () => rng.normal() * 3), [3, 10, 7], 'float64'), dt);
+      for (const [axis, keepDims] of [[0, false], [1, true], [[1, 2], false], [[0, 2], false], [undefined, false], [-1, true]] as const) {
+        const got = c.sumSquares(x, axis as number | number[] | undefined, keepDims);
+        const want = c.sum(c.square(x), axis as number | number[] | undefined, keepDims);
+        assert.equal(got.shape, want.shape, `axis ${JSON.stringify(axis)}`);
+        assert.equal(Array.from(got.dataSync()), Array.from(want.dataSync()), `${dt} axis ${JSON.stringify(axis)} keepDims ${keepDims}`);
+      }
+      const g = c.grad((t: c.Tensor) => c.sum(c.sumSquares(t, 1)), x);
+      assert.equal(Array.from(g.dataSync()), Array.from(c.mul(x, 2).dataSync()), `${dt}: gradient 2x`);
+      const v = c.onesLike(x);
+      const { tangent } = c.jvp((t: c.Tensor) => c.sumSquares(t, 0), x, v);
+      assert.equal(Array.from(tangent.dataSync()), Array.from(c.mul(c.sum(x, 0), 2).dataSync()), `${dt}: tangent 2·Σx·v`);
+    }
+    throwsType(() => c.sumSquares(c.zeros([2], 'int32')), c.DTypeError);
+    throwsType(() => c.sumSquares(c.zeros([2, 2], 'float32'), 2), c.ShapeError);
+  });
+
   s('ShapeError: matmul inner mismatch, broadcasting, reshape, slice, concat, transpose', () => {
     const a = c.tensor(iota(6), [2, 3], 'float64');
     throwsType(() => c.matmul(a, a), c.ShapeError, /inner dimensions/);

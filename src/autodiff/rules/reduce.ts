@@ -1,6 +1,6 @@
 import { bind } from '../../tensor/primitive.js';
 import { mul } from '../../tensor/ops/elementwise.js';
-import { maxMask, reducedShape, reducePrimitive, sum, type ReduceParams } from '../../tensor/ops/reduce.js';
+import { maxMask, reducedShape, reducePrimitive, sum, sumSquaresPrimitive, type ReduceParams, type SumSquaresParams } from '../../tensor/ops/reduce.js';
 import { broadcastTo, reshape } from '../../tensor/ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { defineRule } from '../trace.js';
@@ -21,4 +21,10 @@ defineRule<ReduceParams>(reducePrimitive, {
     const back = expandBack(g, x!, p.axes);
     return [p.op === 'sum' ? back : mul(back, maxMask(x!, out, p.axes))];
   },
+});
+
+// Σ x²: tangent 2·Σ x·ẋ, adjoint 2·x·g (the rules of square then sum).
+defineRule<SumSquaresParams>(sumSquaresPrimitive, {
+  jvp: ([x], [t], _out, p) => mul(sum(mul(x!, t!), p.axes, p.keepDims), 2),
+  vjp: ([x], _out, g, p) => [mul(mul(x!, expandBack(g, x!, p.axes)), 2)],
 });

@@ -163,6 +163,24 @@ export function copyKernel(
   });
 }
 
+/**
+ * out[o, i] = Σ_k x[o, k, i]² over x viewed as [outer, r, inner]: each square rounded to the
+ * dtype (Math.fround for float32), summed in double in k order — square then reduce sum, in one pass.
+ */
+export function sumSquaresKernel(x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void {
+  const round = x instanceof Float32Array ? Math.fround : (v: number) => v;
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    const base = o * r * inner;
+    for (let k = 0; k < r; k++) {
+      const row = base + k * inner;
+      for (let i = 0; i < inner; i++) acc[i]! += round(x[row + i]! * x[row + i]!);
+    }
+    out.set(acc, o * inner);
+  }
+}
+
 export function reduceKernel(
   op: 'sum' | 'max' | 'min', x: TypedArray, outer: number, r: number, inner: number, out: TypedArray,
 ): void {

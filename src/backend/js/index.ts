@@ -3,11 +3,11 @@ import type {
 } from '../types.js';
 import { checkIm2col, checkMaxPoolArgmax } from '../im2col.js';
 import { im2colKernel, maxPoolArgmaxKernel } from './im2col.js';
-import { binaryKernel, copyKernel, mulAddKernel, reduceKernel, unaryKernel, whereKernel } from './elementwise.js';
+import { binaryKernel, copyKernel, mulAddKernel, reduceKernel, sumSquaresKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gemmKernel } from './gemm.js';
 import { tanhGradKernel } from './activation-grad.js';
 import {
-  checkCount, checkGemm, checkIndexed, checkLabels, checkMulAdd, checkReduce, checkRows, checkSameFloat, checkStrided,
+  checkCount, checkGemm, checkIndexed, checkLabels, checkMulAdd, checkReduce, checkRows, checkSumSquares, checkSameFloat, checkStrided,
 } from '../checks.js';
 import { crossEntropyKernel, softmaxKernel } from './softmax.js';
 import * as dense from './linalg.js';
@@ -75,6 +75,10 @@ export class JsBackend implements Backend {
   reduce(op: ReduceOp, x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
     checkReduce(x, outer, r, inner, out);
     reduceKernel(op, arr(x), outer, r, inner, arr(out));
+  }
+  sumSquares(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
+    checkSumSquares(x, outer, r, inner, out);
+    sumSquaresKernel(arr(x), outer, r, inner, arr(out));
   }
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: BackendBuffer, aOff: number, lda: number, b: BackendBuffer, bOff: number, ldb: number,

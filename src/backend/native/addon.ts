@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 7;
+export const NATIVE_ABI = 8;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -35,6 +35,8 @@ export interface NativeAddon {
   where(dims: Float64Array, c: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void;
   copy(dims: Float64Array, src: TypedArray, srcOff: number, dst: TypedArray, dstOff: number): void;
   reduce(op: number, x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void;
+  /** out[o, i] = Σ_k x[o, k, i]² (each square rounded to the dtype, summed in float64). */
+  sumSquares(x: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void;
   /** flags: bit 0 transA, bit 1 transB. */
   gemmStridedBatched(flags: number, m: number, n: number, k: number, alpha: number,
     a: TypedArray, aOff: number, lda: number, strideA: number, b: TypedArray, bOff: number, ldb: number, strideB: number,
@@ -68,6 +70,6 @@ export interface NativeAddon {
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'gemmStridedBatched', 'syrk',
+  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'sumSquares', 'gemmStridedBatched', 'syrk',
   'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

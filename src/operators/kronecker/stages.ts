@@ -1,4 +1,4 @@
-import { add, concat, div, keep, matmul, maximum, reshape, slice, square, sum, tensor, tidy } from '../../tensor/index.js';
+import { add, concat, div, keep, matmul, maximum, reshape, slice, square, sum, sumSquares, tensor, tidy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { eigh } from '../../linalg/dense.js';
 import type { TrainingData } from '../../nn/chunk-source.js';
@@ -102,12 +102,12 @@ export function fitCorrections(objective: Objective, theta: Tensor, data: Traini
         const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
         const K = act.deltas.shape[0]!, rows = act.n * act.positions;
         const pg = reshape(matmul(reshape(act.deltas, [K * rows, l.outFeatures]), qG), [K, rows, l.outFeatures]);
-        if (act.positions === 1) return matmul(sum(square(pg), 0), square(pa), { transA: true });
+        if (act.positions === 1) return matmul(sumSquares(pg, 0), square(pa), { transA: true });
         const pa3 = reshape(pa, [act.n, act.positions, l.inDim]);
         let total: Tensor | null = null;
         for (let k = 0; k < K; k++) {
           const pk = reshape(slice(pg, [k, 0, 0], [1, rows, l.outFeatures]), [act.n, act.positions, l.outFeatures]);
-          const term = sum(square(matmul(pk, pa3, { transA: true })), 0);
+          const term = sumSquares(matmul(pk, pa3, { transA: true }), 0);
           total = total ? add(total, term) : term;
         }
         return total!;

@@ -2,7 +2,7 @@ import type { ReduceOp } from '../../backend/types.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { contiguousStrides, normalizeAxis, requireFloat, sizeOf } from '../util.js';
-import { add, div, equal, exp, log, stopGradient, sub } from './elementwise.js';
+import { add, div, equal, exp, log, square, stopGradient, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
 import { kernels } from '../kernels.js';
 
@@ -54,6 +54,32 @@ function reduce(op: ReduceOp, x: Tensor, axis: number | readonly number[] | unde
 export const sum = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('sum', x, axis, keepDims);
 export const max = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('max', x, axis, keepDims);
 export const min = (x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor => reduce('min', x, axis, keepDims);
+
+export interface SumSquaresParams { axes: number[]; keepDims: boolean }
+
+/**
+ * Σ x² over `axes`: one pass with the backend's sumSquares kernel where the reduced axes form one
+ * block, else square then sum — the same values, bit for bit (the kernel rounds each square to
+ * the dtype and sums in float64 in the same order, as those do).
+ */
+export const sumSquaresPrimitive = definePrimitive<SumSquaresParams>('sumSquares', ([x], { axes, keepDims }) => {
+  const lo = axes[0]!, hi = axes[axes.length - 1]!;
+  if (hi - lo + 1 !== axes.length || !kernels(x!.backend).native('sumSquares', [x!.dtype, x!.dtype])) {
+    return sum(square(x!), axes, keepDims);
+  }
+  const out = empty(reducedShape(x!.shape, axes, keepDims), x!.dtype, x!.backend);
+  const outer = sizeOf(x!.shape.slice(0, lo)), r = sizeOf(x!.shape.slice(lo, hi + 1));
+  x!.backend.sumSquares!(x!.buffer, outer, r, x!.size / (outer * r || 1), out.buffer);
+  return out;
+});
+
+/** Σ x² over `axis` (default: all axes) — sum(square(x)), in one pass where the backend has the kernel. */
+export function sumSquares(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  requireFloat('sumSquares', x);
+  const axes = normAxes(x, axis, 'sumSquares');
+  if (axes.length === 0) return square(x);
+  return bind(sumSquaresPrimitive, [x], { axes, keepDims });
+}
 
 export function mean(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
   const axes = normAxes(x, axis, 'mean');

@@ -82,6 +82,29 @@ for (const cap of ['avx512', 'avx2', 'portable'] as const) {
   });
 }
 
+t('sumSquares: Σ_k x[o, k, i]² over [outer, r, inner], float32 and float64 (special values included), bit for bit the reference kernel and unary square + reduce sum; bad operands refused', () => {
+  const rng = new Rng(62);
+  for (let rep = 0; rep < 40; rep++) {
+    const dtype = rng.pick(FLOATS);
+    const [outer, r, inner] = [rng.int(1, 4), rng.pick([1, 2, 10, 37]), rng.pick([1, 3, 16, 130])];
+    const size = outer * r * inner;
+    const x = both(dtype, values(rng, dtype, size, { special: 0.02 }));
+    const on = nb().alloc(dtype, outer * inner), oj = ref.alloc(dtype, outer * inner);
+    nb().sumSquares(x.n, outer, r, inner, on);
+    ref.sumSquares(x.j, outer, r, inner, oj);
+    compare(nb().read(on), ref.read(oj), exact, `sumSquares ${dtype} [${outer}, ${r}, ${inner}] vs the reference kernel`);
+    const sq = nb().alloc(dtype, size), sum = nb().alloc(dtype, outer * inner);
+    nb().unary('square', x.n, sq, size);
+    nb().reduce('sum', sq, outer, r, inner, sum);
+    compare(nb().read(on), nb().read(sum), exact, `sumSquares ${dtype} [${outer}, ${r}, ${inner}] vs square + reduce sum`);
+  }
+  const f = nb().alloc('float32', 6), g = nb().alloc('float64', 6), i = nb().alloc('int32', 6);
+  throwsType(() => nb().sumSquares(f, 2, 3, 1, g), DTypeError);
+  throwsType(() => nb().sumSquares(i, 2, 3, 1, i), DTypeError);
+  throwsType(() => nb().sumSquares(f, 2, 4, 1, f), ShapeError);
+  throwsType(() => nb().sumSquares(f, 1, 1, 6, nb().alloc('float32', 5)), ShapeError);
+});
+
 t('mulAdd: a·b + c·d on broadcast strided operands, float32 and float64, bit for bit the reference kernel and binary mul, mul, add; bad operands refused', () => {
   const rng = new Rng(61);
   for (let rep = 0; rep < 60; rep++) {
