@@ -295,12 +295,13 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
 }
 
 /**
- * The lower triangle (and the micro-tiles across the diagonal) of C = alpha·op(A)·op(B) with
- * op(B) = op(A)ᵀ, n×n: one band of tile rows per thread, the bands cut at tiles_m·√(p/parts) so
- * that each holds an equal share of the triangle.
+ * The lower triangle (and the micro-tiles across the diagonal) of the n×n C = alpha·op(A)·op(B) +
+ * beta·C: one band of tile rows per thread, the bands cut at tiles_m·√(p/parts) so that each holds
+ * an equal share of the triangle.
  */
 template <typename T, int MR, int NR>
-void syrk_lower(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T* c, int64_t ldc, Kernels<T> kernel) {
+void lower_bands(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T beta, T* c, int64_t ldc, Kernels<T> kernel) {
   const int64_t tiles = (n + MR - 1) / MR;
   const int nt = threads();
   const int64_t parts = 1.0 * n * n * k < thread_min_flops() ? 1 : std::min<int64_t>(tiles, nt);
@@ -308,13 +309,43 @@ void syrk_lower(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t l
     const auto cut = [&](int64_t q) { return static_cast<int64_t>(std::lround(tiles * std::sqrt(static_cast<double>(q) / parts))); };
     const int64_t i0 = std::min(n, cut(p) * MR), i1 = std::min(n, cut(p + 1) * MR);
     if (i1 <= i0) return;
-    const T* ai = trans ? a + i0 : a + i0 * lda;  // rows i0.. of op(A)
-    gemm_blocked<T, MR, NR>(trans, !trans, i1 - i0, i1, k, alpha, ai, lda, 0, a, lda, 0, T(0), c + i0 * ldc, ldc, 0,
+    const T* ai = trans_a ? a + i0 : a + i0 * lda;  // rows i0.. of op(A)
+    gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, i1, k, alpha, ai, lda, 0, b, ldb, 0, beta, c + i0 * ldc, ldc, 0,
       0, 1, kernel, i0);
   });
 }
 
+/** lower_bands with the micro-kernels cpuid allows. */
+template <typename T>
+void lower_dispatch(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T beta, T* c, int64_t ldc) {
+  constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);
+  switch (gemm_isa()) {
+    case Isa::Avx512:
+      return lower_bands<T, kMrAvx512, 2 * W512>(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx512);
+    case Isa::Avx2:
+      return lower_bands<T, kMrAvx2, 2 * W256>(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc, Simd<T>::avx2);
+    default: {
+      constexpr int MR = kMrAvx2, NR = 2 * W256;
+      constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
+      return lower_bands<T, MR, NR>(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc, portable);
+    }
+  }
+}
+
 }  // namespace
+
+template <typename T>
+void gemm_lower(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (n <= 0) return;
+  if (n == 1 || k <= 0) {  // matrix-vector shapes and no product: what gemm does
+    gemm(trans_a, trans_b, n, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  lower_dispatch(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 
 template <typename T>
 void syrk(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T* c, int64_t ldc) {
@@ -322,17 +353,7 @@ void syrk(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T*
     gemm(trans, !trans, n, n, k, alpha, a, lda, a, lda, T(0), c, ldc);
     return;
   }
-  constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);
-  switch (gemm_isa()) {
-    case Isa::Avx512: syrk_lower<T, kMrAvx512, 2 * W512>(trans, n, k, alpha, a, lda, c, ldc, Simd<T>::avx512); break;
-    case Isa::Avx2: syrk_lower<T, kMrAvx2, 2 * W256>(trans, n, k, alpha, a, lda, c, ldc, Simd<T>::avx2); break;
-    default: {
-      constexpr int MR = kMrAvx2, NR = 2 * W256;
-      constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
-        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
-      syrk_lower<T, MR, NR>(trans, n, k, alpha, a, lda, c, ldc, portable);
-    }
-  }
+  lower_dispatch(trans, !trans, n, k, alpha, a, lda, a, lda, T(0), c, ldc);
   // The strict upper triangle from the lower one, by tiles (C[i][j] = C[j][i]: the same products,
   // commuted, summed in the same order, so every element equals gemm's bit for bit).
   constexpr int64_t B = 32;
@@ -391,6 +412,10 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const fl
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
   int64_t, double, double*, int64_t);
 template void syrk<float>(bool, int64_t, int64_t, float, const float*, int64_t, float*, int64_t);
+template void gemm_lower<float>(bool, bool, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+  float*, int64_t);
+template void gemm_lower<double>(bool, bool, int64_t, int64_t, double, const double*, int64_t, const double*, int64_t,
+  double, double*, int64_t);
 template void syrk<double>(bool, int64_t, int64_t, double, const double*, int64_t, double*, int64_t);
 template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
   const float*, int64_t, int64_t, float, float*, int64_t, int64_t, int64_t);

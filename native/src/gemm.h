@@ -57,6 +57,16 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   int64_t batch);
 
 /**
+ * The lower triangle of the n×n C = alpha·op(A)·op(B) + beta·C, for products known to be
+ * symmetric (a symmetric rank-2k update, say): the micro-tiles that meet the lower triangle are
+ * computed exactly as gemm computes them (some elements above the diagonal with them); the rest of
+ * the upper triangle is not touched.
+ */
+template <typename T>
+void gemm_lower(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T beta, T* c, int64_t ldc);
+
+/**
  * The symmetric product C = alpha·op(A)·op(A)ᵀ, n×n (xSYRK, both triangles written): op(A) = Aᵀ
  * for A k×n when `trans` (C = alpha·AᵀA), else A n×k (C = alpha·AAᵀ). About half of gemm's work:
  * the lower triangle is computed as gemm(trans, !trans, …) would compute it (the same micro-tiles,

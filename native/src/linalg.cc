@@ -16,8 +16,9 @@
 // tolerances), while the reflector norms, the scalar work on T (QL, the secular equations) and the
 // normalisation stay float64. Threads (pool.h) run the symmetric products and the GEMMs over fixed
 // chunks, so the result is bit for bit the same for every thread count.
-// The matrix is kept with both triangles (rows serve as columns: row j right of the diagonal is
-// column j below it), so every inner loop runs along a contiguous row.
+// Rows serve as columns (row j right of the diagonal is column j below it), so every inner loop runs
+// along a contiguous row: the trailing updates compute the lower triangle only (half the flops),
+// and each panel first copies its columns from there into its rows.
 #include "linalg.h"
 
 #include <algorithm>
@@ -345,6 +346,12 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
     R* V = vw.data();            // rows 0..kb−1: v_c
     R* W = vw.data() + kb * n;   // rows kb..2kb−1: w_c
     std::fill(vw.begin(), vw.begin() + 2 * kb * n, R(0));
+    // The trailing updates keep the lower triangle only: the panel's rows right of the diagonal
+    // (its columns, read along rows below) are refreshed from it first.
+    for (int64_t i = k0 + 1; i < n; i++) {
+      const R* li = z + i * n + k0;
+      for (int64_t c = 0; c < kb && k0 + c < i; c++) z[(k0 + c) * n + i] = li[c];
+    }
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;
       R* x = z + j * n;  // row j = column j of the current matrix
@@ -380,17 +387,18 @@ void tridiagonalize(int64_t n, R* z, double* d, double* e, double* beta) {
       const double half = 0.5 * b * dot(p.data() + j + 1, v, len);
       for (int64_t i = j + 1; i < n; i++) wc[i] = static_cast<R>(p[i] - half * vc[i]);
     }
-    // Trailing update A[t:, t:] −= [V; W]ᵀ·[W; V] over columns t..n−1.
+    // Trailing update A[t:, t:] −= [V; W]ᵀ·[W; V] over columns t..n−1, lower triangle only (the
+    // update is symmetric; half the flops of the full product).
     const int64_t t = k0 + kb;
     for (int64_t q = 0; q < kb; q++) {
       std::memcpy(wv.data() + q * n, W + q * n, n * sizeof(R));
       std::memcpy(wv.data() + (kb + q) * n, V + q * n, n * sizeof(R));
     }
-    gemm<R>(true, false, n - t, n - t, 2 * kb, R(-1), vw.data() + t, n, wv.data() + t, n, R(1), z + t * n + t, n);
+    gemm_lower<R>(true, false, n - t, 2 * kb, R(-1), vw.data() + t, n, wv.data() + t, n, R(1), z + t * n + t, n);
   }
   if (n >= 2) {
     d[n - 2] = z[(n - 2) * n + n - 2];
-    e[n - 2] = z[(n - 2) * n + n - 1];
+    e[n - 2] = z[(n - 1) * n + n - 2];  // below the diagonal: the trailing updates keep the lower triangle
   }
   d[n - 1] = z[n * n - 1];
 }
