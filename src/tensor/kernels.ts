@@ -24,6 +24,10 @@ import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, UnaryOp,
 } from '../backend/types.js';
 
+/** C's size from which syrk without a kernel goes by bands, and their number. */
+const SYRK_BANDED_MIN = 96;
+const SYRK_BANDS = 4;
+
 let reference: JsBackend | null = null;
 function ref(): JsBackend {
   return (reference ??= new JsBackend());
@@ -152,10 +156,27 @@ export class Kernels {
     }
   }
 
-  /** Backend.syrk (C = alpha·op(A)·op(A)ᵀ), else the gemm it must equal: gemm(trans, !trans, …) with A twice. */
+  /**
+   * Backend.syrk (C = alpha·op(A)·op(A)ᵀ), else from the backend's gemm: one call for a small C;
+   * for a larger one, SYRK_BANDS bands of rows, each multiplied up to the diagonal (rows [i0, i1)
+   * by columns [0, i1): about 5/8 of the flops), and each band's strictly-left block copied to
+   * its mirror image above the diagonal. Every element is the one gemm(trans, !trans, …) of the
+   * whole would give: a GEMM computes each element from the same k blocks whatever tile it falls
+   * in, and the mirrored products are the same products commuted.
+   */
   syrk(trans: boolean, n: number, k: number, alpha: number, a: Buf, aOff: number, lda: number, c: Buf, cOff: number, ldc: number): void {
     if (this.native('syrk', [a.dtype, c.dtype])) return this.backend.syrk!(trans, n, k, alpha, a, aOff, lda, c, cOff, ldc);
-    this.gemm(trans, !trans, n, n, k, alpha, a, aOff, lda, a, aOff, lda, 0, c, cOff, ldc);
+    if (n < SYRK_BANDED_MIN) return this.gemm(trans, !trans, n, n, k, alpha, a, aOff, lda, a, aOff, lda, 0, c, cOff, ldc);
+    // Band b covers rows [n·√(b/B), n·√((b+1)/B)): equal shares of the triangle.
+    const cut = (b: number): number => Math.min(n, Math.round(n * Math.sqrt(b / SYRK_BANDS)));
+    for (let b = 0; b < SYRK_BANDS; b++) {
+      const i0 = cut(b), i1 = cut(b + 1);
+      if (i1 <= i0) continue;
+      // Rows i0.. of op(A): columns of A when trans (A is k×n), else rows.
+      const rowsOff = aOff + (trans ? i0 : i0 * lda);
+      this.gemm(trans, !trans, i1 - i0, i1, k, alpha, a, rowsOff, lda, a, aOff, lda, 0, c, cOff + i0 * ldc, ldc);
+      if (i0 > 0) this.copy([i1 - i0, i0], c, cOff + i0 * ldc, [ldc, 1], c, cOff + i0, [1, ldc]);
+    }
   }
 
   /** Rows of src picked by idx; an out-of-range index is an InputError raised by the kernel. */

@@ -355,9 +355,9 @@ for (const backend of testBackends()) {
       close(out, naive(At, k, m, Bt, n, k, true, true), dt, 'Aᵀ·Bᵀ', MATMUL_SCALE);
     });
 
-    s(`matmul: a matrix times its own transpose (AᵀA, AAᵀ: the backend's symmetric product) equals the product of two copies bit for bit, and the naive one (${dt})`, () => {
+    s(`matmul: a matrix times its own transpose (AᵀA, AAᵀ: the backend's symmetric product, or gemm by bands up to the diagonal) equals the product of two copies bit for bit, and the naive one (${dt})`, () => {
       const rng = new Random(13);
-      for (const [rows, cols] of [[1, 1], [3, 1], [53, 37], [70, 130]] as const) {
+      for (const [rows, cols] of [[1, 1], [3, 1], [53, 37], [70, 130], [300, 200]] as const) {
         const A = rnd(rng, rows * cols);
         const a = c.tensor(A, [rows, cols], dt), copy = c.tensor(A, [rows, cols], dt);
         for (const [transA, transB] of [[true, false], [false, true]] as const) {
