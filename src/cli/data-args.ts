@@ -15,7 +15,7 @@ import type { DType } from '../backend/types.js';
 import { cast as castTensor, tensor } from '../tensor/index.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { numberFlag, parseNumber, required, type Flags } from './flags.js';
+import { numberFlag, required, type Flags } from './flags.js';
 
 /** Where a dataset came from, recorded in JSON summaries so `curvature report` can find images again. */
 export type DataSource =

@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import { InfluenceModel, type InfluenceOptions } from '../influence/exact.js';
 import { pearson, spearman } from '../influence/correlation.js';
 import { leaveOneOut } from '../influence/leave-one-out.js';
-import { batchOf, subset, type Dataset, type Objective } from '../nn/objective.js';
+import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { newtonLeaveOneOut } from '../influence/newton-retrain.js';
 import { pbrf } from '../influence/pbrf.js';
 import { concat, mul, neg, reshape, slice, sum, tidy, transpose } from '../tensor/index.js';

@@ -1,4 +1,4 @@
-import { axes, DEFAULT_FRAME, extent, outerFences, scale, svg, symlogConstant, symlogInverse, symlogScale, symlogTransform, type Frame, type Scale } from './axes.js';
+import { axes, extent, outerFences, scale, svg, symlogConstant, symlogInverse, symlogScale, symlogTransform, type Frame, type Scale } from './axes.js';
 import { escapeHtml, fmt } from './escape.js';
 
 export interface ScatterOptions {

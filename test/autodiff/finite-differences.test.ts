@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { col2im, im2col, maxPool2d } from '../../src/tensor/ops/conv.js';
 import { Random } from '../../src/tensor/random.js';
-import { dotArr, randn, relErr, testBackends } from '../helpers.js';
+import { dotArr, relErr, testBackends } from '../helpers.js';
 
 /**
  * Every op's jvp and vjp against central finite differences in float64, and its second derivative

@@ -44,7 +44,6 @@ import {
   chunkSourceFromSpec, datasetSpec, isNpyChunkSpec, objectiveSpec, tensorSpec,
   type DatasetSpec, type NpyChunkSpec, type ObjectiveSpec, type TensorSpec,
 } from './spec.js';
-import { ShapeError } from '../../errors.js';
 import { readNpyHeader } from '../../io/npy.js';
 import { nodeFs } from '../../io/source.js';
 

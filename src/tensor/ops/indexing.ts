@@ -4,7 +4,7 @@ import { kernels } from '../kernels.js';
 import { arange } from '../creation.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
-import { backendOf, fmt } from '../util.js';
+import { backendOf } from '../util.js';
 import { cast, equal } from './elementwise.js';
 import { reshape } from './shape.js';
 

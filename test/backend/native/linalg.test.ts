@@ -229,7 +229,7 @@ t('syev matches the reference: eigenvalues, eigenvectors (sign convention), resi
     // Upper triangle garbage: only the lower one is read.
     const stored = Float64Array.from(A);
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) stored[i * n + j] = NaN;
-    const a64 = Float64Array.from(stored), w64 = new Float64Array(n);
+    const a64 = Float64Array.from(stored);
     const jsA = ref.alloc('float64', n * n), jsW = ref.alloc('float64', n);
     ref.write(jsA, a64);
     ref.syev(n, jsA, 0, n, jsW, 0, true);

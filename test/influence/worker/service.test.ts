@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as c from '../../../src/index.js';
-import { Random } from '../../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../../helpers.js';
 import { smallProblem } from '../problem.js';
 import { rejectsType, slowProblem } from './service-helpers.js';
