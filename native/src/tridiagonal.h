@@ -1,5 +1,5 @@
 // Eigensolvers for a symmetric tridiagonal T (diagonal d[0..n), off-diagonal e[0..n−1), float64),
-// the last stage of syev (linalg.cc): implicit QL (eigenvalues alone, or the rotations recorded for
+// the last stage of syev (syev.cc): implicit QL (eigenvalues alone, or the rotations recorded for
 // the eigenvectors) and divide and conquer (stedc.cc: eigenvalues and eigenvectors).
 #pragma once
 

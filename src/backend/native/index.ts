@@ -91,7 +91,7 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
  * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
  * blocked Householder tridiagonalisation plus divide and conquer on the tridiagonal, its merges as
- * GEMMs (native/src/linalg.cc, native/src/stedc.cc). Float32, float64 and int32 elementwise kernels with all
+ * GEMMs (native/src/syev.cc, native/src/stedc.cc). Float32, float64 and int32 elementwise kernels with all
  * operands of one dtype (cast: any pair); GEMM, the row kernels and linear algebra in
  * float32/float64 (gather in any dtype). Mixed-dtype operands go through the tensor layer's
  * reference fallback (src/tensor/kernels.ts). Arguments are checked by ../checks.ts like every
@@ -265,7 +265,7 @@ export class NativeBackend implements Backend {
     this.addon.crossEntropy(arr(z), arr(labels) as Int32Array, rows, cols, arr(out));
   }
 
-  // --- dense linear algebra (native/src/linalg.cc) --------------------------------------------
+  // --- dense linear algebra (native/src/linalg.cc, syev.cc) ---------------------------------
 
   potrf(n: number, a: BackendBuffer, aOff: number, lda: number): CholeskyResult {
     checkPotrf(n, a, aOff, lda);
