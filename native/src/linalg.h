@@ -29,7 +29,4 @@ void trsm(bool upper, bool trans, bool unit_diag, int64_t m, int64_t n, double a
 template <typename T>
 int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors);
 
-/** A QL sweep's plane rotations (tridiagonal.h): planes l..m−1, their cosines and sines from index off. */
-struct Sweep { int64_t l, m, off; };
-
 }  // namespace cv

@@ -38,6 +38,73 @@
 namespace cv {
 namespace {
 
+/** A QL sweep's plane rotations: planes l..m−1, their cosines and sines from index off. */
+struct Sweep { int64_t l, m, off; };
+
+constexpr double kU = 1.1102230246251565e-16;        // 2⁻⁵³
+constexpr double kSafmin = 2.2250738585072014e-308;  // 2⁻¹⁰²²
+
+inline double hyp(double x, double y) {
+  const double t = x * x + y * y;
+  if (t > 1e-290 && t < 1e290) return std::sqrt(t);
+  return std::hypot(x, y);
+}
+
+/**
+ * Implicit QL with Wilkinson shifts on (d, e) (tql2, as src/backend/js/linalg/tridiagonalQl.ts): d
+ * receives the eigenvalues (unsorted), e is destroyed, and the rotations of every step are appended
+ * (planes l..m−1, c and s indexed by plane − l). Returns false past 30·n steps.
+ */
+bool tridiagonal_ql(int64_t n, double* d, double* e, std::vector<Sweep>& sweeps, std::vector<double>& cs,
+  std::vector<double>& sn) {
+  const int64_t max_iter = 30 * n;
+  int64_t iter = 0;
+  for (int64_t l = 0; l < n; l++) {
+    for (;;) {
+      int64_t m = l;
+      while (m < n - 1) {
+        if (std::fabs(e[m]) <= kU * (std::fabs(d[m]) + std::fabs(d[m + 1])) + kSafmin) {
+          e[m] = 0;
+          break;
+        }
+        m++;
+      }
+      if (m == l) break;
+      if (++iter > max_iter) return false;
+      const double el = e[l], delta = (d[l + 1] - d[l]) / 2, h = hyp(delta, el);
+      const double mu = d[l] - el * (el / (delta + (delta >= 0 ? h : -h)));
+      const int64_t off = static_cast<int64_t>(cs.size());
+      sweeps.push_back({l, m, off});
+      cs.resize(off + (m - l));
+      sn.resize(off + (m - l));
+      double bulge = 0;
+      for (int64_t i = m - 1; i >= l; i--) {
+        double x, y;
+        if (i == m - 1) { x = e[i]; y = d[m] - mu; }
+        else { x = bulge; y = e[i + 1]; }
+        const double r = hyp(x, y);
+        double c = 1, s = 0;
+        if (r != 0) { c = y / r; s = x / r; }
+        if (i < m - 1) e[i + 1] = r;
+        const double a = d[i], b = e[i], g = d[i + 1];
+        const double cc = c * c, ss = s * s, cs2 = 2 * c * s * b;
+        d[i] = cc * a - cs2 + ss * g;
+        d[i + 1] = ss * a + cs2 + cc * g;
+        e[i] = c * s * (a - g) + (cc - ss) * b;
+        if (i > l) {
+          const double f = e[i - 1];
+          e[i - 1] = c * f;
+          bulge = s * f;
+        }
+        cs[off + (i - l)] = c;
+        sn[off + (i - l)] = s;
+      }
+    }
+  }
+  return true;
+}
+
+
 constexpr int64_t kLeaf = 32;                        // rows solved by QL directly
 constexpr int kMaxSecularSteps = 200;
 constexpr int64_t kRootsPerTask = 32;                // secular roots per thread-pool task
@@ -47,7 +114,7 @@ template <typename R>
 bool leaf(int64_t n, double* d, double* e, R* q, int64_t ldq) {
   std::vector<Sweep> sweeps;
   std::vector<double> cs, sn;
-  if (!tridiagonal_ql(n, d, e, true, sweeps, cs, sn)) return false;
+  if (!tridiagonal_ql(n, d, e, sweeps, cs, sn)) return false;
   // zt: row j = column j of Z; (z_i, z_{i+1}) ← (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}), as rotate.h.
   std::vector<double> zt(static_cast<size_t>(n * n), 0.0);
   for (int64_t i = 0; i < n; i++) zt[i * n + i] = 1;

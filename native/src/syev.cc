@@ -23,8 +23,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
-#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -313,66 +311,7 @@ void apply_q(int64_t n, const R* z, const double* beta, R* x) {
   }
 }
 
-constexpr double kU = 1.1102230246251565e-16;        // 2⁻⁵³
-constexpr double kSafmin = 2.2250738585072014e-308;  // 2⁻¹⁰²²
-
-inline double hyp(double x, double y) {
-  const double t = x * x + y * y;
-  if (t > 1e-290 && t < 1e290) return std::sqrt(t);
-  return std::hypot(x, y);
-}
-
 }  // namespace
-
-bool tridiagonal_ql(int64_t n, double* d, double* e, bool record, std::vector<Sweep>& sweeps, std::vector<double>& cs,
-  std::vector<double>& sn) {
-  const int64_t max_iter = 30 * n;
-  int64_t iter = 0;
-  for (int64_t l = 0; l < n; l++) {
-    for (;;) {
-      int64_t m = l;
-      while (m < n - 1) {
-        if (std::fabs(e[m]) <= kU * (std::fabs(d[m]) + std::fabs(d[m + 1])) + kSafmin) {
-          e[m] = 0;
-          break;
-        }
-        m++;
-      }
-      if (m == l) break;
-      if (++iter > max_iter) return false;
-      const double el = e[l], delta = (d[l + 1] - d[l]) / 2, h = hyp(delta, el);
-      const double mu = d[l] - el * (el / (delta + (delta >= 0 ? h : -h)));
-      const int64_t off = static_cast<int64_t>(cs.size());
-      if (record) {
-        sweeps.push_back({l, m, off});
-        cs.resize(off + (m - l));
-        sn.resize(off + (m - l));
-      }
-      double bulge = 0;
-      for (int64_t i = m - 1; i >= l; i--) {
-        double x, y;
-        if (i == m - 1) { x = e[i]; y = d[m] - mu; }
-        else { x = bulge; y = e[i + 1]; }
-        const double r = hyp(x, y);
-        double c = 1, s = 0;
-        if (r != 0) { c = y / r; s = x / r; }
-        if (i < m - 1) e[i + 1] = r;
-        const double a = d[i], b = e[i], g = d[i + 1];
-        const double cc = c * c, ss = s * s, cs2 = 2 * c * s * b;
-        d[i] = cc * a - cs2 + ss * g;
-        d[i + 1] = ss * a + cs2 + cc * g;
-        e[i] = c * s * (a - g) + (cc - ss) * b;
-        if (i > l) {
-          const double f = e[i - 1];
-          e[i - 1] = c * f;
-          bulge = s * f;
-        }
-        if (record) { cs[off + (i - l)] = c; sn[off + (i - l)] = s; }
-      }
-    }
-  }
-  return true;
-}
 
 /** The working type of the reduction and the eigenvectors: float for float32 input, else double. */
 template <typename T> using E_of = typename std::conditional<std::is_same<T, float>::value, float, double>::type;
