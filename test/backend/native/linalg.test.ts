@@ -368,6 +368,14 @@ t('syev: NaN/±Inf in the lower triangle is an InputError naming the entry, noth
       assert.equal(Array.from(nb().read(w.n)), [-777, -777, -777]);
       assert.equal(Array.from(nb().read(a.n)), Array.from(ref.read(a.j)));
     }
+    // n = 40: the bad entry inside a 16-lane body of the row scan, and in its scalar tail.
+    for (const [i, j] of [[37, 20], [37, 35], [39, 0]] as const) {
+      const n = 40, vals = spd(new Rng(i + j), n, n, 0);
+      vals[i * n + j] = NaN;
+      const big = both(dtype, vals), wb = both(dtype, new Array<number>(n).fill(-777));
+      throwsType(() => nb().syev(n, big.n, 0, n, wb.n, 0, true), c.InputError, new RegExp(`entry \\(${i}, ${j}\\)`));
+      assert.ok(Array.from(nb().read(wb.n)).every((x) => x === -777), 'eigenvalues untouched');
+    }
     const a = both(dtype, [1, NaN, NaN, 2, 3, NaN, 4, 6, 5]), w = both(dtype, [0, 0, 0]);
     nb().syev(3, a.n, 0, 3, w.n, 0, true);
     ref.syev(3, a.j, 0, 3, w.j, 0, true);
