@@ -305,12 +305,20 @@ CV_SIMD_CLONES double extreme_run(bool is_min, const T* x, int64_t r) {
   return m;
 }
 
+/**
+ * Accumulators per pass over the r rows of an axis reduction: inner is cut into blocks of this
+ * many (8 KB of doubles, L1-resident while every row adds its segment), so the accumulators do
+ * not stream through memory once per row. Each element still sums its r terms in order: the
+ * blocking changes no bit.
+ */
+constexpr int64_t kInnerBlock = 1024;
+
 /** Accumulates in double like the reference (one accumulator per output element). */
 template <typename T>
 CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
   const double init = op == Reduce::Sum ? 0.0
     : op == Reduce::Max ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-  std::vector<double> acc(static_cast<size_t>(inner > 1 ? inner : 1));
+  std::vector<double> acc(static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(inner, 1), kInnerBlock)));
   for (int64_t o = 0; o < outer; o++) {
     const T* base = x + o * r * inner;
     if (inner == 1) {
@@ -321,31 +329,37 @@ CV_SIMD_CLONES void reduce_t(Reduce op, const T* x, int64_t outer, int64_t r, in
       out[o] = store<T>(a);
       continue;
     }
-    std::fill(acc.begin(), acc.end(), init);
-    for (int64_t k = 0; k < r; k++) {
-      const T* row = base + k * inner;
-      if (op == Reduce::Sum) for (int64_t i = 0; i < inner; i++) acc[i] += row[i];
-      else for (int64_t i = 0; i < inner; i++) acc[i] = combine(op, acc[i], row[i]);
+    for (int64_t i0 = 0; i0 < inner; i0 += kInnerBlock) {
+      const int64_t len = std::min(kInnerBlock, inner - i0);
+      std::fill(acc.begin(), acc.begin() + len, init);
+      for (int64_t k = 0; k < r; k++) {
+        const T* row = base + k * inner + i0;
+        if (op == Reduce::Sum) for (int64_t i = 0; i < len; i++) acc[i] += row[i];
+        else for (int64_t i = 0; i < len; i++) acc[i] = combine(op, acc[i], row[i]);
+      }
+      for (int64_t i = 0; i < len; i++) out[o * inner + i0 + i] = store<T>(acc[i]);
     }
-    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = store<T>(acc[i]);
   }
 }
 
 /** Square then sum, in one pass: the square rounded to T (as unary square stores it), the sum in double. */
 template <typename T>
 CV_SIMD_CLONES void sum_squares_t(const T* x, int64_t outer, int64_t r, int64_t inner, T* out) {
-  std::vector<double> acc(static_cast<size_t>(inner > 1 ? inner : 1));
+  std::vector<double> acc(static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(inner, 1), kInnerBlock)));
   for (int64_t o = 0; o < outer; o++) {
     const T* base = x + o * r * inner;
-    std::fill(acc.begin(), acc.end(), 0.0);
-    for (int64_t k = 0; k < r; k++) {
-      const T* row = base + k * inner;
-      for (int64_t i = 0; i < inner; i++) {
-        const T sq = row[i] * row[i];
-        acc[i] += sq;
+    for (int64_t i0 = 0; i0 < inner; i0 += kInnerBlock) {  // blocks of the accumulators, as reduce_t
+      const int64_t len = std::min(kInnerBlock, inner - i0);
+      std::fill(acc.begin(), acc.begin() + len, 0.0);
+      for (int64_t k = 0; k < r; k++) {
+        const T* row = base + k * inner + i0;
+        for (int64_t i = 0; i < len; i++) {
+          const T sq = row[i] * row[i];
+          acc[i] += sq;
+        }
       }
+      for (int64_t i = 0; i < len; i++) out[o * inner + i0 + i] = store<T>(acc[i]);
     }
-    for (int64_t i = 0; i < inner; i++) out[o * inner + i] = store<T>(acc[i]);
   }
 }
 

@@ -86,7 +86,7 @@ t('sumSquares: Σ_k x[o, k, i]² over [outer, r, inner], float32 and float64 (sp
   const rng = new Rng(62);
   for (let rep = 0; rep < 40; rep++) {
     const dtype = rng.pick(FLOATS);
-    const [outer, r, inner] = [rng.int(1, 4), rng.pick([1, 2, 10, 37]), rng.pick([1, 3, 16, 130])];
+    const [outer, r, inner] = [rng.int(1, 4), rng.pick([1, 2, 10, 37]), rng.pick([1, 3, 16, 130, 2500])];  // 2500: accumulator blocks of 1024 and a remainder
     const size = outer * r * inner;
     const x = both(dtype, values(rng, dtype, size, { special: 0.02 }));
     const on = nb().alloc(dtype, outer * inner), oj = ref.alloc(dtype, outer * inner);
