@@ -1,5 +1,5 @@
 /**
- * The native backend's dense linear algebra (potrf, trsm, syev: native/src/linalg.cc) against the js
+ * The native backend's dense linear algebra (potrf and trsm: native/src/linalg.cc; syev: syev.cc, stedc.cc) against the js
  * reference, its thread pool (setNativeThreads: results bit for bit independent of the count) and a
  * clean exit of processes that used the threads.
  *
