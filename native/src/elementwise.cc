@@ -246,6 +246,25 @@ void copy_t(const Strided& s, const T* src, int64_t src_off, T* dst, int64_t dst
     else copy_block<T>(rows, len, ps, ss2, ss, pd, ds2, ds);
   };
   if (rank == 2) { block(src + src_off, dst + dst_off); return; }
+  if (rank == 3 && ss == 1 && ds == 1) {
+    // Rows contiguous on both sides under an outer axis (moving an axis: [A, B, L] ↔ [B, A, L]):
+    // by 2-d tiles of outer steps × rows, about 256 KB of either side each, so that both sides'
+    // lines stay in cache while the tile is copied. In plain order (every row of one outer step,
+    // then the next) one side strides across the whole array once per outer step when the outer
+    // axis is its long one (measured: a [64, 2500, 16] float64 axis move at 8 GB/s).
+    const int64_t outer = s.shape[0], so = s.strides[0][0], dso = s.strides[1][0];
+    const int64_t pairs = std::max<int64_t>(1, (int64_t{256} << 10) / static_cast<int64_t>(sizeof(T) * len));
+    const int64_t side = std::max<int64_t>(1, static_cast<int64_t>(std::sqrt(static_cast<double>(pairs))));
+    const int64_t tile_r = rows <= side ? rows : outer <= side ? std::max<int64_t>(1, pairs / outer) : side;
+    const int64_t tile_o = std::max<int64_t>(1, pairs / tile_r);
+    for (int64_t r0 = 0; r0 < rows; r0 += tile_r) {
+      const int64_t nr = std::min(tile_r, rows - r0);
+      for (int64_t o0 = 0; o0 < outer; o0 += tile_o)
+        for (int64_t o = o0; o < std::min(outer, o0 + tile_o); o++)
+          copy_block<T>(nr, len, src + src_off + o * so + r0 * ss2, ss2, 1, dst + dst_off + o * dso + r0 * ds2, ds2, 1);
+    }
+    return;
+  }
   Strided outer;
   outer.shape.assign(s.shape.begin(), s.shape.end() - 2);
   outer.strides = {std::vector<int64_t>(s.strides[0].begin(), s.strides[0].end() - 2),

@@ -188,6 +188,17 @@ export function registerKernelConformance(t: RegisterTest, be: () => Conformance
       ref.copy(shape, src.j, ls.offset, ls.strides, dst.j, ld.offset, ld.strides);
       compare(be().read(dst.n), ref.read(dst.j), exact, `copy ${dtype} shape [${shape}]`);
     }
+    // Axis moves [A, B, L] ↔ [B, A, L] with rows contiguous on both sides, large enough for several
+    // cache tiles of both the outer axis and the rows (the native kernel copies those by 2-d tiles).
+    for (const [a, b, l, dtype] of [[64, 300, 16, 'float64'], [300, 64, 16, 'float32'], [7, 900, 33, 'float64'], [900, 7, 5, 'int32']] as const) {
+      const src = both(dtype, values(rng, dtype, a * b * l));
+      const dst = both(dtype, new Array<number>(a * b * l).fill(0));
+      // Source [A, B, L] read as [B, A, L]; destination contiguous [B, A, L].
+      const shape = [b, a, l], ss = [l, b * l, 1], ds = [a * l, l, 1];
+      be().copy(shape, src.n, 0, ss, dst.n, 0, ds);
+      ref.copy(shape, src.j, 0, ss, dst.j, 0, ds);
+      compare(be().read(dst.n), ref.read(dst.j), exact, `copy ${dtype} axis move [${a}, ${b}, ${l}] → [${b}, ${a}, ${l}]`);
+    }
   });
 
   t('reduce: sum/max/min over [outer, r, inner] in every dtype (sums accumulated in double)', () => {
