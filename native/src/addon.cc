@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 8;
+constexpr int kAbi = 9;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -227,6 +227,25 @@ void Syrk(const Napi::CallbackInfo& info) {
   }
 }
 
+/** gemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff) (cv::gemm_sum_squares). */
+void GemmSumSquares(const Napi::CallbackInfo& info) {
+  int64_t tb, batch, m, n, k, aOff, sa, bOff, ldb, oOff; View a, b, o;
+  if (!integer(info, 0, tb) || !integer(info, 1, batch) || !integer(info, 2, m) || !integer(info, 3, n) ||
+      !integer(info, 4, k) || !view(info, 5, a) || !integer(info, 6, aOff) || !integer(info, 7, sa) ||
+      !view(info, 8, b) || !integer(info, 9, bOff) || !integer(info, 10, ldb) || !view(info, 11, o) ||
+      !integer(info, 12, oOff)) return;
+  if (!same_dtype(info.Env(), {&a, &b, &o})) return;
+  if (o.dtype == DType::F32) {
+    cv::gemm_sum_squares<float>(tb != 0, batch, m, n, k, static_cast<const float*>(a.data) + aOff, sa,
+      static_cast<const float*>(b.data) + bOff, ldb, static_cast<float*>(o.data) + oOff);
+  } else if (o.dtype == DType::F64) {
+    cv::gemm_sum_squares<double>(tb != 0, batch, m, n, k, static_cast<const double*>(a.data) + aOff, sa,
+      static_cast<const double*>(b.data) + bOff, ldb, static_cast<double*>(o.data) + oOff);
+  } else {
+    fail(info.Env(), "gemmSumSquares needs float32 or float64");
+  }
+}
+
 bool int32_view(const Napi::CallbackInfo& info, size_t i, View& out) {
   if (!view(info, i, out)) return false;
   if (out.dtype != DType::I32) return fail(info.Env(), "argument " + std::to_string(i) + " must be an Int32Array");
@@ -400,6 +419,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
   exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
   exports.Set("syrk", Napi::Function::New(env, Syrk));
+  exports.Set("gemmSumSquares", Napi::Function::New(env, GemmSumSquares));
   exports.Set("gather", Napi::Function::New(env, Indexed<false>));
   exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

@@ -407,6 +407,50 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   gemm_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
 }
 
+/**
+ * out = Σ_e (A_e·op(B))² for A_e = a + e·stride_a (m×k, row-major, ld k), B shared: each product
+ * as gemm_batched computes it, squared and rounded to T, summed in float64 in entry order, rounded
+ * to T — exactly a strided-batched GEMM then sumSquares over the batch, without the batch of
+ * products in memory. Rows go by blocks whose products for every entry (≈ kSquaresBlockBytes) stay
+ * in cache between the GEMM that writes them and the sum that reads them; each block's GEMM is the
+ * same arithmetic per element as the whole one (blocks keep at least two rows where m does, so a
+ * block never takes gemm's one-row path when the whole would not). Blocks are fixed cuts, threaded.
+ */
+template <typename T>
+void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t stride_a,
+  const T* b, int64_t ldb, T* out) {
+  if (m <= 0 || n <= 0) return;
+  constexpr int64_t kSquaresBlockBytes = int64_t{1} << 20;
+  const int64_t per_row = std::max<int64_t>(1, batch) * n * static_cast<int64_t>(sizeof(T));
+  const int64_t want = std::max<int64_t>(2, kSquaresBlockBytes / per_row);
+  const int64_t blocks = m < 2 ? 1 : std::max<int64_t>(1, std::min((m + want - 1) / want, m / 2));
+  auto run = [&](int64_t p) {
+    const int64_t r0 = m * p / blocks, r1 = m * (p + 1) / blocks, rows = r1 - r0;
+    thread_local std::vector<T> prod;
+    thread_local std::vector<double> acc;
+    prod.resize(static_cast<size_t>(std::max<int64_t>(1, batch) * rows * n));
+    acc.assign(static_cast<size_t>(rows * n), 0.0);
+    if (batch > 0) {
+      gemm_batched<T>(false, trans_b, rows, n, k, T(1), a + r0 * k, k, stride_a, b, ldb, 0, T(0), prod.data(), n, rows * n,
+        batch);
+    }
+    for (int64_t e = 0; e < batch; e++) {
+      const T* pe = prod.data() + e * rows * n;
+      for (int64_t i = 0; i < rows * n; i++) {
+        const T sq = pe[i] * pe[i];
+        acc[i] += sq;
+      }
+    }
+    T* o = out + r0 * n;
+    for (int64_t i = 0; i < rows * n; i++) o[i] = static_cast<T>(acc[i]);
+  };
+  if (blocks == 1 || threads() <= 1) {
+    for (int64_t p = 0; p < blocks; p++) run(p);
+  } else {
+    parallel_for(blocks, run);
+  }
+}
+
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
   float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
@@ -421,5 +465,10 @@ template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, float, 
   const float*, int64_t, int64_t, float, float*, int64_t, int64_t, int64_t);
 template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
   const double*, int64_t, int64_t, double, double*, int64_t, int64_t, int64_t);
+
+template void gemm_sum_squares<float>(bool, int64_t, int64_t, int64_t, int64_t, const float*, int64_t, const float*,
+  int64_t, float*);
+template void gemm_sum_squares<double>(bool, int64_t, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
+  int64_t, double*);
 
 }  // namespace cv

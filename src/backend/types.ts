@@ -34,7 +34,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
   | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy'
-  | 'mulAdd' | 'syrk' | 'sumSquares';
+  | 'mulAdd' | 'syrk' | 'sumSquares' | 'gemmSumSquares';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -118,6 +118,17 @@ export interface Backend {
    * gradient columns).
    */
   sumSquares?(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void;
+
+  /**
+   * out (m×n, contiguous at outOff) = Σ_e (A_e·op(B))² over e < batch, A_e the m×k row-major matrix
+   * at aOff + e·strideA, B shared (k×n, or n×k when transB, ld ldb): each product as
+   * gemmStridedBatched (alpha 1, beta 0, B at stride 0) computes it, its square rounded to the dtype,
+   * summed in float64 in entry order — exactly gemmStridedBatched then sumSquares over the batch,
+   * which the tensor layer runs without it. Optional: it keeps the batch of products out of memory
+   * (EK-FAC's corrections: Σₖ (δₖ·Q_G)² for K gradient columns).
+   */
+  gemmSumSquares?(transB: boolean, batch: number, m: number, n: number, k: number, a: BackendBuffer, aOff: number,
+    strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number): void;
 
   /** C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,

@@ -501,6 +501,38 @@ for (const backend of testBackends()) {
     throwsType(() => c.sumSquares(c.zeros([2, 2], 'float32'), 2), c.ShapeError);
   });
 
+  s('matmulSumSquares: Σ_e (A_e·op(B))² equals sumSquares(matmul(a, b), 0) bit for bit (fused kernel or not), float32 and float64, transB; gradient and tangent those of the composition; bad operands', () => {
+    const rng = new Random(73);
+    const rand = (shape: number[], dt: 'float32' | 'float64') =>
+      c.cast(c.tensor(Float64Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal()), shape, 'float64'), dt);
+    for (const dt of ['float32', 'float64'] as const) {
+      for (const [batch, m, k, n, transB] of [[4, 37, 9, 13, false], [3, 300, 16, 5, true], [1, 1, 4, 6, false], [2, 5, 3, 1, true]] as const) {
+        const a = rand([batch, m, k], dt), b = rand(transB ? [n, k] : [k, n], dt);
+        const got = c.matmulSumSquares(a, b, { transB });
+        const want = c.sumSquares(c.matmul(a, b, { transB }), 0);
+        assert.equal(got.shape, [m, n]);
+        assert.equal(Array.from(got.dataSync()), Array.from(want.dataSync()), `${dt} [${batch}, ${m}, ${k}]·[${k}, ${n}] transB ${transB}`);
+      }
+    }
+    const a = rand([3, 6, 4], 'float64'), b = rand([4, 5], 'float64'), w = rand([6, 5], 'float64');
+    const fused = (x: c.Tensor, y: c.Tensor) => c.sum(c.mul(c.matmulSumSquares(x, y), w));
+    const composed = (x: c.Tensor, y: c.Tensor) => c.sum(c.mul(c.sumSquares(c.matmul(x, y), 0), w));
+    for (const arg of [0, 1] as const) {
+      const g1 = c.grad((t: c.Tensor) => (arg === 0 ? fused(t, b) : fused(a, t)), arg === 0 ? a : b);
+      const g2 = c.grad((t: c.Tensor) => (arg === 0 ? composed(t, b) : composed(a, t)), arg === 0 ? a : b);
+      const d1 = g1.dataSync(), d2 = g2.dataSync();
+      for (let i = 0; i < d1.length; i++) assert.ok(Math.abs(d1[i]! - d2[i]!) <= 1e-12 * (1 + Math.abs(d2[i]!)), `gradient of operand ${arg}`);
+      const v = rand(arg === 0 ? [3, 6, 4] : [4, 5], 'float64');
+      const t1 = c.jvp((t: c.Tensor) => (arg === 0 ? c.matmulSumSquares(t, b) : c.matmulSumSquares(a, t)), arg === 0 ? a : b, v).tangent.dataSync();
+      const t2 = c.jvp((t: c.Tensor) => (arg === 0 ? c.sumSquares(c.matmul(t, b), 0) : c.sumSquares(c.matmul(a, t), 0)), arg === 0 ? a : b, v).tangent.dataSync();
+      for (let i = 0; i < t1.length; i++) assert.ok(Math.abs(t1[i]! - t2[i]!) <= 1e-12 * (1 + Math.abs(t2[i]!)), `tangent of operand ${arg}`);
+    }
+    throwsType(() => c.matmulSumSquares(c.zeros([2, 2, 2], 'int32'), c.zeros([2, 2], 'int32')), c.DTypeError);
+    throwsType(() => c.matmulSumSquares(c.zeros([2, 2], 'float64'), c.zeros([2, 2], 'float64')), c.ShapeError, /batch/);
+    throwsType(() => c.matmulSumSquares(c.zeros([2, 2, 3], 'float64'), c.zeros([2, 2], 'float64')), c.ShapeError, /inner/);
+    throwsType(() => c.matmulSumSquares(c.zeros([2, 2, 3], 'float64'), c.zeros([3, 2], 'float32')), c.DTypeError);
+  });
+
   s('ShapeError: matmul inner mismatch, broadcasting, reshape, slice, concat, transpose', () => {
     const a = c.tensor(iota(6), [2, 3], 'float64');
     throwsType(() => c.matmul(a, a), c.ShapeError, /inner dimensions/);

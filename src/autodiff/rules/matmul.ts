@@ -1,6 +1,7 @@
-import { add } from '../../tensor/ops/elementwise.js';
+import { add, mul } from '../../tensor/ops/elementwise.js';
 import {
-  matmulPrimitive, matmulRaw, matmulSumPrimitive, productShape, type MatmulParams, type MatmulSumParams,
+  matmulPrimitive, matmulRaw, matmulSumPrimitive, matmulSumSquaresPrimitive, productShape, type MatmulParams,
+  type MatmulSumParams, type MatmulSumSquaresParams,
 } from '../../tensor/ops/matmul.js';
 import { sum } from '../../tensor/ops/reduce.js';
 import { reshape } from '../../tensor/ops/shape.js';
@@ -49,4 +50,19 @@ defineRule<MatmulSumParams>(matmulSumPrimitive, {
     const [a, b] = [p[i]!, p[i + 1]!];
     return productVjp(a, b, reshape(g, productShape(a, b, trans[i]!, trans[i + 1]!)), trans[i]!, trans[i + 1]!, needs.slice(i, i + 2));
   }),
+});
+
+/**
+ * y = Σ_e C_e², C = A·op(B) per entry: ẏ = 2·Σ_e C_e ⊙ Ċ_e, and the adjoint of C is 2·C ⊙ ȳ (ȳ
+ * broadcast over the batch), taken back through the product (C recomputed from the primals).
+ */
+defineRule<MatmulSumSquaresParams>(matmulSumSquaresPrimitive, {
+  jvp: (p, [ta, tb], _o, { transB }) => {
+    const c = matmulRaw(p[0]!, p[1]!, false, transB);
+    return mul(sum(mul(c, productJvp(p, 0, ta ?? null, tb ?? null, false, transB)!), 0), 2);
+  },
+  vjp: ([a, b], _o, g, { transB }, needs) => {
+    const c = matmulRaw(a!, b!, false, transB);
+    return productVjp(a!, b!, mul(mul(c, g), 2), false, transB, needs);
+  },
 });

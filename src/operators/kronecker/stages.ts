@@ -1,4 +1,4 @@
-import { add, concat, div, keep, matmul, maximum, reshape, slice, square, sum, sumSquares, tensor, tidy } from '../../tensor/index.js';
+import { add, concat, div, keep, matmul, matmulSumSquares, maximum, reshape, slice, square, sum, sumSquares, tensor, tidy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { eigh } from '../../linalg/dense.js';
 import type { TrainingData } from '../../nn/chunk-source.js';
@@ -101,8 +101,10 @@ export function fitCorrections(objective: Objective, theta: Tensor, data: Traini
         const l = layouts[i]!, qG = bases[i]!.qG, { top, last } = split[i]!;
         const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
         const K = act.deltas.shape[0]!, rows = act.n * act.positions;
+        // One position: Σₖ (δₖQ_G)² straight from the product (matmulSumSquares: the K projected
+        // columns are never stored), then the squared GEMM.
+        if (act.positions === 1) return matmul(matmulSumSquares(act.deltas, qG), square(pa), { transA: true });
         const pg = reshape(matmul(reshape(act.deltas, [K * rows, l.outFeatures]), qG), [K, rows, l.outFeatures]);
-        if (act.positions === 1) return matmul(sumSquares(pg, 0), square(pa), { transA: true });
         const pa3 = reshape(pa, [act.n, act.positions, l.inDim]);
         let total: Tensor | null = null;
         for (let k = 0; k < K; k++) {

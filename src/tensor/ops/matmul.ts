@@ -2,6 +2,7 @@ import { ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
+import { sumSquares } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { kernels } from '../kernels.js';
 
@@ -130,6 +131,40 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
   const b3 = reshape(broadcastTo(b, [...batch, br, bc]), [nb, br, bc]);
   const r = matmulRaw(a3, b3, transA, transB);
   return reshape(r, [...batch, r.shape[1]!, r.shape[2]!]);
+}
+
+export interface MatmulSumSquaresParams { transB: boolean }
+
+/**
+ * Σ_e (A_e·op(B))² for A [batch, m, k] and B [k, n] ([n, k] with transB) → [m, n]: the backend's
+ * gemmSumSquares where it has one (the batch of products never stored), else the strided-batched
+ * product then sumSquares over the batch — the same values, bit for bit.
+ */
+export const matmulSumSquaresPrimitive = definePrimitive<MatmulSumSquaresParams>('matmulSumSquares', ([a, b], { transB }) => {
+  const [batch, m, k] = a!.shape as [number, number, number];
+  const n = transB ? b!.shape[0]! : b!.shape[1]!;
+  const backend = backendOf('matmulSumSquares', [a!, b!]);
+  if (!kernels(backend).native('gemmSumSquares', [a!.dtype, b!.dtype, a!.dtype])) return sumSquares(matmulRaw(a!, b!, false, transB), 0);
+  const out = empty([m, n], a!.dtype, backend);
+  backend.gemmSumSquares!(transB, batch, m, n, k, a!.buffer, 0, m * k, b!.buffer, 0, transB ? k : n, out.buffer, 0);
+  return out;
+});
+
+/**
+ * Σ over the leading axis of the squared products, Σ_e (A_e·op(B))² for A [batch, m, k] and B
+ * [k, n] (transB: B [n, k]) → [m, n]: `sumSquares(matmul(a, b), 0)` in one pass where the backend
+ * has the kernel (EK-FAC's eigenvalue corrections sum the squares of K projected gradient columns).
+ */
+export function matmulSumSquares(a: Tensor, b: Tensor, options: { transB?: boolean } = {}): Tensor {
+  const transB = options.transB ?? false;
+  requireFloat('matmulSumSquares', a);
+  sameDType('matmulSumSquares', a, b);
+  if (a.rank !== 3 || b.rank !== 2) {
+    throw new ShapeError(`matmulSumSquares: needs a [batch, m, k] and b ${transB ? '[n, k]' : '[k, n]'}, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  }
+  const k = a.shape[2]!, kb = transB ? b.shape[1]! : b.shape[0]!;
+  if (k !== kb) throw new ShapeError(`matmulSumSquares: inner dimensions differ: ${fmt(a.shape)} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+  return bind(matmulSumSquaresPrimitive, [a, b], { transB });
 }
 
 /** Outer product of two vectors. */

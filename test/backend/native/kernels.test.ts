@@ -21,6 +21,7 @@ import { kernelHelpers, registerKernelConformance } from '../kernel-conformance.
 import { ref, Rng } from '../wasm/setup.js';
 import { nativeOrReason, nativeTest } from './setup.js';
 import { throwsType } from '../../helpers.js';
+import { setNativeThreads } from '../../../src/backend/native/threads.js';
 
 const { backend: N, reason } = nativeOrReason();
 const S = suite('native kernels');
@@ -103,6 +104,45 @@ t('sumSquares: Σ_k x[o, k, i]² over [outer, r, inner], float32 and float64 (sp
   throwsType(() => nb().sumSquares(i, 2, 3, 1, i), DTypeError);
   throwsType(() => nb().sumSquares(f, 2, 4, 1, f), ShapeError);
   throwsType(() => nb().sumSquares(f, 1, 1, 6, nb().alloc('float32', 5)), ShapeError);
+});
+
+t('gemmSumSquares: Σ_e (A_e·op(B))² bit for bit gemmStridedBatched then sumSquares — row blocks (m up to 3,000), one row, one column, k = 0 and k > KC, batch 0, transB, offsets, 1–3 threads; bad operands refused', () => {
+  const rng = new Rng(63);
+  const cases: [number, number, number, number, boolean][] = [
+    [10, 1024, 128, 128, false], [3, 3000, 40, 20, true], [4, 2, 7, 300, false], [5, 1, 9, 6, true], [2, 17, 1, 5, false],
+    [6, 33, 12, 0, false], [0, 8, 4, 3, false], [1, 64, 64, 64, true], [7, 513, 3, 2, false],
+  ];
+  try {
+    for (const [batch, m, n, k, transB] of cases) {
+      for (const dtype of FLOATS) {
+        const aOff = 3, bOff = 5, outOff = 2, ldb = transB ? k + 1 : n + 2;
+        const a = both(dtype, values(rng, dtype, aOff + batch * m * k));
+        const b = both(dtype, values(rng, dtype, bOff + (transB ? n : k) * ldb));
+        // The composition the kernel replaces, on the native backend itself.
+        const prod = nb().alloc(dtype, Math.max(1, batch * m * n)), want = nb().alloc(dtype, m * n);
+        nb().gemmStridedBatched(false, transB, m, n, k, 1, a.n, aOff, k, m * k, b.n, bOff, ldb, 0, 0, prod, 0, n, m * n, batch);
+        nb().sumSquares(prod, 1, batch, m * n, want);
+        for (const threads of [1, 2, 3]) {
+          setNativeThreads(threads, { minFlops: 0 });
+          const out = nb().alloc(dtype, outOff + m * n);
+          nb().write(out, new Array<number>(outOff + m * n).fill(-7));
+          nb().gemmSumSquares(transB, batch, m, n, k, a.n, aOff, m * k, b.n, bOff, ldb, out, outOff);
+          const got = nb().read(out);
+          assert.equal(Array.from(got.subarray(0, outOff)), [-7, -7], 'before the offset untouched');
+          compare(got.subarray(outOff), nb().read(want), exact, `gemmSumSquares ${dtype} batch ${batch} [${m}, ${n}, ${k}] transB ${transB}, ${threads} thread(s)`);
+        }
+      }
+    }
+  } finally {
+    setNativeThreads(nb().info().defaultThreads);
+  }
+  const f = nb().alloc('float32', 64), g = nb().alloc('float64', 64), i = nb().alloc('int32', 64);
+  throwsType(() => nb().gemmSumSquares(false, 2, 2, 2, 2, f, 0, 4, g, 0, 2, f, 0), DTypeError);
+  throwsType(() => nb().gemmSumSquares(false, 2, 2, 2, 2, i, 0, 4, i, 0, 2, i, 0), DTypeError);
+  throwsType(() => nb().gemmSumSquares(false, 20, 2, 2, 2, f, 0, 4, f, 0, 2, f, 0), ShapeError, /A/);
+  throwsType(() => nb().gemmSumSquares(true, 1, 2, 9, 8, f, 0, 16, f, 0, 8, f, 0), ShapeError, /B/);
+  throwsType(() => nb().gemmSumSquares(false, 1, 8, 9, 1, f, 0, 8, f, 0, 9, f, 0), ShapeError, /out/);
+  throwsType(() => nb().gemmSumSquares(false, -1, 2, 2, 2, f, 0, 4, f, 0, 2, f, 0), ShapeError, /batch/);
 });
 
 t('mulAdd: a·b + c·d on broadcast strided operands, float32 and float64, bit for bit the reference kernel and binary mul, mul, add; bad operands refused', () => {
