@@ -79,6 +79,20 @@ bool spin_until(Pred pred) {
   }
 }
 
+/**
+ * Set while this thread runs work of a parallel_for (as its caller or as a worker): a parallel_for
+ * inside it then runs on this thread, without asking the pool (whose busy mutex this thread may
+ * hold: locking it again would be undefined).
+ */
+thread_local bool t_inside = false;
+
+/** Marks this thread as inside a parallel_for for the scope. */
+struct InsideScope {
+  bool before = t_inside;
+  InsideScope() { t_inside = true; }
+  ~InsideScope() { t_inside = before; }
+};
+
 class Pool {
  public:
   int threads = 1;
@@ -107,7 +121,10 @@ class Pool {
       generation_.fetch_add(1);
     }
     wake_.notify_all();
-    work();
+    {
+      InsideScope inside;
+      work();
+    }
     spin_until([&] { return finished_.load(std::memory_order_acquire); });
     std::unique_lock<std::mutex> lk(m_);
     done_.wait(lk, [&] { return pending_ == 0 && running_ == 0; });
@@ -179,7 +196,11 @@ class Pool {
       if (id >= active_ || fn_ == nullptr) continue;
       running_++;
       lk.unlock();
-      const int64_t done = take();
+      int64_t done;
+      {
+        InsideScope inside;
+        done = take();
+      }
       lk.lock();
       pending_ -= done;
       running_--;
@@ -211,7 +232,7 @@ void set_thread_min_flops(double flops) { pool().min_flops = flops; }
 
 void parallel_for(int64_t count, const std::function<void(int64_t)>& fn) {
   if (count <= 0) return;
-  if (count == 1 || pool().threads <= 1) {
+  if (count == 1 || pool().threads <= 1 || t_inside) {
     for (int64_t i = 0; i < count; i++) fn(i);
     return;
   }

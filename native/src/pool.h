@@ -24,8 +24,9 @@ void set_thread_min_flops(double flops);
 /**
  * Runs fn(i) for every i in [0, count), spread over the threads (the calling thread takes part),
  * and returns when all are done. Runs everything on the calling thread when the count is 1, when
- * count ≤ 1, or when the pool is already busy (a nested call, or a call from another JS thread):
- * so it never blocks on itself. fn must not throw.
+ * count ≤ 1, or when the pool is already busy (a nested call — known per thread, as gemm inside
+ * gemm_sum_squares's row blocks — or a call from another JS thread): so it never blocks on itself.
+ * fn must not throw.
  */
 void parallel_for(int64_t count, const std::function<void(int64_t)>& fn);
 
