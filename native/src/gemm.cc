@@ -444,11 +444,7 @@ void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t
     T* o = out + r0 * n;
     for (int64_t i = 0; i < rows * n; i++) o[i] = static_cast<T>(acc[i]);
   };
-  if (blocks == 1 || threads() <= 1) {
-    for (int64_t p = 0; p < blocks; p++) run(p);
-  } else {
-    parallel_for(blocks, run);
-  }
+  parallel_for(blocks, run);  // on this thread when there is one block or one thread
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
