@@ -99,7 +99,7 @@ t('potrf matches the reference (n = 1 … 785, offsets, padded rows; upper trian
   }
 });
 
-t('potrf: not positive definite or NaN → the reference\'s failing pivot and value (small, and past the first 96-row block)', () => {
+t('potrf: not positive definite or NaN → the reference\'s failing pivot and value (small, past the first 96-row block, and in a later 384-column panel)', () => {
   const cases: [number[], number][] = [[[4, 2, 2, 1], 2], [[1, 0, 0, 0, -2, 0, 0, 0, 3], 3], [[2, 1, 1, 1, NaN, 1, 1, 1, 2], 3],
     [[-1], 1], [[0], 1], [[NaN], 1], [[Infinity], 1], [[1, 0, Infinity, 1], 2], [[1, 0, 1e-50, 1e-100], 2]];
   for (const dtype of FLOATS) {
@@ -112,8 +112,9 @@ t('potrf: not positive definite or NaN → the reference\'s failing pivot and va
       assert.ok(Object.is(rn.value, rj.value) || Math.abs(rn.value - rj.value) <= 1e-6 * Math.max(1, Math.abs(rj.value)),
         `potrf ${dtype} [${vals}]: value ${rn.value}, expected ${rj.value}`);
     }
-    // Indefinite beyond the first block: SPD with one eigen-direction pushed negative late.
-    for (const [n, bad] of [[200, 150], [300, 97], [300, 299]] as const) {
+    // Indefinite beyond the first block (and the first panel: rows 384 … take the outer update): SPD
+    // with one eigen-direction pushed negative late.
+    for (const [n, bad] of [[200, 150], [300, 97], [300, 299], [500, 384], [500, 470]] as const) {
       const rng = new Rng(n + bad);
       const m = spd(rng, n, n, 0);
       m[bad * n + bad] = -m[bad * n + bad]!;
