@@ -166,7 +166,7 @@ export function linearBatched(f: (x: Tensor) => Tensor[], like: Tensor, v: Tenso
     } finally {
       popTrace(trace);
     }
-    return ys.map((y) => (traceOf(y, trace) ? (y._trace as JvpState).tangent : null) ?? zeros([k, ...y.shape], y.dtype));
+    return ys.map((y) => (traceOf(y, trace) ? (y._trace as JvpState).frontTangent : null) ?? zeros([k, ...y.shape], y.dtype));
   });
 }
 
@@ -187,7 +187,7 @@ function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value
     }
     if (!traceOf(y, trace)) return { value: y, tangent: zeros([k, ...y.shape], y.dtype) };
     const info = y._trace as JvpState;
-    return { value: info.primal, tangent: info.tangent ?? zeros([k, ...y.shape], y.dtype) };
+    return { value: info.primal, tangent: info.frontTangent ?? zeros([k, ...y.shape], y.dtype) };
   });
 }
 

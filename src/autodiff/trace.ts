@@ -1,6 +1,6 @@
 import { bind, setTraceInterpreter, type Primitive } from '../tensor/primitive.js';
 import { adopt, currentScope, type Scope } from '../tensor/scope.js';
-import { slicePrimitive } from '../tensor/ops/shape.js';
+import { slicePrimitive, transpose } from '../tensor/ops/shape.js';
 import { Cotangent } from './accumulate.js';
 import { Tensor, type TraceInfo } from '../tensor/tensor.js';
 
@@ -31,16 +31,39 @@ export interface Rule<P> {
 const rules = new Map<string, Rule<any> | 'zero'>();
 
 /**
- * Batched forward-mode rule (a jvp trace with `batch` k > 0): every tangent carries a leading axis
- * of k directions, [k, …primal shape], and the rule returns the output tangent as [k, …out shape].
- * Registered in batching.ts; a primitive without one makes a batched jvp throw BatchingUnsupported.
+ * Batched forward-mode rule (a jvp trace with `batch` k > 0): every tangent carries an axis of k
+ * directions. A rule declared with defineBatchedJvp sees it in front, [k, …primal shape], and
+ * returns the output tangent as [k, …out shape]; the interpreter moves an input's axis to the front
+ * first where it sits elsewhere (a copy).
  */
 export type BatchedJvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: () => Tensor, params: P,
   shapes: readonly (readonly number[])[], k: number) => Tensor;
-const batchedRules = new Map<string, BatchedJvpRule<any>>();
+/**
+ * A batched rule that takes each tangent's k axis where it is (`bdims[i]`: the position of k in
+ * tangent i, whose other axes are the primal's in order) and returns the output tangent with the
+ * position it chose. This is JAX's batching dimension: a layer's tangent kept as [rows, k, width]
+ * lets the next GEMM take all k directions as one wider operand with no copy (batching.ts).
+ */
+export type AxisBatchedJvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: () => Tensor, params: P,
+  shapes: readonly (readonly number[])[], k: number, bdims: readonly number[]) => readonly [Tensor, number];
+type BatchedEntry = { axisAware: false; rule: BatchedJvpRule<any> } | { axisAware: true; rule: AxisBatchedJvpRule<any> };
+const batchedRules = new Map<string, BatchedEntry>();
 
+/** Registered in batching.ts; a primitive without a batched rule makes a batched jvp throw BatchingUnsupported. */
 export function defineBatchedJvp<P>(prim: Primitive<P>, rule: BatchedJvpRule<P>): void {
-  batchedRules.set(prim.name, rule);
+  batchedRules.set(prim.name, { axisAware: false, rule });
+}
+
+export function defineAxisBatchedJvp<P>(prim: Primitive<P>, rule: AxisBatchedJvpRule<P>): void {
+  batchedRules.set(prim.name, { axisAware: true, rule });
+}
+
+/** t with its k axis moved from position `from` to `to` (the other axes keep their order; a copy unless equal). */
+export function moveBatchAxis(t: Tensor, from: number, to: number): Tensor {
+  if (from === to) return t;
+  const axes = t.shape.map((_, i) => i).filter((i) => i !== from);
+  axes.splice(to, 0, from);
+  return transpose(t, axes);
 }
 
 /** The (unbatched) rule of a primitive, for batching.ts to lift. */
@@ -67,7 +90,7 @@ export function defineZeroRule(prim: Primitive<any>): void {
 
 export class Trace {
   active = true;
-  /** k > 0: a batched jvp trace whose tangents are [k, …primal shape]. */
+  /** k > 0: a batched jvp trace whose tangents carry k directions (see JvpState.bdim). */
   batch = 0;
   constructor(readonly level: number, readonly kind: 'jvp' | 'vjp', readonly home: Scope | null) {}
 }
@@ -113,8 +136,12 @@ export class JvpState implements TraceInfo {
   private value: Tensor | null;
   private pending: { prim: Primitive<any>; inputs: Tensor[]; params: unknown } | null;
 
+  /**
+   * `bdim`: in a batched trace, the axis of the tangent that holds the k directions (the others are
+   * the primal's, in order).
+   */
   constructor(readonly trace: Trace, primal: Tensor | null, readonly tangent: Tensor | null,
-    pending: { prim: Primitive<any>; inputs: Tensor[]; params: unknown } | null = null) {
+    pending: { prim: Primitive<any>; inputs: Tensor[]; params: unknown } | null = null, readonly bdim = 0) {
     this.value = primal;
     this.pending = pending;
   }
@@ -129,7 +156,7 @@ export class JvpState implements TraceInfo {
     if (this.value === null) {
       const { prim, inputs, params } = this.pending!;
       const out = bind(prim, inputs.map((x) => primalOf(x, this.trace)), params);
-      const ts = this.tangent ? (this.trace.batch > 0 ? this.tangent.shape.slice(1) : this.tangent.shape) : null;
+      const ts = this.tangent ? primalShapeOf(this.tangent, this.trace, this.bdim) : null;
       if (ts && (out.shape.length !== ts.length || out.shape.some((d, i) => d !== ts[i]))) {
         throw new Error(`internal error: the jvp rule of '${prim.name}' gave a tangent of shape [${this.tangent!.shape}] for a primal of shape [${out.shape}]`);
       }
@@ -137,6 +164,11 @@ export class JvpState implements TraceInfo {
       this.pending = null;
     }
     return this.value;
+  }
+
+  /** A batched trace's tangent with the k directions in front, [k, …primal shape] (null: zero). */
+  get frontTangent(): Tensor | null {
+    return this.tangent && moveBatchAxis(this.tangent, this.bdim, 0);
   }
 
   /** Concrete tensors this value holds: the primal (or what a pending primal will read) and the tangent. */
@@ -161,8 +193,13 @@ export class JvpState implements TraceInfo {
   }
 }
 
-export function jvpTracer(trace: Trace, primal: Tensor, tangent: Tensor | null): Tensor {
-  return new Tensor(primal.shape, primal.dtype, new JvpState(trace, primal, tangent));
+export function jvpTracer(trace: Trace, primal: Tensor, tangent: Tensor | null, bdim = 0): Tensor {
+  return new Tensor(primal.shape, primal.dtype, new JvpState(trace, primal, tangent, null, bdim));
+}
+
+/** The primal shape a tangent stands for: without its k axis in a batched trace. */
+function primalShapeOf(tangent: Tensor, trace: Trace, bdim: number): number[] {
+  return trace.batch > 0 ? tangent.shape.filter((_, i) => i !== bdim) : [...tangent.shape];
 }
 
 /** The primal (one level down) of an input of `trace`: unwrapped if it is one of its tracers. */
@@ -227,18 +264,24 @@ function interpretJvp<P>(trace: Trace, prim: Primitive<P>, inputs: Tensor[], par
   const primals = anyPending ? lazyArray(inputs.length, (i) => primalOf(inputs[i]!, trace)) : inputs.map((x) => primalOf(x, trace));
   let out: Tensor | null = null;
   const force = (): Tensor => (out ??= bind(prim, inputs.map((x) => primalOf(x, trace)), params));
-  let tangent: Tensor;
+  let tangent: Tensor, bdim = 0;
   if (trace.batch > 0) {
-    const b = batchedRules.get(prim.name);
-    if (!b) throw new BatchingUnsupported(prim.name);
-    tangent = b(primals, tangents, force, params, inputs.map((x) => x.shape), trace.batch);
+    const entry = batchedRules.get(prim.name);
+    if (!entry) throw new BatchingUnsupported(prim.name);
+    const bdims = inputs.map((x, i) => (mine[i] ? (x._trace as JvpState).bdim : 0));
+    const shapes = inputs.map((x) => x.shape);
+    if (entry.axisAware) {
+      [tangent, bdim] = entry.rule(primals, tangents, force, params, shapes, trace.batch, bdims);
+    } else {
+      const front = tangents.map((t, i) => t && moveBatchAxis(t, bdims[i]!, 0));
+      tangent = entry.rule(primals, front, force, params, shapes, trace.batch);
+    }
   } else {
     tangent = rule.jvp(primals, tangents, force, params, inputs.map((x) => x.shape));
   }
   if (out === null && !inputs.every((x) => concreteBelow(x, trace))) force();
-  if (out !== null) return jvpTracer(trace, out, tangent);
-  const shape = trace.batch > 0 ? tangent.shape.slice(1) : tangent.shape;
-  return new Tensor(shape, tangent.dtype, new JvpState(trace, null, tangent, { prim, inputs, params }));
+  if (out !== null) return jvpTracer(trace, out, tangent, bdim);
+  return new Tensor(primalShapeOf(tangent, trace, bdim), tangent.dtype, new JvpState(trace, null, tangent, { prim, inputs, params }, bdim));
 }
 
 setTraceInterpreter(interpret);

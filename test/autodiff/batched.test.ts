@@ -106,6 +106,48 @@ for (const backend of testBackends()) {
     });
   });
 
+  s('a narrow network keeps each layer\'s tangent as [rows, k, width]: no activation-sized copy, and still k single products', () => {
+    c.tidy(() => {
+      // Hidden widths below 32 fold the k directions into the GEMMs' columns; with the k axis kept
+      // behind the rows (batching.ts, matmul's plan) the forward GEMM's output is the next layer's
+      // input and the backward GEMMs read it as it is. Before, each such product was followed (and
+      // the backward ones preceded) by a transposed copy of a [k, rows, width] tangent.
+      const rng = new Random(23);
+      const model = c.Sequential.mlp([30, 6, 4], 'tanh');
+      const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
+      const n = 200, k = 8;
+      const x = randn(rng, [n, 30]);
+      const y = c.tensor(Int32Array.from({ length: n }, () => rng.int(4)), [n], 'int32');
+      const theta = model.init({ seed: 6, dtype: 'float64' });
+      const P = theta.size;
+      const f = (t: c.Tensor) => objective.value(t, { x, y });
+      const V = randn(rng, [k, P]);
+      const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
+      const own = Object.prototype.hasOwnProperty.call(backend, 'copy');
+      const original = backend.copy;
+      let largest = 0;
+      backend.copy = function (this: unknown, ...args: unknown[]) {
+        largest = Math.max(largest, (args[0] as number[]).reduce((a, d) => a * d, 1));
+        return original.apply(this, args);
+      };
+      let h: c.Tensor;
+      try {
+        h = hvpBatched(f, theta, V);
+        h.dataSync();
+      } finally {
+        if (own) backend.copy = original;
+        else delete (backend as { copy?: unknown }).copy;
+      }
+      // The largest copy allowed is parameter-sized (the [k, P] rows cut into layers); one hidden
+      // tangent is k·n·6 = 9,600 values, four times that.
+      assert.ok(largest <= k * P, `largest copy ${largest} values, parameter tangents ${k * P}, a hidden tangent ${k * n * 6}`);
+      for (let j = 0; j < k; j++) {
+        const v = c.reshape(c.slice(V, [j, 0], [1, P]), [P]);
+        assert.ok(relErr(c.reshape(c.slice(h!, [j, 0], [1, P]), [P]).dataSync(), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp row ${j}`);
+      }
+    });
+  });
+
   s('a matrix shared by a batch (rank 2 beside rank 3, stride 0): value, gradient, hvp and hvpBatched equal the broadcast copy', () => {
     c.tidy(() => {
       const rng = new Random(22);

@@ -59,7 +59,8 @@ export interface MatmulSumParams {
 
 /**
  * op(A₁)·op(B₁) + op(A₂)·op(B₂) with operands as matmulPrimitive takes them, both products laid
- * out row-major over the same elements (one [k·m, n], the other [k, m, n], say): the second GEMM
+ * out row-major over the same elements (one [k·m, n], the other [k, m, n] or [m/k, k·n], say: each
+ * written contiguously, element i of one adding to element i of the other): the second GEMM
  * accumulates into the first's output (beta = 1), so the sum costs no pass of its own.
  */
 export const matmulSumPrimitive = definePrimitive<MatmulSumParams>('matmulSum', ([a1, b1, a2, b2], { shape, trans }) => {
@@ -72,11 +73,14 @@ export const matmulSumPrimitive = definePrimitive<MatmulSumParams>('matmulSum', 
 /** A product for matmulSum: operands and their transposition flags. */
 export type ProductTerm = readonly [Tensor, Tensor, boolean, boolean];
 
-/** op(A₁)·op(B₁) + op(A₂)·op(B₂) as `shape` (used by the rules, which know their shapes are right). */
+/**
+ * op(A₁)·op(B₁) + op(A₂)·op(B₂) as `shape`, the products' elements matched in row-major order
+ * whatever their own shapes (used by the rules, which know the orders agree).
+ */
 export function matmulSum(first: ProductTerm, second: ProductTerm, shape: readonly number[]): Tensor {
   const size = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
   const [s1, s2] = [first, second].map(([a, b, ta, tb]) => productShape(a, b, ta, tb));
-  if (size(s1!) !== size(shape) || size(s2!) !== size(shape) || s1!.at(-1) !== s2!.at(-1)) {
+  if (size(s1!) !== size(shape) || size(s2!) !== size(shape)) {
     throw new ShapeError(`matmulSum: products ${fmt(s1!)} and ${fmt(s2!)} do not both fill ${fmt(shape)}`);
   }
   return bind(matmulSumPrimitive, [first[0], first[1], second[0], second[1]], { shape: [...shape], trans: [first[2], first[3], second[2], second[3]] });
