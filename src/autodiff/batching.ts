@@ -136,8 +136,18 @@ defineAxisBatchedJvp<{ shape: number[] }>(reshapePrimitive, (_p, [t], _o, { shap
 });
 /** The physical axis of a primal axis a when k sits at b. */
 const physical = (a: number, b: number): number => (a < b ? a : a + 1);
-defineAxisBatchedJvp<{ perm: number[] }>(transposePrimitive, (_p, [t], _o, { perm }, _s, _k, [b]) =>
-  [transpose(t!, [b!, ...perm.map((p) => physical(p, b!))]), 0]);
+/**
+ * transpose keeps k in front of the axis it stood before (after all of them when it was last), so
+ * the two travel together: [B·H·W, k, C] reshaped to [B, H, W, k, C] and permuted to NCHW becomes
+ * [B, k, C, H, W] — per image one 2-d transpose of [H·W, k·C] — where putting k in front would
+ * scatter it across every axis of the copy.
+ */
+defineAxisBatchedJvp<{ perm: number[] }>(transposePrimitive, (_p, [t], _o, { perm }, [s], _k, [b]) => {
+  const at = b! < s!.length ? perm.indexOf(b!) : perm.length;
+  const axes = perm.map((p) => physical(p, b!));
+  axes.splice(at, 0, b!);
+  return [transpose(t!, axes), at];
+});
 defineAxisBatchedJvp<{ shape: number[] }>(broadcastToPrimitive, (_p, [t], _o, { shape }, [s], k, [b]) => {
   const lead = shape.length - s!.length;
   return [broadcastTo(reshape(t!, [...ones(lead), ...t!.shape]), insertAt(shape, lead + b!, k)), lead + b!];

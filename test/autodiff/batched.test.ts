@@ -148,6 +148,33 @@ for (const backend of testBackends()) {
     });
   });
 
+  s('two convolutions (tangents [n, k, C, H, W] through transpose, im2col and col2im): hvpBatched and gnvpBatched equal k single products', () => {
+    c.tidy(() => {
+      // Narrow channels fold k into the conv GEMM's columns ([n·H·W, k, C]); the NCHW transpose keeps
+      // k beside its channel axis and the second convolution's im2col (and the first's col2im in the
+      // backward pass) take [n, k, …] as n·k images.
+      const rng = new Random(29);
+      const model = new c.Sequential([new c.Conv2d(2, 3, [3, 3], { padding: [1, 1] }), c.activation('tanh'),
+        new c.Conv2d(3, 4, [3, 3], { stride: [2, 2] }), c.activation('tanh'), new c.Flatten(), new c.Linear(4 * 2 * 3, 3)]);
+      const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
+      const n = 5;
+      const x = randn(rng, [n, 2, 6, 7]);
+      const y = c.tensor(Int32Array.from({ length: n }, () => rng.int(3)), [n], 'int32');
+      const theta = c.mul(model.init({ seed: 8, dtype: 'float64' }), 1);
+      const P = theta.size;
+      const f = (t: c.Tensor) => objective.value(t, { x, y });
+      const m = (t: c.Tensor) => model.apply(t, x), l = (z: c.Tensor) => c.mean(c.crossEntropyLoss.perSample(z, y));
+      const V = randn(rng, [4, P]);
+      const h = hvpBatched(f, theta, V), g = gnvpBatched(m, l, theta, V);
+      for (let j = 0; j < 4; j++) {
+        const v = c.reshape(c.slice(V, [j, 0], [1, P]), [P]);
+        const row = (t: c.Tensor) => c.reshape(c.slice(t, [j, 0], [1, P]), [P]).dataSync();
+        assert.ok(relErr(row(h), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp row ${j}`);
+        assert.ok(relErr(row(g), gnvp(m, l, theta, v).dataSync()) <= 1e-12, `gnvp row ${j}`);
+      }
+    });
+  });
+
   s('a matrix shared by a batch (rank 2 beside rank 3, stride 0): value, gradient, hvp and hvpBatched equal the broadcast copy', () => {
     c.tidy(() => {
       const rng = new Random(22);
