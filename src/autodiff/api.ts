@@ -142,7 +142,7 @@ function forward<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A, wantValu
  * uses a primitive with no batched rule (callers then fall back to one `hvp` per direction).
  */
 export function hvpBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  return forwardBatched((z: Tensor) => grad(f, z), x, v).tangent;
+  return forwardBatched((z: Tensor) => grad(f, z), x, v, false).tangent;
 }
 
 /**
@@ -170,8 +170,12 @@ export function linearBatched(f: (x: Tensor) => Tensor[], like: Tensor, v: Tenso
   });
 }
 
-/** One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape]. */
-function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value: Tensor; tangent: Tensor } {
+/**
+ * One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape]. With
+ * `wantValue` false f(x) is not read, so a pending primal stays pending (hvpBatched: the gradient
+ * itself, the weight-gradient GEMMs among it, is never formed — see JvpState).
+ */
+function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, wantValue = true): { value: Tensor | null; tangent: Tensor } {
   const k = v.shape[0]!;
   if (v.rank !== x.rank + 1 || x.shape.some((d, i) => d !== v.shape[i + 1]) || v.dtype !== x.dtype || k < 1) {
     throw new ShapeError(`batched jvp: V is ${v.dtype} ${fmt(v.shape)}, expected [k, ${x.shape.join(', ')}] ${x.dtype}`);
@@ -187,7 +191,7 @@ function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): { value
     }
     if (!traceOf(y, trace)) return { value: y, tangent: zeros([k, ...y.shape], y.dtype) };
     const info = y._trace as JvpState;
-    return { value: info.primal, tangent: info.frontTangent ?? zeros([k, ...y.shape], y.dtype) };
+    return { value: wantValue ? info.primal : null, tangent: info.frontTangent ?? zeros([k, ...y.shape], y.dtype) };
   });
 }
 
@@ -203,7 +207,9 @@ export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Te
     let wrapped: Tensor, z: Tensor, jv: Tensor;
     try {
       wrapped = vjpTracer(trace, theta, null);
-      ({ value: z, tangent: jv } = forwardBatched(model, wrapped, v));
+      const run = forwardBatched(model, wrapped, v);
+      z = run.value!;
+      jv = run.tangent;
     } finally {
       popTrace(trace);
     }

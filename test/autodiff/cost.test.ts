@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { getBackend } from '../../src/backend/registry.js';
+import { hvpBatched } from '../../src/autodiff/index.js';
 import { WasmBackend } from '../../src/backend/wasm/index.js';
 import { relErr, testBackends } from '../helpers.js';
 import { skipBecause } from '../skip.js';
@@ -15,6 +16,8 @@ import { skipBecause } from '../skip.js';
  *                                            input gradients; the primal weight gradients, never read,
  *                                            are not computed)
  *   Gauss–Newton product   3U₁ + 5U₂ + 5U₃   (one forward carrying J·v; one backward)
+ *   batched HVP, k dirs    U₁ + 2U₂ + 2U₃ + k·(2U₁ + 6U₂ + 6U₃)   (the primal forward and input
+ *                                            gradients once; each direction's tangents)
  * The counts are the minimum of the textbook schedules (Pearlmutter 1994; Schraudolph 2002): a
  * regression that recomputes or computes dead work fails here.
  */
@@ -68,6 +71,21 @@ for (const backend of testBackends()) {
     assert.is(flops, 3 * U(1) + 8 * U(2) + 8 * U(3));
     const rr = c.tidy(() => c.hvp(p.loss, p.theta, p.v, 'reverse-over-reverse').dataSync());
     assert.ok(relErr(result, rr) < 1e-10, `fwd-over-rev vs rev-over-rev: ${relErr(result, rr)}`);
+  });
+
+  s('batched HVP of k directions: U₁ + 2U₂ + 2U₃ once, 2U₁ + 6U₂ + 6U₃ per direction (the gradient itself never formed)', () => {
+    c.setBackend(backend);
+    const p = problem();
+    const k = 3;
+    const V = c.randomNormal([k, p.theta.size], { seed: 4, dtype: 'float64' });
+    // All widths here are below 32: every tangent product is one folded GEMM through backend.gemm.
+    const { result, flops } = countFlops(() => c.tidy(() => hvpBatched(p.loss, p.theta, V).dataSync()));
+    assert.is(flops, U(1) + 2 * U(2) + 2 * U(3) + k * (2 * U(1) + 6 * U(2) + 6 * U(3)));
+    for (let j = 0; j < k; j++) {
+      const row = result.slice(j * p.theta.size, (j + 1) * p.theta.size);
+      const want = c.tidy(() => c.hvp(p.loss, p.theta, c.reshape(c.slice(V, [j, 0], [1, p.theta.size]), [p.theta.size])).dataSync());
+      assert.ok(relErr(row, want) < 1e-12, `row ${j}: ${relErr(row, want)}`);
+    }
   });
 
   s('Gauss–Newton product: 3U₁ + 5U₂ + 5U₃, and its value against Jᵀ(H_L(J v)) from separate passes', () => {
