@@ -66,21 +66,44 @@ void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int
     }
 }
 
-/** A micro-kernel for each packing of A: step by step (op(A) = Aᵀ) and row by row (op(A) = A). */
+/** Portable micro-kernel reading A in place (rows lda apart): micro_portable's arithmetic. */
+template <typename T, int MR, int NR>
+void micro_portable_inplace(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta) {
+  T acc[MR][NR] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    for (int i = 0; i < MR; i++) {
+      const T ai = a[i * lda + p];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+    }
+    bp += NR;
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) {
+      T* cij = c + i * ldc + j;
+      const T base = beta == T(0) ? T(0) : beta == T(1) ? *cij : beta * *cij;
+      *cij = base + alpha * acc[i][j];
+    }
+}
+
+/**
+ * A micro-kernel for each packing of A: step by step (op(A) = Aᵀ), row by row (op(A) = A), and
+ * none (op(A) = A read where it is).
+ */
 template <typename T>
 struct Kernels {
   MicroKernel<T> steps, rows;
+  MicroKernelInPlace<T> inplace;
 };
 
 /** The SIMD micro-kernels of each type. */
 template <typename T> struct Simd;
 template <> struct Simd<float> {
-  static constexpr Kernels<float> avx2 = {micro_avx2_f32, micro_avx2_f32_rows};
-  static constexpr Kernels<float> avx512 = {micro_avx512_f32, micro_avx512_f32_rows};
+  static constexpr Kernels<float> avx2 = {micro_avx2_f32, micro_avx2_f32_rows, micro_avx2_f32_inplace};
+  static constexpr Kernels<float> avx512 = {micro_avx512_f32, micro_avx512_f32_rows, micro_avx512_f32_inplace};
 };
 template <> struct Simd<double> {
-  static constexpr Kernels<double> avx2 = {micro_avx2_f64, micro_avx2_f64_rows};
-  static constexpr Kernels<double> avx512 = {micro_avx512_f64, micro_avx512_f64_rows};
+  static constexpr Kernels<double> avx2 = {micro_avx2_f64, micro_avx2_f64_rows, micro_avx2_f64_inplace};
+  static constexpr Kernels<double> avx512 = {micro_avx512_f64, micro_avx512_f64_rows, micro_avx512_f64_inplace};
 };
 
 /** AP ← Aᵀ[i0 : i0+mc, p0 : p0+kc] step by step (MR values per k step; A is k×m, so each step is one contiguous run). */
@@ -218,6 +241,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   const int64_t mcMax = shared_a ? (m + MR - 1) / MR * MR : std::min(MC, (m + MR - 1) / MR * MR);
   const bool by_rows = !trans_a;
   const MicroKernel<T> kernel = by_rows ? kernels.rows : kernels.steps;
+  // A skinny product (at most two micro-panels of B) uses each packed value of A at most twice:
+  // packing would cost a write and a read of all of A to save little, so A's whole tiles are read
+  // where they are (the same arithmetic: the same bits). A shared A stays packed once for the batch.
+  const bool in_place = by_rows && !shared_a && n <= 2 * NR;
   abuf.resize(static_cast<size_t>(mcMax * (by_rows ? Packing<T>::RowStride : kcMax)));
   bbuf.resize(static_cast<size_t>(ncMax * kcMax));
   T* const ap0 = abuf.data();
@@ -242,14 +269,18 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
         for (int64_t ic = 0; ic < m; ic += MC) {
           const int64_t mc = std::min(MC, m - ic);
           T* ap = ap0;
+          const int64_t whole = in_place ? mc / MR * MR : 0;  // rows read in place (whole tiles)
           if (shared_a) ap = ap0 + ic * a_row;
-          else pack_a(ae, ic, pc, mc, kc, ap);
+          else if (!in_place) pack_a(ae, ic, pc, mc, kc, ap);
+          else if (whole < mc) pack_a(ae, ic + whole, pc, mc - whole, kc, ap0);  // the ragged last tile
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
               if (lower >= 0 && jc + jr > lower + ic + ir + mr - 1) continue;  // strictly above the diagonal
-              kernel(kc, ap + ir * a_row, bp + jr * kc, ce + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, beta_pc);
+              T* cij = ce + (ic + ir) * ldc + jc + jr;
+              if (ir < whole) kernels.inplace(kc, ae + (ic + ir) * lda + pc, lda, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+              else kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
             }
           }
         }
@@ -328,7 +359,7 @@ void lower_dispatch(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, c
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
-        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR>};
       return lower_bands<T, MR, NR>(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc, portable);
     }
   }
@@ -394,7 +425,7 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
-        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>};
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR>};
       return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
         ldc, stride_c, batch, portable);
     }

@@ -41,6 +41,17 @@ void micro_avx512_f32_rows(int64_t kc, const float* ap, const float* bp, float* 
 void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 
+/**
+ * A micro-kernel reading A in place (op(A) = A, full MR-row tiles, rows lda apart) instead of from
+ * a packed panel: the same arithmetic, so the same bits as the packed kernels.
+ */
+template <typename T>
+using MicroKernelInPlace = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta);
+void micro_avx2_f32_inplace(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx2_f64_inplace(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx512_f32_inplace(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx512_f64_inplace(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+
 /** The full GEMM (arguments checked by the caller: extents, ld, dtypes). */
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
