@@ -66,13 +66,16 @@ void micro_portable(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, int
     }
 }
 
-/** Portable micro-kernel reading A in place (rows lda apart): micro_portable's arithmetic. */
-template <typename T, int MR, int NR>
+/**
+ * Portable micro-kernel reading A in place — rows lda apart (Trans false) or, for op(A) = Aᵀ, steps
+ * lda apart (Trans true): micro_portable's arithmetic.
+ */
+template <typename T, int MR, int NR, bool Trans>
 void micro_portable_inplace(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < kc; p++) {
     for (int i = 0; i < MR; i++) {
-      const T ai = a[i * lda + p];
+      const T ai = Trans ? a[p * lda + i] : a[i * lda + p];
       for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
     }
     bp += NR;
@@ -87,23 +90,23 @@ void micro_portable_inplace(int64_t kc, const T* a, int64_t lda, const T* bp, T*
 
 /**
  * A micro-kernel for each packing of A: step by step (op(A) = Aᵀ), row by row (op(A) = A), and
- * none (op(A) = A read where it is).
+ * none (A read where it is: op(A) = A, op(A) = Aᵀ).
  */
 template <typename T>
 struct Kernels {
   MicroKernel<T> steps, rows;
-  MicroKernelInPlace<T> inplace;
+  MicroKernelInPlace<T> inplace, inplace_t;
 };
 
 /** The SIMD micro-kernels of each type. */
 template <typename T> struct Simd;
 template <> struct Simd<float> {
-  static constexpr Kernels<float> avx2 = {micro_avx2_f32, micro_avx2_f32_rows, micro_avx2_f32_inplace};
-  static constexpr Kernels<float> avx512 = {micro_avx512_f32, micro_avx512_f32_rows, micro_avx512_f32_inplace};
+  static constexpr Kernels<float> avx2 = {micro_avx2_f32, micro_avx2_f32_rows, micro_avx2_f32_inplace, micro_avx2_f32_inplace_t};
+  static constexpr Kernels<float> avx512 = {micro_avx512_f32, micro_avx512_f32_rows, micro_avx512_f32_inplace, micro_avx512_f32_inplace_t};
 };
 template <> struct Simd<double> {
-  static constexpr Kernels<double> avx2 = {micro_avx2_f64, micro_avx2_f64_rows, micro_avx2_f64_inplace};
-  static constexpr Kernels<double> avx512 = {micro_avx512_f64, micro_avx512_f64_rows, micro_avx512_f64_inplace};
+  static constexpr Kernels<double> avx2 = {micro_avx2_f64, micro_avx2_f64_rows, micro_avx2_f64_inplace, micro_avx2_f64_inplace_t};
+  static constexpr Kernels<double> avx512 = {micro_avx512_f64, micro_avx512_f64_rows, micro_avx512_f64_inplace, micro_avx512_f64_inplace_t};
 };
 
 /** AP ← Aᵀ[i0 : i0+mc, p0 : p0+kc] step by step (MR values per k step; A is k×m, so each step is one contiguous run). */
@@ -243,8 +246,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   const MicroKernel<T> kernel = by_rows ? kernels.rows : kernels.steps;
   // A skinny product (at most two micro-panels of B) uses each packed value of A at most twice:
   // packing would cost a write and a read of all of A to save little, so A's whole tiles are read
-  // where they are (the same arithmetic: the same bits). A shared A stays packed once for the batch.
-  const bool in_place = by_rows && !shared_a && n <= 2 * NR;
+  // where they are, rows or (Aᵀ) steps lda apart (the same arithmetic: the same bits). A shared A
+  // stays packed once for the batch.
+  const bool in_place = !shared_a && n <= 2 * NR;
+  const MicroKernelInPlace<T> kernel_in_place = by_rows ? kernels.inplace : kernels.inplace_t;
   abuf.resize(static_cast<size_t>(mcMax * (by_rows ? Packing<T>::RowStride : kcMax)));
   bbuf.resize(static_cast<size_t>(ncMax * kcMax));
   T* const ap0 = abuf.data();
@@ -279,8 +284,12 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
               const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
               if (lower >= 0 && jc + jr > lower + ic + ir + mr - 1) continue;  // strictly above the diagonal
               T* cij = ce + (ic + ir) * ldc + jc + jr;
-              if (ir < whole) kernels.inplace(kc, ae + (ic + ir) * lda + pc, lda, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
-              else kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+              if (ir < whole) {
+                const T* at = by_rows ? ae + (ic + ir) * lda + pc : ae + pc * lda + ic + ir;  // op(A)[ic + ir, pc]
+                kernel_in_place(kc, at, lda, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+              } else {
+                kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+              }
             }
           }
         }
@@ -359,7 +368,7 @@ void lower_dispatch(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, c
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
-        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR>};
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR, false>, micro_portable_inplace<T, MR, NR, true>};
       return lower_bands<T, MR, NR>(trans_a, trans_b, n, k, alpha, a, lda, b, ldb, beta, c, ldc, portable);
     }
   }
@@ -425,7 +434,7 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
-        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR>};
+        micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR, false>, micro_portable_inplace<T, MR, NR, true>};
       return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
         ldc, stride_c, batch, portable);
     }

@@ -42,8 +42,9 @@ void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c,
 void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 
 /**
- * A micro-kernel reading A in place (op(A) = A, full MR-row tiles, rows lda apart) instead of from
- * a packed panel: the same arithmetic, so the same bits as the packed kernels.
+ * A micro-kernel reading A in place instead of from a packed panel (full MR-row tiles): op(A) = A
+ * with rows lda apart (_inplace), or op(A) = Aᵀ with steps lda apart (_inplace_t). The same
+ * arithmetic, so the same bits as the packed kernels.
  */
 template <typename T>
 using MicroKernelInPlace = void (*)(int64_t kc, const T* a, int64_t lda, const T* bp, T* c, int64_t ldc, int mr, int nr, T alpha, T beta);
@@ -51,6 +52,10 @@ void micro_avx2_f32_inplace(int64_t kc, const float* a, int64_t lda, const float
 void micro_avx2_f64_inplace(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 void micro_avx512_f32_inplace(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
 void micro_avx512_f64_inplace(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx2_f32_inplace_t(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx2_f64_inplace_t(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
+void micro_avx512_f32_inplace_t(int64_t kc, const float* a, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta);
+void micro_avx512_f64_inplace_t(int64_t kc, const double* a, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta);
 
 /** The full GEMM (arguments checked by the caller: extents, ld, dtypes). */
 template <typename T>

@@ -57,4 +57,11 @@ void micro_avx2_f64_inplace(int64_t kc, const double* ap, int64_t lda, const dou
   micro_kernel<F64, MR, 0, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
 }
 
+void micro_avx2_f32_inplace_t(int64_t kc, const float* ap, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+  micro_kernel<F32, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
+}
+void micro_avx2_f64_inplace_t(int64_t kc, const double* ap, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
+  micro_kernel<F64, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
+}
+
 }  // namespace cv

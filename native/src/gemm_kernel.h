@@ -4,8 +4,9 @@
 // A micro-panel of A is read as ap[i·SI + p·SP] (row i < MR, step p < kc): SI = 1, SP = MR for the
 // panel packed step by step (pack_a_cols in gemm.cc), SI = Packing<T>::RowStride, SP = 1 for the
 // panel packed row by row (pack_a_rows). Both are compile-time constants, so every broadcast is one
-// load at a fixed displacement. SI = 0, SP = 1 reads A where it is, rows lda apart (the _inplace
-// kernels: skinny products, where packing A would cost more than it saves). The B micro-panel is bp[p·NR + j].
+// load at a fixed displacement. SI = 0, SP = 1 reads A where it is, rows lda apart, and SI = 1,
+// SP = 0 reads Aᵀ where it is, steps lda apart (the _inplace kernels: skinny products, where packing
+// A would cost more than it saves). The B micro-panel is bp[p·NR + j].
 #pragma once
 
 #include "gemm.h"
@@ -20,7 +21,8 @@ namespace cv {
 template <typename Ops, int MR, int SI, int SP>
 inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename Ops::T* bp, typename Ops::T* c,
   int64_t ldc, int mr, int nr, typename Ops::T alpha, typename Ops::T beta, int64_t lda = 0) {
-  const int64_t si = SI > 0 ? SI : lda;  // SI = 0: A read in place, its rows lda apart
+  // SI = 0 or SP = 0: A read in place, its rows (op(A) = A) or its steps (op(A) = Aᵀ) lda apart.
+  const int64_t si = SI > 0 ? SI : lda, sp = SP > 0 ? SP : lda;
   using T = typename Ops::T;
   using V = typename Ops::V;
   constexpr int W = Ops::W;
@@ -39,7 +41,7 @@ inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename O
       acc[i][0] = Ops::fma(ai, b0, acc[i][0]);
       acc[i][1] = Ops::fma(ai, b1, acc[i][1]);
     }
-    ap += SP;
+    ap += sp;
     bp += 2 * W;
   }
   const V va = Ops::set1(alpha), vb = Ops::set1(beta);
