@@ -5,7 +5,9 @@
 //       pack op(B)[pc.., jc..] → BP             (NR-column micro-panels, zero padded)
 //       for ic in 0..m step MC
 //         pack op(A)[ic.., pc..] → AP           (MR-row micro-panels, zero padded: row by
-//                                               row when op(A) = A, step by step when Aᵀ)
+//                                               row when op(A) = A, step by step when Aᵀ;
+//                                               skinny products, n ≤ 2·NR, read A's whole
+//                                               tiles in place and pack only the ragged one)
 //         for jr, ir: micro-kernel C[ic+ir.., jc+jr..] = β·C + alpha·AP_ir·BP_jr
 //                                               (β = beta in the first k block, else 1;
 //                                               beta = 0 overwrites without reading C)

@@ -195,10 +195,10 @@ defineAxisBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t0], _o, _param
 });
 
 /**
- * Per-direction GEMMs (one strided-batched call, the shared primal at stride 0) write the [k, m, n]
- * tangent in place; folding the k directions into one wider GEMM needs a transposed copy of the
- * tangent in and of the product out, which costs more than the GEMMs' extra packing once each
- * direction's product is at least this wide (a full micro-tile on every backend).
+ * Per-direction GEMMs (one strided-batched call, the shared primal at stride 0) write a [k, m, n]
+ * tangent in place from a [k, …] one; where the fold of termPlan would need the tangent or the
+ * product moved (a transposed copy), they cost less than that copy once each direction's product is
+ * at least this wide (a full micro-tile on every backend).
  */
 const PER_DIRECTION_MIN = 32;
 
@@ -318,9 +318,7 @@ defineAxisBatchedJvp<MatmulParams>(matmulPrimitive, (p, [ta, tb], _o, { transA, 
   const outShape = productShape(shapes[0]!, shapes[1]!, transA, transB);
   if (shapes[0]!.length === 3 || shapes[1]!.length === 3) {
     const fa = ta && front(ta, bdims[0]!), fb = tb && front(tb, bdims[1]!);
-    const pair: Tensor[] = [];
-    for (const j of [0, 1]) Object.defineProperty(pair, j, { enumerable: true, get: () => p[j] });
-    return [batchedMatmul3(pair, fa ?? null, fb ?? null, transA, transB, shapes, k), 0];
+    return [batchedMatmul3(p, fa ?? null, fb ?? null, transA, transB, shapes, k), 0];
   }
   return productsTangent(p, [ta ?? null, tb ?? null], bdims, [transA, transB], shapes, k, outShape);
 });
@@ -335,6 +333,7 @@ defineAxisBatchedJvp<MatmulSumParams>(matmulSumPrimitive, (p, t, _o, { shape, tr
   for (const i of [0, 2]) {
     const ta = t[i] ?? null, tb = t[i + 1] ?? null;
     if (!ta && !tb) continue;
+    // The pair of primals, still read lazily (a product may read only one of them).
     const pair: Tensor[] = [];
     for (const j of [0, 1]) Object.defineProperty(pair, j, { enumerable: true, get: () => p[i + j] });
     const sp = [shapes[i]!, shapes[i + 1]!];
