@@ -1,6 +1,6 @@
 import type { FloatDType } from '../backend/types.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { concat, full, mulAdd, reshape, slice, tensor, tidy } from '../tensor/index.js';
+import { assembleColumns, concat, full, mulAdd, reshape, slice, tensor, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -75,17 +75,15 @@ export function checkVector(op: LinearOperator, v: Tensor, what = 'matvec'): voi
  * products in all — only for small operators, the `direct` solver and tests).
  */
 export function toDense(op: LinearOperator, blockSize = 64): Tensor {
-  return tidy(() => {
-    const n = op.size;
-    const blocks: Tensor[] = [];
-    for (let start = 0; start < n; start += blockSize) {
-      const k = Math.min(blockSize, n - start);
-      const e = new Float64Array(n * k);
-      for (let j = 0; j < k; j++) e[(start + j) * k + j] = 1;
-      // A scope per block: a batched product's intermediates (tangents of every activation) are freed before the next block.
-      blocks.push(tidy(() => applyToColumns(op, tensor(e, [n, k], op.dtype))));
-    }
-    return concat(blocks, 1);
+  const n = op.size;
+  const widths = Array.from({ length: Math.ceil(n / blockSize) }, (_, b) => Math.min(blockSize, n - b * blockSize));
+  // Each block is copied into the result and freed (with a batched product's intermediates, the
+  // tangents of every activation) before the next: one n×n allocation, not the blocks and a concat.
+  return assembleColumns(n, widths, op.dtype, (b) => {
+    const start = b * blockSize, k = widths[b]!;
+    const e = new Float64Array(n * k);
+    for (let j = 0; j < k; j++) e[(start + j) * k + j] = 1;
+    return applyToColumns(op, tensor(e, [n, k], op.dtype));
   });
 }
 

@@ -284,6 +284,25 @@ for (const backend of testBackends()) {
       close(p, [0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0], dt, 'pad');
     });
 
+    s(`assembleColumns: blocks made one at a time, each freed once copied (${dt})`, () => {
+      const made: c.Tensor[] = [];
+      const m = c.assembleColumns(2, [2, 0, 1, 3], dt, (i) => {
+        const w = [2, 0, 1, 3][i]!;
+        // Column j of the result holds 10·row + j, whatever block it falls in.
+        const at = [0, 2, 2, 3][i]!;
+        const piece = c.tensor(Array.from({ length: 2 * w }, (_, e) => 10 * Math.floor(e / w) + at + (e % w)), [2, w], dt);
+        made.push(piece, c.add(piece, 1));  // and an intermediate, freed with it
+        return piece;
+      });
+      shapeIs(m, [2, 6]);
+      close(m, [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15], dt, 'assembled');
+      for (const t of made) assert.ok(t.isDisposed, 'a block or its intermediate outlived its copy');
+      throwsType(() => c.assembleColumns(2, [1], dt, () => c.zeros([2, 2], dt)), c.ShapeError, /block 0 is \[2, 2\], expected \[2, 1\]/);
+      throwsType(() => c.assembleColumns(2, [1], dt, () => c.zeros([2, 1], dt === 'float32' ? 'float64' : 'float32')), c.DTypeError);
+      throwsType(() => c.assembleColumns(2, [1.5], dt, () => c.zeros([2, 1], dt)), c.ShapeError);
+      throwsType(() => c.assembleColumns(2, [1], dt, () => { throw new c.InputError('from the block'); }), c.InputError, /from the block/);
+    });
+
     s(`concat and split (${dt})`, () => {
       const a = c.tensor([1, 2, 3, 4], [2, 2], dt), b = c.tensor([5, 6], [2, 1], dt), d = c.tensor([7, 8, 9, 10, 11, 12], [2, 3], dt);
       const cat1 = c.concat([a, b, d], 1);
