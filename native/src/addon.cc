@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 9;
+constexpr int kAbi = 10;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -277,6 +277,18 @@ void Softmax(const Napi::CallbackInfo& info) {
   cv::softmax(x, rows, cols, o, info.Length() > 4 && info[4].ToBoolean().Value());
 }
 
+/** softmaxJvp(y, t, outer, k, inner, cols, out). */
+void SoftmaxJvp(const Napi::CallbackInfo& info) {
+  View y, t, o; int64_t outer, k, inner, cols;
+  if (!view(info, 0, y) || !view(info, 1, t) || !integer(info, 2, outer) || !integer(info, 3, k) || !integer(info, 4, inner) ||
+      !integer(info, 5, cols) || !view(info, 6, o)) return;
+  if (!same_dtype(info.Env(), {&y, &t, &o}) || y.dtype == DType::I32) { fail(info.Env(), "softmaxJvp needs float operands"); return; }
+  if (outer < 0 || k < 0 || inner < 0 || cols < 0) { fail(info.Env(), "softmaxJvp: sizes out of range"); return; }
+  const int64_t rows = outer * inner * cols, all = rows * k;
+  if (rows > y.length || all > t.length || all > o.length) { fail(info.Env(), "softmaxJvp: sizes out of range"); return; }
+  cv::softmax_jvp(y, t, outer, k, inner, cols, o);
+}
+
 /** crossEntropy(z, labels, rows, cols, out). */
 void CrossEntropy(const Napi::CallbackInfo& info) {
   View z, lab, o; int64_t rows, cols;
@@ -423,6 +435,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Indexed<false>));
   exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxJvp", Napi::Function::New(env, SoftmaxJvp));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("tanhGrad", Napi::Function::New(env, TanhGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

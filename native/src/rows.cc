@@ -90,6 +90,36 @@ void cross_entropy_t(const T* z, const int32_t* labels, int64_t rows, int64_t co
   });
 }
 
+/**
+ * The softmax's tangents for k directions (Backend.softmaxJvp): t, out [outer, k, inner, cols], y
+ * [outer, inner, cols]. Each value as mul, sum and mulAdd would leave it: p = y·t rounded to T,
+ * s = Σ p in double from 0 in column order, then round(p + round(y·(−round(s)))).
+ */
+template <typename T>
+void softmax_jvp_t(const T* y, const T* t, int64_t outer, int64_t k, int64_t inner, int64_t cols, T* out) {
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t j = 0; j < k; j++) {
+      for (int64_t i = 0; i < inner; i++) {
+        const T* yr = y + (o * inner + i) * cols;
+        const int64_t at = ((o * k + j) * inner + i) * cols;
+        const T* tr = t + at;
+        T* orow = out + at;
+        double s = 0.0;
+        for (int64_t c = 0; c < cols; c++) {
+          const T p = yr[c] * tr[c];
+          s += p;
+        }
+        const T ns = -static_cast<T>(s);
+        for (int64_t c = 0; c < cols; c++) {
+          const T p = yr[c] * tr[c];
+          const T q = yr[c] * ns;
+          orow[c] = static_cast<T>(p + q);
+        }
+      }
+    }
+  }
+}
+
 template <typename T>
 CV_SIMD_CLONES void tanh_grad_t(const T* y, const T* g, T* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
@@ -122,6 +152,9 @@ void scatter_add(const View& src, const int32_t* idx, int64_t n_idx, int64_t row
 }
 void softmax(const View& x, int64_t rows, int64_t cols, const View& out, bool log) {
   CV_FLOAT_DISPATCH(x.dtype, softmax_t<T>(ptr<T>(x), rows, cols, ptr<T>(out), log));
+}
+void softmax_jvp(const View& y, const View& t, int64_t outer, int64_t k, int64_t inner, int64_t cols, const View& out) {
+  CV_FLOAT_DISPATCH(y.dtype, softmax_jvp_t<T>(ptr<T>(y), ptr<T>(t), outer, k, inner, cols, ptr<T>(out)));
 }
 void cross_entropy(const View& z, const int32_t* labels, int64_t rows, int64_t cols, const View& out) {
   CV_FLOAT_DISPATCH(z.dtype, cross_entropy_t<T>(ptr<T>(z), labels, rows, cols, ptr<T>(out)));

@@ -16,6 +16,8 @@ void gather(const View& src, const int32_t* idx, int64_t n_idx, int64_t row, con
 void scatter_add(const View& src, const int32_t* idx, int64_t n_idx, int64_t row, const View& out);
 /** Row-wise softmax (log = false) or log-softmax of rows×cols, float32/float64. */
 void softmax(const View& x, int64_t rows, int64_t cols, const View& out, bool log);
+/** The softmax's tangents for k directions: t, out [outer, k, inner, cols], y [outer, inner, cols] (Backend.softmaxJvp). */
+void softmax_jvp(const View& y, const View& t, int64_t outer, int64_t k, int64_t inner, int64_t cols, const View& out);
 /** out[r] = −log softmax(z[r, :])[labels[r]]. */
 void cross_entropy(const View& z, const int32_t* labels, int64_t rows, int64_t cols, const View& out);
 /** out[i] = g[i]·(1 − y[i]²). */

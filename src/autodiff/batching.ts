@@ -1,7 +1,7 @@
 import type { BinaryOp, UnaryOp } from '../backend/types.js';
 import { zeros } from '../tensor/creation.js';
 import {
-  binaryPrimitive, castPrimitive, greaterEqual as ge, mul, mulAdd, mulAddPrimitive, neg, square, sub, unaryPrimitive, where, wherePrimitive,
+  binaryPrimitive, castPrimitive, greaterEqual as ge, mul, mulAdd, mulAddPrimitive, square, sub, unaryPrimitive, where, wherePrimitive,
 } from '../tensor/ops/elementwise.js';
 import { tanhGradPrimitive } from '../tensor/ops/activation.js';
 import { gatherPrimitive, oneHot, scatterAddPrimitive } from '../tensor/ops/indexing.js';
@@ -13,7 +13,7 @@ import {
   broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, reshape, reshapePrimitive, slice,
   slicePrimitive, transpose, transposePrimitive,
 } from '../tensor/ops/shape.js';
-import { crossEntropyPrimitive, softmax, softmaxPrimitive, type SoftmaxParams } from '../tensor/ops/softmax.js';
+import { crossEntropyPrimitive, softmax, softmaxJvp, softmaxPrimitive, type SoftmaxParams } from '../tensor/ops/softmax.js';
 import { bind, type Primitive } from '../tensor/primitive.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { broadcastShapes } from '../tensor/util.js';
@@ -183,9 +183,9 @@ defineAxisBatchedJvp<SoftmaxParams>(softmaxPrimitive, (p, [t0], out, { log }, [s
   const [t, b] = beforeLast(t0!, b0!, s!.length);
   const rowDot = (a: Tensor, c: Tensor): Tensor => sum(mul(a, c), -1, true);
   if (log) return [sub(t, rowDot(softmax(alignPrimal(p[0]!, b)), t)), b];
-  // y·(t − ⟨y, t⟩) as y·t + y·(−⟨y, t⟩): one fused pass over the k tangents after the row sums.
-  const y = alignPrimal(out(), b);
-  return [mulAdd(y, t, y, neg(rowDot(y, t))), b];
+  // y·(t − ⟨y, t⟩) in one pass over the k tangents (softmaxJvp: the backend's fused kernel, else
+  // y·t + y·(−⟨y, t⟩) composed, with the same values).
+  return [softmaxJvp(alignPrimal(out(), b), t), b];
 });
 
 defineAxisBatchedJvp<null>(crossEntropyPrimitive, ([z, labels], [t0], _o, _params, [s], _k, [b0]) => {

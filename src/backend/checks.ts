@@ -196,6 +196,20 @@ export function checkRows(what: string, x: BackendBuffer, rows: number, cols: nu
   if (outSize > out.size) throw new ShapeError(`${what}: needs ${outSize} output elements, buffer has ${out.size}`);
 }
 
+/** Checks of softmaxJvp (Backend.softmaxJvp): float operands of one dtype and their sizes. */
+export function checkSoftmaxJvp(y: BackendBuffer, t: BackendBuffer, outer: number, k: number, inner: number, cols: number, out: BackendBuffer): void {
+  for (const [name, v] of [['outer', outer], ['k', k], ['inner', inner], ['cols', cols]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new ShapeError(`softmaxJvp: ${name} must be a non-negative integer, got ${v}`);
+  }
+  if (y.dtype === 'int32' || t.dtype !== y.dtype || out.dtype !== y.dtype) {
+    throw new DTypeError(`softmaxJvp: needs float32 or float64 operands of one dtype, got ${y.dtype}, ${t.dtype} → ${out.dtype}`);
+  }
+  const rows = outer * inner * cols, all = rows * k;
+  if (rows > y.size) throw new ShapeError(`softmaxJvp: y needs ${rows} elements, buffer has ${y.size}`);
+  if (all > t.size) throw new ShapeError(`softmaxJvp: t needs ${all} elements, buffer has ${t.size}`);
+  if (all > out.size) throw new ShapeError(`softmaxJvp: out needs ${all} elements, buffer has ${out.size}`);
+}
+
 /** Labels: int32, at least `rows` of them, each of `values` (a view of the labels) in [0, cols). */
 export function checkLabels(labels: BackendBuffer, rows: number, cols: number, values?: TypedArray): void {
   if (labels.dtype !== 'int32') throw new DTypeError(`crossEntropy: labels must be int32, got ${labels.dtype}`);

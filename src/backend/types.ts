@@ -33,7 +33,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 /** Names of the Backend kernels (the keys a backend's supports() is asked about). */
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
-  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'crossEntropy'
+  | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'softmaxJvp' | 'crossEntropy'
   | 'mulAdd' | 'syrk' | 'sumSquares' | 'gemmSumSquares';
 
 /**
@@ -205,6 +205,15 @@ export interface Backend {
    * backend). Optional, like softmax.
    */
   crossEntropy?(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void;
+  /**
+   * The softmax's tangents for k directions at once: t and out are [outer, k, inner, cols] row-major,
+   * y (the softmax output) is [outer, inner, cols], shared by the k directions; per row of t,
+   * out = y⊙t − y·⟨y, t⟩ with the values of mul, sum and mulAdd composed: each y·t rounded to the
+   * dtype, ⟨y, t⟩ their sum in double from 0 in column order rounded once, then
+   * round(round(y·t) + round(y·(−⟨y, t⟩))). One pass over the tangents instead of three. Optional:
+   * without it the tensor layer composes those ops.
+   */
+  softmaxJvp?(y: BackendBuffer, t: BackendBuffer, outer: number, k: number, inner: number, cols: number, out: BackendBuffer): void;
   /** Symmetric eigendecomposition: ascending eigenvalues into w, eigenvectors as columns of a. Optional. */
   syev?(n: number, a: BackendBuffer, aOff: number, lda: number, w: BackendBuffer, wOff: number,
     computeVectors: boolean): void;

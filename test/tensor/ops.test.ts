@@ -212,6 +212,40 @@ for (const backend of testBackends()) {
       close(c.logSoftmax(small), S.map((v) => v - Math.log(S.reduce((a, u) => a + Math.exp(u), 0))), dt, 'logSoftmax');
     });
 
+    s(`softmaxJvp: y⊙t − y·⟨y, t⟩ for k directions on any axis, the composed ops' values bit for bit (${dt})`, () => {
+      const rng = new Random(7);
+      const y = c.softmax(c.tensor(Array.from({ length: 3 * 4 * 5 }, () => rng.normal()), [3, 4, 5], dt));
+      const t = (shape: number[]) => c.tensor(Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => rng.normal()), shape, dt);
+      const composed = (yy: c.Tensor, tt: c.Tensor) => c.mulAdd(yy, tt, yy, c.neg(c.sum(c.mul(yy, tt), -1, true)));
+      // k = 6 directions before the rows, between two row axes, and none.
+      for (const [ys, ts] of [[[1, 3, 4, 5], [6, 3, 4, 5]], [[3, 1, 4, 5], [3, 6, 4, 5]], [[3, 4, 1, 5], [3, 4, 6, 5]], [[3, 4, 5], [3, 4, 5]]] as const) {
+        const yy = c.reshape(y, [...ys]), tt = t([...ts]);
+        const got = c.softmaxJvp(yy, tt), want = composed(yy, tt);
+        shapeIs(got, [...ts]);
+        assert.equal(Array.from(got.dataSync()), Array.from(want.dataSync()), `y [${ys}], t [${ts}]`);
+        // The definition, in float64 from the stored inputs.
+        const yv = yy.dataSync(), tv = tt.dataSync(), gv = got.dataSync();
+        const k = ts.length === ys.length ? ts.reduce((a, d, i) => a * (d / ys[i]!), 1) : 1;
+        const rowsY = yv.length / 5;
+        for (let row = 0; row < tv.length / 5; row++) {
+          // Which y row a t row meets: drop the direction axis from its index.
+          const idx: number[] = []; let rem = row;
+          for (let a = ts.length - 2; a >= 0; a--) { idx.unshift(rem % ts[a]!); rem = Math.floor(rem / ts[a]!); }
+          let yr = 0; for (let a = 0; a < ts.length - 1; a++) yr = yr * ys[a]! + (ys[a] === 1 ? 0 : idx[a]!);
+          assert.ok(yr < rowsY && k >= 1);
+          let dot = 0; for (let j = 0; j < 5; j++) dot += yv[yr * 5 + j]! * tv[row * 5 + j]!;
+          for (let j = 0; j < 5; j++) {
+            const want1 = yv[yr * 5 + j]! * (tv[row * 5 + j]! - dot);
+            assert.ok(Math.abs(gv[row * 5 + j]! - want1) <= (dt === 'float32' ? 1e-6 : 1e-14), `row ${row} col ${j}: ${gv[row * 5 + j]} vs ${want1}`);
+          }
+        }
+      }
+      throwsType(() => c.softmaxJvp(c.reshape(y, [3, 4, 5]), t([3, 4, 6])), c.ShapeError, /1 on its direction axis/);
+      throwsType(() => c.softmaxJvp(c.reshape(y, [3, 4, 5]), t([6, 4, 5])), c.ShapeError);
+      throwsType(() => c.softmaxJvp(c.reshape(y, [1, 3, 4, 5]), t([3, 4, 5])), c.ShapeError, /one rank/);
+      throwsType(() => c.softmaxJvp(y, c.zeros([3, 4, 5], dt === 'float32' ? 'float64' : 'float32')), c.DTypeError);
+    });
+
     s(`softmax rows sum to 1, also for huge logits (${dt})`, () => {
       const rng = new Random(3);
       const vals = Array.from({ length: 20 }, () => 3 * rng.normal());

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 9;
+export const NATIVE_ABI = 10;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -58,6 +58,8 @@ export interface NativeAddon {
   /** argmax [n, c, outH, outW] ← flat index into x of each window's first largest value. */
   maxPoolArgmax(x: TypedArray, g: Int32Array, argmax: Int32Array): void;
   softmax(x: TypedArray, rows: number, cols: number, out: TypedArray, log: boolean): void;
+  /** out = y⊙t − y·⟨y, t⟩ per row of t [outer, k, inner, cols], y [outer, inner, cols] (Backend.softmaxJvp). */
+  softmaxJvp(y: TypedArray, t: TypedArray, outer: number, k: number, inner: number, cols: number, out: TypedArray): void;
   crossEntropy(z: TypedArray, labels: Int32Array, rows: number, cols: number, out: TypedArray): void;
   tanhGrad(y: TypedArray, g: TypedArray, out: TypedArray, n: number): void;
   /** n threads (0: the default, physical cores) and the GEMM threshold in flops; returns the count in force. */
@@ -74,5 +76,5 @@ export interface NativeAddon {
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'sumSquares', 'gemmStridedBatched', 'syrk', 'gemmSumSquares',
-  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
+  'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'softmaxJvp', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

@@ -1,6 +1,6 @@
 import { CurvatureError, DTypeError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkGemmSumSquares, checkIndexed, checkSumSquares, checkSyrk, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
+  checkCount, checkGemm, checkGemmSumSquares, checkIndexed, checkSumSquares, checkSyrk, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkSoftmaxJvp, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
@@ -86,7 +86,7 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
  * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, syrk, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
- * softmax, crossEntropy, tanhGrad, mulAdd, sumSquares, gemmSumSquares, potrf, trsm and syev run in the C++ addon of native/ — GEMM
+ * softmax, softmaxJvp, crossEntropy, tanhGrad, mulAdd, sumSquares, gemmSumSquares, potrf, trsm and syev run in the C++ addon of native/ — GEMM
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
  * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
@@ -132,7 +132,7 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'syrk': case 'gemmSumSquares': case 'softmax': case 'tanhGrad': case 'mulAdd': case 'sumSquares':
+      case 'gemm': case 'gemmStridedBatched': case 'syrk': case 'gemmSumSquares': case 'softmax': case 'softmaxJvp': case 'tanhGrad': case 'mulAdd': case 'sumSquares':
       case 'potrf': case 'trsm': case 'syev': case 'im2col': case 'col2im': return same && dt !== 'int32';
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -263,6 +263,10 @@ export class NativeBackend implements Backend {
   softmax(x: BackendBuffer, rows: number, cols: number, out: BackendBuffer, log: boolean): void {
     checkRows('softmax', x, rows, cols, rows * cols, out);
     this.addon.softmax(arr(x), rows, cols, arr(out), log);
+  }
+  softmaxJvp(y: BackendBuffer, t: BackendBuffer, outer: number, k: number, inner: number, cols: number, out: BackendBuffer): void {
+    checkSoftmaxJvp(y, t, outer, k, inner, cols, out);
+    this.addon.softmaxJvp(arr(y), arr(t), outer, k, inner, cols, arr(out));
   }
   crossEntropy(z: BackendBuffer, labels: BackendBuffer, rows: number, cols: number, out: BackendBuffer): void {
     checkRows('crossEntropy', z, rows, cols, rows, out);

@@ -2,7 +2,7 @@ import { DTypeError, ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, normalizeAxis, requireFloat } from '../util.js';
-import { exp, log, neg, stopGradient, sub } from './elementwise.js';
+import { exp, log, mul, mulAdd, neg, stopGradient, sub } from './elementwise.js';
 import { checkLabels } from '../../backend/checks.js';
 import { gather } from './indexing.js';
 import { reshape } from './shape.js';
@@ -50,6 +50,34 @@ export const crossEntropyPrimitive = definePrimitive<null>('crossEntropy', ([z, 
   backend.crossEntropy!(z!.buffer, labels!.buffer, rows, cols, out.buffer);
   return out;
 });
+
+/**
+ * The softmax's tangent y⊙t − y·⟨y, t⟩ (⟨·,·⟩ along the last axis; y = softmax(x), t = ẋ), for
+ * tangents that carry k directions on one axis where y has 1 (a batched jvp: y [rows, 1, cols]
+ * against t [rows, k, cols], or y [1, rows, cols] against [k, rows, cols]), or y of t's shape. One
+ * pass over the tangents with the backend's softmaxJvp where the operands are concrete values, the
+ * same values as the composition mulAdd(y, t, y, −Σ(y⊙t)) that runs otherwise (and under a trace,
+ * where it is differentiable).
+ */
+export function softmaxJvp(y: Tensor, t: Tensor): Tensor {
+  const r = t.rank;
+  if (y.rank !== r || r === 0) throw new ShapeError(`softmaxJvp: y ${fmt(y.shape)} and t ${fmt(t.shape)} must have one rank ≥ 1`);
+  const differ = t.shape.flatMap((d, i) => (y.shape[i] === d ? [] : [i]));
+  if (differ.some((i) => i === r - 1 || y.shape[i] !== 1)) {
+    throw new ShapeError(`softmaxJvp: y ${fmt(y.shape)} must have t's shape ${fmt(t.shape)}, or 1 on its direction axis`);
+  }
+  if (y.dtype !== t.dtype) throw new DTypeError(`softmaxJvp: y is ${y.dtype}, t is ${t.dtype}`);
+  requireFloat('softmaxJvp', t);
+  const b = differ.length === 1 ? differ[0]! : r - 1;  // no direction axis: k = 1 before the last
+  if (differ.length <= 1 && y._level === 0 && t._level === 0 && y.backend === t.backend
+    && kernels(t.backend).native('softmaxJvp', [y.dtype, t.dtype, t.dtype])) {
+    const prod = (a: number, e: number): number => t.shape.slice(a, e).reduce((p, d) => p * d, 1);
+    const out = empty(t.shape, t.dtype, t.backend);
+    t.backend.softmaxJvp!(y.buffer, t.buffer, prod(0, b), differ.length === 1 ? t.shape[b]! : 1, prod(b + (differ.length === 1 ? 1 : 0), r - 1), t.shape[r - 1]!, out.buffer);
+    return out;
+  }
+  return mulAdd(y, t, y, neg(sum(mul(y, t), -1, true)));
+}
 
 /**
  * Softmax along `axis`: e^{x − m}/Σe^{x − m} with the row maximum m as a constant shift (exact at

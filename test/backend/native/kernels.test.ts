@@ -106,6 +106,17 @@ t('sumSquares: Σ_k x[o, k, i]² over [outer, r, inner], float32 and float64 (sp
   throwsType(() => nb().sumSquares(f, 1, 1, 6, nb().alloc('float32', 5)), ShapeError);
 });
 
+t('softmaxJvp: bad operands refused with a typed error before the addon sees them', () => {
+  const y = nb().alloc('float32', 2 * 3), tt = nb().alloc('float32', 2 * 4 * 3), d = nb().alloc('float64', 2 * 4 * 3), i = nb().alloc('int32', 24);
+  nb().softmaxJvp(y, tt, 2, 4, 1, 3, nb().alloc('float32', 24));  // the sizes that fit
+  throwsType(() => nb().softmaxJvp(y, tt, 2, 4, 1, 3, d), DTypeError);
+  throwsType(() => nb().softmaxJvp(i, i, 2, 4, 1, 3, i), DTypeError);
+  throwsType(() => nb().softmaxJvp(y, tt, 2, 5, 1, 3, nb().alloc('float32', 30)), ShapeError);  // t too short
+  throwsType(() => nb().softmaxJvp(y, tt, 3, 4, 1, 3, nb().alloc('float32', 36)), ShapeError);  // y too short
+  throwsType(() => nb().softmaxJvp(y, tt, 2, 4, 1, 3, nb().alloc('float32', 23)), ShapeError);  // out too short
+  throwsType(() => nb().softmaxJvp(y, tt, 2, -1, 1, 3, tt), ShapeError);
+});
+
 t('gemmSumSquares: Σ_e (A_e·op(B))² bit for bit gemmStridedBatched then sumSquares — row blocks (m up to 3,000), one row, one column, k = 0 and k > KC, batch 0, transB, offsets, 1–3 threads; bad operands refused', () => {
   const rng = new Rng(63);
   const cases: [number, number, number, number, boolean][] = [
