@@ -484,22 +484,29 @@ template <typename T>
 void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t stride_a,
   const T* b, int64_t ldb, T* out) {
   if (m <= 0 || n <= 0) return;
-  constexpr int64_t kSquaresBlockBytes = int64_t{1} << 20;
+  constexpr int64_t kSquaresBlockBytes = int64_t{1} << 19;
   const int64_t per_row = std::max<int64_t>(1, batch) * n * static_cast<int64_t>(sizeof(T));
   const int64_t want = std::max<int64_t>(2, kSquaresBlockBytes / per_row);
   const int64_t blocks = m < 2 ? 1 : std::max<int64_t>(1, std::min((m + want - 1) / want, m / 2));
   auto run = [&](int64_t p) {
     const int64_t r0 = m * p / blocks, r1 = m * (p + 1) / blocks, rows = r1 - r0;
     thread_local std::vector<T> prod;
-    thread_local std::vector<double> acc;
     prod.resize(static_cast<size_t>(std::max<int64_t>(1, batch) * rows * n));
-    acc.assign(static_cast<size_t>(rows * n), 0.0);
     if (batch > 0) {
       gemm_batched<T>(false, trans_b, rows, n, k, T(1), a + r0 * k, k, stride_a, b, ldb, 0, T(0), prod.data(), n, rows * n,
         batch);
     }
-    for (int64_t e = 0; e < batch; e++) add_squares(prod.data() + e * rows * n, rows * n, acc.data());
-    round_to(acc.data(), rows * n, out + r0 * n);
+    // The sums by stretches of kAccBlock elements, their double accumulators in L1 while every
+    // entry's products stream past once (the same additions in the same order as one accumulator
+    // per element over the whole block, which re-read 8 bytes per element per entry from L2).
+    constexpr int64_t kAccBlock = 1024;
+    double acc[kAccBlock];
+    for (int64_t i0 = 0; i0 < rows * n; i0 += kAccBlock) {
+      const int64_t len = std::min(kAccBlock, rows * n - i0);
+      std::fill(acc, acc + len, 0.0);
+      for (int64_t e = 0; e < batch; e++) add_squares(prod.data() + e * rows * n + i0, len, acc);
+      round_to(acc, len, out + r0 * n + i0);
+    }
   };
   parallel_for(blocks, run);  // on this thread when there is one block or one thread
 }
