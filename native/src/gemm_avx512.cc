@@ -37,31 +37,6 @@ constexpr int MR = kMrAvx512;
 
 }  // namespace
 
-void micro_avx512_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
-  micro_kernel<F32, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
-}
-void micro_avx512_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
-  micro_kernel<F32, MR, Packing<float>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
-}
-void micro_avx512_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
-  micro_kernel<F64, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
-}
-void micro_avx512_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
-  micro_kernel<F64, MR, Packing<double>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);
-}
-
-void micro_avx512_f32_inplace(int64_t kc, const float* ap, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
-  micro_kernel<F32, MR, 0, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
-}
-void micro_avx512_f64_inplace(int64_t kc, const double* ap, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
-  micro_kernel<F64, MR, 0, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
-}
-
-void micro_avx512_f32_inplace_t(int64_t kc, const float* ap, int64_t lda, const float* bp, float* c, int64_t ldc, int mr, int nr, float alpha, float beta) {
-  micro_kernel<F32, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
-}
-void micro_avx512_f64_inplace_t(int64_t kc, const double* ap, int64_t lda, const double* bp, double* c, int64_t ldc, int mr, int nr, double alpha, double beta) {
-  micro_kernel<F64, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);
-}
+CV_DEFINE_MICRO_KERNELS(avx512)
 
 }  // namespace cv

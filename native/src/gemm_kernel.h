@@ -66,4 +66,44 @@ inline void micro_kernel(int64_t kc, const typename Ops::T* ap, const typename O
     }
 }
 
+/**
+ * The entry points of one ISA's translation unit (gemm.h), each a micro_kernel instantiation: the
+ * packed kernels (A step by step, A row by row) and the in-place ones (rows, Aᵀ steps, lda apart),
+ * in float32 and float64. The unit defines F32, F64 (its vector operations) and MR before expanding
+ * it; the one list keeps the ISA files from repeating the wrappers.
+ */
+#define CV_DEFINE_MICRO_KERNELS(isa)                                                                                  \
+  void micro_##isa##_f32(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr,          \
+    float alpha, float beta) {                                                                                         \
+    micro_kernel<F32, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);                                             \
+  }                                                                                                                    \
+  void micro_##isa##_f32_rows(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int mr, int nr,     \
+    float alpha, float beta) {                                                                                         \
+    micro_kernel<F32, MR, Packing<float>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);                      \
+  }                                                                                                                    \
+  void micro_##isa##_f64(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr,       \
+    double alpha, double beta) {                                                                                       \
+    micro_kernel<F64, MR, 1, MR>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);                                             \
+  }                                                                                                                    \
+  void micro_##isa##_f64_rows(int64_t kc, const double* ap, const double* bp, double* c, int64_t ldc, int mr, int nr,  \
+    double alpha, double beta) {                                                                                       \
+    micro_kernel<F64, MR, Packing<double>::RowStride, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta);                     \
+  }                                                                                                                    \
+  void micro_##isa##_f32_inplace(int64_t kc, const float* ap, int64_t lda, const float* bp, float* c, int64_t ldc,     \
+    int mr, int nr, float alpha, float beta) {                                                                         \
+    micro_kernel<F32, MR, 0, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);                                         \
+  }                                                                                                                    \
+  void micro_##isa##_f64_inplace(int64_t kc, const double* ap, int64_t lda, const double* bp, double* c, int64_t ldc,  \
+    int mr, int nr, double alpha, double beta) {                                                                       \
+    micro_kernel<F64, MR, 0, 1>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);                                         \
+  }                                                                                                                    \
+  void micro_##isa##_f32_inplace_t(int64_t kc, const float* ap, int64_t lda, const float* bp, float* c, int64_t ldc,   \
+    int mr, int nr, float alpha, float beta) {                                                                         \
+    micro_kernel<F32, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);                                         \
+  }                                                                                                                    \
+  void micro_##isa##_f64_inplace_t(int64_t kc, const double* ap, int64_t lda, const double* bp, double* c, int64_t ldc, \
+    int mr, int nr, double alpha, double beta) {                                                                       \
+    micro_kernel<F64, MR, 1, 0>(kc, ap, bp, c, ldc, mr, nr, alpha, beta, lda);                                         \
+  }
+
 }  // namespace cv
