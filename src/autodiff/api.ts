@@ -136,78 +136,108 @@ function forward<A extends Args>(f: (x: Like<A>) => Tensor, x: A, v: A, wantValu
 }
 
 /**
- * k Hessian-vector products at once: V is [k, …x.shape] (k directions), the result [k, …x.shape]
- * with row j = ∇²f(x)·V[j]. One forward-over-reverse pass with batched tangents (batching.ts):
- * every layer's tangent GEMMs carry the k directions together. Throws BatchingUnsupported when f
- * uses a primitive with no batched rule (callers then fall back to one `hvp` per direction).
+ * How a batched product's caller holds its k directions: `columns` true for the last axis
+ * (V [n, k] for a vector, [...shape, k] in general: a LinearOperator's matmat block), false (the
+ * default) for the first ([k, ...shape]). The result comes in the same layout. With columns, the
+ * trace writes the parameter vector's gradient straight into [n, k] and cuts the layers' tangents
+ * from V with k moved to the front as they are copied (Trace.columns, batching.ts), so neither
+ * side pays a transpose of the whole block.
  */
-export function hvpBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor {
-  return forwardBatched((z: Tensor) => grad(f, z), x, v, false).tangent;
+export interface BatchedLayout { columns?: boolean }
+
+/** The k axis of a batched block for an input of rank r: first, or last with columns. */
+const kAxis = (r: number, layout: BatchedLayout): number => (layout.columns ? r : 0);
+
+/** The [k, …shape] (or [...shape, k]) shape of a batched block. */
+const blockShape = (shape: readonly number[], k: number, layout: BatchedLayout): number[] =>
+  (layout.columns ? [...shape, k] : [k, ...shape]);
+
+/**
+ * k Hessian-vector products at once: V is [k, …x.shape] (k directions), the result [k, …x.shape]
+ * with row j = ∇²f(x)·V[j] (with `columns`: [...x.shape, k] both, column j the j-th product). One
+ * forward-over-reverse pass with batched tangents (batching.ts): every layer's tangent GEMMs carry
+ * the k directions together. Throws BatchingUnsupported when f uses a primitive with no batched
+ * rule (callers then fall back to one `hvp` per direction).
+ */
+export function hvpBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, layout: BatchedLayout = {}): Tensor {
+  return forwardBatched((z: Tensor) => grad(f, z), x, v, false, layout, layout).tangent;
 }
 
 /**
  * A linear map applied to k inputs at once: f linear (a pullback, say) with one or more outputs,
- * V [k, …like.shape] → for each output [k, …its shape], row j = f(V[j]). It is f's batched forward
- * mode at 0 (J_f·v = f(v) for a linear f), so k backward passes become one whose GEMMs carry the k
- * rows together; f(0) itself is never computed. Throws BatchingUnsupported like hvpBatched
- * (callers then apply f row by row).
+ * V [k, …like.shape] → for each output [k, …its shape], row j = f(V[j]) (`out.columns`: each
+ * output [...its shape, k]). It is f's batched forward mode at 0 (J_f·v = f(v) for a linear f), so
+ * k backward passes become one whose GEMMs carry the k rows together; f(0) itself is never
+ * computed. Throws BatchingUnsupported like hvpBatched (callers then apply f row by row).
  */
-export function linearBatched(f: (x: Tensor) => Tensor[], like: Tensor, v: Tensor): Tensor[] {
-  const k = v.shape[0]!;
-  if (v.rank !== like.rank + 1 || like.shape.some((d, i) => d !== v.shape[i + 1]) || v.dtype !== like.dtype || k < 1) {
-    throw new ShapeError(`linearBatched: V is ${v.dtype} ${fmt(v.shape)}, expected [k, ${like.shape.join(', ')}] ${like.dtype}`);
-  }
+export function linearBatched(f: (x: Tensor) => Tensor[], like: Tensor, v: Tensor, out: BatchedLayout = {}): Tensor[] {
+  const k = checkBlock('linearBatched', like, v, {});
   return tidy(() => {
     const trace = pushTrace('jvp');
     trace.batch = k;
+    trace.columns = out.columns === true;
     let ys: Tensor[];
     try {
       ys = f(jvpTracer(trace, zerosLike(like), v)).map((y) => checkOutput(y, 'linearBatched'));
     } finally {
       popTrace(trace);
     }
-    return ys.map((y) => (traceOf(y, trace) ? (y._trace as JvpState).frontTangent : null) ?? zeros([k, ...y.shape], y.dtype));
+    return ys.map((y) => (traceOf(y, trace) ? (y._trace as JvpState).tangentAt(kAxis(y.rank, out)) : null) ?? zeros(blockShape(y.shape, k, out), y.dtype));
   });
 }
 
-/**
- * One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape]. With
- * `wantValue` false f(x) is not read, so a pending primal stays pending (hvpBatched: the gradient
- * itself, the weight-gradient GEMMs among it, is never formed — see JvpState).
- */
-function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, wantValue = true): { value: Tensor | null; tangent: Tensor } {
-  const k = v.shape[0]!;
-  if (v.rank !== x.rank + 1 || x.shape.some((d, i) => d !== v.shape[i + 1]) || v.dtype !== x.dtype || k < 1) {
-    throw new ShapeError(`batched jvp: V is ${v.dtype} ${fmt(v.shape)}, expected [k, ${x.shape.join(', ')}] ${x.dtype}`);
+/** k of a batched block V for x (its shape [k, …x.shape], or [...x.shape, k] with columns), checked. */
+function checkBlock(fn: string, x: Tensor, v: Tensor, layout: BatchedLayout): number {
+  const k = v.shape[kAxis(x.rank, layout)] ?? 0;
+  const want = blockShape(x.shape, k, layout);
+  if (v.rank !== want.length || want.some((d, i) => d !== v.shape[i]) || v.dtype !== x.dtype || k < 1) {
+    const expected = layout.columns ? `[${[...x.shape, 'k'].join(', ')}]` : `[k, ${x.shape.join(', ')}]`;
+    throw new ShapeError(`${fn}: V is ${v.dtype} ${fmt(v.shape)}, expected ${expected} ${x.dtype}`);
   }
+  return k;
+}
+
+/**
+ * One batched forward-mode pass: f(x) and its k directional derivatives [k, …f(x).shape] (the
+ * layouts of V and of the result as `input` and `output` say). With `wantValue` false f(x) is not
+ * read, so a pending primal stays pending (hvpBatched: the gradient itself, the weight-gradient
+ * GEMMs among it, is never formed — see JvpState).
+ */
+function forwardBatched(f: (x: Tensor) => Tensor, x: Tensor, v: Tensor, wantValue = true, input: BatchedLayout = {},
+  output: BatchedLayout = {}): { value: Tensor | null; tangent: Tensor } {
+  const k = checkBlock('batched jvp', x, v, input);
   return tidy(() => {
     const trace = pushTrace('jvp');
     trace.batch = k;
+    trace.columns = output.columns === true;
     let y: Tensor;
     try {
-      y = checkOutput(f(jvpTracer(trace, x, v)), 'batched jvp');
+      y = checkOutput(f(jvpTracer(trace, x, v, kAxis(x.rank, input))), 'batched jvp');
     } finally {
       popTrace(trace);
     }
-    if (!traceOf(y, trace)) return { value: y, tangent: zeros([k, ...y.shape], y.dtype) };
+    const zero = () => zeros(blockShape(y.shape, k, output), y.dtype);
+    if (!traceOf(y, trace)) return { value: y, tangent: zero() };
     const info = y._trace as JvpState;
-    return { value: wantValue ? info.primal : null, tangent: info.frontTangent ?? zeros([k, ...y.shape], y.dtype) };
+    return { value: wantValue ? info.primal : null, tangent: info.tangentAt(kAxis(y.rank, output)) ?? zero() };
   });
 }
 
 /**
- * k Gauss–Newton products at once (V [k, …θ.shape] → [k, …θ.shape]): J·V in one batched forward
- * pass (the model's GEMMs carry the k directions together), H_L·(J·V) batched in output space,
- * then Jᵀ by one batched backward pass over the one tape. Throws BatchingUnsupported like hvpBatched.
+ * k Gauss–Newton products at once (V [k, …θ.shape] → [k, …θ.shape], or both [...θ.shape, k] with
+ * `columns`): J·V in one batched forward pass (the model's GEMMs carry the k directions together),
+ * H_L·(J·V) batched in output space, then Jᵀ by one batched backward pass over the one tape. Throws
+ * BatchingUnsupported like hvpBatched.
  */
-export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor): Tensor {
+export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Tensor) => Tensor, theta: Tensor, v: Tensor,
+  layout: BatchedLayout = {}): Tensor {
   return tidy(() => {
-    const k = v.shape[0]!;
+    const k = checkBlock('gnvpBatched', theta, v, layout);
     const trace = pushTrace('vjp');
     let wrapped: Tensor, z: Tensor, jv: Tensor;
     try {
       wrapped = vjpTracer(trace, theta, null);
-      const run = forwardBatched(model, wrapped, v);
+      const run = forwardBatched(model, wrapped, v, true, layout);
       z = run.value!;
       jv = run.tangent;
     } finally {
@@ -215,11 +245,11 @@ export function gnvpBatched(model: (theta: Tensor) => Tensor, loss: (outputs: Te
     }
     const outputs = unwrap(z, trace);
     const hjv = hvpBatched(loss, outputs, unwrap(jv, trace));
-    if (!traceOf(z, trace)) return zeros([k, ...theta.shape], theta.dtype);
+    if (!traceOf(z, trace)) return zeros(blockShape(theta.shape, k, layout), theta.dtype);
     // Jᵀ of the k rows: the backward pass is linear in its cotangent, so one batched pass over
     // the tape (linearBatched) carries all k (its GEMMs k times wider).
     const pullback = (ct: Tensor): Tensor[] => [backward(trace, z, ct, [wrapped])[0] ?? zerosLike(theta)];
-    return linearBatched(pullback, outputs, hjv)[0]!;
+    return linearBatched(pullback, outputs, hjv, layout)[0]!;
   });
 }
 

@@ -10,8 +10,8 @@ import {
 } from '../tensor/ops/matmul.js';
 import { maxMask, reducePrimitive, sum, type ReduceParams } from '../tensor/ops/reduce.js';
 import {
-  broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, reshape, reshapePrimitive, slice,
-  slicePrimitive, transpose, transposePrimitive,
+  broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, permutedConcat, permutedSlice, reshape,
+  reshapePrimitive, slice, slicePrimitive, transpose, transposePrimitive, type ConcatParams, type SliceParams,
 } from '../tensor/ops/shape.js';
 import { crossEntropyPrimitive, softmax, softmaxJvp, softmaxPrimitive, type SoftmaxParams } from '../tensor/ops/softmax.js';
 import { bind, type Primitive } from '../tensor/primitive.js';
@@ -142,24 +142,51 @@ const physical = (a: number, b: number): number => (a < b ? a : a + 1);
  * [B, k, C, H, W] — per image one 2-d transpose of [H·W, k·C] — where putting k in front would
  * scatter it across every axis of the copy.
  */
-defineAxisBatchedJvp<{ perm: number[] }>(transposePrimitive, (_p, [t], _o, { perm }, [s], _k, [b]) => {
-  const at = b! < s!.length ? perm.indexOf(b!) : perm.length;
-  const axes = perm.map((p) => physical(p, b!));
-  axes.splice(at, 0, b!);
+defineAxisBatchedJvp<{ perm: number[] }>(transposePrimitive, (_p, [t], _o, { perm }, _s, _k, [b]) => {
+  const { axes, at } = permutedAround(perm, b!);
   return [transpose(t!, axes), at];
 });
 defineAxisBatchedJvp<{ shape: number[] }>(broadcastToPrimitive, (_p, [t], _o, { shape }, [s], k, [b]) => {
   const lead = shape.length - s!.length;
   return [broadcastTo(reshape(t!, [...ones(lead), ...t!.shape]), insertAt(shape, lead + b!, k)), lead + b!];
 });
-defineAxisBatchedJvp<{ begin: number[]; size: number[] }>(slicePrimitive, (_p, [t], _o, { begin, size }, _s, k, [b]) =>
-  [slice(t!, insertAt(begin, b!, 0), insertAt(size, b!, k)), b!]);
+/** The permutation of a tangent's axes for a primal permutation `perm` with k at b: k stays in front of the axis it stood before (transpose's rule). */
+function permutedAround(perm: readonly number[], b: number): { axes: number[]; at: number } {
+  const at = b < perm.length ? perm.indexOf(b) : perm.length;
+  const axes = perm.map((p) => physical(p, b));
+  axes.splice(at, 0, b);
+  return { axes, at };
+}
+/**
+ * A slice keeps k where it is, except a trailing k (a caller's columns [n, k], as matmat passes
+ * them): the block is cut with k moved to the front in the same copy, where every GEMM rule folds
+ * it for free — instead of a slice, then a transposing copy at the first GEMM.
+ */
+defineAxisBatchedJvp<SliceParams>(slicePrimitive, (_p, [t], _o, { begin, size, perm }, [s], k, [b]) => {
+  const r = s!.length, at0 = insertAt(begin, b!, 0), sz = insertAt(size, b!, k);
+  if (b === r) return [permutedSlice(t!, at0, sz, [r, ...(perm ?? s!.map((_, i) => i))]), 0];
+  if (!perm) return [slice(t!, at0, sz), b!];
+  const { axes, at } = permutedAround(perm, b!);
+  return [permutedSlice(t!, at0, sz, axes), at];
+});
 defineAxisBatchedJvp<{ before: number[]; after: number[] }>(padPrimitive, (_p, [t], _o, { before, after }, _s, _k, [b]) =>
   [pad(t!, insertAt(before, b!, 0), insertAt(after, b!, 0)), b!]);
-defineAxisBatchedJvp<{ axis: number }>(concatPrimitive, (xs, ts, _o, { axis }, shapes, k, bdims) => {
-  const b = bdims[ts.findIndex((t) => t)]!;
+/**
+ * concat keeps the first tangent's k position; in a trace whose caller holds vectors as columns
+ * (Trace.columns), a concat of vectors — the gradient of a parameter vector cut into layers —
+ * writes each [k, n] piece transposed into a [Σn, k] result, one copy per piece as before, and the
+ * caller's final transpose is gone.
+ */
+defineAxisBatchedJvp<ConcatParams>(concatPrimitive, (xs, ts, _o, { axis, perm }, shapes, k, bdims, trace) => {
+  const r = shapes[0]!.length;
+  const columns = trace.columns && r === 1 && !perm;
+  const b = columns ? 0 : bdims[ts.findIndex((t) => t)]!;
   const parts = ts.map((t, i) => (t ? moveBatchAxis(t, bdims[i]!, b) : zeros(insertAt(shapes[i]!, b, k), xs[i]!.dtype)));
-  return [concat(parts, physical(normAxis(axis, shapes[0]!.length), b)), b];
+  const ax = physical(normAxis(axis, r), b);
+  if (columns) return [permutedConcat(parts, ax, [1, 0]), 1];
+  if (!perm) return [concat(parts, ax), b];
+  const { axes, at } = permutedAround(perm, b);
+  return [permutedConcat(parts, ax, axes), at];
 });
 
 // gather / scatterAdd act on axis 0: with the k directions right behind it, one call serves all k.

@@ -1,6 +1,6 @@
 import { bind, setTraceInterpreter, type Primitive } from '../tensor/primitive.js';
 import { adopt, currentScope, type Scope } from '../tensor/scope.js';
-import { slicePrimitive, transpose } from '../tensor/ops/shape.js';
+import { inversePermutation, slicePrimitive, transpose, type SliceParams } from '../tensor/ops/shape.js';
 import { Cotangent } from './accumulate.js';
 import { Tensor, type TraceInfo } from '../tensor/tensor.js';
 
@@ -45,7 +45,7 @@ export type BatchedJvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[],
  * lets the next GEMM take all k directions as one wider operand with no copy (batching.ts).
  */
 export type AxisBatchedJvpRule<P> = (primals: Tensor[], tangents: (Tensor | null)[], out: () => Tensor, params: P,
-  shapes: readonly (readonly number[])[], k: number, bdims: readonly number[]) => readonly [Tensor, number];
+  shapes: readonly (readonly number[])[], k: number, bdims: readonly number[], trace: Trace) => readonly [Tensor, number];
 type BatchedEntry = { axisAware: false; rule: BatchedJvpRule<any> } | { axisAware: true; rule: AxisBatchedJvpRule<any> };
 const batchedRules = new Map<string, BatchedEntry>();
 
@@ -92,6 +92,12 @@ export class Trace {
   active = true;
   /** k > 0: a batched jvp trace whose tangents carry k directions (see JvpState.bdim). */
   batch = 0;
+  /**
+   * A batched trace whose caller holds vectors' tangents as columns [n, k] (k last: a LinearOperator's
+   * matmat block): a concat of vectors — a parameter vector's gradient assembled from its layers —
+   * writes its tangent in that layout, so the caller needs no transpose (batching.ts).
+   */
+  columns = false;
   constructor(readonly level: number, readonly kind: 'jvp' | 'vjp', readonly home: Scope | null) {}
 }
 
@@ -168,7 +174,12 @@ export class JvpState implements TraceInfo {
 
   /** A batched trace's tangent with the k directions in front, [k, …primal shape] (null: zero). */
   get frontTangent(): Tensor | null {
-    return this.tangent && moveBatchAxis(this.tangent, this.bdim, 0);
+    return this.tangentAt(0);
+  }
+
+  /** A batched trace's tangent with the k directions at axis `bdim` (null: zero). */
+  tangentAt(bdim: number): Tensor | null {
+    return this.tangent && moveBatchAxis(this.tangent, this.bdim, bdim);
   }
 
   /** Concrete tensors this value holds: the primal (or what a pending primal will read) and the tangent. */
@@ -271,7 +282,7 @@ function interpretJvp<P>(trace: Trace, prim: Primitive<P>, inputs: Tensor[], par
     const bdims = inputs.map((x, i) => (mine[i] ? (x._trace as JvpState).bdim : 0));
     const shapes = inputs.map((x) => x.shape);
     if (entry.axisAware) {
-      [tangent, bdim] = entry.rule(primals, tangents, force, params, shapes, trace.batch, bdims);
+      [tangent, bdim] = entry.rule(primals, tangents, force, params, shapes, trace.batch, bdims, trace);
     } else {
       const front = tangents.map((t, i) => t && moveBatchAxis(t, bdims[i]!, 0));
       tangent = entry.rule(primals, front, force, params, shapes, trace.batch);
@@ -329,7 +340,8 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
     if (node.prim === slicePrimitive) {
       // The adjoint of slice is kept as a block of the parent's cotangent (see Cotangent).
       const p = node.parents[0];
-      if (p) into(p).addPiece({ begin: (node.params as { begin: number[] }).begin, value: g });
+      const { begin, perm } = node.params as SliceParams;
+      if (p) into(p).addPiece({ begin, value: perm ? transpose(g, inversePermutation(perm)) : g });
       continue;
     }
     const rule = rules.get(node.prim.name) as Rule<unknown>;

@@ -1,6 +1,6 @@
 import { BatchingUnsupported, gnvp, gnvpBatched, hvp, hvpBatched, type HvpMode } from '../autodiff/api.js';
 import { InputError } from '../errors.js';
-import { add, concat, mean, mul, reshape, slice, tidy, transpose } from '../tensor/index.js';
+import { add, concat, mean, mul, reshape, slice, tidy } from '../tensor/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { batchOf, type Dataset, type Objective } from '../nn/objective.js';
 import { CheckedChunks, isChunkSource, type TrainingData } from '../nn/chunk-source.js';
@@ -31,7 +31,7 @@ export type CurvatureKind = 'exact' | 'gauss-newton';
 
 /**
  * A batch's curvature product, times `weight` (|b|/N in a sum over batches, default 1). The weight
- * scales the batch's loss — a scalar — so that the [P] or [k, P] result needs no pass of its own.
+ * scales the batch's loss — a scalar — so that the [P] or [P, k] result needs no pass of its own.
  */
 export type BatchProduct = (batch: Dataset, v: Tensor, weight?: number) => Tensor;
 
@@ -45,13 +45,15 @@ export function batchProduct(objective: Objective, theta: Tensor, kind: Curvatur
 }
 
 /**
- * The product of one batch's curvature with k vectors at once (rows of V [k, P] → [k, P]) by
- * batched tangents (autodiff/batching.ts): the model's GEMMs carry all k directions. Null where
- * there is none (reverse-over-reverse): matmat then applies the per-vector product column by column.
+ * The product of one batch's curvature with k vectors at once (the columns of V [P, k] → [P, k])
+ * by batched tangents (autodiff/batching.ts): the model's GEMMs carry all k directions, and the
+ * block stays in matmat's column layout (no transpose on either side). Null where there is none
+ * (reverse-over-reverse): matmat then applies the per-vector product column by column.
  */
 export function batchBlockProduct(objective: Objective, theta: Tensor, kind: CurvatureKind, mode: HvpMode = 'forward-over-reverse'): BatchProduct | null {
-  if (kind === 'exact') return mode === 'forward-over-reverse' ? (b, v, w = 1) => hvpBatched((t) => scaled(objective.dataLoss(t, b), w), theta, v) : null;
-  return (b, v, w = 1) => gnvpBatched((t) => objective.model.apply(t, b.x), (z) => scaled(mean(objective.loss.perSample(z, b.y)), w), theta, v);
+  const columns = { columns: true };
+  if (kind === 'exact') return mode === 'forward-over-reverse' ? (b, v, w = 1) => hvpBatched((t) => scaled(objective.dataLoss(t, b), w), theta, v, columns) : null;
+  return (b, v, w = 1) => gnvpBatched((t) => objective.model.apply(t, b.x), (z) => scaled(mean(objective.loss.perSample(z, b.y)), w), theta, v, columns);
 }
 
 /**
@@ -67,8 +69,8 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
   const valueBytes = theta.dtype === 'float64' ? 8 : 4;
   // Set when the model uses a primitive without a batched rule: the per-column path from then on.
   let batchedOk = blockProduct !== null;
-  const perColumn = (b: Dataset, rows: Tensor, cols: Tensor[], w: number): Tensor =>
-    concat(cols.map((c) => reshape(product(b, c, w), [1, rows.shape[1]!])), 0);
+  const perColumn = (b: Dataset, cols: Tensor[], w: number): Tensor =>
+    concat(cols.map((c) => reshape(product(b, c, w), [theta.size, 1])), 1);
   const op: LinearOperator = {
     size: theta.size,
     dtype: theta.dtype as 'float32' | 'float64',
@@ -90,24 +92,22 @@ export function batchedOperator(batches: Batches, theta: Tensor, batchSize: numb
       const out = tidy(() => {
         // One pass over the data for all k columns (one chunk read per chunk, not k); within a
         // batch, one product with batched tangents (or, without one, the per-vector product of
-        // each column), as rows of a [k, P] block.
-        const rows = transpose(v);
+        // each column), as a [P, k] block.
         let cols: Tensor[] | null = null;
-        const columns = () => (cols ??= Array.from({ length: k }, (_, j) => reshape(slice(rows, [j, 0], [1, p]), [p])));
+        const columns = () => (cols ??= Array.from({ length: k }, (_, j) => reshape(slice(v, [0, j], [p, 1]), [p])));
         const acc = batches.reduce(rowsPerPass(batchSize, k, batches.valuesPerExample, valueBytes, n), (b) => {
           const w = b.x.shape[0]! / n;
           if (batchedOk) {
             try {
-              return blockProduct!(b, rows, w);
+              return blockProduct!(b, v, w);
             } catch (err) {
               if (!(err instanceof BatchingUnsupported)) throw err;
               batchedOk = false;
             }
           }
-          return perColumn(b, rows, columns(), w);
+          return perColumn(b, columns(), w);
         });
-        const av = transpose(acc);
-        return plusShift(av, v, shift);
+        return plusShift(acc, v, shift);
       });
       for (let j = 0; j < k; j++) options.onProduct?.();
       return out;

@@ -242,6 +242,83 @@ for (const backend of testBackends()) {
     });
   });
 
+  s('columns layout (V [P, k], as matmat holds it): hvpBatched, gnvpBatched and linearBatched equal the row layout transposed, bit for bit, with no whole-block transpose', () => {
+    c.tidy(() => {
+      // With columns the layers' tangents are cut from V with k moved to the front in the same copy
+      // and the gradient is assembled straight into [P, k] (batching.ts, Trace.columns): the same
+      // values as rows in, transpose out — and no copy of a whole [P, k] block on either side.
+      const rng = new Random(31);
+      const model = c.Sequential.mlp([5, 7, 4, 3], 'tanh');
+      const objective = new c.Objective(model, c.crossEntropyLoss, 1e-3);
+      const n = 11, k = 6;
+      const x = randn(rng, [n, 5]);
+      const y = c.tensor(Int32Array.from({ length: n }, () => rng.int(3)), [n], 'int32');
+      const theta = model.init({ seed: 9, dtype: 'float64' });
+      const P = theta.size;
+      const f = (t: c.Tensor) => objective.value(t, { x, y });
+      const m = (t: c.Tensor) => model.apply(t, x), l = (z: c.Tensor) => c.mean(c.crossEntropyLoss.perSample(z, y));
+      const V = randn(rng, [P, k]);
+      const rows = c.transpose(V);
+      const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
+      const own = Object.prototype.hasOwnProperty.call(backend, 'copy');
+      const original = backend.copy;
+      let largest = 0;
+      backend.copy = function (this: unknown, ...args: unknown[]) {
+        largest = Math.max(largest, (args[0] as number[]).reduce((a, d) => a * d, 1));
+        return original.apply(this, args);
+      };
+      let h: c.Tensor, g: c.Tensor;
+      try {
+        h = hvpBatched(f, theta, V, { columns: true });
+        g = gnvpBatched(m, l, theta, V, { columns: true });
+      } finally {
+        if (own) backend.copy = original;
+        else delete (backend as { copy?: unknown }).copy;
+      }
+      assert.equal(h.shape, [P, k]);
+      assert.equal(g.shape, [P, k]);
+      // The largest layer is 7·5 + 7 = 42 parameters: its k·42-value block is the largest copy.
+      assert.ok(largest < k * P, `largest copy ${largest} values, the whole block ${k * P}`);
+      assert.equal(Array.from(h.dataSync()), Array.from(c.transpose(hvpBatched(f, theta, rows)).dataSync()));
+      assert.equal(Array.from(g.dataSync()), Array.from(c.transpose(gnvpBatched(m, l, theta, rows)).dataSync()));
+      // linearBatched with columns out: a pullback's outputs as [..., k].
+      const w = randn(rng, [4, 3]);
+      const { value, pullback } = vjp((a: c.Tensor) => c.tanh(c.matmul(a, w)), randn(rng, [2, 4]));
+      const cts = randn(rng, [k, 2, 3]);
+      const [colsOut] = linearBatched((ct) => [pullback(ct)], value, cts, { columns: true });
+      const [rowsOut] = linearBatched((ct) => [pullback(ct)], value, cts);
+      assert.equal(colsOut!.shape, [2, 4, k]);
+      assert.equal(Array.from(colsOut!.dataSync()), Array.from(c.transpose(rowsOut!, [1, 2, 0]).dataSync()));
+      assert.throws(() => hvpBatched(f, theta, rows, { columns: true }), /expected \[\d+, k\]/);
+    });
+  });
+
+  s('permutedSlice and permutedConcat: gradient, hvp and hvpBatched (rows and columns) equal those of transpose of slice / concat', () => {
+    c.tidy(() => {
+      const rng = new Random(33);
+      const w = randn(rng, [4, 3]);
+      const fused = (t: c.Tensor) => {
+        const x = c.reshape(t, [2, 3, 4]);
+        const a = c.permutedSlice(x, [0, 1, 0], [2, 2, 4], [2, 0, 1]);
+        const b = c.permutedConcat([c.tanh(a), c.square(a)], 1, [1, 0, 2]);
+        return c.sum(c.square(c.matmul(c.reshape(b, [8, 4]), w)));
+      };
+      const composed = (t: c.Tensor) => {
+        const x = c.reshape(t, [2, 3, 4]);
+        const a = c.transpose(c.slice(x, [0, 1, 0], [2, 2, 4]), [2, 0, 1]);
+        const b = c.transpose(c.concat([c.tanh(a), c.square(a)], 1), [1, 0, 2]);
+        return c.sum(c.square(c.matmul(c.reshape(b, [8, 4]), w)));
+      };
+      const theta = randn(rng, [24]), V = randn(rng, [3, 24]);
+      assert.ok(relErr(c.grad(fused, theta).dataSync(), c.grad(composed, theta).dataSync()) <= 1e-12, 'gradient');
+      assert.ok(relErr(hvp(fused, theta, c.reshape(c.slice(V, [0, 0], [1, 24]), [24])).dataSync(),
+        hvp(composed, theta, c.reshape(c.slice(V, [0, 0], [1, 24]), [24])).dataSync()) <= 1e-12, 'hvp');
+      const want = hvpBatched(composed, theta, V).dataSync();
+      assert.ok(relErr(hvpBatched(fused, theta, V).dataSync(), want) <= 1e-12, 'hvpBatched rows');
+      assert.ok(relErr(c.transpose(hvpBatched(fused, theta, c.transpose(V), { columns: true })).dataSync(), want) <= 1e-12, 'hvpBatched columns');
+    });
+  });
+
   s('linearBatched: a pullback with several outputs applied to k cotangents equals k pullbacks, row by row', () => {
     c.tidy(() => {
       const rng = new Random(6);

@@ -355,6 +355,28 @@ for (const backend of testBackends()) {
       close(v!, [5, 7, 8, 9, 6, 10, 11, 12], dt, 'split axis 1 v');
     });
 
+    s(`permutedSlice and permutedConcat: one copy equal to transpose of slice / concat, every permutation (${dt})`, () => {
+      const x = c.tensor(iota(2 * 3 * 4), [2, 3, 4], dt);
+      const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+      for (const perm of perms) {
+        const got = c.permutedSlice(x, [1, 0, 1], [1, 3, 2], perm);
+        shapeIs(got, perm.map((p) => [1, 3, 2][p]!));
+        assert.equal(Array.from(got.dataSync()), Array.from(c.transpose(c.slice(x, [1, 0, 1], [1, 3, 2]), perm).dataSync()), `slice perm ${perm}`);
+        const parts = [c.slice(x, [0, 0, 0], [2, 1, 4]), c.slice(x, [0, 1, 0], [2, 2, 4])];
+        const cat = c.permutedConcat(parts, 1, perm);
+        assert.equal(Array.from(cat.dataSync()), Array.from(c.transpose(x, perm).dataSync()), `concat perm ${perm}`);
+        assert.equal(Array.from(c.permutedConcat([x], -1, perm).dataSync()), Array.from(c.transpose(x, perm).dataSync()));
+      }
+      // A [P, k] block's rows cut with k moved in front, and [k, n] pieces assembled as columns.
+      const v = c.tensor(iota(12), [6, 2], dt);
+      close(c.permutedSlice(v, [1, 0], [3, 2], [1, 0]), [2, 4, 6, 3, 5, 7], dt, 'rows → [k, n]');
+      close(c.permutedConcat([c.tensor([0, 1, 10, 11], [2, 2], dt), c.tensor([2, 12], [2, 1], dt)], 1, [1, 0]), [0, 10, 1, 11, 2, 12], dt, 'pieces → [n, k]');
+      throwsType(() => c.permutedSlice(x, [0, 0, 0], [1, 1, 1], [0, 1]), c.ShapeError, /not a permutation of 3 axes/);
+      throwsType(() => c.permutedSlice(x, [0, 0, 0], [1, 1, 5], [0, 1, 2]), c.ShapeError, /out of bounds/);
+      throwsType(() => c.permutedConcat([x, c.zeros([2, 2, 4], dt)], 2, [2, 1, 0]), c.ShapeError, /does not match/);
+      throwsType(() => c.permutedConcat([x], 0, [0, 0, 1]), c.ShapeError, /not a permutation/);
+    });
+
     s(`gather, scatterAdd, oneHot (${dt})`, () => {
       const x = c.tensor(iota(12), [4, 3], dt);
       const g = c.gather(x, c.tensor([3, 0, 3], [3], 'int32'));

@@ -1,8 +1,9 @@
 import { zerosLike } from '../../tensor/creation.js';
 import {
-  broadcastTo, broadcastToPrimitive, concat, concatPrimitive, pad, padPrimitive, reshape, reshapePrimitive, slice,
-  slicePrimitive, transpose, transposePrimitive,
+  broadcastTo, broadcastToPrimitive, concat, concatPrimitive, inversePermutation, pad, padPrimitive, permutedConcat, permutedSlice,
+  reshape, reshapePrimitive, slice, slicePrimitive, transpose, transposePrimitive, type ConcatParams, type SliceParams,
 } from '../../tensor/ops/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { defineRule } from '../trace.js';
 import { unbroadcast } from './unbroadcast.js';
 
@@ -13,11 +14,7 @@ defineRule<{ shape: number[] }>(reshapePrimitive, {
 
 defineRule<{ perm: number[] }>(transposePrimitive, {
   jvp: (_p, [t], _o, { perm }) => transpose(t!, perm),
-  vjp: (_p, _o, g, { perm }) => {
-    const inverse = new Array<number>(perm.length);
-    perm.forEach((p, i) => (inverse[p] = i));
-    return [transpose(g, inverse)];
-  },
+  vjp: (_p, _o, g, { perm }) => [transpose(g, inversePermutation(perm))],
 });
 
 defineRule<{ shape: number[] }>(broadcastToPrimitive, {
@@ -25,9 +22,12 @@ defineRule<{ shape: number[] }>(broadcastToPrimitive, {
   vjp: ([x], _o, g) => [unbroadcast(g, x!.shape)],
 });
 
-defineRule<{ begin: number[]; size: number[] }>(slicePrimitive, {
-  jvp: (_p, [t], _o, { begin, size }) => slice(t!, begin, size),
-  vjp: ([x], _o, g, { begin, size }) => [pad(g, begin, x!.shape.map((d, i) => d - begin[i]! - size[i]!))],
+/** g of a permuted result (slice or concat with `perm`) back in the unpermuted layout. */
+const unpermuted = (g: Tensor, perm: readonly number[] | undefined): Tensor => (perm ? transpose(g, inversePermutation(perm)) : g);
+
+defineRule<SliceParams>(slicePrimitive, {
+  jvp: (_p, [t], _o, { begin, size, perm }) => (perm ? permutedSlice(t!, begin, size, perm) : slice(t!, begin, size)),
+  vjp: ([x], _o, g, { begin, size, perm }) => [pad(unpermuted(g, perm), begin, x!.shape.map((d, i) => d - begin[i]! - size[i]!))],
 });
 
 defineRule<{ before: number[]; after: number[] }>(padPrimitive, {
@@ -35,9 +35,13 @@ defineRule<{ before: number[]; after: number[] }>(padPrimitive, {
   vjp: ([x], _o, g, { before }) => [slice(g, before, x!.shape)],
 });
 
-defineRule<{ axis: number }>(concatPrimitive, {
-  jvp: (xs, ts, _o, { axis }) => concat(ts.map((t, i) => t ?? zerosLike(xs[i]!)), axis),
-  vjp: (xs, _o, g, { axis }, needs) => {
+defineRule<ConcatParams>(concatPrimitive, {
+  jvp: (xs, ts, _o, { axis, perm }) => {
+    const parts = ts.map((t, i) => t ?? zerosLike(xs[i]!));
+    return perm ? permutedConcat(parts, axis, perm) : concat(parts, axis);
+  },
+  vjp: (xs, _o, g0, { axis, perm }, needs) => {
+    const g = unpermuted(g0, perm);
     let at = 0;
     return xs.map((x, i) => {
       const begin = x.shape.map(() => 0);

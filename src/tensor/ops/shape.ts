@@ -57,28 +57,64 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   return bind(broadcastToPrimitive, [x], { shape: [...shape] });
 }
 
-export const slicePrimitive = definePrimitive<{ begin: number[]; size: number[] }>('slice', ([x], { begin, size }) => {
+/** Params of slice: the block at `begin` of extent `size`, its axes then permuted by `perm` when given. */
+export interface SliceParams { begin: number[]; size: number[]; perm?: number[] }
+
+export const slicePrimitive = definePrimitive<SliceParams>('slice', ([x], { begin, size, perm }) => {
   const strides = contiguousStrides(x!.shape);
   const off = begin.reduce((a, b, i) => a + b * strides[i]!, 0);
-  const out = empty(size, x!.dtype, x!.backend);
-  kernels(x!.backend).copy(size, x!.buffer, off, strides, out.buffer, 0, contiguousStrides(size));
+  const shape = perm ? perm.map((p) => size[p]!) : size;
+  const out = empty(shape, x!.dtype, x!.backend);
+  kernels(x!.backend).copy(shape, x!.buffer, off, perm ? perm.map((p) => strides[p]!) : strides, out.buffer, 0, contiguousStrides(shape));
   return out;
 });
 
-/** The block starting at `begin` with extent `size` (-1: to the end). */
-export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
-  if (begin.length !== x.rank) throw new ShapeError(`slice: begin ${fmt(begin)} must have one entry per axis of ${fmt(x.shape)}`);
+/** The inverse of a permutation. */
+export function inversePermutation(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+function checkPermutation(fn: string, perm: readonly number[], rank: number): void {
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
+    throw new ShapeError(`${fn}: ${fmt(perm)} is not a permutation of ${rank} axes`);
+  }
+}
+
+/** The extent of a slice (size -1: to the end), checked against x's shape. */
+function sliceExtent(fn: string, x: Tensor, begin: readonly number[], size?: readonly number[]): number[] {
+  if (begin.length !== x.rank) throw new ShapeError(`${fn}: begin ${fmt(begin)} must have one entry per axis of ${fmt(x.shape)}`);
   const sz = begin.map((b, i) => {
     const s = size?.[i] ?? -1;
     return s === -1 ? x.shape[i]! - b : s;
   });
   begin.forEach((b, i) => {
     if (!Number.isInteger(b) || b < 0 || !Number.isInteger(sz[i]) || sz[i]! < 0 || b + sz[i]! > x.shape[i]!) {
-      throw new ShapeError(`slice: begin ${fmt(begin)} size ${fmt(sz)} is out of bounds for ${fmt(x.shape)}`);
+      throw new ShapeError(`${fn}: begin ${fmt(begin)} size ${fmt(sz)} is out of bounds for ${fmt(x.shape)}`);
     }
   });
+  return sz;
+}
+
+/** The block starting at `begin` with extent `size` (-1: to the end). */
+export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
+  const sz = sliceExtent('slice', x, begin, size);
   if (sz.every((s, i) => s === x.shape[i])) return x;
   return bind(slicePrimitive, [x], { begin: [...begin], size: sz });
+}
+
+/**
+ * transpose(slice(x, begin, size), perm) in one copy: the block read straight into its permuted
+ * layout (batching.ts: a tangent's trailing axis of k directions moved to the front as the block
+ * is cut from it).
+ */
+export function permutedSlice(x: Tensor, begin: readonly number[], size: readonly number[], perm: readonly number[]): Tensor {
+  const sz = sliceExtent('permutedSlice', x, begin, size);
+  checkPermutation('permutedSlice', perm, x.rank);
+  if (perm.every((p, i) => p === i)) return slice(x, begin, sz);
+  if (sz.every((s, i) => s === x.shape[i])) return transpose(x, perm);
+  return bind(slicePrimitive, [x], { begin: [...begin], size: sz, perm: [...perm] });
 }
 
 export const padPrimitive = definePrimitive<{ before: number[]; after: number[] }>('pad', ([x], { before, after }) => {
@@ -98,15 +134,25 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
   return bind(padPrimitive, [x], { before: [...before], after: [...after] });
 }
 
-export const concatPrimitive = definePrimitive<{ axis: number }>('concat', (xs, { axis }) => {
-  const shape = [...xs[0]!.shape];
-  shape[axis] = xs.reduce((a, x) => a + x.shape[axis]!, 0);
+/** Params of concat: joined along `axis`, the result's axes then permuted by `perm` when given. */
+export interface ConcatParams { axis: number; perm?: number[] }
+
+export const concatPrimitive = definePrimitive<ConcatParams>('concat', (xs, { axis, perm }) => {
+  const joined = [...xs[0]!.shape];
+  joined[axis] = xs.reduce((a, x) => a + x.shape[axis]!, 0);
   const backend = backendOf('concat', xs);
+  const shape = perm ? perm.map((p) => joined[p]!) : joined;
   const out = empty(shape, xs[0]!.dtype, backend);
-  const strides = contiguousStrides(shape);
+  // Each input is written where it lands in the joined layout, its axes visited in the result's
+  // order (so the copy's inner axis is the contiguous one of the destination: a transposing copy
+  // on every backend, not a strided write per element).
+  const order = perm ?? joined.map((_, i) => i);
+  const permuted = contiguousStrides(shape), strides = new Array<number>(joined.length);
+  order.forEach((p, i) => (strides[p] = permuted[i]!));
   let at = 0;
   for (const x of xs) {
-    kernels(backend).copy(x.shape, x.buffer, 0, contiguousStrides(x.shape), out.buffer, at * strides[axis]!, strides);
+    const src = contiguousStrides(x.shape);
+    kernels(backend).copy(order.map((p) => x.shape[p]!), x.buffer, 0, order.map((p) => src[p]!), out.buffer, at * strides[axis]!, permuted);
     at += x.shape[axis]!;
   }
   return out;
@@ -115,16 +161,35 @@ export const concatPrimitive = definePrimitive<{ axis: number }>('concat', (xs, 
 /** Joins tensors along an existing axis; all other extents must agree. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new ShapeError('concat: needs at least one tensor');
+  const ax = concatShapeCheck(xs, axis, 'concat');
+  if (xs.length === 1) return xs[0]!;
+  return bind(concatPrimitive, [...xs], { axis: ax });
+}
+
+/** The axis of a concat (from the end when negative), the inputs' dtypes and other extents checked. */
+function concatShapeCheck(xs: readonly Tensor[], axis: number, fn: string): number {
   const first = xs[0]!;
-  const ax = normalizeAxis(axis, first.rank, 'concat');
-  sameDType('concat', ...xs);
+  const ax = normalizeAxis(axis, first.rank, fn);
+  sameDType(fn, ...xs);
   for (const x of xs) {
     if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
-      throw new ShapeError(`concat: ${fmt(x.shape)} does not match ${fmt(first.shape)} outside axis ${ax}`);
+      throw new ShapeError(`${fn}: ${fmt(x.shape)} does not match ${fmt(first.shape)} outside axis ${ax}`);
     }
   }
-  if (xs.length === 1) return first;
-  return bind(concatPrimitive, [...xs], { axis: ax });
+  return ax;
+}
+
+/**
+ * transpose(concat(xs, axis), perm) in one copy per input, each written straight into its
+ * permuted place (batching.ts: a parameter vector's tangent assembled as columns [n, k]).
+ */
+export function permutedConcat(xs: readonly Tensor[], axis: number, perm: readonly number[]): Tensor {
+  if (xs.length === 0) throw new ShapeError('permutedConcat: needs at least one tensor');
+  checkPermutation('permutedConcat', perm, xs[0]!.rank);
+  const joined = concatShapeCheck(xs, axis, 'permutedConcat');
+  if (perm.every((p, i) => p === i)) return concat(xs, joined);
+  if (xs.length === 1) return transpose(xs[0]!, perm);
+  return bind(concatPrimitive, [...xs], { axis: joined, perm: [...perm] });
 }
 
 /**
