@@ -36,8 +36,23 @@ export function diagonal(a: Tensor): Tensor {
 
 /** A + value·I for a square matrix: a copy with the diagonal shifted (one strided pass over n values). */
 export function addToDiagonal(a: Tensor, value: number): Tensor {
-  const n = squareShape('addToDiagonal', a);
-  const out = copyOf(a);
+  squareShape('addToDiagonal', a);
+  return shiftDiagonal(a, copyOf(a), value);
+}
+
+/**
+ * addToDiagonal in a's own storage (a concrete matrix the caller owns, sharing it with no other
+ * tensor), which is returned: for matrices too large to hold twice.
+ */
+export function addToDiagonalInPlace(a: Tensor, value: number): Tensor {
+  squareShape('addToDiagonalInPlace', a);
+  if (a.storage.refs !== 1) throw new InputError('addToDiagonalInPlace: the matrix shares its storage with another tensor (a reshape of it): shift a copy');
+  return shiftDiagonal(a, a, value);
+}
+
+/** out's diagonal ← a's diagonal + value (out is a or a copy of it). */
+function shiftDiagonal(a: Tensor, out: Tensor, value: number): Tensor {
+  const n = a.shape[0]!;
   tidy(() => {
     const shifted = add(diagonal(a), value);
     kernels(a.backend).copy([n], shifted.buffer, 0, [1], out.buffer, 0, [n + 1]);
@@ -56,11 +71,32 @@ function squareShape(op: string, a: Tensor): number {
  * NotPositiveDefiniteError naming the first failing pivot and its value.
  */
 export function cholesky(a: Tensor): Tensor {
-  const n = squareMatrix('cholesky', a);
+  squareMatrix('cholesky', a);
   const l = copyOf(a);
+  try {
+    return factorInPlace(l);
+  } catch (err) {
+    l.dispose();
+    throw err;
+  }
+}
+
+/**
+ * cholesky without the copy: `a` (a concrete matrix the caller owns, sharing its storage with no
+ * other tensor) becomes L and is returned. On NotPositiveDefiniteError its contents are destroyed
+ * (the caller still owns and disposes it). For factors of matrices too large to hold twice — the
+ * dense Hessian of `direct`.
+ */
+export function choleskyInPlace(a: Tensor): Tensor {
+  squareMatrix('choleskyInPlace', a);
+  if (a.storage.refs !== 1) throw new InputError('choleskyInPlace: the matrix shares its storage with another tensor (a reshape of it): factor a copy');
+  return factorInPlace(a);
+}
+
+function factorInPlace(l: Tensor): Tensor {
+  const n = l.shape[0]!;
   const r = kernels(l.backend).potrf(n, l.buffer, 0, n);
   if (!r.ok) {
-    l.dispose();
     throw new NotPositiveDefiniteError(
       `cholesky: matrix is not positive definite: pivot ${r.pivot} of ${n} is ${r.value} (expected > 0)`, r.pivot, r.value);
   }

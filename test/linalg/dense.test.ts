@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { Random } from '../../src/tensor/random.js';
 import { randn, relErr, testBackends } from '../helpers.js';
-import { addToDiagonal, diagonal } from '../../src/linalg/dense.js';
+import { addToDiagonal, choleskyInPlace, diagonal } from '../../src/linalg/dense.js';
 
 /** The tensor-level wrappers of the dense kernels (the kernels have their own tests). f64: 1e-12. */
 for (const backend of testBackends()) {
@@ -21,6 +21,21 @@ for (const backend of testBackends()) {
     assert.ok(relErr(c.matmul(a, x).dataSync(), b.dataSync()) < 1e-12);
     const y = c.solveTriangular(l, b, { lower: true });
     assert.ok(relErr(c.matmul(l, y).dataSync(), b.dataSync()) < 1e-12);
+  });
+
+  s('choleskyInPlace: the same factor as cholesky, in the matrix\'s own storage; a shared storage refused', () => {
+    const rng = new Random(41);
+    const m = randn(rng, [9, 9]);
+    const a = c.add(c.matmul(m, m, { transB: true }), c.mul(c.eye(9, 'float64'), 9));
+    const want = c.cholesky(a).dataSync();
+    const own = c.add(a, 0);
+    const l = choleskyInPlace(own);
+    assert.ok(l === own);
+    assert.equal(Array.from(l.dataSync()), Array.from(want));
+    const shared = c.add(a, 0), view = c.reshape(shared, [81]);
+    assert.throws(() => choleskyInPlace(shared), (e: unknown) => e instanceof c.InputError && /shares its storage/.test((e as Error).message));
+    view.dispose();
+    assert.throws(() => choleskyInPlace(c.neg(c.eye(3, 'float64'))), (e: unknown) => e instanceof c.NotPositiveDefiniteError);
   });
 
   s('cholesky names the failing pivot', () => {

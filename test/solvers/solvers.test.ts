@@ -45,6 +45,54 @@ for (const backend of testBackends()) {
     assert.ok(relErr(c.direct(op, b, { damping: 0.5 }).x.dataSync(), xTrue.dataSync()) < 1e-12);
   });
 
+  s('direct: the factor is made in the matrix\'s own storage (one n×n array held), residuals through the operator; states saved with the matrix still load', () => {
+    const n = 70;  // toDense's column blocks (64 wide) are then never n×n themselves
+    const { a, op } = withSpectrum(rng, logSpaced(n, 1e-1, 1e1));
+    const backend = c.getBackend() as unknown as { alloc: (dtype: string, size: number) => unknown };
+    const own = Object.prototype.hasOwnProperty.call(backend, 'alloc');
+    const original = backend.alloc;
+    let squares = 0;
+    backend.alloc = function (this: unknown, dtype: string, size: number) {
+      if (size === n * n) squares++;
+      return original.call(this, dtype, size);
+    };
+    let fit: c.FittedSolver;
+    try {
+      fit = c.fitDirect(op, { damping: 0.25 });
+    } finally {
+      if (own) backend.alloc = original;
+      else delete (backend as { alloc?: unknown }).alloc;
+    }
+    // toDense's result becomes L: no copy for the factor, no matrix kept beside it.
+    assert.is(squares, 1, `n×n arrays allocated by the fit: ${squares}`);
+    const state = fit!.state!();
+    assert.equal(Object.keys(state.tensors), ['l']);
+    assert.is(state.info['damping'], 0.25);
+    const xTrue = randn(rng, [n, 2]);
+    const shifted = c.add(a, c.mul(c.eye(n, 'float64'), 0.25));
+    const b = c.matmul(shifted, xTrue);
+    const r = fit!.solve(b);
+    assert.ok(relErr(r.x.dataSync(), xTrue.dataSync()) < 1e-10);
+    // The residual is ‖(A + λI)·x − b‖ of the operator, column by column (the largest).
+    const res = c.sub(b, c.matmul(shifted, r.x)).dataSync();
+    let worst = 0;
+    for (let j = 0; j < 2; j++) {
+      let ss = 0;
+      for (let i = 0; i < n; i++) ss += res[i * 2 + j]! ** 2;
+      worst = Math.max(worst, Math.sqrt(ss));
+    }
+    assert.ok(Math.abs(r.residualNorm - worst) <= 1e-12 + 1e-6 * worst, `residual ${r.residualNorm} vs ${worst}`);
+    // A state saved before the matrix was dropped (it also holds 'matrix'): restored, the matrix freed.
+    const matrix = c.keep(c.add(shifted, 0));
+    const restored = c.restoreSolver('direct', op, { tensors: { l: c.keep(c.add(state.tensors['l']!, 0)), matrix }, info: { factorization: 'cholesky', damping: 0.25 } });
+    assert.ok(matrix.isDisposed);
+    assert.equal(Array.from(restored.solve(b).x.dataSync()), Array.from(r.x.dataSync()));
+    assert.throws(() => c.restoreSolver('direct', op, { tensors: { l: c.keep(c.zeros([3, 3], 'float64')) }, info: { factorization: 'cholesky' } }),
+      (e: unknown) => e instanceof c.InputError && /needs \[70, 70\]/.test((e as Error).message));
+    fit!.dispose();
+    restored.dispose();
+  });
+
   s('cg: converges on SPD to the requested tolerance, with history', () => {
     const { a, op } = withSpectrum(rng, logSpaced(60, 1, 1e3));
     const xTrue = randn(rng, [60]);
