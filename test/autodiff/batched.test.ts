@@ -40,6 +40,25 @@ function assertRowsEqualSingles(model: c.Sequential, objective: c.Objective, x: 
   }
 }
 
+/** fn's value and the largest backend copy (in values) it makes, through a spy on the current backend's copy kernel. */
+function largestCopy<T>(fn: () => T): { value: T; largest: number } {
+  const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
+  const own = Object.prototype.hasOwnProperty.call(backend, 'copy');
+  const original = backend.copy;
+  let largest = 0;
+  backend.copy = function (this: unknown, ...args: unknown[]) {
+    largest = Math.max(largest, (args[0] as number[]).reduce((a, d) => a * d, 1));
+    return original.apply(this, args);
+  };
+  try {
+    const value = fn();
+    return { value, largest };
+  } finally {
+    if (own) backend.copy = original;
+    else delete (backend as { copy?: unknown }).copy;
+  }
+}
+
 for (const backend of testBackends()) {
   const s = suite(`batched tangents [${backend}]`);
   s.before(() => { c.setBackend(backend); });
@@ -126,28 +145,17 @@ for (const backend of testBackends()) {
       const P = theta.size;
       const f = (t: c.Tensor) => objective.value(t, { x, y });
       const V = randn(rng, [k, P]);
-      const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
-      const own = Object.prototype.hasOwnProperty.call(backend, 'copy');
-      const original = backend.copy;
-      let largest = 0;
-      backend.copy = function (this: unknown, ...args: unknown[]) {
-        largest = Math.max(largest, (args[0] as number[]).reduce((a, d) => a * d, 1));
-        return original.apply(this, args);
-      };
-      let h: c.Tensor;
-      try {
-        h = hvpBatched(f, theta, V);
-        h.dataSync();
-      } finally {
-        if (own) backend.copy = original;
-        else delete (backend as { copy?: unknown }).copy;
-      }
+      const { value: h, largest } = largestCopy(() => {
+        const out = hvpBatched(f, theta, V);
+        out.dataSync();
+        return out;
+      });
       // The largest copy allowed is parameter-sized (the [k, P] rows cut into layers); one hidden
       // tangent is k·n·6 = 9,600 values, four times that.
       assert.ok(largest <= k * P, `largest copy ${largest} values, parameter tangents ${k * P}, a hidden tangent ${k * n * 6}`);
       for (let j = 0; j < k; j++) {
         const v = c.reshape(c.slice(V, [j, 0], [1, P]), [P]);
-        assert.ok(relErr(c.reshape(c.slice(h!, [j, 0], [1, P]), [P]).dataSync(), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp row ${j}`);
+        assert.ok(relErr(c.reshape(c.slice(h, [j, 0], [1, P]), [P]).dataSync(), hvp(f, theta, v).dataSync()) <= 1e-12, `hvp row ${j}`);
       }
     });
   });
@@ -259,22 +267,7 @@ for (const backend of testBackends()) {
       const m = (t: c.Tensor) => model.apply(t, x), l = (z: c.Tensor) => c.mean(c.crossEntropyLoss.perSample(z, y));
       const V = randn(rng, [P, k]);
       const rows = c.transpose(V);
-      const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
-      const own = Object.prototype.hasOwnProperty.call(backend, 'copy');
-      const original = backend.copy;
-      let largest = 0;
-      backend.copy = function (this: unknown, ...args: unknown[]) {
-        largest = Math.max(largest, (args[0] as number[]).reduce((a, d) => a * d, 1));
-        return original.apply(this, args);
-      };
-      let h: c.Tensor, g: c.Tensor;
-      try {
-        h = hvpBatched(f, theta, V, { columns: true });
-        g = gnvpBatched(m, l, theta, V, { columns: true });
-      } finally {
-        if (own) backend.copy = original;
-        else delete (backend as { copy?: unknown }).copy;
-      }
+      const { value: [h, g], largest } = largestCopy(() => [hvpBatched(f, theta, V, { columns: true }), gnvpBatched(m, l, theta, V, { columns: true })] as const);
       assert.equal(h.shape, [P, k]);
       assert.equal(g.shape, [P, k]);
       // The largest layer is 7·5 + 7 = 42 parameters: its k·42-value block is the largest copy.
