@@ -1,6 +1,6 @@
 import { bind, setTraceInterpreter, type Primitive } from '../tensor/primitive.js';
 import { adopt, currentScope, type Scope } from '../tensor/scope.js';
-import { inversePermutation, slicePrimitive, transpose, type SliceParams } from '../tensor/ops/shape.js';
+import { slicePrimitive, transpose, unpermuted, type SliceParams } from '../tensor/ops/shape.js';
 import { Cotangent } from './accumulate.js';
 import { Tensor, type TraceInfo } from '../tensor/tensor.js';
 
@@ -341,7 +341,7 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
       // The adjoint of slice is kept as a block of the parent's cotangent (see Cotangent).
       const p = node.parents[0];
       const { begin, perm } = node.params as SliceParams;
-      if (p) into(p).addPiece({ begin, value: perm ? transpose(g, inversePermutation(perm)) : g });
+      if (p) into(p).addPiece({ begin, value: unpermuted(g, perm) });
       continue;
     }
     const rule = rules.get(node.prim.name) as Rule<unknown>;

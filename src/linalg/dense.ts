@@ -46,8 +46,13 @@ export function addToDiagonal(a: Tensor, value: number): Tensor {
  */
 export function addToDiagonalInPlace(a: Tensor, value: number): Tensor {
   squareShape('addToDiagonalInPlace', a);
-  if (a.storage.refs !== 1) throw new InputError('addToDiagonalInPlace: the matrix shares its storage with another tensor (a reshape of it): shift a copy');
+  checkOwnStorage('addToDiagonalInPlace', a);
   return shiftDiagonal(a, a, value);
+}
+
+/** An in-place op may write a's storage only when no other tensor (a reshape of a) shares it. */
+function checkOwnStorage(op: string, a: Tensor): void {
+  if (a.storage.refs !== 1) throw new InputError(`${op}: the matrix shares its storage with another tensor (a reshape of it): pass a copy`);
 }
 
 /** out's diagonal ← a's diagonal + value (out is a or a copy of it). */
@@ -89,7 +94,7 @@ export function cholesky(a: Tensor): Tensor {
  */
 export function choleskyInPlace(a: Tensor): Tensor {
   squareMatrix('choleskyInPlace', a);
-  if (a.storage.refs !== 1) throw new InputError('choleskyInPlace: the matrix shares its storage with another tensor (a reshape of it): factor a copy');
+  checkOwnStorage('choleskyInPlace', a);
   return factorInPlace(a);
 }
 

@@ -20,8 +20,7 @@ export interface DirectOptions {
  * solves need only L, and residuals come from the operator (‖(A + λI)·x − b‖, as every solver
  * reports them). So a fit holds one n×n array, not the matrix, its copy and the factor (for
  * mlp-small's 12,730 parameters 1.3 GB instead of 3.9, and no fresh 1.3 GB to fault in; damping is
- * added in place too). Where
- * Cholesky fails the matrix is built again for the eigendecomposition.
+ * added in place too). Where Cholesky fails the matrix is built again for the eigendecomposition.
  */
 export function fitDirect(op: LinearOperator, options: DirectOptions = {}): FittedSolver {
   const damping = options.damping ?? 0;

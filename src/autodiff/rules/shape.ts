@@ -1,9 +1,8 @@
 import { zerosLike } from '../../tensor/creation.js';
 import {
   broadcastTo, broadcastToPrimitive, concat, concatPrimitive, inversePermutation, pad, padPrimitive, permutedConcat, permutedSlice,
-  reshape, reshapePrimitive, slice, slicePrimitive, transpose, transposePrimitive, type ConcatParams, type SliceParams,
+  reshape, reshapePrimitive, slice, slicePrimitive, transpose, transposePrimitive, unpermuted, type ConcatParams, type SliceParams,
 } from '../../tensor/ops/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
 import { defineRule } from '../trace.js';
 import { unbroadcast } from './unbroadcast.js';
 
@@ -21,9 +20,6 @@ defineRule<{ shape: number[] }>(broadcastToPrimitive, {
   jvp: (_p, [t], _o, { shape }) => broadcastTo(t!, shape),
   vjp: ([x], _o, g) => [unbroadcast(g, x!.shape)],
 });
-
-/** g of a permuted result (slice or concat with `perm`) back in the unpermuted layout. */
-const unpermuted = (g: Tensor, perm: readonly number[] | undefined): Tensor => (perm ? transpose(g, inversePermutation(perm)) : g);
 
 defineRule<SliceParams>(slicePrimitive, {
   jvp: (_p, [t], _o, { begin, size, perm }) => (perm ? permutedSlice(t!, begin, size, perm) : slice(t!, begin, size)),

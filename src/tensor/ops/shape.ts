@@ -76,6 +76,11 @@ export function inversePermutation(perm: readonly number[]): number[] {
   return inv;
 }
 
+/** x of a permuted result (a slice or concat with `perm`) back in the unpermuted layout. */
+export function unpermuted(x: Tensor, perm: readonly number[] | undefined): Tensor {
+  return perm ? transpose(x, inversePermutation(perm)) : x;
+}
+
 function checkPermutation(fn: string, perm: readonly number[], rank: number): void {
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
     throw new ShapeError(`${fn}: ${fmt(perm)} is not a permutation of ${rank} axes`);
