@@ -12,6 +12,7 @@
 import type { Backend, BackendBuffer, DType, TypedArray } from '../../src/backend/types.js';
 import { InputError } from '../../src/errors.js';
 import { throwsType } from '../helpers.js';
+import * as assert from 'uvu/assert';
 import {
   ALL, BINARY, binaryTol, compare, exact, FLOATS, sizeOf, sumTol, UNARY, unaryTol, values, type FD, type Layout,
 } from './property-helpers.js';
@@ -30,7 +31,13 @@ export interface KernelHelpers {
   both(dtype: DType, vals: ArrayLike<number>): { n: BackendBuffer; j: BackendBuffer };
   /** One random GEMM (transposes, alpha/beta with NaN in C for β = 0, ld, offsets), `dims` = [m, n, k] or random. */
   gemmCase(rng: Rng, dtype: FD, dims?: [number, number, number]): void;
+  /** copy of [B, R, C] into a contiguous [B, C, R], compared bit for bit (special values included). */
+  transposeCase(rng: Rng, dtype: DType, dims: readonly [number, number, number]): void;
 }
+
+/** [B, R, C] shapes for transposeCase: ragged and whole register and cache tiles, one long block with a short side each way. */
+export const TRANSPOSE_CASES: readonly (readonly [number, number, number])[] =
+  [[1, 8, 8], [1, 4, 4], [1, 9, 13], [2, 64, 64], [1, 70, 131], [1, 3000, 32], [1, 32, 3000], [3, 65, 7], [1, 1, 200]];
 
 /** A random strided layout of `shape`: axes in random order, padded, broadcast (25%), at an offset. */
 function layout(rng: Rng, shape: readonly number[], broadcast: boolean): Layout {
@@ -96,7 +103,19 @@ export function kernelHelpers(be: () => ConformanceBackend): KernelHelpers {
     compare(be().read(c.n), ref.read(c.j), tol, `gemm ${dtype} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} m=${m} n=${n} k=${k} α=${alpha} β=${beta} seed=${rng.seed}`);
   }
 
-  return { both, gemmCase };
+  function transposeCase(rng: Rng, dtype: DType, [bt, r, cl]: readonly [number, number, number]): void {
+    const src = both(dtype, values(rng, dtype, bt * r * cl, { special: 0.05 }));
+    const dst = both(dtype, new Array<number>(bt * r * cl).fill(0));
+    // Destination contiguous [B, C, R]; the source [B, R, C] read along it.
+    const shape = [bt, cl, r], ss = [r * cl, 1, cl], ds = [r * cl, r, 1];
+    be().copy(shape, src.n, 0, ss, dst.n, 0, ds);
+    ref.copy(shape, src.j, 0, ss, dst.j, 0, ds);
+    const got = be().read(dst.n), want = ref.read(dst.j);
+    const bytes = (x: TypedArray): Buffer => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    assert.ok(bytes(got).equals(bytes(want)), `copy ${dtype} transpose [${bt}, ${r}, ${cl}] → [${bt}, ${cl}, ${r}]: not bit for bit`);
+  }
+
+  return { both, gemmCase, transposeCase };
 }
 
 export interface ConformanceOptions {
@@ -113,7 +132,7 @@ export interface ConformanceOptions {
  * scatterAdd, softmax, crossEntropy, tanhGrad.
  */
 export function registerKernelConformance(t: RegisterTest, be: () => ConformanceBackend, options: ConformanceOptions = {}): void {
-  const { both } = kernelHelpers(be);
+  const { both, transposeCase } = kernelHelpers(be);
   const vectorBatches = options.vectorBatches ?? false;
 
   t('gemmStridedBatched: batches with strides (0 reuses a matrix) against a loop of reference gemm', () => {
@@ -199,6 +218,9 @@ export function registerKernelConformance(t: RegisterTest, be: () => Conformance
       ref.copy(shape, src.j, 0, ss, dst.j, 0, ds);
       compare(be().read(dst.n), ref.read(dst.j), exact, `copy ${dtype} axis move [${a}, ${b}, ${l}] → [${b}, ${a}, ${l}]`);
     }
+    // Transposes with sides that are and are not multiples of the native kernel's register tiles
+    // (8 four-byte, 4 eight-byte elements) and 64-element cache tiles; matmat's [P, k] ↔ [k, P].
+    for (const dims of TRANSPOSE_CASES) for (const dtype of ALL) transposeCase(rng, dtype, dims);
   });
 
   t('reduce: sum/max/min over [outer, r, inner] in every dtype (sums accumulated in double)', () => {

@@ -472,6 +472,20 @@ for (const backend of testBackends()) {
       out = c.matmul(T(A1, [m, k]), T(B, [2, k, n]));
       shapeIs(out, [2, m, n]);
       close(out, [0, 1].flatMap((i) => naive(A1, m, k, per(i, k * n, B), k, n)), dt, 'matrix × batch', MATMUL_SCALE);
+      // [m,k]·[2,2,n,k]ᵀ: the matrix shared by the whole batch (stride 0), never copied per entry.
+      const a2 = T(A1, [m, k]), b4 = T([...Bt, ...Bt], [2, 2, n, k]);
+      const backend = c.getBackend() as unknown as { copy: (...args: unknown[]) => void };
+      const copy = backend.copy;
+      let copies = 0;
+      backend.copy = function (this: unknown, ...args: unknown[]) { copies++; return copy.apply(this, args); };
+      try {
+        out = c.matmul(a2, b4, { transB: true });
+      } finally {
+        delete (backend as { copy?: unknown }).copy;
+      }
+      shapeIs(out, [2, 2, m, n]);
+      assert.is(copies, 0, 'matrix × batch: no broadcast copy');
+      close(out, [0, 1, 0, 1].flatMap((i) => naive(A1, m, k, per(i, n * k, Bt), n, k, false, true)), dt, 'matrix × 4-d batchᵀ', MATMUL_SCALE);
       // [1,m,k]·[2,k,n]: size-1 batch broadcasts
       out = c.matmul(T(A1, [1, m, k]), T(B, [2, k, n]));
       shapeIs(out, [2, m, n]);

@@ -123,6 +123,11 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
     const r = matmulRaw(reshape(a, [-1, ac]), b, false, transB);
     return reshape(r, [...batchA, ar, transB ? br : bc]);
   }
+  // One matrix on the left of a batch: the primitive shares it with stride 0 (no broadcast copy).
+  if (a.rank === 2) {
+    const r = matmulRaw(a, reshape(b, [-1, br, bc]), transA, transB);
+    return reshape(r, [...batchB, r.shape[1]!, r.shape[2]!]);
+  }
   const rank = Math.max(a.rank, b.rank);
   const batch: number[] = [];
   for (let i = 0; i < rank - 2; i++) {

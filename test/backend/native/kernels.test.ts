@@ -17,7 +17,7 @@ import { suite } from 'uvu';
 import type { NativeBackend } from '../../../src/backend/native/index.js';
 import { compare, exact, FLOATS, values } from '../property-helpers.js';
 import { DTypeError, ShapeError } from '../../../src/errors.js';
-import { kernelHelpers, registerKernelConformance } from '../kernel-conformance.js';
+import { kernelHelpers, registerKernelConformance, TRANSPOSE_CASES } from '../kernel-conformance.js';
 import { ref, Rng } from '../wasm/setup.js';
 import { nativeOrReason, nativeTest } from './setup.js';
 import { throwsType } from '../../helpers.js';
@@ -27,7 +27,7 @@ const { backend: N, reason } = nativeOrReason();
 const S = suite('native kernels');
 const t = nativeTest(S, N, reason);
 const nb = (): NativeBackend => N!;
-const { both, gemmCase } = kernelHelpers(nb);
+const { both, gemmCase, transposeCase } = kernelHelpers(nb);
 
 for (const cap of ['avx512', 'avx2', 'portable'] as const) {
   t(`gemm (micro-kernels up to ${cap}): random transposes, alpha/beta, ld, offsets, odd sizes, float32 and float64`, () => {
@@ -43,6 +43,18 @@ for (const cap of ['avx512', 'avx2', 'portable'] as const) {
         gemmCase(rng, dtype, [7, 263, 259]);
         gemmCase(rng, dtype, [97, 1, 5]);
       }
+    } finally {
+      nb().kernelCap('avx512');
+    }
+  });
+}
+
+for (const cap of ['avx2', 'portable'] as const) {
+  t(`copy: transposes by the ${cap} tiles (register transposes, or the element loop without AVX2), every dtype, bit for bit`, () => {
+    nb().kernelCap(cap);
+    try {
+      const rng = new Rng(cap === 'avx2' ? 31 : 32);
+      for (const dims of TRANSPOSE_CASES) for (const dtype of ['float32', 'float64', 'int32'] as const) transposeCase(rng, dtype, dims);
     } finally {
       nb().kernelCap('avx512');
     }
