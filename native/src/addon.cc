@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 10;
+constexpr int kAbi = 11;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -227,20 +227,29 @@ void Syrk(const Napi::CallbackInfo& info) {
   }
 }
 
-/** gemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff) (cv::gemm_sum_squares). */
+/**
+ * gemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff[, bias, biasOff])
+ * (cv::gemm_sum_squares; bias null or absent for none, else n values at biasOff).
+ */
 void GemmSumSquares(const Napi::CallbackInfo& info) {
-  int64_t tb, batch, m, n, k, aOff, sa, bOff, ldb, oOff; View a, b, o;
+  int64_t tb, batch, m, n, k, aOff, sa, bOff, ldb, oOff, biasOff = 0; View a, b, o, bias;
   if (!integer(info, 0, tb) || !integer(info, 1, batch) || !integer(info, 2, m) || !integer(info, 3, n) ||
       !integer(info, 4, k) || !view(info, 5, a) || !integer(info, 6, aOff) || !integer(info, 7, sa) ||
       !view(info, 8, b) || !integer(info, 9, bOff) || !integer(info, 10, ldb) || !view(info, 11, o) ||
       !integer(info, 12, oOff)) return;
+  const bool has_bias = info.Length() > 13 && !info[13].IsNull() && !info[13].IsUndefined();
+  if (has_bias && (!view(info, 13, bias) || !integer(info, 14, biasOff))) return;
   if (!same_dtype(info.Env(), {&a, &b, &o})) return;
+  if (has_bias && bias.dtype != o.dtype) { fail(info.Env(), "gemmSumSquares: the bias must share the operands' dtype"); return; }
+  if (has_bias && (biasOff < 0 || n < 0 || biasOff + n > bias.length)) { fail(info.Env(), "gemmSumSquares: the bias is out of range"); return; }
   if (o.dtype == DType::F32) {
     cv::gemm_sum_squares<float>(tb != 0, batch, m, n, k, static_cast<const float*>(a.data) + aOff, sa,
-      static_cast<const float*>(b.data) + bOff, ldb, static_cast<float*>(o.data) + oOff);
+      static_cast<const float*>(b.data) + bOff, ldb, static_cast<float*>(o.data) + oOff,
+      has_bias ? static_cast<const float*>(bias.data) + biasOff : nullptr);
   } else if (o.dtype == DType::F64) {
     cv::gemm_sum_squares<double>(tb != 0, batch, m, n, k, static_cast<const double*>(a.data) + aOff, sa,
-      static_cast<const double*>(b.data) + bOff, ldb, static_cast<double*>(o.data) + oOff);
+      static_cast<const double*>(b.data) + bOff, ldb, static_cast<double*>(o.data) + oOff,
+      has_bias ? static_cast<const double*>(bias.data) + biasOff : nullptr);
   } else {
     fail(info.Env(), "gemmSumSquares needs float32 or float64");
   }

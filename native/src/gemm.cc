@@ -241,10 +241,31 @@ constexpr int64_t kSharedRowsMax = 2048;
  * row `lower` of a symmetric product, column 0 its column 0), micro-tiles wholly above the
  * diagonal are skipped: the others are computed exactly as without it.
  */
+/**
+ * What a GEMM does to each finished micro-tile of C while it is in L1 (after its last k block):
+ * c ← c + bias[j] (a row vector over C's columns, each sum rounded to T), then, with `square`,
+ * c ← c·c rounded to T — the same operations, in the same order, as the separate passes
+ * (add, square) over the finished product, so the same bits without re-reading C from memory.
+ */
+template <typename T>
+struct Epilogue {
+  const T* bias;  // n values for C's columns from the band's first, or null
+  bool square;
+  void apply(T* c, int64_t ldc, int64_t rows, int64_t cols, int64_t j0) const {
+    for (int64_t i = 0; i < rows; i++) {
+      T* ci = c + i * ldc;
+      if (bias) for (int64_t j = 0; j < cols; j++) ci[j] = ci[j] + bias[j0 + j];
+      if (square) for (int64_t j = 0; j < cols; j++) ci[j] = ci[j] * ci[j];
+    }
+  }
+  /** The epilogue of a band of C that starts at column j0. */
+  Epilogue from_column(int64_t j0) const { return {bias ? bias + j0 : nullptr, square}; }
+};
+
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t e0, int64_t e1,
-  Kernels<T> kernels, int64_t lower = -1) {
+  Kernels<T> kernels, int64_t lower = -1, const Epilogue<T>* epilogue = nullptr) {
   constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks hold whole micro-panels");
   thread_local std::vector<T> abuf, bbuf;
@@ -276,6 +297,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
       const T beta_pc = pc == 0 ? beta : T(1);
+      const Epilogue<T>* finish = pc + kc >= k ? epilogue : nullptr;  // C's tiles are final in this block
       const int64_t a_row = by_rows ? Packing<T>::RowStride : kc;  // elements per packed row of A
       // Whole micro-panels of MC rows: the shared A's block ic starts at ic·a_row.
       if (shared_a) for (int64_t ic = 0; ic < m; ic += MC) pack_a(a, ic, pc, std::min(MC, m - ic), kc, ap0 + ic * a_row);
@@ -303,6 +325,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
               } else {
                 kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
               }
+              if (finish) finish->apply(cij, ldc, mr, nr, jc + jr);
             }
           }
         }
@@ -320,7 +343,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 template <typename T, int MR, int NR>
 void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t batch,
-  Kernels<T> kernel) {
+  Kernels<T> kernel, const Epilogue<T>* epilogue = nullptr) {
   const int nt = threads();
   const int64_t tiles_m = (m + MR - 1) / MR, tiles_n = (n + NR - 1) / NR;
   const bool by_entries = batch >= nt;
@@ -328,21 +351,24 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
   const int64_t tiles = by_entries ? batch : along_n ? tiles_n : tiles_m;
   const int64_t parts = std::min<int64_t>(tiles, static_cast<int64_t>(nt));
   if (nt <= 1 || parts <= 1 || 2.0 * m * n * k * batch < thread_min_flops()) {
-    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, 0, batch, kernel);
+    gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, 0, batch, kernel, -1, epilogue);
     return;
   }
   parallel_for(parts, [&](int64_t p) {
     const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
     if (by_entries) {
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, t0, t1, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, t0, t1, kernel, -1, epilogue);
     } else if (along_n) {
       const int64_t j0 = t0 * NR, j1 = std::min(n, t1 * NR);
       const T* bj = trans_b ? b + j0 * ldb : b + j0;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, sa, bj, ldb, sb, beta, c + j0, ldc, sc, 0, batch, kernel);
+      const Epilogue<T> band = epilogue ? epilogue->from_column(j0) : Epilogue<T>{nullptr, false};
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, sa, bj, ldb, sb, beta, c + j0, ldc, sc, 0, batch, kernel, -1,
+        epilogue ? &band : nullptr);
     } else {
       const int64_t i0 = t0 * MR, i1 = std::min(m, t1 * MR);
       const T* ai = trans_a ? a + i0 : a + i0 * lda;
-      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, sa, b, ldb, sb, beta, c + i0 * ldc, ldc, sc, 0, batch, kernel);
+      gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, sa, b, ldb, sb, beta, c + i0 * ldc, ldc, sc, 0, batch, kernel,
+        -1, epilogue);
     }
   });
 }
@@ -416,10 +442,13 @@ void syrk(bool trans, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, T*
         for (int64_t j = std::max(j0, i + 1); j < std::min(n, j0 + B); j++) c[i * ldc + j] = c[j * ldc + i];
 }
 
+namespace {
+
+/** gemm_batched, each entry's C finished by `epilogue` (null: none). */
 template <typename T>
-void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+void gemm_batched_finished(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   int64_t stride_a, const T* b, int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c,
-  int64_t batch) {
+  int64_t batch, const Epilogue<T>* epilogue) {
   if (m <= 0 || n <= 0 || batch <= 0) return;
   if (k <= 0 || n == 1 || m == 1) {  // no product, or matrix-vector products: scale C first
     for (int64_t e = 0; e < batch; e++) {
@@ -434,24 +463,34 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
         gemv(n, k, alpha, be, trans_b ? ldb : 1, trans_b ? 1 : ldb, ae, trans_a ? lda : 1, ce, 1);
       }
     }
+    if (epilogue) for (int64_t e = 0; e < batch; e++) epilogue->apply(c + e * stride_c, ldc, m, n, 0);
     return;
   }
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
   switch (gemm_isa()) {
     case Isa::Avx512:
       return gemm_threaded<T, kMrAvx512, 2 * W512>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
-        beta, c, ldc, stride_c, batch, Simd<T>::avx512);
+        beta, c, ldc, stride_c, batch, Simd<T>::avx512, epilogue);
     case Isa::Avx2:
       return gemm_threaded<T, kMrAvx2, 2 * W256>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b,
-        beta, c, ldc, stride_c, batch, Simd<T>::avx2);
+        beta, c, ldc, stride_c, batch, Simd<T>::avx2, epilogue);
     default: {
       constexpr int MR = kMrAvx2, NR = 2 * W256;
       constexpr Kernels<T> portable = {micro_portable<T, MR, NR, 1, MR>,
         micro_portable<T, MR, NR, static_cast<int>(Packing<T>::RowStride), 1>, micro_portable_inplace<T, MR, NR, false>, micro_portable_inplace<T, MR, NR, true>};
       return gemm_threaded<T, MR, NR>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
-        ldc, stride_c, batch, portable);
+        ldc, stride_c, batch, portable, epilogue);
     }
   }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm_batched(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+  int64_t stride_a, const T* b, int64_t ldb, int64_t stride_b, T beta, T* c, int64_t ldc, int64_t stride_c,
+  int64_t batch) {
+  gemm_batched_finished<T>(trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, batch, nullptr);
 }
 
 template <typename T>
@@ -476,29 +515,40 @@ CV_SIMD_CLONES void round_to(const double* acc, int64_t len, T* out) {
 }
 
 /**
- * out = Σ_e (A_e·op(B))² for A_e = a + e·stride_a (m×k, row-major, ld k), B shared: each product
- * as gemm_batched computes it, squared and rounded to T, summed in float64 in entry order, rounded
- * to T — exactly a strided-batched GEMM then sumSquares over the batch, without the batch of
- * products in memory. Rows go by blocks whose products for every entry (≈ kSquaresBlockBytes) stay
- * in cache between the GEMM that writes them and the sum that reads them; each block's GEMM is the
- * same arithmetic per element as the whole one (blocks keep at least two rows where m does, so a
- * block never takes gemm's one-row path when the whole would not). Blocks are fixed cuts, threaded.
+ * out = Σ_e (A_e·op(B) + 1·biasᵀ)² for A_e = a + e·stride_a (m×k, row-major, ld k), B shared, bias
+ * (n values, or null for none): each product as gemm_batched computes it, the bias added and the sum
+ * squared, each rounded to T, summed in float64 in entry order, rounded to T — exactly a
+ * strided-batched GEMM, the bias add and sumSquares over the batch, without the batch of products
+ * in memory.
+ *
+ * One entry (EK-FAC's squared projection (ã·Q_A)²) needs no sum: the GEMM writes out itself and
+ * finishes each micro-tile in L1 (Epilogue: the bias, the square), no pass over out of its own.
+ * Several: rows go by blocks whose products for every entry (≈ kSquaresBlockBytes) stay in cache
+ * between the GEMM that writes them and the sum that reads them; each block's GEMM is the same
+ * arithmetic per element as the whole one (blocks keep at least two rows where m does, so a block
+ * never takes gemm's one-row path when the whole would not). Blocks are fixed cuts, threaded.
  */
 template <typename T>
 void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t stride_a,
-  const T* b, int64_t ldb, T* out) {
+  const T* b, int64_t ldb, T* out, const T* bias) {
   if (m <= 0 || n <= 0) return;
+  if (batch == 1) {
+    const Epilogue<T> finish{bias, true};
+    gemm_batched_finished<T>(false, trans_b, m, n, k, T(1), a, k, 0, b, ldb, 0, T(0), out, n, 0, 1, &finish);
+    return;
+  }
   constexpr int64_t kSquaresBlockBytes = int64_t{1} << 19;
   const int64_t per_row = std::max<int64_t>(1, batch) * n * static_cast<int64_t>(sizeof(T));
   const int64_t want = std::max<int64_t>(2, kSquaresBlockBytes / per_row);
   const int64_t blocks = m < 2 ? 1 : std::max<int64_t>(1, std::min((m + want - 1) / want, m / 2));
+  const Epilogue<T> add_bias{bias, false};
   auto run = [&](int64_t p) {
     const int64_t r0 = m * p / blocks, r1 = m * (p + 1) / blocks, rows = r1 - r0;
     thread_local std::vector<T> prod;
     prod.resize(static_cast<size_t>(std::max<int64_t>(1, batch) * rows * n));
     if (batch > 0) {
-      gemm_batched<T>(false, trans_b, rows, n, k, T(1), a + r0 * k, k, stride_a, b, ldb, 0, T(0), prod.data(), n, rows * n,
-        batch);
+      gemm_batched_finished<T>(false, trans_b, rows, n, k, T(1), a + r0 * k, k, stride_a, b, ldb, 0, T(0), prod.data(), n,
+        rows * n, batch, bias ? &add_bias : nullptr);
     }
     // The sums by stretches of kAccBlock elements, their double accumulators in L1 while every
     // entry's products stream past once (the same additions in the same order as one accumulator
@@ -531,8 +581,8 @@ template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, double
   const double*, int64_t, int64_t, double, double*, int64_t, int64_t, int64_t);
 
 template void gemm_sum_squares<float>(bool, int64_t, int64_t, int64_t, int64_t, const float*, int64_t, const float*,
-  int64_t, float*);
+  int64_t, float*, const float*);
 template void gemm_sum_squares<double>(bool, int64_t, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
-  int64_t, double*);
+  int64_t, double*, const double*);
 
 }  // namespace cv

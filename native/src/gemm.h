@@ -83,14 +83,15 @@ void gemm_lower(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const
   int64_t ldb, T beta, T* c, int64_t ldc);
 
 /**
- * out (m×n, ld n) = Σ_e (A_e·op(B))² over e < batch, A_e = a + e·stride_a (m×k, ld k), B shared
- * (op(B) = Bᵀ when trans_b): each product as gemm_batched computes it, its square rounded to T,
- * summed in float64 in entry order — a strided-batched GEMM then sumSquares over the batch, bit for
- * bit, without the batch of products in memory (EK-FAC's Σₖ (δₖ·Q_G)²).
+ * out (m×n, ld n) = Σ_e (A_e·op(B) + 1·biasᵀ)² over e < batch, A_e = a + e·stride_a (m×k, ld k), B
+ * shared (op(B) = Bᵀ when trans_b), bias n values or null: each product as gemm_batched computes it,
+ * the bias added and the sum squared, each rounded to T, summed in float64 in entry order — a
+ * strided-batched GEMM, the bias add, then sumSquares over the batch, bit for bit, without the
+ * batch of products in memory (EK-FAC's Σₖ (δₖ·Q_G)² and (ã·Q_A)²).
  */
 template <typename T>
 void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, int64_t stride_a,
-  const T* b, int64_t ldb, T* out);
+  const T* b, int64_t ldb, T* out, const T* bias);
 
 /**
  * The symmetric product C = alpha·op(A)·op(A)ᵀ, n×n (xSYRK, both triangles written): op(A) = Aᵀ

@@ -68,6 +68,15 @@ export function vjpAtTaps(f: (tap: (t: Tensor) => Tensor, keep: (t: Tensor) => T
   try {
     const tap = (t: Tensor): Tensor => {
       if (!trace.active) throw new ShapeError('vjpAtTaps: tap() called after the function returned');
+      // The wanted cotangent is the tapped value's own: a concrete value becomes a leaf as it is,
+      // one this trace already follows stays as it is (backward keeps a wanted node's whole
+      // cotangent) — no pass over it. A value of another transformation gets a zero leaf added,
+      // which keeps its tangents.
+      const own = t._level === 0 ? vjpTracer(trace, t, null) : traceOf(t, trace) && !leaves.includes(t) ? t : null;
+      if (own) {
+        leaves.push(own);
+        return own;
+      }
       const leaf = vjpTracer(trace, zerosLike(t.concrete()), null);
       leaves.push(leaf);
       return add(t, leaf);

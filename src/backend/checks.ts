@@ -75,18 +75,21 @@ export function checkSyrk(trans: boolean, n: number, k: number, a: BackendBuffer
 }
 
 /**
- * gemmSumSquares(transB, batch, m, n, k, A, aOff, strideA, B, bOff, ldb, out, outOff): batch m×k
- * row-major entries of A strideA apart, B k×n (n×k when transB, ld ldb), out m×n contiguous at
- * outOff, float operands of one dtype; false when out is empty (m or n 0).
+ * gemmSumSquares(transB, batch, m, n, k, A, aOff, strideA, B, bOff, ldb, out, outOff, bias, biasOff):
+ * batch m×k row-major entries of A strideA apart, B k×n (n×k when transB, ld ldb), out m×n
+ * contiguous at outOff, bias null or n values at biasOff, float operands of one dtype; false when
+ * out is empty (m or n 0).
  */
 export function checkGemmSumSquares(transB: boolean, batch: number, m: number, n: number, k: number, a: BackendBuffer,
-  aOff: number, strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number): boolean {
+  aOff: number, strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number,
+  bias: BackendBuffer | null = null, biasOff = 0): boolean {
   const fn = 'gemmSumSquares';
   for (const [name, v] of [['batch', batch], ['m', m], ['n', n], ['k', k], ['strideA', strideA]] as const) checkDim(fn, name, v);
-  if (out.dtype === 'int32' || a.dtype !== out.dtype || b.dtype !== out.dtype) {
-    throw new DTypeError(`${fn}: needs float32 or float64 operands of one dtype, got ${a.dtype}, ${b.dtype} → ${out.dtype}`);
+  if (out.dtype === 'int32' || a.dtype !== out.dtype || b.dtype !== out.dtype || (bias && bias.dtype !== out.dtype)) {
+    throw new DTypeError(`${fn}: needs float32 or float64 operands of one dtype, got ${a.dtype}, ${b.dtype}${bias ? `, bias ${bias.dtype}` : ''} → ${out.dtype}`);
   }
   checkSpan(fn, 'out', out, outOff, m, n, n);
+  if (bias) checkSpan(fn, 'bias', bias, biasOff, 1, n, n);
   checkDim(fn, 'offset of A', aOff);
   checkDim(fn, 'offset of B', bOff);
   if (m === 0 || n === 0) return false;

@@ -120,15 +120,17 @@ export interface Backend {
   sumSquares?(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void;
 
   /**
-   * out (m×n, contiguous at outOff) = Σ_e (A_e·op(B))² over e < batch, A_e the m×k row-major matrix
-   * at aOff + e·strideA, B shared (k×n, or n×k when transB, ld ldb): each product as
-   * gemmStridedBatched (alpha 1, beta 0, B at stride 0) computes it, its square rounded to the dtype,
-   * summed in float64 in entry order — exactly gemmStridedBatched then sumSquares over the batch,
+   * out (m×n, contiguous at outOff) = Σ_e (A_e·op(B) + 1·biasᵀ)² over e < batch, A_e the m×k
+   * row-major matrix at aOff + e·strideA, B shared (k×n, or n×k when transB, ld ldb), bias n values
+   * at biasOff (or null: none): each product as gemmStridedBatched (alpha 1, beta 0, B at stride 0)
+   * computes it, the bias added and the sum squared, each rounded to the dtype, summed in float64
+   * in entry order — exactly gemmStridedBatched, a broadcast add and sumSquares over the batch,
    * which the tensor layer runs without it. Optional: it keeps the batch of products out of memory
-   * (EK-FAC's corrections: Σₖ (δₖ·Q_G)² for K gradient columns).
+   * (EK-FAC's corrections: Σₖ (δₖ·Q_G)² for K gradient columns, (a·Q_A + q)² for the inputs).
    */
   gemmSumSquares?(transB: boolean, batch: number, m: number, n: number, k: number, a: BackendBuffer, aOff: number,
-    strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number): void;
+    strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number,
+    bias?: BackendBuffer | null, biasOff?: number): void;
 
   /** C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,

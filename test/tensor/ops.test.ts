@@ -616,6 +616,36 @@ for (const backend of testBackends()) {
       const t2 = c.jvp((t: c.Tensor) => (arg === 0 ? c.sumSquares(c.matmul(t, b), 0) : c.sumSquares(c.matmul(a, t), 0)), arg === 0 ? a : b, v).tangent.dataSync();
       for (let i = 0; i < t1.length; i++) assert.ok(Math.abs(t1[i]! - t2[i]!) <= 1e-12 * (1 + Math.abs(t2[i]!)), `tangent of operand ${arg}`);
     }
+    // With a bias row: Σ_e (A_e·op(B) + 1·biasᵀ)² equals sumSquares(add(matmul, bias)) bit for bit (one entry: the GEMM's tile epilogue on native).
+    for (const dt of ['float32', 'float64'] as const) {
+      for (const [batch, m, k, n, transB] of [[1, 300, 40, 785, false], [3, 37, 9, 13, true], [1, 1, 4, 6, false], [2, 5, 3, 1, true], [1, 6, 0, 4, false]] as const) {
+        const a = rand([batch, m, k], dt), b = rand(transB ? [n, k] : [k, n], dt), bias = rand([n], dt);
+        const want = c.sumSquares(c.add(c.matmul(a, b, { transB }), bias), 0).dataSync();
+        for (const given of [bias, c.reshape(bias, [1, n])]) {
+          const got = c.matmulSumSquares(a, b, { transB, bias: given }).dataSync();
+          assert.ok(got.every((v, i) => Object.is(v, want[i])), `${dt} [${batch}, ${m}, ${k}]·[${k}, ${n}] transB ${transB} + bias ${JSON.stringify(given.shape)}: bit for bit`);
+        }
+      }
+    }
+    {
+      const q = rand([5], 'float64');
+      const fusedBias = (x: c.Tensor, y: c.Tensor, z: c.Tensor) => c.sum(c.mul(c.matmulSumSquares(x, y, { bias: z }), w));
+      const composedBias = (x: c.Tensor, y: c.Tensor, z: c.Tensor) => c.sum(c.mul(c.sumSquares(c.add(c.matmul(x, y), z), 0), w));
+      const args = [a, b, q] as const;
+      for (const arg of [0, 1, 2] as const) {
+        const at = (t: c.Tensor, f: typeof fusedBias) => f(...(args.map((x, i) => (i === arg ? t : x)) as [c.Tensor, c.Tensor, c.Tensor]));
+        const d1 = c.grad((t: c.Tensor) => at(t, fusedBias), args[arg]).dataSync();
+        const d2 = c.grad((t: c.Tensor) => at(t, composedBias), args[arg]).dataSync();
+        for (let i = 0; i < d1.length; i++) assert.ok(Math.abs(d1[i]! - d2[i]!) <= 1e-12 * (1 + Math.abs(d2[i]!)), `bias form: gradient of operand ${arg}`);
+        const v = rand([...args[arg].shape], 'float64');
+        const t1 = c.jvp((t: c.Tensor) => at(t, fusedBias), args[arg], v).tangent.dataSync();
+        const t2 = c.jvp((t: c.Tensor) => at(t, composedBias), args[arg], v).tangent.dataSync();
+        for (let i = 0; i < t1.length; i++) assert.ok(Math.abs(t1[i]! - t2[i]!) <= 1e-12 * (1 + Math.abs(t2[i]!)), `bias form: tangent of operand ${arg}`);
+      }
+      throwsType(() => c.matmulSumSquares(a, b, { bias: rand([4], 'float64') }), c.ShapeError, /bias/);
+      throwsType(() => c.matmulSumSquares(a, b, { bias: rand([2, 5], 'float64') }), c.ShapeError, /bias/);
+      throwsType(() => c.matmulSumSquares(a, b, { bias: c.zeros([5], 'float32') }), c.DTypeError);
+    }
     throwsType(() => c.matmulSumSquares(c.zeros([2, 2, 2], 'int32'), c.zeros([2, 2], 'int32')), c.DTypeError);
     throwsType(() => c.matmulSumSquares(c.zeros([2, 2], 'float64'), c.zeros([2, 2], 'float64')), c.ShapeError, /batch/);
     throwsType(() => c.matmulSumSquares(c.zeros([2, 2, 3], 'float64'), c.zeros([2, 2], 'float64')), c.ShapeError, /inner/);

@@ -1,6 +1,6 @@
 import { add, mul } from '../../tensor/ops/elementwise.js';
 import {
-  matmulPrimitive, matmulRaw, matmulSumPrimitive, matmulSumSquaresPrimitive, productShape, type MatmulParams,
+  biasedProducts, matmulPrimitive, matmulRaw, matmulSumPrimitive, matmulSumSquaresPrimitive, productShape, type MatmulParams,
   type MatmulSumParams, type MatmulSumSquaresParams,
 } from '../../tensor/ops/matmul.js';
 import { sum } from '../../tensor/ops/reduce.js';
@@ -53,16 +53,21 @@ defineRule<MatmulSumParams>(matmulSumPrimitive, {
 });
 
 /**
- * y = Σ_e C_e², C = A·op(B) per entry: ẏ = 2·Σ_e C_e ⊙ Ċ_e, and the adjoint of C is 2·C ⊙ ȳ (ȳ
- * broadcast over the batch), taken back through the product (C recomputed from the primals).
+ * y = Σ_e C_e², C = A·op(B) (+ 1·biasᵀ) per entry: ẏ = 2·Σ_e C_e ⊙ Ċ_e, and the adjoint of C is
+ * 2·C ⊙ ȳ (ȳ broadcast over the batch), taken back through the product and summed over every row
+ * for the bias (C recomputed from the primals).
  */
 defineRule<MatmulSumSquaresParams>(matmulSumSquaresPrimitive, {
-  jvp: (p, [ta, tb], _o, { transB }) => {
-    const c = matmulRaw(p[0]!, p[1]!, false, transB);
-    return mul(sum(mul(c, productJvp(p, 0, ta ?? null, tb ?? null, false, transB)!), 0), 2);
+  jvp: (p, [ta, tb, tbias], _o, { transB }) => {
+    const c = biasedProducts(p[0]!, p[1]!, p[2], transB);
+    const product = productJvp(p, 0, ta ?? null, tb ?? null, false, transB);
+    const dc = product && tbias ? add(product, tbias) : (product ?? tbias!);
+    return mul(sum(mul(c, dc), 0), 2);
   },
-  vjp: ([a, b], _o, g, { transB }, needs) => {
-    const c = matmulRaw(a!, b!, false, transB);
-    return productVjp(a!, b!, mul(mul(c, g), 2), false, transB, needs);
+  vjp: ([a, b, bias], _o, g, { transB }, needs) => {
+    const dc = mul(mul(biasedProducts(a!, b!, bias, transB), g), 2);
+    const grads = productVjp(a!, b!, dc, false, transB, needs);
+    // The bias is added to every row of every entry: its adjoint sums them.
+    return bias ? [...grads, needs[2] ? sum(reshape(dc, [dc.shape[0]! * dc.shape[1]!, bias.shape[0]!]), 0) : null] : grads;
   },
 });

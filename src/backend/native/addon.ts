@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 10;
+export const NATIVE_ABI = 11;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -44,9 +44,9 @@ export interface NativeAddon {
   /** C = alpha·op(A)·op(A)ᵀ, n×n (trans: A is k×n, C = alpha·AᵀA; else A n×k, C = alpha·AAᵀ); both triangles written. */
   syrk(trans: number, n: number, k: number, alpha: number, a: TypedArray, aOff: number, lda: number,
     c: TypedArray, cOff: number, ldc: number): void;
-  /** out = Σ_e (A_e·op(B))² (cv::gemm_sum_squares; extents checked by the caller). */
+  /** out = Σ_e (A_e·op(B) + 1·biasᵀ)² (cv::gemm_sum_squares; bias null for none; extents checked by the caller). */
   gemmSumSquares(transB: number, batch: number, m: number, n: number, k: number, a: TypedArray, aOff: number, strideA: number,
-    b: TypedArray, bOff: number, ldb: number, out: TypedArray, outOff: number): void;
+    b: TypedArray, bOff: number, ldb: number, out: TypedArray, outOff: number, bias: TypedArray | null, biasOff: number): void;
   /** out[i, :] = src[idx[i], :] (indices checked by the caller, and again by the addon). */
   gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
   /** out[idx[i], :] += src[i, :] (float32/float64). */

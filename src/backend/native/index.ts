@@ -205,9 +205,11 @@ export class NativeBackend implements Backend {
     this.addon.reduce(opCode(REDUCE_OPS, op), arr(x), outer, r, inner, arr(out));
   }
   gemmSumSquares(transB: boolean, batch: number, m: number, n: number, k: number, a: BackendBuffer, aOff: number,
-    strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number): void {
-    if (!checkGemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff)) return;
-    this.addon.gemmSumSquares(transB ? 1 : 0, batch, m, n, k, arr(a), aOff, strideA, arr(b), bOff, ldb, arr(out), outOff);
+    strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number,
+    bias: BackendBuffer | null = null, biasOff = 0): void {
+    if (!checkGemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff, bias, biasOff)) return;
+    this.addon.gemmSumSquares(transB ? 1 : 0, batch, m, n, k, arr(a), aOff, strideA, arr(b), bOff, ldb, arr(out), outOff,
+      bias ? arr(bias) : null, biasOff);
   }
   sumSquares(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
     checkSumSquares(x, outer, r, inner, out);

@@ -1,4 +1,4 @@
-import { add, concat, div, keep, matmul, matmulSumSquares, maximum, reshape, slice, square, sum, sumSquares, tensor, tidy } from '../../tensor/index.js';
+import { add, concat, div, keep, matmul, matmulSumSquares, maximum, reshape, slice, sum, sumSquares, tensor, tidy } from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { eigh } from '../../linalg/dense.js';
 import type { TrainingData } from '../../nn/chunk-source.js';
@@ -99,11 +99,15 @@ export function fitCorrections(objective: Objective, theta: Tensor, data: Traini
     const { sums, n } = accumulateOverBatches(objective, theta, data, o.batchSize, (batch) =>
       batchActivity(objective, theta, layouts, batch, sampler).map((act, i) => {
         const l = layouts[i]!, qG = bases[i]!.qG, { top, last } = split[i]!;
-        const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
         const K = act.deltas.shape[0]!, rows = act.n * act.positions;
-        // One position: Σₖ (δₖQ_G)² straight from the product (matmulSumSquares: the K projected
-        // columns are never stored), then the squared GEMM.
-        if (act.positions === 1) return matmul(matmulSumSquares(act.deltas, qG), square(pa), { transA: true });
+        // One position: Σₖ (δₖQ_G)² and (ãQ_A)² straight from the products (matmulSumSquares: the K
+        // projected columns are never stored, the inputs' projection is squared as the GEMM
+        // finishes each tile), then the squared GEMM.
+        if (act.positions === 1) {
+          const pa2 = matmulSumSquares(reshape(act.input, [1, rows, l.inFeatures]), top, last ? { bias: last } : {});
+          return matmul(matmulSumSquares(act.deltas, qG), pa2, { transA: true });
+        }
+        const pa = last ? add(matmul(act.input, top), last) : matmul(act.input, top);
         const pg = reshape(matmul(reshape(act.deltas, [K * rows, l.outFeatures]), qG), [K, rows, l.outFeatures]);
         const pa3 = reshape(pa, [act.n, act.positions, l.inDim]);
         let total: Tensor | null = null;

@@ -2,6 +2,7 @@ import { ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
+import { add } from './elementwise.js';
 import { sumSquares } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { kernels } from '../kernels.js';
@@ -120,12 +121,12 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
   const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
   // A batch times one matrix on the right: fold the batch into the rows (one big GEMM).
   if (b.rank === 2 && !transA) {
-    const r = matmulRaw(reshape(a, [-1, ac]), b, false, transB);
+    const r = matmulRaw(reshape(a, [batchA.reduce((x, y) => x * y, 1) * ar, ac]), b, false, transB);  // not -1: k may be 0
     return reshape(r, [...batchA, ar, transB ? br : bc]);
   }
   // One matrix on the left of a batch: the primitive shares it with stride 0 (no broadcast copy).
   if (a.rank === 2) {
-    const r = matmulRaw(a, reshape(b, [-1, br, bc]), transA, transB);
+    const r = matmulRaw(a, reshape(b, [batchB.reduce((x, y) => x * y, 1), br, bc]), transA, transB);
     return reshape(r, [...batchB, r.shape[1]!, r.shape[2]!]);
   }
   const rank = Math.max(a.rank, b.rank);
@@ -144,28 +145,38 @@ export function matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB
 
 export interface MatmulSumSquaresParams { transB: boolean }
 
+/** The products op(A_e)·op(B) plus the bias row where there is one (the terms matmulSumSquares squares). */
+export function biasedProducts(a: Tensor, b: Tensor, bias: Tensor | undefined, transB: boolean): Tensor {
+  const c = matmulRaw(a, b, false, transB);
+  return bias ? add(c, bias) : c;
+}
+
 /**
- * Σ_e (A_e·op(B))² for A [batch, m, k] and B [k, n] ([n, k] with transB) → [m, n]: the backend's
- * gemmSumSquares where it has one (the batch of products never stored), else the strided-batched
- * product then sumSquares over the batch — the same values, bit for bit.
+ * Σ_e (A_e·op(B) + 1·biasᵀ)² for A [batch, m, k], B [k, n] ([n, k] with transB) and an optional
+ * bias [n] (inputs [a, b] or [a, b, bias]) → [m, n]: the backend's gemmSumSquares where it has one
+ * (the batch of products never stored; one entry squared as the GEMM finishes each tile), else
+ * the strided-batched product, the broadcast add and sumSquares over the batch — the same values,
+ * bit for bit.
  */
-export const matmulSumSquaresPrimitive = definePrimitive<MatmulSumSquaresParams>('matmulSumSquares', ([a, b], { transB }) => {
+export const matmulSumSquaresPrimitive = definePrimitive<MatmulSumSquaresParams>('matmulSumSquares', ([a, b, bias], { transB }) => {
   const [batch, m, k] = a!.shape as [number, number, number];
   const n = transB ? b!.shape[0]! : b!.shape[1]!;
-  const backend = backendOf('matmulSumSquares', [a!, b!]);
-  if (!kernels(backend).native('gemmSumSquares', [a!.dtype, b!.dtype, a!.dtype])) return sumSquares(matmulRaw(a!, b!, false, transB), 0);
+  const backend = backendOf('matmulSumSquares', bias ? [a!, b!, bias] : [a!, b!]);
+  if (!kernels(backend).native('gemmSumSquares', [a!.dtype, b!.dtype, a!.dtype])) return sumSquares(biasedProducts(a!, b!, bias, transB), 0);
   const out = empty([m, n], a!.dtype, backend);
-  backend.gemmSumSquares!(transB, batch, m, n, k, a!.buffer, 0, m * k, b!.buffer, 0, transB ? k : n, out.buffer, 0);
+  backend.gemmSumSquares!(transB, batch, m, n, k, a!.buffer, 0, m * k, b!.buffer, 0, transB ? k : n, out.buffer, 0, bias?.buffer ?? null, 0);
   return out;
 });
 
 /**
- * Σ over the leading axis of the squared products, Σ_e (A_e·op(B))² for A [batch, m, k] and B
- * [k, n] (transB: B [n, k]) → [m, n]: `sumSquares(matmul(a, b), 0)` in one pass where the backend
- * has the kernel (EK-FAC's eigenvalue corrections sum the squares of K projected gradient columns).
+ * Σ over the leading axis of the squared products, Σ_e (A_e·op(B) + 1·biasᵀ)² for A [batch, m, k],
+ * B [k, n] (transB: B [n, k]) and an optional bias [n] (or [1, n]) added to every row → [m, n]:
+ * `sumSquares(add(matmul(a, b), bias), 0)` in one pass where the backend has the kernel (EK-FAC's
+ * eigenvalue corrections: the squares of K projected gradient columns summed, and the squared
+ * projection (a·Q_A + q)² of the inputs, batch 1).
  */
-export function matmulSumSquares(a: Tensor, b: Tensor, options: { transB?: boolean } = {}): Tensor {
-  const transB = options.transB ?? false;
+export function matmulSumSquares(a: Tensor, b: Tensor, options: { transB?: boolean; bias?: Tensor } = {}): Tensor {
+  const transB = options.transB ?? false, bias = options.bias;
   requireFloat('matmulSumSquares', a);
   sameDType('matmulSumSquares', a, b);
   if (a.rank !== 3 || b.rank !== 2) {
@@ -173,7 +184,13 @@ export function matmulSumSquares(a: Tensor, b: Tensor, options: { transB?: boole
   }
   const k = a.shape[2]!, kb = transB ? b.shape[1]! : b.shape[0]!;
   if (k !== kb) throw new ShapeError(`matmulSumSquares: inner dimensions differ: ${fmt(a.shape)} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
-  return bind(matmulSumSquaresPrimitive, [a, b], { transB });
+  if (!bias) return bind(matmulSumSquaresPrimitive, [a, b], { transB });
+  sameDType('matmulSumSquares', a, bias);
+  const n = transB ? b.shape[0]! : b.shape[1]!;
+  if (bias.size !== n || bias.rank > 2 || (bias.rank === 2 && bias.shape[0] !== 1)) {
+    throw new ShapeError(`matmulSumSquares: the bias must be [${n}] or [1, ${n}] (one value per column of the product), got ${fmt(bias.shape)}`);
+  }
+  return bind(matmulSumSquaresPrimitive, [a, b, reshape(bias, [n])], { transB });
 }
 
 /** Outer product of two vectors. */

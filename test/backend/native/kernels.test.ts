@@ -129,30 +129,42 @@ t('softmaxJvp: bad operands refused with a typed error before the addon sees the
   throwsType(() => nb().softmaxJvp(y, tt, 2, -1, 1, 3, tt), ShapeError);
 });
 
-t('gemmSumSquares: Σ_e (A_e·op(B))² bit for bit gemmStridedBatched then sumSquares — row blocks (m up to 3,000), one row, one column, k = 0 and k > KC, batch 0, transB, offsets, 1–3 threads; bad operands refused', () => {
+t('gemmSumSquares: Σ_e (A_e·op(B) + bias)² bit for bit gemmStridedBatched, the bias add, then sumSquares — row blocks (m up to 3,000), one entry (the GEMM\'s tile epilogue: bands along m and n, n > NC), one row, one column, k = 0 and k > KC, batch 0, transB, offsets, with and without a bias, 1–3 threads; bad operands refused', () => {
   const rng = new Rng(63);
   const cases: [number, number, number, number, boolean][] = [
     [10, 1024, 128, 128, false], [3, 3000, 40, 20, true], [4, 2, 7, 300, false], [5, 1, 9, 6, true], [2, 17, 1, 5, false],
     [6, 33, 12, 0, false], [0, 8, 4, 3, false], [1, 64, 64, 64, true], [7, 513, 3, 2, false],
+    [1, 300, 785, 300, false], [1, 40, 1100, 30, true], [1, 1, 9, 6, false], [1, 17, 1, 5, true], [1, 6, 5, 0, false],
   ];
   try {
     for (const [batch, m, n, k, transB] of cases) {
       for (const dtype of FLOATS) {
-        const aOff = 3, bOff = 5, outOff = 2, ldb = transB ? k + 1 : n + 2;
+        const aOff = 3, bOff = 5, outOff = 2, biasOff = 1, ldb = transB ? k + 1 : n + 2;
         const a = both(dtype, values(rng, dtype, aOff + batch * m * k));
         const b = both(dtype, values(rng, dtype, bOff + (transB ? n : k) * ldb));
-        // The composition the kernel replaces, on the native backend itself.
-        const prod = nb().alloc(dtype, Math.max(1, batch * m * n)), want = nb().alloc(dtype, m * n);
+        const biasValues = values(rng, dtype, biasOff + n);
+        const bias = nb().alloc(dtype, biasOff + n);
+        nb().write(bias, biasValues);
+        const biasStored = nb().read(bias);  // rounded to the dtype
+        // The composition the kernel replaces, on the native backend itself (the bias added in the dtype's arithmetic).
+        const prod = nb().alloc(dtype, Math.max(1, batch * m * n)), want = nb().alloc(dtype, m * n), wantBiased = nb().alloc(dtype, m * n);
         nb().gemmStridedBatched(false, transB, m, n, k, 1, a.n, aOff, k, m * k, b.n, bOff, ldb, 0, 0, prod, 0, n, m * n, batch);
         nb().sumSquares(prod, 1, batch, m * n, want);
+        const round = dtype === 'float32' ? Math.fround : (x: number) => x;
+        const biased = nb().alloc(dtype, Math.max(1, batch * m * n));
+        nb().write(biased, Array.from(nb().read(prod), (v, i) => round(v + biasStored[biasOff + (i % n)]!)));
+        nb().sumSquares(biased, 1, batch, m * n, wantBiased);
         for (const threads of [1, 2, 3]) {
           setNativeThreads(threads, { minFlops: 0 });
-          const out = nb().alloc(dtype, outOff + m * n);
-          nb().write(out, new Array<number>(outOff + m * n).fill(-7));
-          nb().gemmSumSquares(transB, batch, m, n, k, a.n, aOff, m * k, b.n, bOff, ldb, out, outOff);
-          const got = nb().read(out);
-          assert.equal(Array.from(got.subarray(0, outOff)), [-7, -7], 'before the offset untouched');
-          compare(got.subarray(outOff), nb().read(want), exact, `gemmSumSquares ${dtype} batch ${batch} [${m}, ${n}, ${k}] transB ${transB}, ${threads} thread(s)`);
+          for (const withBias of [false, true]) {
+            const out = nb().alloc(dtype, outOff + m * n);
+            nb().write(out, new Array<number>(outOff + m * n).fill(-7));
+            nb().gemmSumSquares(transB, batch, m, n, k, a.n, aOff, m * k, b.n, bOff, ldb, out, outOff, withBias ? bias : null, biasOff);
+            const got = nb().read(out);
+            assert.equal(Array.from(got.subarray(0, outOff)), [-7, -7], 'before the offset untouched');
+            compare(got.subarray(outOff), nb().read(withBias ? wantBiased : want), exact,
+              `gemmSumSquares ${dtype} batch ${batch} [${m}, ${n}, ${k}] transB ${transB}${withBias ? ' + bias' : ''}, ${threads} thread(s)`);
+          }
         }
       }
     }
@@ -166,6 +178,8 @@ t('gemmSumSquares: Σ_e (A_e·op(B))² bit for bit gemmStridedBatched then sumSq
   throwsType(() => nb().gemmSumSquares(true, 1, 2, 9, 8, f, 0, 16, f, 0, 8, f, 0), ShapeError, /B/);
   throwsType(() => nb().gemmSumSquares(false, 1, 8, 9, 1, f, 0, 8, f, 0, 9, f, 0), ShapeError, /out/);
   throwsType(() => nb().gemmSumSquares(false, -1, 2, 2, 2, f, 0, 4, f, 0, 2, f, 0), ShapeError, /batch/);
+  throwsType(() => nb().gemmSumSquares(false, 2, 2, 2, 2, f, 0, 4, f, 0, 2, f, 0, g, 0), DTypeError, /bias/);
+  throwsType(() => nb().gemmSumSquares(false, 1, 2, 9, 2, f, 0, 4, f, 0, 9, f, 0, f, 60), ShapeError, /bias/);
 });
 
 t('mulAdd: a·b + c·d on broadcast strided operands, float32 and float64, bit for bit the reference kernel and binary mul, mul, add; bad operands refused', () => {
