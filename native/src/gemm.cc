@@ -231,16 +231,9 @@ void gemv(int64_t count, int64_t k, T alpha, const T* mat, int64_t rs, int64_t c
 
 /** Rows of a shared op(A) packed once for a whole batch: up to this many (else per entry). */
 constexpr int64_t kSharedRowsMax = 2048;
+/** A shared A packed whole (every k block) for entries-outer order: up to this size (about half an L2). */
+constexpr int64_t kSharedWholeBytes = int64_t{3} << 19;
 
-/**
- * One strided batch of GEMMs: C_e ← beta·C_e + alpha·op(A_e)·op(B_e) for entries e0 ≤ e < e1,
- * X_e = X + e·strideX. A shared operand (stride 0) is packed once per k block for every entry —
- * B always; A when it has at most kSharedRowsMax rows, all of them packed together. Each C_e gets
- * exactly the arithmetic of a single GEMM (the same k blocks in order, the same micro-kernel), so
- * a batch equals its entries computed one by one, bit for bit. With lower ≥ 0 (row 0 of C being
- * row `lower` of a symmetric product, column 0 its column 0), micro-tiles wholly above the
- * diagonal are skipped: the others are computed exactly as without it.
- */
 /**
  * What a GEMM does to each finished micro-tile of C while it is in L1 (after its last k block):
  * c ← c + bias[j] (a row vector over C's columns, each sum rounded to T), then, with `square`,
@@ -262,6 +255,15 @@ struct Epilogue {
   Epilogue from_column(int64_t j0) const { return {bias ? bias + j0 : nullptr, square}; }
 };
 
+/**
+ * One strided batch of GEMMs: C_e ← beta·C_e + alpha·op(A_e)·op(B_e) for entries e0 ≤ e < e1,
+ * X_e = X + e·strideX. A shared operand (stride 0) is packed once per k block for every entry —
+ * B always; A when it has at most kSharedRowsMax rows, all of them packed together. Each C_e gets
+ * exactly the arithmetic of a single GEMM (the same k blocks in order, the same micro-kernel), so
+ * a batch equals its entries computed one by one, bit for bit. With lower ≥ 0 (row 0 of C being
+ * row `lower` of a symmetric product, column 0 its column 0), micro-tiles wholly above the
+ * diagonal are skipped: the others are computed exactly as without it.
+ */
 template <typename T, int MR, int NR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   int64_t sa, const T* b, int64_t ldb, int64_t sb, T beta, T* c, int64_t ldc, int64_t sc, int64_t e0, int64_t e1,
@@ -284,7 +286,15 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   // at n = 128 they lose 7 % to packing. A shared A stays packed once for the batch.
   const bool in_place = !shared_a && n <= (by_rows ? 8 : 2) * NR;
   const MicroKernelInPlace<T> kernel_in_place = by_rows ? kernels.inplace : kernels.inplace_t;
-  abuf.resize(static_cast<size_t>(mcMax * (by_rows ? Packing<T>::RowStride : kcMax)));
+  // A shared A over several k blocks is packed whole, once (every k block side by side), and the
+  // entries go outside the k loop: each C_e then stays in cache across its k blocks instead of all
+  // the batch's C blocks streaming through memory once per k block (a batched HVP's first layer:
+  // 32 entries of [256, 784]·[784, 128], 4 MB of C per k block). Same tiles, same k order: same bits.
+  const int64_t blocks_k = (k + KC - 1) / KC;
+  const int64_t a_block = mcMax * (by_rows ? Packing<T>::RowStride : kcMax);  // one k block of packed A
+  const bool entries_outer = shared_a && blocks_k > 1 && !shared_b &&
+    a_block * blocks_k * static_cast<int64_t>(sizeof(T)) <= kSharedWholeBytes;
+  abuf.resize(static_cast<size_t>(a_block * (entries_outer ? blocks_k : 1)));
   bbuf.resize(static_cast<size_t>(ncMax * kcMax));
   T* const ap0 = abuf.data();
   T* const bp = bbuf.data();
@@ -292,43 +302,63 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     if (by_rows) pack_a_rows<T, MR>(ae, lda, ic, pc, mc, kc, ap);
     else pack_a_steps<T, MR>(ae, lda, ic, pc, mc, kc, ap);
   };
+  auto a_row_of = [&](int64_t kc) { return by_rows ? Packing<T>::RowStride : kc; };  // elements per packed row of A
+  // The micro-tiles of entry e for the k block at pc (B packed at bp; a shared A's block at shared_ap).
+  auto tiles = [&](int64_t e, int64_t jc, int64_t nc, int64_t pc, int64_t kc, const T* shared_ap) {
+    const T beta_pc = pc == 0 ? beta : T(1);
+    const Epilogue<T>* finish = pc + kc >= k ? epilogue : nullptr;  // C's tiles are final in this block
+    const int64_t a_row = a_row_of(kc);
+    const T* ae = a + e * sa;
+    T* ce = c + e * sc;
+    for (int64_t ic = 0; ic < m; ic += MC) {
+      const int64_t mc = std::min(MC, m - ic);
+      const T* ap = ap0;
+      const int64_t whole = in_place ? mc / MR * MR : 0;  // rows read in place (whole tiles)
+      if (shared_a) ap = shared_ap + ic * a_row;
+      else if (!in_place) pack_a(ae, ic, pc, mc, kc, ap0);
+      else if (whole < mc) pack_a(ae, ic + whole, pc, mc - whole, kc, ap0);  // the ragged last tile
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+          if (lower >= 0 && jc + jr > lower + ic + ir + mr - 1) continue;  // strictly above the diagonal
+          T* cij = ce + (ic + ir) * ldc + jc + jr;
+          if (ir < whole) {
+            const T* at = by_rows ? ae + (ic + ir) * lda + pc : ae + pc * lda + ic + ir;  // op(A)[ic + ir, pc]
+            kernel_in_place(kc, at, lda, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+          } else {
+            kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
+          }
+          if (finish) finish->apply(cij, ldc, mr, nr, jc + jr);
+        }
+      }
+    }
+  };
+  auto pack_shared_a = [&](int64_t pc, int64_t kc, T* dst) {  // whole micro-panels of MC rows: block ic at ic·a_row
+    for (int64_t ic = 0; ic < m; ic += MC) pack_a(a, ic, pc, std::min(MC, m - ic), kc, dst + ic * a_row_of(kc));
+  };
+  if (entries_outer) {
+    for (int64_t pc = 0; pc < k; pc += KC) pack_shared_a(pc, std::min(KC, k - pc), ap0 + pc / KC * a_block);
+  }
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = std::min(NC, n - jc);
+    if (entries_outer) {
+      for (int64_t e = e0; e < e1; e++) {
+        for (int64_t pc = 0; pc < k; pc += KC) {
+          const int64_t kc = std::min(KC, k - pc);
+          pack_b<T, NR>(trans_b, b + e * sb, ldb, pc, jc, kc, nc, bp);
+          tiles(e, jc, nc, pc, kc, ap0 + pc / KC * a_block);
+        }
+      }
+      continue;
+    }
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = std::min(KC, k - pc);
-      const T beta_pc = pc == 0 ? beta : T(1);
-      const Epilogue<T>* finish = pc + kc >= k ? epilogue : nullptr;  // C's tiles are final in this block
-      const int64_t a_row = by_rows ? Packing<T>::RowStride : kc;  // elements per packed row of A
-      // Whole micro-panels of MC rows: the shared A's block ic starts at ic·a_row.
-      if (shared_a) for (int64_t ic = 0; ic < m; ic += MC) pack_a(a, ic, pc, std::min(MC, m - ic), kc, ap0 + ic * a_row);
+      if (shared_a) pack_shared_a(pc, kc, ap0);
       if (shared_b) pack_b<T, NR>(trans_b, b, ldb, pc, jc, kc, nc, bp);
       for (int64_t e = e0; e < e1; e++) {
-        const T* ae = a + e * sa;
-        T* ce = c + e * sc;
         if (!shared_b) pack_b<T, NR>(trans_b, b + e * sb, ldb, pc, jc, kc, nc, bp);
-        for (int64_t ic = 0; ic < m; ic += MC) {
-          const int64_t mc = std::min(MC, m - ic);
-          T* ap = ap0;
-          const int64_t whole = in_place ? mc / MR * MR : 0;  // rows read in place (whole tiles)
-          if (shared_a) ap = ap0 + ic * a_row;
-          else if (!in_place) pack_a(ae, ic, pc, mc, kc, ap);
-          else if (whole < mc) pack_a(ae, ic + whole, pc, mc - whole, kc, ap0);  // the ragged last tile
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            for (int64_t jr = 0; jr < nc; jr += NR) {
-              const int nr = static_cast<int>(std::min<int64_t>(NR, nc - jr));
-              if (lower >= 0 && jc + jr > lower + ic + ir + mr - 1) continue;  // strictly above the diagonal
-              T* cij = ce + (ic + ir) * ldc + jc + jr;
-              if (ir < whole) {
-                const T* at = by_rows ? ae + (ic + ir) * lda + pc : ae + pc * lda + ic + ir;  // op(A)[ic + ir, pc]
-                kernel_in_place(kc, at, lda, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
-              } else {
-                kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
-              }
-              if (finish) finish->apply(cij, ldc, mr, nr, jc + jr);
-            }
-          }
-        }
+        tiles(e, jc, nc, pc, kc, ap0);
       }
     }
   }

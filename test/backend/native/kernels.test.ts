@@ -129,6 +129,32 @@ t('softmaxJvp: bad operands refused with a typed error before the addon sees the
   throwsType(() => nb().softmaxJvp(y, tt, 2, -1, 1, 3, tt), ShapeError);
 });
 
+t('gemmStridedBatched: a matrix shared by the batch over several k blocks (packed whole, the entries outside the k loop up to 1.5 MB of it, else inside) equals the entries one by one, bit for bit — both transposes, alpha/beta, 1–3 threads', () => {
+  const rng = new Rng(64);
+  try {
+    for (const [m, n, k, dtype] of [[37, 45, 600, 'float32'], [256, 130, 784, 'float32'], [9, 17, 520, 'float64'], [700, 33, 600, 'float64']] as const) {
+      for (const [ta, tb, beta] of [[false, true, 0], [true, false, 0.5], [false, false, 0.5], [true, true, 0]] as const) {
+        const batch = 5, lda = ta ? m : k, ldb = tb ? k : n, sB = k * n + 3, sC = m * n + 1;
+        const a = both(dtype, values(rng, dtype, m * k, { special: 0 }));
+        const b = both(dtype, values(rng, dtype, batch * sB, { special: 0 }));
+        const c0 = values(rng, dtype, batch * sC, { special: 0 });
+        const want = nb().alloc(dtype, batch * sC);
+        nb().write(want, c0);
+        for (let e = 0; e < batch; e++) nb().gemm(ta, tb, m, n, k, 1.25, a.n, 0, lda, b.n, e * sB, ldb, beta, want, e * sC, n);
+        for (const threads of [1, 2, 3]) {
+          setNativeThreads(threads, { minFlops: 0 });
+          const got = nb().alloc(dtype, batch * sC);
+          nb().write(got, c0);
+          nb().gemmStridedBatched(ta, tb, m, n, k, 1.25, a.n, 0, lda, 0, b.n, 0, ldb, sB, beta, got, 0, n, sC, batch);
+          compare(nb().read(got), nb().read(want), exact, `shared A ${dtype} [${m}, ${n}, ${k}] ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} β ${beta}, ${threads} thread(s)`);
+        }
+      }
+    }
+  } finally {
+    setNativeThreads(nb().info().defaultThreads);
+  }
+});
+
 t('gemmSumSquares: Σ_e (A_e·op(B) + bias)² bit for bit gemmStridedBatched, the bias add, then sumSquares — row blocks (m up to 3,000), one entry (the GEMM\'s tile epilogue: bands along m and n, n > NC), one row, one column, k = 0 and k > KC, batch 0, transB, offsets, with and without a bias, 1–3 threads; bad operands refused', () => {
   const rng = new Rng(63);
   const cases: [number, number, number, number, boolean][] = [
