@@ -1,6 +1,6 @@
 /**
  * The native backend's buffer reuse (src/backend/native/index.ts, BufferPool): a freed large
- * array serves the next alloc of its dtype and size, small ones are left to the collector, a freed
+ * array (from 256 bytes) serves the next alloc of its dtype and size, tiny ones are left to the collector, a freed
  * handle is refused by every kernel (CurvatureError, never a silent write into a reused array),
  * and a second free does nothing. Strided copies (the 2-d block / transpose-tile paths of
  * native/src/elementwise.cc) against the js reference on transposes with short and long axes.
@@ -25,10 +25,14 @@ t('a freed large array is reused by the next alloc of that dtype and size; small
   const other = N!.alloc('float64', 1 << 16) as NativeBuffer;
   assert.ok(other.data !== data, 'another dtype gets another array');
   N!.free(again); N!.free(other);
+  const mid = N!.alloc('float32', 256) as NativeBuffer;  // 1 KB: pooled (a fresh one costs more than the lookup)
+  const md = mid.data;
+  N!.free(mid);
+  assert.ok((N!.alloc('float32', 256) as NativeBuffer).data === md, 'a 1 KB array is reused');
   const small = N!.alloc('float32', 16) as NativeBuffer;
   const sd = small.data;
   N!.free(small);
-  assert.ok((N!.alloc('float32', 16) as NativeBuffer).data !== sd, 'small arrays are not pooled');
+  assert.ok((N!.alloc('float32', 16) as NativeBuffer).data !== sd, 'tiny arrays are not pooled');
 });
 
 t('a freed handle is refused by kernels; a second free does nothing', () => {
