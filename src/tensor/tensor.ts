@@ -8,8 +8,8 @@ let nextId = 1;
 export const debug = { enabled: typeof process !== 'undefined' && process.env?.['CURVATURE_DEBUG'] === '1' };
 
 /** Frees buffers of tensors the user forgot to dispose — a safety net, not a memory strategy. */
-const leakNet = new FinalizationRegistry<{ storage: Storage; shape: string }>((held) => {
-  if (debug.enabled) console.warn(`curvature: a tensor of shape [${held.shape}] was garbage-collected without dispose()`);
+const leakNet = new FinalizationRegistry<{ storage: Storage; shape: readonly number[] }>((held) => {
+  if (debug.enabled) console.warn(`curvature: a tensor of shape [${held.shape.join(', ')}] was garbage-collected without dispose()`);
   release(held.storage);
 });
 
@@ -60,7 +60,7 @@ export class Tensor {
       storage.refs++;
       this._storage = storage;
       this._trace = null;
-      leakNet.register(this, { storage, shape: shape.join(',') }, this);
+      leakNet.register(this, { storage, shape: this.shape }, this);  // the shape joined only if reported
       track(this);
     } else {
       this._level = storage.trace.level;

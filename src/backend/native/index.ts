@@ -46,17 +46,20 @@ function arr(buf: BackendBuffer): TypedArray {
  * its time) (so the shapes of a finished phase, a fit before the scoring, make room for the
  * next phase's instead of filling the pool for good).
  */
-class BufferPool {
+export class BufferPool {
   static readonly MIN_BYTES = 256;
   static readonly MAX_BYTES = 512 << 20;
-  private readonly lists = new Map<string, TypedArray[]>();
-  /** Every held array, oldest first (a Map keeps insertion order), with its list's key. */
-  private readonly age = new Map<TypedArray, string>();
+  /** @param maxBytes the most held at once (tests pass a small one to exercise the eviction). */
+  constructor(private readonly maxBytes = BufferPool.MAX_BYTES) {}
+
+  /** Free arrays by dtype, then length (no key string per call: a small op allocates and frees several). */
+  private readonly lists = new Map<DType, Map<number, TypedArray[]>>();
+  /** Every held array, oldest first (a Map keeps insertion order), with its dtype. */
+  private readonly age = new Map<TypedArray, DType>();
   private bytes = 0;
 
   take(dtype: DType, size: number): TypedArray | undefined {
-    const list = this.lists.get(`${dtype}:${size}`);
-    const a = list?.pop();
+    const a = this.lists.get(dtype)?.get(size)?.pop();
     if (a) {
       this.bytes -= a.byteLength;
       this.age.delete(a);
@@ -65,20 +68,21 @@ class BufferPool {
   }
 
   give(dtype: DType, a: TypedArray): void {
-    if (a.byteLength < BufferPool.MIN_BYTES || a.byteLength > BufferPool.MAX_BYTES) return;
-    for (const [old, key] of this.age) {
-      if (this.bytes + a.byteLength <= BufferPool.MAX_BYTES) break;
-      const list = this.lists.get(key)!;
+    if (a.byteLength < BufferPool.MIN_BYTES || a.byteLength > this.maxBytes) return;
+    for (const [old, oldType] of this.age) {
+      if (this.bytes + a.byteLength <= this.maxBytes) break;
+      const byLength = this.lists.get(oldType)!, list = byLength.get(old.length)!;
       list.splice(list.indexOf(old), 1);
-      if (list.length === 0) this.lists.delete(key);
+      if (list.length === 0) byLength.delete(old.length);
       this.age.delete(old);
       this.bytes -= old.byteLength;
     }
-    const key = `${dtype}:${a.length}`;
-    let list = this.lists.get(key);
-    if (!list) this.lists.set(key, (list = []));
+    let byLength = this.lists.get(dtype);
+    if (!byLength) this.lists.set(dtype, (byLength = new Map()));
+    let list = byLength.get(a.length);
+    if (!list) byLength.set(a.length, (list = []));
     list.push(a);
-    this.age.set(a, key);
+    this.age.set(a, dtype);
     this.bytes += a.byteLength;
   }
 }

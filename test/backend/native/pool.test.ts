@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as c from '../../../src/index.js';
 import { JsBackend } from '../../../src/backend/js/index.js';
-import type { NativeBuffer } from '../../../src/backend/native/index.js';
+import { BufferPool, type NativeBuffer } from '../../../src/backend/native/index.js';
 import { nativeOrReason, nativeTest } from './setup.js';
 
 const { backend: N, reason } = nativeOrReason();
@@ -33,6 +33,25 @@ t('a freed large array is reused by the next alloc of that dtype and size; small
   const sd = small.data;
   N!.free(small);
   assert.ok((N!.alloc('float32', 16) as NativeBuffer).data !== sd, 'tiny arrays are not pooled');
+});
+
+S('the pool holds at most its budget, dropping the longest unused first, by dtype and length', () => {
+  const pool = new BufferPool(4096);
+  const f = (n: number) => new Float32Array(n), d = (n: number) => new Float64Array(n);
+  const a = f(256), b = d(128), c2 = f(256), big = f(2048);  // 1 KB each; 8 KB (over the budget)
+  pool.give('float32', a); pool.give('float64', b); pool.give('float32', c2);
+  pool.give('float32', big);
+  assert.is(pool.take('float32', 2048), undefined, 'an array over the budget is not held');
+  assert.is(pool.take('float32', 128), undefined, 'another length is another list');
+  assert.is(pool.take('int32', 256), undefined, 'another dtype is another list');
+  // 3 KB held; a 2 KB array drops the oldest (a) to stay within 4 KB.
+  const e = f(512);
+  pool.give('float32', e);
+  assert.is(pool.take('float32', 256), c2, 'the newer of the two 256-float arrays stayed');
+  assert.is(pool.take('float32', 256), undefined, 'the oldest was dropped');
+  assert.is(pool.take('float64', 128), b);
+  assert.is(pool.take('float32', 512), e);
+  assert.is(pool.take('float32', 16), undefined, 'empty');
 });
 
 t('a freed handle is refused by kernels; a second free does nothing', () => {
