@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listBackends, setBackend } from '../src/backend/registry.js';
+import { getBackend, listBackends, setBackend } from '../src/backend/registry.js';
 import { Random } from '../src/tensor/random.js';
 import { tensor } from '../src/tensor/creation.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -73,4 +73,22 @@ export function throwsType(fn: () => unknown, type: new (...a: any[]) => Error, 
   if (caught === undefined) assert.unreachable(`expected ${type.name}, nothing was thrown`);
   assert.instance(caught, type, `expected ${type.name}, got ${String(caught)}`);
   if (re) assert.match((caught as Error).message, re);
+}
+
+/** fn's value and how many times it called the current backend's kernels `names` (a spy, removed after). */
+export function countKernelCalls<T>(names: readonly string[], fn: () => T): { value: T; calls: number } {
+  const backend = getBackend() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  let calls = 0;
+  const originals = names.map((name) => [name, Object.prototype.hasOwnProperty.call(backend, name), backend[name]!] as const);
+  for (const [name, , original] of originals) {
+    backend[name] = function (this: unknown, ...args: unknown[]) { calls++; return original.apply(this, args); };
+  }
+  try {
+    return { value: fn(), calls };
+  } finally {
+    for (const [name, own, original] of originals) {
+      if (own) backend[name] = original;
+      else delete backend[name];
+    }
+  }
 }

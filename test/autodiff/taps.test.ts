@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as c from '../../src/index.js';
 import { jvp, vjp, vjpAtTaps } from '../../src/autodiff/index.js';
 import { Random } from '../../src/tensor/random.js';
-import { randn, relErr } from '../helpers.js';
+import { countKernelCalls, randn, relErr } from '../helpers.js';
 
 const rel = (a: c.Tensor, b: c.Tensor): number => relErr(a.dataSync(), b.dataSync());
 
@@ -20,25 +20,10 @@ const x = randn(rng, [6, 4]), w1 = randn(rng, [4, 5]), w2 = randn(rng, [5, 3]);
 const head = (h1: c.Tensor): c.Tensor => c.matmul(c.tanh(h1), w2);
 const tail = (h2: c.Tensor): c.Tensor => c.sum(c.square(h2));
 
-/** fn's value and the number of backend fill and binary calls it makes (a spy on the current backend). */
-function counted<T>(fn: () => T): { value: T; passes: number } {
-  const backend = c.getBackend() as unknown as Record<string, (...args: unknown[]) => unknown>;
-  let passes = 0;
-  const originals = ['fill', 'binary'].map((name) => [name, backend[name]!] as const);
-  for (const [name, original] of originals) {
-    backend[name] = function (this: unknown, ...args: unknown[]) { passes++; return original.apply(this, args); };
-  }
-  try {
-    return { value: fn(), passes };
-  } finally {
-    for (const [name] of originals) delete backend[name];
-  }
-}
-
 S('the cotangent of every tap equals vjp with respect to that value; concrete and traced taps cost no pass', () => {
   const h1 = c.matmul(x, w1);
-  const { value: taps, passes } = counted(() => vjpAtTaps((tap) => tail(tap(head(tap(h1))))));
-  assert.is(passes, 0, 'the forward makes no fill or add for its taps (the square and sum are unary and reduce kernels)');
+  const { value: taps, calls } = countKernelCalls(['fill', 'binary'], () => vjpAtTaps((tap) => tail(tap(head(tap(h1))))));
+  assert.is(calls, 0, 'the forward makes no fill or add for its taps (the square and sum are unary and reduce kernels)');
   const [g1, g2] = taps.pullback(c.onesLike(taps.value));
   const want2 = vjp(tail, head(h1)).pullback(c.scalar(1, 'float64'));
   const want1 = vjp((t: c.Tensor) => tail(head(t)), h1).pullback(c.scalar(1, 'float64'));
