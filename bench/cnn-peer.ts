@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { blasInUse, peerUnavailable, PYTHON } from './ekfac-peer.js';
+import { peerEnv } from './peers/env.js';
 
 /**
  * The W-CNN PyTorch peer: bench/peers/cnn_torch.py under Debian's /usr/bin/python3, one process per
@@ -24,9 +25,8 @@ export class CnnPeer {
   static async start(threads: number): Promise<CnnPeer> {
     const why = peerUnavailable();
     if (why) throw new Error(why);
-    const n = String(threads);
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE', PYTHONWARNINGS: 'ignore' };
-    const child = spawn(PYTHON, [script, n], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = peerEnv(threads, { PYTHONWARNINGS: 'ignore' });
+    const child = spawn(PYTHON, [script, String(threads)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout });
     let peer: CnnPeer | undefined;
     return new Promise((resolve, reject) => {

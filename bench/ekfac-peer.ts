@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Stage } from './ekfac-ours.js';
+import { peerCoreNote, peerEnv } from './peers/env.js';
 
 /**
  * The W-EKFAC peer: bench/peers/ekfac_torch.py under Debian's /usr/bin/python3 (python3-torch),
@@ -32,7 +33,7 @@ export function peerUnavailable(): string | null {
 
 export function blasInUse(): string {
   try {
-    return readlinkSync('/etc/alternatives/libblas.so.3-x86_64-linux-gnu');
+    return readlinkSync('/etc/alternatives/libblas.so.3-x86_64-linux-gnu') + peerCoreNote();
   } catch {
     return 'unknown (no Debian libblas.so.3 alternative)';
   }
@@ -43,8 +44,7 @@ export interface PeerArgs { dir: string; n: number; test: number; batch: number;
 export function runPeer(a: PeerArgs): PeerRun {
   const args = [script, '--dir', a.dir, '--n', String(a.n), '--test', String(a.test), '--batch', String(a.batch),
     '--damping', String(a.damping), '--dtype', a.dtype, '--threads', String(a.threads), ...(a.save ? ['--save'] : [])];
-  // OpenBLAS (pthread build) sizes its own pool from OPENBLAS_NUM_THREADS, not from torch.set_num_threads.
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(a.threads), OMP_NUM_THREADS: String(a.threads), MKL_NUM_THREADS: String(a.threads) };
+  const env = peerEnv(a.threads);
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${PYTHON} ${args.join(' ')} exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { label: string; threads: number; gemmGflops: number; seconds: Record<Stage, number> };

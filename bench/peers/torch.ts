@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { blasInUse, peerUnavailable, PYTHON } from '../ekfac-peer.js';
+import { peerEnv } from './env.js';
 
 /**
  * The PyTorch peer process (bench/peers/torch_server.py under Debian's /usr/bin/python3): started
@@ -24,13 +25,9 @@ export class TorchPeer {
   static async start(threads: number): Promise<TorchPeer> {
     const why = peerUnavailable();
     if (why) throw new Error(why);
-    const n = String(threads);
-    // OpenBLAS (pthread build) sizes its pool from OPENBLAS_NUM_THREADS, not from torch.set_num_threads.
-    // OMP_WAIT_POLICY=PASSIVE: torch's OpenMP workers sleep between parallel regions instead of spinning;
-    // with OpenBLAS's own threads beside them, spinning workers take the cores OpenBLAS needs and
-    // 2-thread autograd ran 10-60× slower than 1 thread on this 2-core machine (measured 2026-12-06).
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
-    const child = spawn(PYTHON, [script, n], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Threads, OMP_WAIT_POLICY and OpenBLAS's kernel set: see peerEnv.
+    const env = peerEnv(threads);
+    const child = spawn(PYTHON, [script, String(threads)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = createInterface({ input: child.stdout });
     let peer: TorchPeer | undefined;
     return new Promise<TorchPeer>((resolve, reject) => {
@@ -47,7 +44,7 @@ export class TorchPeer {
         try { msg = JSON.parse(line) as Record<string, unknown>; } catch { return; } // not ours (a library's print)
         if (!peer) {
           if (msg['ready'] !== true) { reject(new Error(`unexpected first line from the peer: ${line}`)); return; }
-          peer = new TorchPeer(child, String(msg['label']), Number(msg['threads']), blasInUse(), env.OMP_WAIT_POLICY);
+          peer = new TorchPeer(child, String(msg['label']), Number(msg['threads']), blasInUse(), env['OMP_WAIT_POLICY'] ?? 'PASSIVE');
           resolve(peer);
           return;
         }
