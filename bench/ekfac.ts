@@ -105,11 +105,17 @@ for (const dtype of dtypes) {
   const before = gemmRate(dtype);
   console.log(`[ekfac] ${dtype}: ours GEMM n=${GEMM_N}: ${before.toFixed(1)} GFLOP/s (${threads} thread(s))`);
   const oursRounds: OursRun[] = [], peerRounds: PeerRun[] = [];
+  // Each of our rounds between two GEMM-rate samples: on this shared VM the rate drifts by ±30 %
+  // within minutes, and a floor from a sample taken far from the stages misstates their ratio.
+  const roundRates: { before: number; after: number }[] = [];
   let peerReason = why ?? undefined;
   for (let r = 0; r < rounds; r++) {
+    const rateBefore = gemmRate(dtype);
     const o = runOurs(p, p.train, p.test, batchSize, damping);
+    roundRates.push({ before: rateBefore, after: gemmRate(dtype) });
     oursRounds.push(o);
-    console.log(`[ekfac] ${dtype} round ${r + 1} ours: ${STAGES.map((s) => `${s} ${o.ms[s].toFixed(0)} ms`).join(', ')}; InfluenceModel.fit ${o.influenceFitMs.toFixed(0)} ms`);
+    console.log(`[ekfac] ${dtype} round ${r + 1} ours: ${STAGES.map((s) => `${s} ${o.ms[s].toFixed(0)} ms`).join(', ')}; InfluenceModel.fit ${o.influenceFitMs.toFixed(0)} ms; ` +
+      `GEMM ${roundRates[r]!.before.toFixed(1)} / ${roundRates[r]!.after.toFixed(1)} GFLOP/s before / after`);
     if (peerReason) continue;
     try {
       const q = runPeer({ dir: work, n, test, batch: batchSize, damping, dtype, threads, save: r === rounds - 1 });
@@ -126,7 +132,7 @@ for (const dtype of dtypes) {
   const run: EkfacRun = {
     date: new Date().toISOString(), command: `npm run bench:ekfac${args.length ? ` -- ${args.join(' ')}` : ''}`, quick, machine, dtype, backend, threads,
     n, test, batchSize, damping, theta: 'the seeded initialisation model.init({ seed: 0 }) (untrained; the stages\' cost does not depend on θ)', rounds,
-    gemm: { n: GEMM_N, before, after }, flops: ekfacFlops(WIDTHS, n, WIDTHS[WIDTHS.length - 1]!, test),
+    gemm: { n: GEMM_N, before, after, rounds: roundRates }, flops: ekfacFlops(WIDTHS, n, WIDTHS[WIDTHS.length - 1]!, test),
     ours: medians(oursRounds.map((o) => o.ms)), oursRounds: oursRounds.map((o) => o.ms), influenceFitMs: median(oursRounds.map((o) => o.influenceFitMs)),
     peer: peerOk ? { ...peerRounds[peerRounds.length - 1]!, ms: medians(peerRounds.map((q) => q.ms)), gemmGflops: median(peerRounds.map((q) => q.gemmGflops)), rounds: peerRounds.map((q) => q.ms) } : null,
     ...(peerOk ? {} : { peerReason: peerReason ?? 'unknown' }),
