@@ -24,7 +24,7 @@ using cv::DType;
 using cv::View;
 
 /** Bumped when a function's signature changes; the loader refuses another value. */
-constexpr int kAbi = 11;
+constexpr int kAbi = 12;
 
 bool fail(const Napi::Env& env, const std::string& msg) {
   Napi::TypeError::New(env, "curvature_native: " + msg).ThrowAsJavaScriptException();
@@ -255,6 +255,36 @@ void GemmSumSquares(const Napi::CallbackInfo& info) {
   }
 }
 
+/**
+ * gemmScaled(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, s, sOff, inner,
+ * outerStride, innerStride) (cv::gemm_scaled: C = (op(A)·op(B)) ⊙ S, row r of C scaled by the n
+ * values at sOff + (r / inner)·outerStride + (r % inner)·innerStride).
+ */
+void GemmScaled(const Napi::CallbackInfo& info) {
+  int64_t ta, tb, m, n, k, aOff, lda, bOff, ldb, cOff, ldc, sOff, inner, os, is; View a, b, c, sc;
+  if (!integer(info, 0, ta) || !integer(info, 1, tb) || !integer(info, 2, m) || !integer(info, 3, n) || !integer(info, 4, k) ||
+      !view(info, 5, a) || !integer(info, 6, aOff) || !integer(info, 7, lda) || !view(info, 8, b) || !integer(info, 9, bOff) ||
+      !integer(info, 10, ldb) || !view(info, 11, c) || !integer(info, 12, cOff) || !integer(info, 13, ldc) ||
+      !view(info, 14, sc) || !integer(info, 15, sOff) || !integer(info, 16, inner) || !integer(info, 17, os) || !integer(info, 18, is)) return;
+  if (!same_dtype(info.Env(), {&a, &b, &c, &sc})) return;
+  if (m > 0 && n > 0) {
+    const bool shape_ok = inner >= 1 && os >= 0 && is >= 0 && sOff >= 0;
+    const int64_t last = shape_ok ? sOff + ((m - 1) / inner) * os + (std::min(m, inner) - 1) * is + n - 1 : -1;
+    if (!shape_ok || last >= sc.length) { fail(info.Env(), "gemmScaled: the scale is out of range"); return; }
+  }
+  if (c.dtype == DType::F32) {
+    cv::gemm_scaled<float>(ta != 0, tb != 0, m, n, k, static_cast<const float*>(a.data) + aOff, lda,
+      static_cast<const float*>(b.data) + bOff, ldb, static_cast<float*>(c.data) + cOff, ldc,
+      static_cast<const float*>(sc.data) + sOff, inner, os, is);
+  } else if (c.dtype == DType::F64) {
+    cv::gemm_scaled<double>(ta != 0, tb != 0, m, n, k, static_cast<const double*>(a.data) + aOff, lda,
+      static_cast<const double*>(b.data) + bOff, ldb, static_cast<double*>(c.data) + cOff, ldc,
+      static_cast<const double*>(sc.data) + sOff, inner, os, is);
+  } else {
+    fail(info.Env(), "gemmScaled needs float32 or float64");
+  }
+}
+
 bool int32_view(const Napi::CallbackInfo& info, size_t i, View& out) {
   if (!view(info, i, out)) return false;
   if (out.dtype != DType::I32) return fail(info.Env(), "argument " + std::to_string(i) + " must be an Int32Array");
@@ -441,6 +471,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmStridedBatched", Napi::Function::New(env, GemmStridedBatched));
   exports.Set("syrk", Napi::Function::New(env, Syrk));
   exports.Set("gemmSumSquares", Napi::Function::New(env, GemmSumSquares));
+  exports.Set("gemmScaled", Napi::Function::New(env, GemmScaled));
   exports.Set("gather", Napi::Function::New(env, Indexed<false>));
   exports.Set("scatterAdd", Napi::Function::New(env, Indexed<true>));
   exports.Set("softmax", Napi::Function::New(env, Softmax));

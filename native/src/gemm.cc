@@ -236,23 +236,45 @@ constexpr int64_t kSharedWholeBytes = int64_t{3} << 19;
 
 /**
  * What a GEMM does to each finished micro-tile of C while it is in L1 (after its last k block):
- * c ← c + bias[j] (a row vector over C's columns, each sum rounded to T), then, with `square`,
- * c ← c·c rounded to T — the same operations, in the same order, as the separate passes
- * (add, square) over the finished product, so the same bits without re-reading C from memory.
+ * c ← c + bias[j] (a row vector over C's columns, each sum rounded to T), then, with a scale,
+ * c ← c·S[r, j] (each product rounded to T), then, with `square`, c ← c·c rounded to T — the same
+ * operations, in the same order, as the separate passes (add, multiply, square) over the finished
+ * product, so the same bits without re-reading C from memory. S is a matrix broadcast over C's
+ * rows viewed as [outer, inner]: row r reads scale[(r / inner)·outer_stride + (r % inner)·
+ * inner_stride + j] (a stride of 0 repeats rows: [k, m] rows against an [m, n] S, or [m, k] rows).
  */
 template <typename T>
 struct Epilogue {
-  const T* bias;  // n values for C's columns from the band's first, or null
-  bool square;
-  void apply(T* c, int64_t ldc, int64_t rows, int64_t cols, int64_t j0) const {
+  const T* bias = nullptr;  // n values for C's columns from the band's first, or null
+  bool square = false;
+  const T* scale = nullptr;  // S from the band's first column, or null
+  int64_t inner = 1, outer_stride = 0, inner_stride = 0;
+  int64_t row0 = 0;  // C's row of the band's first row (a band cut along m)
+  void apply(T* c, int64_t ldc, int64_t rows, int64_t cols, int64_t i0, int64_t j0) const {
     for (int64_t i = 0; i < rows; i++) {
       T* ci = c + i * ldc;
       if (bias) for (int64_t j = 0; j < cols; j++) ci[j] = ci[j] + bias[j0 + j];
+      if (scale) {
+        const int64_t r = row0 + i0 + i;
+        const T* si = scale + (r / inner) * outer_stride + (r % inner) * inner_stride + j0;
+        for (int64_t j = 0; j < cols; j++) ci[j] = ci[j] * si[j];
+      }
       if (square) for (int64_t j = 0; j < cols; j++) ci[j] = ci[j] * ci[j];
     }
   }
   /** The epilogue of a band of C that starts at column j0. */
-  Epilogue from_column(int64_t j0) const { return {bias ? bias + j0 : nullptr, square}; }
+  Epilogue from_column(int64_t j0) const {
+    Epilogue e = *this;
+    if (bias) e.bias = bias + j0;
+    if (scale) e.scale = scale + j0;
+    return e;
+  }
+  /** The epilogue of a band of C that starts at row i0. */
+  Epilogue from_row(int64_t i0) const {
+    Epilogue e = *this;
+    e.row0 = row0 + i0;
+    return e;
+  }
 };
 
 /**
@@ -329,7 +351,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
           } else {
             kernel(kc, ap + (ir - whole) * a_row, bp + jr * kc, cij, ldc, mr, nr, alpha, beta_pc);
           }
-          if (finish) finish->apply(cij, ldc, mr, nr, jc + jr);
+          if (finish) finish->apply(cij, ldc, mr, nr, ic + ir, jc + jr);
         }
       }
     }
@@ -391,14 +413,15 @@ void gemm_threaded(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
     } else if (along_n) {
       const int64_t j0 = t0 * NR, j1 = std::min(n, t1 * NR);
       const T* bj = trans_b ? b + j0 * ldb : b + j0;
-      const Epilogue<T> band = epilogue ? epilogue->from_column(j0) : Epilogue<T>{nullptr, false};
+      const Epilogue<T> band = epilogue ? epilogue->from_column(j0) : Epilogue<T>{};
       gemm_blocked<T, MR, NR>(trans_a, trans_b, m, j1 - j0, k, alpha, a, lda, sa, bj, ldb, sb, beta, c + j0, ldc, sc, 0, batch, kernel, -1,
         epilogue ? &band : nullptr);
     } else {
       const int64_t i0 = t0 * MR, i1 = std::min(m, t1 * MR);
       const T* ai = trans_a ? a + i0 : a + i0 * lda;
+      const Epilogue<T> band = epilogue ? epilogue->from_row(i0) : Epilogue<T>{};
       gemm_blocked<T, MR, NR>(trans_a, trans_b, i1 - i0, n, k, alpha, ai, lda, sa, b, ldb, sb, beta, c + i0 * ldc, ldc, sc, 0, batch, kernel,
-        -1, epilogue);
+        -1, epilogue ? &band : nullptr);
     }
   });
 }
@@ -493,7 +516,7 @@ void gemm_batched_finished(bool trans_a, bool trans_b, int64_t m, int64_t n, int
         gemv(n, k, alpha, be, trans_b ? ldb : 1, trans_b ? 1 : ldb, ae, trans_a ? lda : 1, ce, 1);
       }
     }
-    if (epilogue) for (int64_t e = 0; e < batch; e++) epilogue->apply(c + e * stride_c, ldc, m, n, 0);
+    if (epilogue) for (int64_t e = 0; e < batch; e++) epilogue->apply(c + e * stride_c, ldc, m, n, 0, 0);
     return;
   }
   constexpr int W256 = 32 / sizeof(T), W512 = 64 / sizeof(T);  // elements per vector
@@ -527,6 +550,24 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
   const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   gemm_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+}
+
+/**
+ * C (m×n, ld ldc) = (op(A)·op(B)) ⊙ S, each product rounded to T as gemm computes it and then
+ * multiplied by S[r, j] = scale[(r / inner)·outer_stride + (r % inner)·inner_stride + j] and
+ * rounded — exactly gemm (alpha 1, beta 0) followed by a broadcast multiply, without the pass
+ * over C (the adjoint of an elementwise activation taken through the GEMM that produces its
+ * cotangent: (Ḡ·W) ⊙ tanh′, see backward in src/autodiff/trace.ts).
+ */
+template <typename T>
+void gemm_scaled(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T* c, int64_t ldc, const T* scale, int64_t inner, int64_t outer_stride, int64_t inner_stride) {
+  Epilogue<T> finish;
+  finish.scale = scale;
+  finish.inner = inner;
+  finish.outer_stride = outer_stride;
+  finish.inner_stride = inner_stride;
+  gemm_batched_finished<T>(trans_a, trans_b, m, n, k, T(1), a, lda, 0, b, ldb, 0, T(0), c, ldc, 0, 1, &finish);
 }
 
 /** acc[i] += x[i]², the square rounded to T (as unary square stores it), the sum in double; per-ISA clones. */
@@ -563,7 +604,9 @@ void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t
   const T* b, int64_t ldb, T* out, const T* bias) {
   if (m <= 0 || n <= 0) return;
   if (batch == 1) {
-    const Epilogue<T> finish{bias, true};
+    Epilogue<T> finish;
+    finish.bias = bias;
+    finish.square = true;
     gemm_batched_finished<T>(false, trans_b, m, n, k, T(1), a, k, 0, b, ldb, 0, T(0), out, n, 0, 1, &finish);
     return;
   }
@@ -571,7 +614,8 @@ void gemm_sum_squares(bool trans_b, int64_t batch, int64_t m, int64_t n, int64_t
   const int64_t per_row = std::max<int64_t>(1, batch) * n * static_cast<int64_t>(sizeof(T));
   const int64_t want = std::max<int64_t>(2, kSquaresBlockBytes / per_row);
   const int64_t blocks = m < 2 ? 1 : std::max<int64_t>(1, std::min((m + want - 1) / want, m / 2));
-  const Epilogue<T> add_bias{bias, false};
+  Epilogue<T> add_bias;
+  add_bias.bias = bias;
   auto run = [&](int64_t p) {
     const int64_t r0 = m * p / blocks, r1 = m * (p + 1) / blocks, rows = r1 - r0;
     thread_local std::vector<T> prod;
@@ -610,6 +654,10 @@ template void gemm_batched<float>(bool, bool, int64_t, int64_t, int64_t, float, 
 template void gemm_batched<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
   const double*, int64_t, int64_t, double, double*, int64_t, int64_t, int64_t);
 
+template void gemm_scaled<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+  float*, int64_t, const float*, int64_t, int64_t, int64_t);
+template void gemm_scaled<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t,
+  double*, int64_t, const double*, int64_t, int64_t, int64_t);
 template void gemm_sum_squares<float>(bool, int64_t, int64_t, int64_t, int64_t, const float*, int64_t, const float*,
   int64_t, float*, const float*);
 template void gemm_sum_squares<double>(bool, int64_t, int64_t, int64_t, int64_t, const double*, int64_t, const double*,

@@ -83,6 +83,15 @@ void gemm_lower(bool trans_a, bool trans_b, int64_t n, int64_t k, T alpha, const
   int64_t ldb, T beta, T* c, int64_t ldc);
 
 /**
+ * C (m×n, ld ldc) = (op(A)·op(B)) ⊙ S: gemm (alpha 1, beta 0) and then each element multiplied by
+ * S[r, j] = scale[(r / inner)·outer_stride + (r % inner)·inner_stride + j] and rounded to T, as
+ * the GEMM finishes each micro-tile — the same bits as gemm followed by a broadcast multiply.
+ */
+template <typename T>
+void gemm_scaled(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+  int64_t ldb, T* c, int64_t ldc, const T* scale, int64_t inner, int64_t outer_stride, int64_t inner_stride);
+
+/**
  * out (m×n, ld n) = Σ_e (A_e·op(B) + 1·biasᵀ)² over e < batch, A_e = a + e·stride_a (m×k, ld k), B
  * shared (op(B) = Bᵀ when trans_b), bias n values or null: each product as gemm_batched computes it,
  * the bias added and the sum squared, each rounded to T, summed in float64 in entry order — a

@@ -6,7 +6,8 @@ import {
 import { tanhGradPrimitive } from '../tensor/ops/activation.js';
 import { gatherPrimitive, oneHot, scatterAddPrimitive } from '../tensor/ops/indexing.js';
 import {
-  matmulPrimitive, matmulRaw, matmulSum, matmulSumPrimitive, productShape, type MatmulParams, type MatmulSumParams, type ProductTerm,
+  matmulPrimitive, matmulRaw, matmulScaled, matmulScaledPrimitive, matmulSum, matmulSumPrimitive, productShape, type MatmulParams,
+  type MatmulScaledParams, type MatmulSumParams, type ProductTerm,
 } from '../tensor/ops/matmul.js';
 import { maxMask, reducePrimitive, sum, type ReduceParams } from '../tensor/ops/reduce.js';
 import {
@@ -370,6 +371,38 @@ defineAxisBatchedJvp<MatmulSumParams>(matmulSumPrimitive, (p, t, _o, { shape, tr
     parts.push(reshape(front(one, at), [k, ...shape]));
   }
   return [parts.reduce((x, y) => sumOf(x, y)), 0];
+});
+
+/**
+ * (op(A)·op(B)) ⊙ S with batched tangents of A and/or B (S constant: a varying S is
+ * BatchingUnsupported — the fusion that makes this primitive only does so for a constant one):
+ * each tangent term planned as matmul's (k where it costs no copy); a term still a product of two
+ * matrices with k in its rows gets S from the GEMM itself when S has one row per product row (or one for all) —
+ * rows [k, m] against S as [1, m, n], rows [m, k] against S as [m, 1, n] — otherwise the formed
+ * term is multiplied by S broadcast over k.
+ */
+defineAxisBatchedJvp<MatmulScaledParams>(matmulScaledPrimitive, (p, [ta, tb, ts], _o, { transA, transB, rows }, shapes, k, bdims) => {
+  if (ts) throw new BatchingUnsupported('matmulScaled (a varying scale)');
+  const [m, n] = productShape(shapes[0]!, shapes[1]!, transA, transB) as [number, number];
+  const { terms, at } = plannedTerms(factorsOf(p, 0, ta ?? null, tb ?? null, bdims, transA, transB, shapes), k);
+  const s = p[2]!;
+  const [so, si] = s.shape as [number, number, number];
+  // S as one row per product row ([m, n]) or one row for all ([1, n]), where its layout allows.
+  const perRow = rows[0] === 1 || so === 1 && si === 1 ? reshape(s, [si * (rows[0] === 1 ? 1 : so), n])
+    : so === rows[0] && si === rows[1] ? reshape(s, [m, n]) : null;
+  const outShape = insertAt([m, n], at, k);
+  const scaled = (term: Term): Tensor => {
+    // A product whose rows carry k (op(Ȧ) folded into rows; op(Ḃ)'s terms fold k into columns or a batch).
+    const kRows = isProduct(term) && term[0].rank === 2 && term[1].rank === 2 && productShape(term[0], term[1], term[2], term[3])[1] === n;
+    if (isProduct(term) && perRow && kRows) {
+      const r = perRow.shape[0]!;
+      const sk = at === 0 ? reshape(perRow, [1, r, n]) : reshape(perRow, [r, 1, n]);
+      return reshape(matmulScaled(term[0], term[1], sk, { transA: term[2], transB: term[3], rows: at === 0 ? [k, m] : [m, k] }), outShape);
+    }
+    const t = formTerm(term);
+    return reshape(at === 0 ? mul(reshape(t, [k, ...rows, n]), s) : mul(reshape(t, [...rows, k, n]), reshape(s, [so, si, 1, n])), outShape);
+  };
+  return [terms.map(scaled).reduce((x, y) => sumOf(x, y)), at];
 });
 
 /**

@@ -26,6 +26,17 @@ export type VjpRule<P> = (primals: Tensor[], out: Tensor, ct: Tensor, params: P,
 export interface Rule<P> {
   jvp: JvpRule<P>;
   vjp: VjpRule<P>;
+  /**
+   * An elementwise primitive of one input whose adjoint is ȳ ⊙ s, s = adjointScale(primals, out)
+   * of the input's shape (an activation: tanh's 1 − y², ReLU's step(x)): backward may then fold
+   * the product into the GEMM that forms ȳ (see `vjpScaled` and backward).
+   */
+  adjointScale?: (primals: Tensor[], out: Tensor, params: P) => Tensor;
+  /**
+   * Input i's cotangent multiplied elementwise by `scale` (input i's shape) in one step — matmul:
+   * one GEMM that scales each tile as it finishes it (matmulScaled) — or null where it cannot.
+   */
+  vjpScaled?: (primals: Tensor[], out: Tensor, ct: Tensor, params: P, i: number, scale: Tensor) => Tensor | null;
 }
 
 const rules = new Map<string, Rule<any> | 'zero'>();
@@ -301,6 +312,26 @@ setTraceInterpreter(interpret);
  * Backpropagates `ct` from `output` through the tape of `trace` and returns the cotangent of each
  * tracer in `wrt` (null where the output does not depend on it).
  */
+/**
+ * Backward-pass fusion: the adjoint of an activation y = f(x) is ȳ ⊙ f′, a pass over a cotangent
+ * that the GEMM forming ȳ (the next layer's Ḡ·W) can make as it finishes each tile. When y feeds
+ * exactly one node of the tape (not wanted, not the output), its rule has an adjointScale, and f′
+ * is a constant (x and y are no values of an outer transformation: under forward-over-reverse or
+ * reverse-over-reverse f′ varies, and the fused product's derivative would recompute the GEMM),
+ * backward gives the consumer's vjpScaled(…, f′) to x directly and y never gets a cotangent. For
+ * K-FAC's K backpropagated columns one f′ [n, width] scales K·n rows; for a gradient it saves the
+ * separate pass. Returns x and how to make f′, or null.
+ */
+function activationOf(y: Tensor, uses: ReadonlyMap<Tensor, number>, wanted: ReadonlySet<Tensor>, output: Tensor): { input: Tensor; scale: () => Tensor } | null {
+  if (uses.get(y) !== 1 || wanted.has(y) || y === output) return null;
+  const node = (y._trace as VjpInfo).node;
+  const input = node?.parents.length === 1 ? node.parents[0] : null;
+  const rule = node && rules.get(node.prim.name);
+  if (!node || !input || !rule || rule === 'zero' || !rule.adjointScale) return null;
+  if (node.out._trace || node.primals.some((t) => t._trace)) return null;
+  return { input, scale: () => rule.adjointScale!(node.primals, node.out, node.params) };
+}
+
 export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]): (Tensor | null)[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -315,6 +346,8 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
   }
   // A node's id exceeds its parents' ids, so decreasing id is a reverse topological order.
   order.sort((a, b) => b.id - a.id);
+  const uses = new Map<Tensor, number>();
+  for (const t of order) for (const p of (t._trace as VjpInfo).node?.parents ?? []) if (p) uses.set(p, (uses.get(p) ?? 0) + 1);
   const cts = new Map<Tensor, Cotangent>();
   const start = new Cotangent();
   start.addDense(ct);
@@ -346,7 +379,16 @@ export function backward(trace: Trace, output: Tensor, ct: Tensor, wrt: Tensor[]
     }
     const rule = rules.get(node.prim.name) as Rule<unknown>;
     const needs = node.parents.map((p) => p !== null);
-    const grads = rule.vjp(node.primals, node.out, g, node.params, needs);
+    if (rule.vjpScaled) {
+      node.parents.forEach((p, i) => {
+        const act = p && activationOf(p, uses, wanted, output);
+        const gi = act && rule.vjpScaled!(node.primals, node.out, g, node.params, i, act.scale());
+        if (!gi) return;
+        into(act.input).addDense(gi);
+        needs[i] = false;
+      });
+    }
+    const grads = needs.some(Boolean) ? rule.vjp(node.primals, node.out, g, node.params, needs) : [];
     node.parents.forEach((p, i) => {
       const gi = grads[i];
       if (p && gi) into(p).addDense(gi);

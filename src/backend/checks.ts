@@ -100,6 +100,26 @@ export function checkGemmSumSquares(transB: boolean, batch: number, m: number, n
   return true;
 }
 
+/**
+ * gemmScaled's arguments: gemm's (checkGemm) and S, whose last element read is at sOff +
+ * ⌊(m − 1) / inner⌋·outerStride + (min(m, inner) − 1)·innerStride + n − 1 (inner ≥ 1, strides ≥ 0),
+ * of the operands' dtype; false when C is empty.
+ */
+export function checkGemmScaled(transA: boolean, transB: boolean, m: number, n: number, k: number, a: BackendBuffer, aOff: number,
+  lda: number, b: BackendBuffer, bOff: number, ldb: number, c: BackendBuffer, cOff: number, ldc: number,
+  s: BackendBuffer, sOff: number, inner: number, outerStride: number, innerStride: number): boolean {
+  const fn = 'gemmScaled';
+  if (!checkGemm(fn, transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc)) return false;
+  if (s.dtype !== c.dtype) throw new DTypeError(`${fn}: the scale must share the operands' dtype (${c.dtype}), got ${s.dtype}`);
+  checkDim(fn, 'offset of S', sOff);
+  checkDim(fn, 'outer stride of S', outerStride);
+  checkDim(fn, 'inner stride of S', innerStride);
+  if (!Number.isSafeInteger(inner) || inner < 1) throw new ShapeError(`${fn}: inner must be an integer ≥ 1, got ${inner}`);
+  const end = sOff + Math.floor((m - 1) / inner) * outerStride + (Math.min(m, inner) - 1) * innerStride + n;
+  if (end > s.size) throw new ShapeError(`${fn}: S (rows [${Math.ceil(m / inner)}, ${inner}] strides ${outerStride}, ${innerStride}, ${n} columns, offset ${sOff}) needs ${end} elements, buffer has ${s.size}`);
+  return true;
+}
+
 /** n elements in each buffer. */
 export function checkCount(fn: string, n: number, bufs: readonly BackendBuffer[]): void {
   checkDim(fn, 'n', n);

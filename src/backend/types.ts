@@ -34,7 +34,7 @@ export type CholeskyResult = { ok: true } | { ok: false; pivot: number; value: n
 export type KernelName =
   | 'fill' | 'cast' | 'unary' | 'binary' | 'where' | 'copy' | 'reduce' | 'gemm' | 'gemmStridedBatched'
   | 'gather' | 'scatterAdd' | 'im2col' | 'col2im' | 'maxPoolArgmax' | 'potrf' | 'trsm' | 'syev' | 'tanhGrad' | 'softmax' | 'softmaxJvp' | 'crossEntropy'
-  | 'mulAdd' | 'syrk' | 'sumSquares' | 'gemmSumSquares';
+  | 'mulAdd' | 'syrk' | 'sumSquares' | 'gemmSumSquares' | 'gemmScaled';
 
 /**
  * The geometry of a 2-d convolution's patches for im2col / col2im: an image x [n, c, h, w] and its
@@ -131,6 +131,18 @@ export interface Backend {
   gemmSumSquares?(transB: boolean, batch: number, m: number, n: number, k: number, a: BackendBuffer, aOff: number,
     strideA: number, b: BackendBuffer, bOff: number, ldb: number, out: BackendBuffer, outOff: number,
     bias?: BackendBuffer | null, biasOff?: number): void;
+
+  /**
+   * C (m×n, ld ldc) = (op(A)·op(B)) ⊙ S: each element of the product, as gemm computes it (alpha 1,
+   * beta 0), multiplied by S[r, j] = s[sOff + ⌊r / inner⌋·outerStride + (r mod inner)·innerStride + j]
+   * and rounded — exactly gemm then a broadcast binary mul, which the tensor layer runs without it.
+   * C's rows seen as [outer, inner] with a stride of 0 repeating S's rows ([k, m] rows against an
+   * [m, n] S: inner m, strides 0 and n; [m, k] rows: inner k, strides n and 0). Optional: one pass
+   * where those take two (the adjoint of an activation through the GEMM that forms its cotangent).
+   */
+  gemmScaled?(transA: boolean, transB: boolean, m: number, n: number, k: number, a: BackendBuffer, aOff: number, lda: number,
+    b: BackendBuffer, bOff: number, ldb: number, c: BackendBuffer, cOff: number, ldc: number,
+    s: BackendBuffer, sOff: number, inner: number, outerStride: number, innerStride: number): void;
 
   /** C = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,

@@ -34,21 +34,28 @@ function problem() {
   return { model, objective, theta, x, y, v, loss: (t: c.Tensor) => objective.dataLoss(t, { x, y }) };
 }
 
-/** Runs fn with the active backend's gemm wrapped; returns fn's result and the matmul flops. */
+/**
+ * Runs fn with the active backend's gemm and gemmScaled (a GEMM that scales its tiles: the
+ * activation adjoints backward folds into it) wrapped; returns fn's result and the matmul flops.
+ */
 function countFlops<T>(fn: () => T): { result: T; flops: number } {
-  const backend = getBackend();
-  const own = Object.prototype.hasOwnProperty.call(backend, 'gemm');
-  const original = backend.gemm;
+  const backend = getBackend() as unknown as Record<string, (...args: number[]) => unknown>;
   let flops = 0;
-  backend.gemm = function (this: typeof backend, ...args: Parameters<typeof original>) {
-    flops += 2 * args[2] * args[3] * args[4];
-    return original.apply(this, args);
-  };
+  const saved = (['gemm', 'gemmScaled'] as const).filter((name) => typeof backend[name] === 'function').map((name) => {
+    const own = Object.prototype.hasOwnProperty.call(backend, name), original = backend[name]!;
+    backend[name] = function (this: unknown, ...args: number[]) {
+      flops += 2 * args[2]! * args[3]! * args[4]!;  // m, n, k in both signatures
+      return original.apply(this, args);
+    };
+    return { name, own, original };
+  });
   try {
     return { result: fn(), flops };
   } finally {
-    if (own) backend.gemm = original;
-    else delete (backend as { gemm?: unknown }).gemm;
+    for (const { name, own, original } of saved) {
+      if (own) backend[name] = original;
+      else delete backend[name];
+    }
   }
 }
 

@@ -39,9 +39,12 @@ function onesOf(x: Tensor): Tensor {
 }
 
 // tanh through its output with the fused tanhGrad primitive (rules/activation.ts).
+// Its adjoint scale 1 − y² (for backward's fusion into the GEMM before it) is the factor the
+// batched rule multiplies by: the same bits there; within an ulp of tanhGrad's (evaluated in float64).
 defineRule(unaryPrimitive('tanh'), {
   jvp: (_p, [t], y) => tanhGrad(y(), t!),
   vjp: (_p, y, g) => [tanhGrad(y, g)],
+  adjointScale: (_p, y) => sub(1, square(y)),
 });
 
 for (const op of Object.keys(unaryDerivatives) as UnaryOp[]) {
@@ -54,6 +57,7 @@ for (const op of Object.keys(unaryDerivatives) as UnaryOp[]) {
   defineRule(unaryPrimitive(op), {
     jvp: ([x], [t], y) => mul(t!, d(x!, y())),
     vjp: ([x], y, g) => [mul(g, d(x!, y))],
+    adjointScale: ([x], y) => d(x!, y),
   });
 }
 for (const op of ['sign', 'step', 'isfinite'] as UnaryOp[]) defineZeroRule(unaryPrimitive(op));

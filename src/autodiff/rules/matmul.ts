@@ -1,12 +1,13 @@
 import { add, mul } from '../../tensor/ops/elementwise.js';
 import {
-  biasedProducts, matmulPrimitive, matmulRaw, matmulSumPrimitive, matmulSumSquaresPrimitive, productShape, type MatmulParams,
-  type MatmulSumParams, type MatmulSumSquaresParams,
+  biasedProducts, matmulPrimitive, matmulRaw, matmulScaled, matmulScaledPrimitive, matmulSumPrimitive, matmulSumSquaresPrimitive, productShape,
+  type MatmulParams, type MatmulScaledParams, type MatmulSumParams, type MatmulSumSquaresParams,
 } from '../../tensor/ops/matmul.js';
 import { sum } from '../../tensor/ops/reduce.js';
 import { reshape } from '../../tensor/ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { defineRule } from '../trace.js';
+import { unbroadcast } from './unbroadcast.js';
 
 /**
  * d(op(A)·op(B)) = op(Ȧ)·op(B) + op(A)·op(Ḃ) for A = p[i], B = p[i + 1] (null when neither
@@ -37,6 +38,14 @@ function sharedSum(x: Tensor, g: Tensor): Tensor {
 defineRule<MatmulParams>(matmulPrimitive, {
   jvp: (p, [ta, tb], _o, { transA, transB }) => productJvp(p, 0, ta ?? null, tb ?? null, transA, transB)!,
   vjp: ([a, b], _o, g, { transA, transB }, needs) => productVjp(a!, b!, g, transA, transB, needs),
+  // productVjp's term for input i with the scale applied by the GEMM (matrices only).
+  vjpScaled: ([a, b], _o, g, { transA, transB }, i, scale) => {
+    if (a!.rank !== 2 || b!.rank !== 2) return null;
+    const [r, c] = (i === 0 ? a! : b!).shape as [number, number];
+    const s = reshape(scale, [1, r, c]), rows: [number, number] = [1, r];
+    if (i === 0) return transA ? matmulScaled(b!, g, s, { transA: transB, transB: true, rows }) : matmulScaled(g, b!, s, { transB: !transB, rows });
+    return transB ? matmulScaled(g, a!, s, { transA: true, transB: transA, rows }) : matmulScaled(a!, g, s, { transA: !transA, rows });
+  },
 });
 
 /** The sum of two products: each term as its own matmul, seen through the sum's shape. */
@@ -69,5 +78,32 @@ defineRule<MatmulSumSquaresParams>(matmulSumSquaresPrimitive, {
     const grads = productVjp(a!, b!, dc, false, transB, needs);
     // The bias is added to every row of every entry: its adjoint sums them.
     return bias ? [...grads, needs[2] ? sum(reshape(dc, [dc.shape[0]! * dc.shape[1]!, bias.shape[0]!]), 0) : null] : grads;
+  },
+});
+
+/**
+ * C = (op(A)·op(B)) ⊙ S, the product's rows seen as [outer, inner] against S: Ċ = (op(Ȧ)·op(B)) ⊙ S
+ * + (op(A)·op(Ḃ)) ⊙ S + (op(A)·op(B)) ⊙ Ṡ, and the adjoints of A and B are the product's for Ḡ ⊙ S;
+ * S's is Ḡ ⊙ (op(A)·op(B)) summed over its broadcast rows (the product recomputed: the fusion that
+ * makes this primitive (backward in src/autodiff/trace.ts) only does so for an S that nothing differentiates).
+ */
+defineRule<MatmulScaledParams>(matmulScaledPrimitive, {
+  jvp: (p, [ta, tb, ts], _o, params) => {
+    const { transA, transB, rows } = params;
+    const terms: Tensor[] = [];
+    if (ta) terms.push(matmulScaled(ta, p[1]!, p[2]!, params));
+    if (tb) terms.push(matmulScaled(p[0]!, tb, p[2]!, params));
+    if (ts) {
+      const c = matmulRaw(p[0]!, p[1]!, transA, transB);
+      terms.push(reshape(mul(reshape(c, [...rows, c.shape[1]!]), ts), c.shape));
+    }
+    return terms.reduce((x, y) => add(x, y));
+  },
+  vjp: ([a, b, s], _o, g, { transA, transB, rows }, needs) => {
+    const n = g.shape[1]!, seen = [...rows, n];
+    const gs = reshape(mul(reshape(g, seen), s!), g.shape);
+    const [ga, gb] = productVjp(a!, b!, gs, transA, transB, needs);
+    const gsc = needs[2] ? unbroadcast(mul(reshape(g, seen), reshape(matmulRaw(a!, b!, transA, transB), seen)), s!.shape) : null;
+    return [ga ?? null, gb ?? null, gsc];
   },
 });

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../types.js';
 
 /** The ABI number the loader accepts from the addon's info() (native/src/addon.cc's kAbi). */
-export const NATIVE_ABI = 11;
+export const NATIVE_ABI = 12;
 
 /** GEMM micro-kernel families, from the least to the most demanding. */
 export type NativeKernel = 'portable' | 'avx2' | 'avx512';
@@ -47,6 +47,10 @@ export interface NativeAddon {
   /** out = Σ_e (A_e·op(B) + 1·biasᵀ)² (cv::gemm_sum_squares; bias null for none; extents checked by the caller). */
   gemmSumSquares(transB: number, batch: number, m: number, n: number, k: number, a: TypedArray, aOff: number, strideA: number,
     b: TypedArray, bOff: number, ldb: number, out: TypedArray, outOff: number, bias: TypedArray | null, biasOff: number): void;
+  /** C = (op(A)·op(B)) ⊙ S (cv::gemm_scaled; Backend.gemmScaled; extents checked by the caller, and S's again by the addon). */
+  gemmScaled(transA: number, transB: number, m: number, n: number, k: number, a: TypedArray, aOff: number, lda: number,
+    b: TypedArray, bOff: number, ldb: number, c: TypedArray, cOff: number, ldc: number,
+    s: TypedArray, sOff: number, inner: number, outerStride: number, innerStride: number): void;
   /** out[i, :] = src[idx[i], :] (indices checked by the caller, and again by the addon). */
   gather(src: TypedArray, idx: Int32Array, nIdx: number, rowSize: number, out: TypedArray): void;
   /** out[idx[i], :] += src[i, :] (float32/float64). */
@@ -75,6 +79,6 @@ export interface NativeAddon {
 
 /** The function names the loader requires (a binary without one of them is refused). */
 export const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'sumSquares', 'gemmStridedBatched', 'syrk', 'gemmSumSquares',
+  'info', 'setKernelCap', 'fill', 'cast', 'unary', 'binary', 'where', 'copy', 'reduce', 'sumSquares', 'gemmStridedBatched', 'syrk', 'gemmSumSquares', 'gemmScaled',
   'gather', 'scatterAdd', 'im2col', 'col2im', 'maxPoolArgmax', 'softmax', 'softmaxJvp', 'crossEntropy', 'tanhGrad', 'mulAdd', 'setThreads', 'potrf', 'trsm', 'syev',
 ];

@@ -1,6 +1,6 @@
 import { CurvatureError, DTypeError } from '../../errors.js';
 import {
-  checkCount, checkGemm, checkGemmSumSquares, checkIndexed, checkSumSquares, checkSyrk, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkSoftmaxJvp, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
+  checkCount, checkGemm, checkGemmScaled, checkGemmSumSquares, checkIndexed, checkSumSquares, checkSyrk, checkLabels, checkMulAdd, checkPotrf, checkReduce, checkRows, checkSameFloat, checkSoftmaxJvp, checkStrided, checkSyev, checkTrsm, nonFiniteEntryError,
 } from '../checks.js';
 import type {
   Backend, BackendBuffer, BinaryOp, CholeskyResult, DType, Im2colGeometry, KernelName, ReduceOp, TypedArray, UnaryOp,
@@ -93,7 +93,7 @@ const POTRF_OK: CholeskyResult = Object.freeze({ ok: true as const });
 /**
  * The native CPU backend: the Backend interface's required kernels (allocation, fill, cast, unary,
  * binary, where, copy, reduce, gemm) and the optional gemmStridedBatched, syrk, gather, scatterAdd, im2col, col2im, maxPoolArgmax,
- * softmax, softmaxJvp, crossEntropy, tanhGrad, mulAdd, sumSquares, gemmSumSquares, potrf, trsm and syev run in the C++ addon of native/ — GEMM
+ * softmax, softmaxJvp, crossEntropy, tanhGrad, mulAdd, sumSquares, gemmSumSquares, gemmScaled, potrf, trsm and syev run in the C++ addon of native/ — GEMM
  * packed and cache-blocked with AVX-512/AVX2+FMA micro-kernels where cpuid allows, split over the
  * addon's thread pool when large (./threads.ts: setNativeThreads; results independent of the
  * count); Cholesky and the triangular solve blocked on that GEMM; the symmetric eigensolver a
@@ -139,7 +139,7 @@ export class NativeBackend implements Backend {
     switch (kernel) {
       case 'fill': case 'cast': return true;
       case 'unary': case 'binary': case 'where': case 'copy': case 'reduce': return same;
-      case 'gemm': case 'gemmStridedBatched': case 'syrk': case 'gemmSumSquares': case 'softmax': case 'softmaxJvp': case 'tanhGrad': case 'mulAdd': case 'sumSquares':
+      case 'gemm': case 'gemmStridedBatched': case 'syrk': case 'gemmSumSquares': case 'gemmScaled': case 'softmax': case 'softmaxJvp': case 'tanhGrad': case 'mulAdd': case 'sumSquares':
       case 'potrf': case 'trsm': case 'syev': case 'im2col': case 'col2im': return same && dt !== 'int32';
       // [src, int32 indices, out] / [z, int32 labels, out]
       case 'gather': return dtypes[1] === 'int32' && dtypes[2] === dt;
@@ -217,6 +217,13 @@ export class NativeBackend implements Backend {
     if (!checkGemmSumSquares(transB, batch, m, n, k, a, aOff, strideA, b, bOff, ldb, out, outOff, bias, biasOff)) return;
     this.addon.gemmSumSquares(transB ? 1 : 0, batch, m, n, k, arr(a), aOff, strideA, arr(b), bOff, ldb, arr(out), outOff,
       bias ? arr(bias) : null, biasOff);
+  }
+  gemmScaled(transA: boolean, transB: boolean, m: number, n: number, k: number, a: BackendBuffer, aOff: number, lda: number,
+    b: BackendBuffer, bOff: number, ldb: number, c: BackendBuffer, cOff: number, ldc: number,
+    s: BackendBuffer, sOff: number, inner: number, outerStride: number, innerStride: number): void {
+    if (!checkGemmScaled(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, s, sOff, inner, outerStride, innerStride)) return;
+    this.addon.gemmScaled(transA ? 1 : 0, transB ? 1 : 0, m, n, k, arr(a), aOff, lda, arr(b), bOff, ldb, arr(c), cOff, ldc,
+      arr(s), sOff, inner, outerStride, innerStride);
   }
   sumSquares(x: BackendBuffer, outer: number, r: number, inner: number, out: BackendBuffer): void {
     checkSumSquares(x, outer, r, inner, out);

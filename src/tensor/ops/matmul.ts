@@ -2,7 +2,7 @@ import { ShapeError } from '../../errors.js';
 import { bind, definePrimitive } from '../primitive.js';
 import { empty, type Tensor } from '../tensor.js';
 import { backendOf, fmt, requireFloat, sameDType } from '../util.js';
-import { add } from './elementwise.js';
+import { add, mul } from './elementwise.js';
 import { sumSquares } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { kernels } from '../kernels.js';
@@ -191,6 +191,57 @@ export function matmulSumSquares(a: Tensor, b: Tensor, options: { transB?: boole
     throw new ShapeError(`matmulSumSquares: the bias must be [${n}] or [1, ${n}] (one value per column of the product), got ${fmt(bias.shape)}`);
   }
   return bind(matmulSumSquaresPrimitive, [a, b, reshape(bias, [n])], { transB });
+}
+
+export interface MatmulScaledParams {
+  transA: boolean;
+  transB: boolean;
+  /** The product's m rows seen as [outer, inner] (outer·inner = m), against S [outer or 1, inner or 1, n]. */
+  rows: [number, number];
+}
+
+/**
+ * (op(A)·op(B)) ⊙ S for rank-2 operands (inputs [a, b, s]) → [m, n]: the product's rows seen as
+ * [outer, inner] = rows, S [outer or 1, inner or 1, n] broadcast over them. The backend's gemmScaled
+ * where it has one (each micro-tile multiplied as the GEMM finishes it, no pass over the product),
+ * else the product and a broadcast mul — the same values, bit for bit. The adjoint of an
+ * elementwise activation taken through the GEMM that forms its cotangent ((Ḡ·W) ⊙ f′, see
+ * backward in src/autodiff/trace.ts); S of shape [1, m, n] scales row by row, [1, m, n] against rows [k, m]
+ * repeats it for k stacked cotangents, [m, 1, n] against rows [m, k] for k interleaved ones.
+ */
+export const matmulScaledPrimitive = definePrimitive<MatmulScaledParams>('matmulScaled', ([a, b, s], { transA, transB, rows }) => {
+  const [m, n] = productShape(a!, b!, transA, transB) as [number, number];
+  const k = transA ? a!.shape[0]! : a!.shape[1]!;
+  const backend = backendOf('matmulScaled', [a!, b!, s!]);
+  if (!kernels(backend).native('gemmScaled', [a!.dtype, b!.dtype, s!.dtype, a!.dtype])) {
+    return reshape(mul(reshape(matmulRaw(a!, b!, transA, transB), [rows[0], rows[1], n]), s!), [m, n]);
+  }
+  const out = empty([m, n], a!.dtype, backend);
+  const [so, si] = s!.shape as [number, number, number];
+  backend.gemmScaled!(transA, transB, m, n, k, a!.buffer, 0, a!.shape[1]!, b!.buffer, 0, b!.shape[1]!, out.buffer, 0, n,
+    s!.buffer, 0, rows[1], so === 1 ? 0 : si * n, si === 1 ? 0 : n);
+  return out;
+});
+
+/**
+ * (op(a)·op(b)) ⊙ s for rank-2 a, b (op(X) = Xᵀ with the flag) and s [outer or 1, inner or 1, n]
+ * with rows = [outer, inner] and outer·inner = m, the product's row count → [m, n] (for the rules:
+ * shapes are checked, dtypes must agree).
+ */
+export function matmulScaled(a: Tensor, b: Tensor, s: Tensor, options: { transA?: boolean; transB?: boolean; rows: [number, number] }): Tensor {
+  const transA = options.transA ?? false, transB = options.transB ?? false, rows = options.rows;
+  requireFloat('matmulScaled', a);
+  sameDType('matmulScaled', a, b);
+  sameDType('matmulScaled', a, s);
+  if (a.rank !== 2 || b.rank !== 2) throw new ShapeError(`matmulScaled: operands must be matrices, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const k = transA ? a.shape[0]! : a.shape[1]!, kb = transB ? b.shape[1]! : b.shape[0]!;
+  if (k !== kb) throw new ShapeError(`matmulScaled: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${kb})`);
+  const [m, n] = productShape(a, b, transA, transB) as [number, number];
+  const [outer, inner] = rows;
+  const ok = Number.isSafeInteger(outer) && Number.isSafeInteger(inner) && outer >= 0 && inner >= 0 && outer * inner === m && s.rank === 3 &&
+    (s.shape[0] === 1 || s.shape[0] === outer) && (s.shape[1] === 1 || s.shape[1] === inner) && s.shape[2] === n;
+  if (!ok) throw new ShapeError(`matmulScaled: the product's ${m} rows as [${rows.join(', ')}] and a scale [${outer} or 1, ${inner} or 1, ${n}], got ${fmt(s.shape)}`);
+  return bind(matmulScaledPrimitive, [a, b, s], { transA, transB, rows: [outer, inner] });
 }
 
 /** Outer product of two vectors. */

@@ -208,6 +208,69 @@ t('gemmSumSquares: Σ_e (A_e·op(B) + bias)² bit for bit gemmStridedBatched, th
   throwsType(() => nb().gemmSumSquares(false, 1, 2, 9, 2, f, 0, 4, f, 0, 9, f, 0, f, 60), ShapeError, /bias/);
 });
 
+t('gemmScaled: (op(A)·op(B)) ⊙ S bit for bit gemm then a broadcast binary mul — S per row, repeated over [k, m] and [m, k] row views, one row for all; every transpose, offsets and leading dimensions, tile edges, n > NC, k > KC, one row, one column, k = 0, 1–3 threads (bands along m and n); bad operands refused', () => {
+  const rng = new Rng(67);
+  // [m, n, k, inner, outerStride, innerStride] with S's rows as the pattern implies.
+  const patterns = (m: number, n: number): [number, number, number][] => [
+    [m, 0, n],                           // one S row per C row: [1, m, n]
+    [Math.max(1, m / 3 | 0), 0, n],      // rows [k, m/k]: S [m/k, n] repeated k times (m a multiple where it matters)
+    [3, n, 0],                           // rows [m/3, 3]: S row r/3
+    [1, 0, 0],                           // one S row for all
+  ];
+  const cases: [number, number, number][] = [[48, 64, 40], [37, 29, 300], [3000, 20, 16], [6, 1100, 9], [1, 17, 5], [17, 1, 5], [9, 8, 0], [130, 130, 130]];
+  try {
+    for (const [m, n, k] of cases) {
+      for (const dtype of FLOATS) {
+        for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const aOff = 2, bOff = 3, cOff = 1, sOff = 4;
+          const lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
+          const a = both(dtype, values(rng, dtype, aOff + (transA ? k : m) * lda + 1));
+          const b = both(dtype, values(rng, dtype, bOff + (transB ? n : k) * ldb + 1));
+          const prod = nb().alloc(dtype, cOff + m * ldc);
+          nb().gemm(transA, transB, m, n, k, 1, a.n, aOff, lda, b.n, bOff, ldb, 0, prod, cOff, ldc);
+          for (const [inner, os, is] of patterns(m, n)) {
+            const sRows = Math.floor((m - 1) / inner) * (os / n) + (Math.min(m, inner) - 1) * (is / n) + 1;
+            const sv = values(rng, dtype, sOff + sRows * n);
+            const sc = nb().alloc(dtype, sv.length);
+            nb().write(sc, sv);
+            const stored = nb().read(sc);
+            // The composition: binary mul of the product and S broadcast to C's rows, in the dtype.
+            const want = nb().alloc(dtype, m * n), srow = nb().alloc(dtype, m * n);
+            nb().write(srow, Array.from({ length: m * n }, (_, e) => {
+              const r = Math.floor(e / n), j = e % n;
+              return stored[sOff + Math.floor(r / inner) * os + (r % inner) * is + j]!;
+            }));
+            const dense = nb().alloc(dtype, m * n);
+            nb().copy([m, n], prod, cOff, [ldc, 1], dense, 0, [n, 1]);
+            nb().binary('mul', [m, n], dense, [n, 1], srow, [n, 1], want);
+            const w = nb().read(want);
+            for (const threads of [1, 2, 3]) {
+              setNativeThreads(threads, { minFlops: 0 });
+              const out = nb().alloc(dtype, cOff + m * ldc);
+              nb().write(out, new Array<number>(cOff + m * ldc).fill(-7));
+              nb().gemmScaled(transA, transB, m, n, k, a.n, aOff, lda, b.n, bOff, ldb, out, cOff, ldc, sc, sOff, inner, os, is);
+              const got = nb().read(out);
+              assert.equal(got[0], -7, 'before the offset untouched');
+              const rows = (dtype === 'float32' ? Float32Array : Float64Array).from(Array.from({ length: m }, (_, r) => Array.from(got.subarray(cOff + r * ldc, cOff + r * ldc + n))).flat());
+              compare(rows, w, exact, `gemmScaled ${dtype} [${m}, ${n}, ${k}] trans ${transA}/${transB} rows [·, ${inner}] strides ${os}, ${is}, ${threads} thread(s)`);
+              if (m > 0) for (let r = 0; r < m; r++) for (let j = n; j < ldc && cOff + r * ldc + j < got.length; j++) assert.equal(got[cOff + r * ldc + j], -7, 'C\'s padding untouched');
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    setNativeThreads(nb().info().defaultThreads);
+  }
+  const f = nb().alloc('float32', 64), g = nb().alloc('float64', 64), i = nb().alloc('int32', 64);
+  throwsType(() => nb().gemmScaled(false, false, 2, 2, 2, f, 0, 2, f, 0, 2, f, 0, 2, g, 0, 2, 0, 2), DTypeError, /scale/);
+  throwsType(() => nb().gemmScaled(false, false, 2, 2, 2, i, 0, 2, i, 0, 2, i, 0, 2, i, 0, 2, 0, 2), DTypeError);
+  throwsType(() => nb().gemmScaled(false, false, 4, 4, 2, f, 0, 2, f, 0, 4, f, 0, 4, f, 60, 4, 0, 4), ShapeError, /S/);
+  throwsType(() => nb().gemmScaled(false, false, 4, 4, 2, f, 0, 2, f, 0, 4, f, 0, 4, f, 0, 0, 0, 4), ShapeError, /inner/);
+  throwsType(() => nb().gemmScaled(false, false, 4, 4, 2, f, 0, 2, f, 0, 4, f, 0, 4, f, 0, 4, -1, 4), ShapeError, /stride/);
+  throwsType(() => nb().gemmScaled(false, false, 40, 4, 2, f, 0, 2, f, 0, 4, f, 0, 4, f, 0, 40, 0, 4), ShapeError, /A/);
+});
+
 t('mulAdd: a·b + c·d on broadcast strided operands, float32 and float64, bit for bit the reference kernel and binary mul, mul, add; bad operands refused', () => {
   const rng = new Rng(61);
   for (let rep = 0; rep < 60; rep++) {
