@@ -12,10 +12,10 @@ const rel = (a: c.Tensor, b: c.Tensor): number => relErr(a.dataSync(), b.dataSyn
 /**
  * Backward's fusion of an activation's adjoint into the GEMM before it (src/autodiff/trace.ts,
  * activationOf; the primitive matmulScaled of src/tensor/ops/matmul.ts). Checked on every backend:
- *   - the gradient of a tanh / sigmoid / ReLU MLP equals the chain rule written out by hand
- *     (≤ 1e-12 relative, float64: the same products, at most the last bits of 1 − y² apart from
- *     tanhGrad's float64 evaluation), and on native the backward pass makes each activation's
- *     adjoint in the GEMM before it (a spy on gemmScaled: fails on the unfused code);
+ *   - K output cotangents of a tanh / sigmoid / ReLU MLP pulled back at once (linearBatched over
+ *     vjp's pullback) equal the chain rule written out by hand (≤ 1e-12 relative, float64), and on
+ *     native each activation's adjoint is made by the GEMM before it (a spy on gemmScaled: fails on
+ *     the unfused code) while a single cotangent keeps the separate rule;
  *   - where it must not fuse — the activation's output used twice, wanted, or under an outer
  *     transformation (forward-over-reverse HVP) — results still match finite differences;
  *   - K backpropagated columns in one batched pullback (K-FAC's) equal K single pullbacks (≤ 1e-12);
@@ -29,7 +29,7 @@ for (const backend of testBackends()) {
   const S = suite(`backward fusion [${backend}]`);
   S.before.each(() => { c.setBackend(backend); });
 
-  const x = randn(rng, [7, 5]), w1 = randn(rng, [6, 5]), w2 = randn(rng, [4, 6]), w3 = randn(rng, [3, 4]), cz = randn(rng, [7, 3]);
+  const x = randn(rng, [7, 5]), w1 = randn(rng, [6, 5]), w2 = randn(rng, [4, 6]), w3 = randn(rng, [3, 4]);
   const acts = {
     tanh: { f: c.tanh, d: (h: c.Tensor) => c.sub(1, c.square(h)) },
     sigmoid: { f: c.sigmoid, d: (h: c.Tensor) => c.mul(h, c.sub(1, h)) },
@@ -37,28 +37,33 @@ for (const backend of testBackends()) {
   };
 
   for (const [name, act] of Object.entries(acts)) {
-    S(`${name} MLP: the gradient equals the chain rule by hand, and backward forms no separate activation adjoint`, () => {
-      // loss = Σ cz ⊙ (f(f(x·W1ᵀ)·W2ᵀ)·W3ᵀ)
-      const loss = (ws: c.Tensor[]): c.Tensor => {
+    S(`${name} MLP: K output cotangents pulled back at once equal the chain rule by hand, each activation adjoint made by the GEMM before it; one cotangent keeps the separate rule`, () => {
+      // z = f(f(x·W1ᵀ)·W2ᵀ)·W3ᵀ as a function of the flat θ; K cotangents of z [7, 3] at once.
+      const net = (ws: c.Tensor[]): c.Tensor => {
         const h1 = act.f(c.matmul(x, ws[0]!, { transB: true }));
-        const h2 = act.f(c.matmul(h1, ws[1]!, { transB: true }));
-        return c.sum(c.mul(c.matmul(h2, ws[2]!, { transB: true }), cz));
+        return c.matmul(act.f(c.matmul(h1, ws[1]!, { transB: true })), ws[2]!, { transB: true });
       };
       const flat = c.concat([w1, w2, w3].map((w) => c.reshape(w, [-1])), 0);
       const unflat = (t: c.Tensor): c.Tensor[] => [[0, 30, [6, 5]], [30, 54, [4, 6]], [54, 66, [3, 4]]].map(([a, b, s]) =>
         c.reshape(c.slice(t, [a as number], [(b as number) - (a as number)]), s as number[]));
-      const { value: g, calls } = countKernelCalls(backend === 'native' ? ['gemmScaled'] : [], () => {
-        const { pullback } = vjp((t: c.Tensor) => loss(unflat(t)), flat);
-        return pullback(c.scalar(1, 'float64'));
-      });
+      const K = 4, cts = randn(rng, [K, 7, 3]);
+      const { value, pullback } = vjp((t: c.Tensor) => net(unflat(t)), flat);
+      const { value: [g], calls } = countKernelCalls(backend === 'native' ? ['gemmScaled'] : [], () => linearBatched((ct) => [pullback(ct)], value, cts));
       // By hand: δ3 = cz; δ2 = (δ3·W3) ⊙ f′(z2); δ1 = (δ2·W2) ⊙ f′(z1); ∂W_l = δ_lᵀ·a_l.
       const z1 = c.matmul(x, w1, { transB: true }), h1 = act.f(z1), z2 = c.matmul(h1, w2, { transB: true }), h2 = act.f(z2);
-      const d2 = c.mul(c.matmul(cz, w3), act.d(h2, z2)), d1 = c.mul(c.matmul(d2, w2), act.d(h1, z1));
-      const want = c.concat([c.matmul(d1, x, { transA: true }), c.matmul(d2, h1, { transA: true }), c.matmul(cz, h2, { transA: true })].map((w) => c.reshape(w, [-1])), 0);
-      assert.ok(rel(g, want) <= 1e-12, `gradient vs the chain rule: ${rel(g, want)}`);
-      // Each activation's adjoint is made by the GEMM that forms its cotangent (native has the
-      // kernel; elsewhere matmulScaled composes it): two scaled GEMMs (0 before the fusion).
-      if (backend === 'native') assert.is(calls, 2, 'one scaled GEMM per activation adjoint');
+      for (let k = 0; k < K; k++) {
+        const cz = c.reshape(c.slice(cts, [k, 0, 0], [1, 7, 3]), [7, 3]);
+        const d2 = c.mul(c.matmul(cz, w3), act.d(h2, z2)), d1 = c.mul(c.matmul(d2, w2), act.d(h1, z1));
+        const want = c.concat([c.matmul(d1, x, { transA: true }), c.matmul(d2, h1, { transA: true }), c.matmul(cz, h2, { transA: true })].map((w) => c.reshape(w, [-1])), 0);
+        const got = c.reshape(c.slice(g!, [k, 0], [1, 66]), [66]);
+        assert.ok(rel(got, want) <= 1e-12, `cotangent ${k}: gradient vs the chain rule: ${rel(got, want)}`);
+      }
+      if (backend === 'native') {
+        // Each activation's adjoint made by the GEMM that forms its cotangent: two scaled GEMMs (0 unfused).
+        assert.is(calls, 2, 'one scaled GEMM per activation adjoint');
+        const single = countKernelCalls(['gemmScaled'], () => pullback(c.reshape(c.slice(cts, [0, 0, 0], [1, 7, 3]), [7, 3])));
+        assert.is(single.calls, 0, 'a single cotangent keeps the separate activation rule');
+      }
     });
   }
 
