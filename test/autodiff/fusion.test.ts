@@ -135,15 +135,19 @@ for (const backend of testBackends()) {
       const dir = c.sum(c.mul(grads[i]!, v)).dataSync()[0]!, num = c.sum(c.mul(ct, fd)).dataSync()[0]!;
       assert.ok(Math.abs(dir - num) <= 1e-6 * Math.max(1, Math.abs(num)), `vjp in argument ${i}: ${dir} vs ${num}`);
     });
-    // Batched: k directions of A (and of B) at once against each alone.
-    const K = 3, va = randn(rng, [K, 6, 5]), vb = randn(rng, [K, 5, 4]);
-    const [ba] = linearBatched((t: c.Tensor) => [matmulScaled(t, b, s, { rows })], a, va);
-    const [bb] = linearBatched((t: c.Tensor) => [matmulScaled(a, t, s, { rows })], b, vb);
-    for (let k = 0; k < K; k++) {
-      const ak = c.reshape(c.slice(va, [k, 0, 0], [1, 6, 5]), [6, 5]), bk = c.reshape(c.slice(vb, [k, 0, 0], [1, 5, 4]), [5, 4]);
-      const one = (t: c.Tensor) => c.reshape(c.slice(t, [k, 0, 0], [1, 6, 4]), [6, 4]);
-      assert.ok(rel(one(ba!), matmulScaled(ak, b, s, { rows })) <= 1e-12, `batched in A, direction ${k}`);
-      assert.ok(rel(one(bb!), matmulScaled(a, bk, s, { rows })) <= 1e-12, `batched in B, direction ${k}`);
+    // Batched: k directions of A (and of B) at once against each alone, every transposition.
+    const K = 3;
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const at = randn(rng, transA ? [5, 6] : [6, 5]), bt = randn(rng, transB ? [4, 5] : [5, 4]);
+      const va = randn(rng, [K, ...at.shape]), vb = randn(rng, [K, ...bt.shape]);
+      const opts = { transA, transB, rows };
+      const [ba] = linearBatched((t: c.Tensor) => [matmulScaled(t, bt, s, opts)], at, va);
+      const [bb] = linearBatched((t: c.Tensor) => [matmulScaled(at, t, s, opts)], bt, vb);
+      for (let k = 0; k < K; k++) {
+        const pick = (t: c.Tensor) => c.reshape(c.slice(t, [k, ...t.shape.slice(1).map(() => 0)], [1, ...t.shape.slice(1)]), t.shape.slice(1));
+        assert.ok(rel(pick(ba!), matmulScaled(pick(va), bt, s, opts)) <= 1e-12, `batched in A, trans ${transA}/${transB}, direction ${k}`);
+        assert.ok(rel(pick(bb!), matmulScaled(at, pick(vb), s, opts)) <= 1e-12, `batched in B, trans ${transA}/${transB}, direction ${k}`);
+      }
     }
     throwsType(() => matmulScaled(a, b, s, { rows: [3, 3] }), ShapeError, /rows/);
     throwsType(() => matmulScaled(a, b, randn(rng, [2, 3, 5]), { rows }), ShapeError, /scale/);
