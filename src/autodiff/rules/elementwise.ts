@@ -39,8 +39,8 @@ function onesOf(x: Tensor): Tensor {
 }
 
 // tanh through its output with the fused tanhGrad primitive (rules/activation.ts).
-// Its adjoint scale 1 − y² (for backward's fusion into the GEMM before it) is the factor the
-// batched rule multiplies by: the same bits there; within an ulp of tanhGrad's (evaluated in float64).
+// Its adjoint scale 1 − y² (for backward's fusion into the GEMM before it, batched cotangents only)
+// is the factor tanhGrad's batched rule multiplies by: the same bits as unfused.
 defineRule(unaryPrimitive('tanh'), {
   jvp: (_p, [t], y) => tanhGrad(y(), t!),
   vjp: (_p, y, g) => [tanhGrad(y, g)],
