@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
  */
 export function peerEnv(threads: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const n = String(threads);
-  const core = process.env['OPENBLAS_CORETYPE'] ?? openblasCoreType();
+  const core = peerCoreType();
   return {
     ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n,
     OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE', ...(core ? { OPENBLAS_CORETYPE: core } : {}), ...extra,
@@ -42,8 +42,13 @@ export function openblasCoreType(): string | null {
   return null;
 }
 
+/** The OPENBLAS_CORETYPE a peer starts with: the caller's, else the CPU's (null: OpenBLAS's own detection). */
+function peerCoreType(): string | null {
+  return process.env['OPENBLAS_CORETYPE'] ?? openblasCoreType();
+}
+
 /** The OpenBLAS kernel set a peer started with peerEnv uses, for the report ('' when left to OpenBLAS). */
 export function peerCoreNote(): string {
-  const core = process.env['OPENBLAS_CORETYPE'] ?? openblasCoreType();
+  const core = peerCoreType();
   return core ? `, OPENBLAS_CORETYPE=${core}` : '';
 }
