@@ -13,6 +13,7 @@
       'native/src/linalg.cc',
       'native/src/pool.cc',
       'native/src/rows.cc',
+      'native/src/scratch.cc',
       'native/src/syev.cc',
       'native/src/stedc.cc',
     ],

@@ -33,6 +33,7 @@
 
 #include "gemm.h"
 #include "pool.h"
+#include "scratch.h"
 #include "tridiagonal.h"
 
 namespace cv {
@@ -298,9 +299,11 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
 
   const int64_t K = static_cast<int64_t>(kept.size());
   std::vector<double> lam(K);
-  std::vector<R> prod(static_cast<size_t>(n * K));  // the new eigenvectors of the kept part, [n, K]
+  ScratchScope scratch;  // the K×K and n×K arrays: kept between calls (scratch.cc)
+  R* prod = scratch.take<R>(n * K);  // the new eigenvectors of the kept part, [n, K]
   if (K > 0) {
-    std::vector<double> dk(K), zk(K), delta(static_cast<size_t>(K * K));  // delta[i·K + j] = d_j − λ_i
+    std::vector<double> dk(K), zk(K);
+    double* delta = scratch.take<double>(K * K);  // delta[i·K + j] = d_j − λ_i (secular_root writes row i)
     for (int64_t j = 0; j < K; j++) {
       dk[j] = dd[kept[j]];
       zk[j] = zz[kept[j]];
@@ -323,7 +326,7 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
       zh[j] = std::copysign(std::sqrt(std::max(w, 0.0)), zk[j]);
     }
     // U [K, K] row-major: U[j][i] = ẑ_j / (d_j − λ_i), columns normalised.
-    std::vector<R> u(static_cast<size_t>(K * K));
+    R* u = scratch.take<R>(K * K);  // every entry written below
     std::vector<double> colv(K);
     for (int64_t i = 0; i < K; i++) {
       double ss = 0;
@@ -335,10 +338,10 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
       for (int64_t j = 0; j < K; j++) u[j * K + i] = static_cast<R>(colv[j] * inv);
     }
     // Q_kept [n, K] (the kept columns, gathered row by row) · U.
-    std::vector<R> qk(static_cast<size_t>(n * K));
+    R* qk = scratch.take<R>(n * K);
     for (int64_t r = 0; r < n; r++)
       for (int64_t j = 0; j < K; j++) qk[r * K + j] = q[r * ldq + col[kept[j]]];
-    gemm<R>(false, false, n, K, K, R(1), qk.data(), K, u.data(), K, R(0), prod.data(), K);
+    gemm<R>(false, false, n, K, K, R(1), qk, K, u, K, R(0), prod, K);
   }
   // The merged eigenpairs ascending: source[j] ≥ 0 is column source[j] of q (deflated), else column
   // −1 − source[j] of prod; then every row of q is rebuilt from its own row (row-local gathers).
@@ -351,7 +354,7 @@ bool merge(int64_t n, int64_t m, double beta, double* d, R* q, int64_t ldq) {
   for (int64_t j = 0; j < n; j++) d[j] = pairs[j].first;
   for (int64_t r = 0; r < n; r++) {
     R* qr = q + r * ldq;
-    const R* pr = prod.data() + r * K;
+    const R* pr = prod + r * K;
     for (int64_t j = 0; j < n; j++) {
       const int64_t src = pairs[j].second;
       row[j] = src >= 0 ? qr[src] : pr[-1 - src];

@@ -29,6 +29,7 @@
 #include "cpu.h"
 #include "gemm.h"
 #include "pool.h"
+#include "scratch.h"
 #include "tridiagonal.h"
 
 namespace cv {
@@ -316,21 +317,25 @@ template <typename R>
 void apply_q(int64_t n, const R* z, const double* beta, R* x) {
   const int64_t nref = n - 2;
   if (nref <= 0) return;
-  std::vector<R> y, yy, tm, tt, s1, s2;
+  ScratchScope scratch;
+  R* y = scratch.take<R>(kApplyNb * (n - 1));
+  R* s1 = scratch.take<R>(kApplyNb * n);
+  R* s2 = scratch.take<R>(kApplyNb * n);
+  std::vector<R> yy, tm, tt;
   std::vector<double> acc;
   const int64_t last = (nref - 1) / kApplyNb * kApplyNb;
   for (int64_t k0 = last; k0 >= 0; k0 -= kApplyNb) {
     const int64_t kb = std::min(kApplyNb, nref - k0), s = k0 + 1, len = n - s;
-    y.assign(kb * len, R(0));
+    std::fill(y, y + kb * len, R(0));
     for (int64_t c = 0; c < kb; c++) {
       const int64_t j = k0 + c;  // row c of Y: v_j at columns j+1.. of z's row j, zeros before
-      if (beta[j] != 0) std::memcpy(y.data() + c * len + c, z + j * n + j + 1, (n - j - 1) * sizeof(R));
+      if (beta[j] != 0) std::memcpy(y + c * len + c, z + j * n + j + 1, (n - j - 1) * sizeof(R));
     }
     // T upper triangular: T[c][c] = β_c, T[0:c, c] = −β_c·T[0:c, 0:c]·(Y[0:c]·y_c), the inner
     // products Y·Yᵀ from one symmetric product. Column c is summed over u ascending into acc[r]
     // from T's rows kept transposed (tt[u][r] = T[r][u]): contiguous, so the loop vectorises.
     yy.resize(kb * kb);
-    syrk<R>(false, kb, len, R(1), y.data(), len, yy.data(), kb);
+    syrk<R>(false, kb, len, R(1), y, len, yy.data(), kb);
     tm.assign(kb * kb, R(0));
     tt.assign(kb * kb, R(0));
     acc.resize(kb);
@@ -347,11 +352,9 @@ void apply_q(int64_t n, const R* z, const double* beta, R* x) {
       for (int64_t r = 0; r < c; r++) tm[r * kb + c] = tt[c * kb + r] = static_cast<R>(-bc * acc[r]);
     }
     R* xs = x + s * n;
-    s1.resize(kb * n);
-    s2.resize(kb * n);
-    gemm<R>(false, false, kb, n, len, R(1), y.data(), len, xs, n, R(0), s1.data(), n);
-    gemm<R>(false, false, kb, n, kb, R(1), tm.data(), kb, s1.data(), n, R(0), s2.data(), n);
-    gemm<R>(true, false, len, n, kb, R(-1), y.data(), len, s2.data(), n, R(1), xs, n);
+    gemm<R>(false, false, kb, n, len, R(1), y, len, xs, n, R(0), s1, n);
+    gemm<R>(false, false, kb, n, kb, R(1), tm.data(), kb, s1, n, R(0), s2, n);
+    gemm<R>(true, false, len, n, kb, R(-1), y, len, s2, n, R(1), xs, n);
   }
 }
 
@@ -405,30 +408,32 @@ int syev(int64_t n, T* a, int64_t lda, T* w, bool vectors) {
     inv = std::ldexp(1.0, -ex);
   }
   // The lower triangle only: the reduction reads nothing else before writing it (file comment).
-  std::vector<R> z(n * n);
-  for (int64_t i = 0; i < n; i++) scaled_copy(a + i * lda, i + 1, inv, z.data() + i * n);
+  // The n×n arrays are scratch kept between calls (scratch.cc: no page faults on the next call).
+  ScratchScope scratch;
+  R* z = scratch.take_zeroed<R>(n * n);
+  for (int64_t i = 0; i < n; i++) scaled_copy(a + i * lda, i + 1, inv, z + i * n);
   std::vector<double> d(n), e(n), beta(std::max<int64_t>(n, 1));
-  tridiagonalize(n, z.data(), d.data(), e.data(), beta.data());
+  tridiagonalize(n, z, d.data(), e.data(), beta.data());
   // T = Z·Λ·Zᵀ by divide and conquer (ascending), also for the eigenvalues alone, so that they are
-  // the same values either way; the eigenvectors of A are then the columns of Q·Z. The large
-  // allocations come before the first write: out of memory leaves a and w as they were.
-  std::vector<R> zq(n * n);
+  // the same values either way; the eigenvectors of A are then the columns of Q·Z. Nothing is
+  // written to a or w before the last allocation: out of memory leaves them as they were.
+  R* zq = scratch.take<R>(n * n);  // stedc writes every entry
   std::vector<double> unit(vectors ? n : 0);
   std::vector<R> big(vectors ? n : 0);
-  if (!stedc<R>(n, d.data(), e.data(), zq.data(), n)) return -2;
-  if (vectors) apply_q(n, z.data(), beta.data(), zq.data());
+  if (!stedc<R>(n, d.data(), e.data(), zq, n)) return -2;
+  if (vectors) apply_q(n, z, beta.data(), zq);
   for (int64_t j = 0; j < n; j++) w[j] = static_cast<T>(d[j] * scale);
   if (!vectors) return 0;
 
   // Column j of the output is column j of Q·Z normalised (float64 sums) and signed on the stored
   // values (the first component of largest magnitude positive), all by rows.
   std::fill(unit.begin(), unit.end(), 0.0);
-  for (int64_t i = 0; i < n; i++) add_squares(zq.data() + i * n, n, unit.data());
+  for (int64_t i = 0; i < n; i++) add_squares(zq + i * n, n, unit.data());
   for (int64_t j = 0; j < n; j++) unit[j] = 1 / std::sqrt(unit[j]);
   std::fill(big.begin(), big.end(), R(0));
-  for (int64_t i = 0; i < n; i++) track_largest(zq.data() + i * n, n, unit.data(), big.data());
+  for (int64_t i = 0; i < n; i++) track_largest(zq + i * n, n, unit.data(), big.data());
   for (int64_t j = 0; j < n; j++) big[j] = big[j] < 0 ? R(-1) : R(1);
-  for (int64_t i = 0; i < n; i++) scale_row(zq.data() + i * n, n, unit.data(), big.data(), a + i * lda);
+  for (int64_t i = 0; i < n; i++) scale_row(zq + i * n, n, unit.data(), big.data(), a + i * lda);
   return 0;
 }
 

@@ -465,6 +465,31 @@ t('syrk refuses bad operands like gemm: mixed dtypes, A or C too small', () => {
   throwsType(() => nb().syrk(false, 4, 3, 1, a, 0, 3, out, 0, 3), c.ShapeError, /syrk/);
 });
 
+t('syev keeps its scratch between calls (native/src/scratch.cc): the same bits before and after larger, smaller and failed calls', () => {
+  // Work arrays are reused, not re-zeroed: a read of another call's leftovers would change bits.
+  // The sizes grow the per-thread stack past one block (k ≈ n kept in the secular equations of a
+  // random spectrum), shrink it, and a NaN input leaves before taking anything.
+  for (const dtype of FLOATS) {
+    const rng = new Rng(11);
+    const run = (n: number, values: ArrayLike<number>): [TypedArray, TypedArray] => {
+      const a = nb().alloc(dtype, n * n), w = nb().alloc(dtype, n);
+      nb().write(a, values);
+      nb().syev(n, a, 0, n, w, 0, true);
+      return [nb().read(a), nb().read(w)];
+    };
+    const small = symmetric(rng, 97), large = symmetric(rng, 600), mid = symmetric(rng, 257);
+    const first = run(97, small);
+    const firstMid = run(257, mid);
+    run(600, large);
+    const nan = symmetric(rng, 40);
+    nan[39 * 40 + 3] = NaN;
+    throwsType(() => run(40, nan), c.InputError, /entry/);
+    const again = run(97, small), againMid = run(257, mid);
+    assert.ok(same(again[0], first[0]) && same(again[1], first[1]), `${dtype}: n = 97 after other calls`);
+    assert.ok(same(againMid[0], firstMid[0]) && same(againMid[1], firstMid[1]), `${dtype}: n = 257 after other calls`);
+  }
+});
+
 t('results are bit for bit independent of the thread count (1, 2, 3): GEMM on odd sizes, potrf, trsm, syev', () => {
   try {
     for (const dtype of FLOATS) {
