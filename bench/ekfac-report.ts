@@ -23,9 +23,14 @@ export interface EkfacRun {
    * Our square GEMM rate (n = gemmN), GFLOP/s: before and after all our stages, and (runs since
    * 2026-12-07) right before and after each of our rounds — each round's floors then use the mean
    * of its own two samples, and a stage's ratio is the median of its rounds' ratios. Older runs:
-   * the mean of before and after for every round.
+   * the mean of before and after for every round. Runs since 2026-12-07 05:00 UTC also sample it
+   * right before and after every stage of every round (`stages`, bench/ekfac-ours.ts' probe): each
+   * stage's floor then uses the mean of its own two samples.
    */
-  gemm: { n: number; before: number; after: number; rounds?: { before: number; after: number }[] };
+  gemm: {
+    n: number; before: number; after: number; rounds?: { before: number; after: number }[];
+    stages?: Record<Stage, { before: number; after: number }>[];
+  };
   flops: EkfacFlops;
   /** Per stage, the median over rounds of ours (ms); every round in `oursRounds`. */
   ours: Record<Stage, number>;
@@ -66,9 +71,14 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
     const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
     const oursRate = r.gemm.rounds?.length ? median(r.gemm.rounds.map((_, i) => rateOf(i))) : rateOf(-1);
     const floor = (s: Stage, rate: number): number => (s === 'scoring' ? r.flops.scoring : r.flops[s]) / (rate * 1e6);
-    /** The median over rounds of (time / floor at the round's own rate) for the stages' sum. */
+    /** The rate that prices stage s of round i: sampled around the stage itself where the run has it, else around the round. */
+    const stageRate = (i: number, s: Stage): number => {
+      const g = r.gemm.stages?.[i]?.[s];
+      return g ? (g.before + g.after) / 2 : rateOf(i);
+    };
+    /** The median over rounds of (time / floor at the rate sampled around it) for the stages' sum. */
     const ratioOf = (stages: readonly Stage[]): number => median(r.oursRounds.map((o, i) => stages.reduce((a, s) => a + o[s], 0) /
-      stages.reduce((a, s) => a + floor(s, rateOf(i)), 0)));
+      stages.reduce((a, s) => a + floor(s, stageRate(i, s)), 0)));
     L.push(`### ${r.backend}, ${r.dtype}, ${r.threads} thread${r.threads > 1 ? 's' : ''}, N = ${r.n.toLocaleString('en-US')} training × ${r.test} test points${r.quick ? ' (quick smoke run — not for quoting)' : ''}`, '');
     L.push(`- date: ${r.date}; command: \`${r.command}\``);
     L.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}; load average before ${m.loadBefore.join(' / ')}, after ${m.loadAfter?.join(' / ') ?? '?'}; ` +
@@ -80,7 +90,12 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
       `θ = ${r.theta}; pixels u8/255; scores of the first ${r.test} t10k images against the first ${r.n.toLocaleString('en-US')} training images, damping ${r.damping}.`);
     L.push(`- GEMM rate for the floors, measured in this run: ours ${r.dtype === 'float32' ? 'S' : 'D'}GEMM n = ${r.gemm.n} (${r.threads} thread${r.threads > 1 ? 's' : ''}) ` +
       (r.gemm.rounds?.length
-        ? `before / after each of our rounds ${r.gemm.rounds.map((g) => `${f(g.before)} / ${f(g.after)}`).join(', ')} GFLOP/s (each round's floors at the mean of its two; the floor column at the median, ${f(oursRate)})`
+        ? `before / after each of our rounds ${r.gemm.rounds.map((g) => `${f(g.before)} / ${f(g.after)}`).join(', ')} GFLOP/s (` +
+          (r.gemm.stages?.length
+            ? `the floor column at their median, ${f(oursRate)}; the ratios price each stage of each round at the mean of two short samples (5 products) taken right before and right after that stage, outside its timing — ` +
+              STAGES.map((s) => `${s} ${r.gemm.stages!.map((g) => `${f(g[s].before, 0)}/${f(g[s].after, 0)}`).join(', ')}`).join('; ')
+            : `each round's floors at the mean of its two; the floor column at the median, ${f(oursRate)}`) + ')'
+
         : `${f(r.gemm.before)} GFLOP/s before and ${f(r.gemm.after)} after our stages (mean ${f(oursRate)} used)`) +
       (r.peer ? `; the peer's own (torch.mm n = 1024 in its process) ${f(r.peer.gemmGflops)} GFLOP/s.` : '.'));
     L.push(`- rounds: ${r.rounds} (ours then the peer, each warmed up on a 2,048-image slice first; figures are medians over rounds).`);
@@ -88,7 +103,8 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
     else L.push(`- peer: **not run** — ${r.peerReason ?? 'unknown reason'}.`);
     L.push('');
     L.push('Floor = the stage\'s GEMM flops (bench/ekfac-floor.ts) / the GEMM rate measured in the same run; ratio = measured / floor (1.0 = every flop at large-GEMM speed, nothing else)' +
-      (r.gemm.rounds?.length ? ', the median over rounds of each round\'s time over its floor at the GEMM rate sampled around it.' : '.'), '');
+      (r.gemm.stages?.length ? ', the median over rounds of each round\'s stage time over its floor at the GEMM rate sampled around that stage.'
+        : r.gemm.rounds?.length ? ', the median over rounds of each round\'s time over its floor at the GEMM rate sampled around it.' : '.'), '');
     L.push('| stage | GFLOP | ours ms | floor ms (ours) | ours / floor | PyTorch ms | floor ms (PyTorch rate) | PyTorch / its floor | ours / PyTorch (time) |',
       '|---|---|---|---|---|---|---|---|---|');
     const fitStages: Stage[] = ['covariances', 'eigendecompositions', 'corrections'];

@@ -70,6 +70,24 @@ function gemmRate(dtype: c.FloatDType): number {
   }
 }
 
+/**
+ * A short GEMM-rate sample (GFLOP/s) to bracket each stage with (runOurs' probe): the median of
+ * five square products after one untimed, ≈ 0.1 s — short enough to sit next to the stage it prices.
+ */
+function gemmProbe(dtype: c.FloatDType): { probe: () => number; dispose: () => void } {
+  const a = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 3, dtype })), b = c.keep(c.randomNormal([GEMM_N, GEMM_N], { seed: 4, dtype }));
+  const probe = (): number => {
+    const ms: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const t0 = performance.now();
+      c.tidy(() => { c.matmul(a, b).dataSync(); });
+      if (i > 0) ms.push(performance.now() - t0);
+    }
+    return (2 * GEMM_N ** 3) / (median(ms) * 1e6);
+  };
+  return { probe, dispose: () => c.dispose([a, b]) };
+}
+
 /** Ours against the peer's saved arrays (the last round of each). */
 function checks(ours: OursRun, dtype: string): EkfacRun['checks'] {
   const out: EkfacRun['checks'] = [];
@@ -108,14 +126,16 @@ for (const dtype of dtypes) {
   // Each of our rounds between two GEMM-rate samples: on this shared VM the rate drifts by ±30 %
   // within minutes, and a floor from a sample taken far from the stages misstates their ratio.
   const roundRates: { before: number; after: number }[] = [];
+  const probe = gemmProbe(dtype);
   let peerReason = why ?? undefined;
   for (let r = 0; r < rounds; r++) {
     const rateBefore = gemmRate(dtype);
-    const o = runOurs(p, p.train, p.test, batchSize, damping);
+    const o = runOurs(p, p.train, p.test, batchSize, damping, probe.probe);
     roundRates.push({ before: rateBefore, after: gemmRate(dtype) });
     oursRounds.push(o);
     console.log(`[ekfac] ${dtype} round ${r + 1} ours: ${STAGES.map((s) => `${s} ${o.ms[s].toFixed(0)} ms`).join(', ')}; InfluenceModel.fit ${o.influenceFitMs.toFixed(0)} ms; ` +
-      `GEMM ${roundRates[r]!.before.toFixed(1)} / ${roundRates[r]!.after.toFixed(1)} GFLOP/s before / after`);
+      `GEMM ${roundRates[r]!.before.toFixed(1)} / ${roundRates[r]!.after.toFixed(1)} GFLOP/s before / after; around each stage ` +
+      STAGES.map((s) => `${o.rates![s].before.toFixed(0)}/${o.rates![s].after.toFixed(0)}`).join(', '));
     if (peerReason) continue;
     try {
       const q = runPeer({ dir: work, n, test, batch: batchSize, damping, dtype, threads, save: r === rounds - 1 });
@@ -126,13 +146,14 @@ for (const dtype of dtypes) {
       console.log(`[ekfac] peer ${peerReason}`);
     }
   }
+  probe.dispose();
   const after = gemmRate(dtype);
   const last = oursRounds[oursRounds.length - 1]!;
   const peerOk = peerRounds.length === rounds;
   const run: EkfacRun = {
     date: new Date().toISOString(), command: `npm run bench:ekfac${args.length ? ` -- ${args.join(' ')}` : ''}`, quick, machine, dtype, backend, threads,
     n, test, batchSize, damping, theta: 'the seeded initialisation model.init({ seed: 0 }) (untrained; the stages\' cost does not depend on θ)', rounds,
-    gemm: { n: GEMM_N, before, after, rounds: roundRates }, flops: ekfacFlops(WIDTHS, n, WIDTHS[WIDTHS.length - 1]!, test),
+    gemm: { n: GEMM_N, before, after, rounds: roundRates, stages: oursRounds.map((o) => o.rates!) }, flops: ekfacFlops(WIDTHS, n, WIDTHS[WIDTHS.length - 1]!, test),
     ours: medians(oursRounds.map((o) => o.ms)), oursRounds: oursRounds.map((o) => o.ms), influenceFitMs: median(oursRounds.map((o) => o.influenceFitMs)),
     peer: peerOk ? { ...peerRounds[peerRounds.length - 1]!, ms: medians(peerRounds.map((q) => q.ms)), gemmGflops: median(peerRounds.map((q) => q.gemmGflops)), rounds: peerRounds.map((q) => q.ms) } : null,
     ...(peerOk ? {} : { peerReason: peerReason ?? 'unknown' }),
