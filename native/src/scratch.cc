@@ -18,6 +18,9 @@
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 
 namespace cv {
 namespace {
@@ -70,14 +73,23 @@ struct Arena {
     for (Block& b : blocks) release(b);
   }
 
-  /** After the outermost scope: one block of the peak size (none above kKeepBytes). */
-  void settle() {
+  /**
+   * After the outermost scope: one block of the peak size (none above kKeepBytes). Runs in a
+   * destructor, so a failed allocation just leaves no block (the next call allocates again).
+   */
+  void settle() noexcept {
     size_t total = 0;
     for (const Block& b : blocks) total += b.size;
     if (blocks.size() > 1 || total > kKeepBytes) {
       for (Block& b : blocks) release(b);
       blocks.clear();
-      if (peak <= kKeepBytes && peak > 0) blocks.push_back(allocate(peak));
+      if (peak <= kKeepBytes && peak > 0) {
+        try {
+          blocks.push_back(allocate(peak));
+        } catch (const std::bad_alloc&) {
+          blocks.clear();
+        }
+      }
     }
     current = 0;
     peak = 0;
@@ -123,6 +135,7 @@ void* ScratchScope::take_bytes(size_t bytes) {
     // Nothing left that fits: a new block, at least as large as all before it (geometric growth).
     size_t total = 0;
     for (const Block& b : arena.blocks) total += b.size;
+    arena.blocks.reserve(arena.blocks.size() + 1);  // so that push_back cannot throw and leak the block
     arena.blocks.push_back(allocate(std::max(bytes, total)));
     arena.current = arena.blocks.size() - 1;
   }
