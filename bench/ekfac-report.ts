@@ -23,7 +23,7 @@ export interface EkfacRun {
    * Our square GEMM rate (n = gemmN), GFLOP/s: before and after all our stages, and (runs since
    * 2026-12-07) right before and after each of our rounds — each round's floors then use the mean
    * of its own two samples, and a stage's ratio is the median of its rounds' ratios. Older runs:
-   * the mean of before and after for every round. Runs since 2026-12-07 05:00 UTC also sample it
+   * the mean of before and after for every round. Runs since 2026-12-07 04:15 UTC also sample it
    * right before and after every stage of every round (`stages`, bench/ekfac-ours.ts' probe): each
    * stage's floor then uses the mean of its own two samples.
    */
@@ -95,7 +95,6 @@ export function renderEkfac(runs: readonly EkfacRun[]): string {
             ? `the floor column at their median, ${f(oursRate)}; the ratios price each stage of each round at the mean of two short samples (5 products) taken right before and right after that stage, outside its timing — ` +
               STAGES.map((s) => `${s} ${r.gemm.stages!.map((g) => `${f(g[s].before, 0)}/${f(g[s].after, 0)}`).join(', ')}`).join('; ')
             : `each round's floors at the mean of its two; the floor column at the median, ${f(oursRate)}`) + ')'
-
         : `${f(r.gemm.before)} GFLOP/s before and ${f(r.gemm.after)} after our stages (mean ${f(oursRate)} used)`) +
       (r.peer ? `; the peer's own (torch.mm n = 1024 in its process) ${f(r.peer.gemmGflops)} GFLOP/s.` : '.'));
     L.push(`- rounds: ${r.rounds} (ours then the peer, each warmed up on a 2,048-image slice first; figures are medians over rounds).`);
